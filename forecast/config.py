@@ -1,0 +1,38 @@
+"""Training settings: one dataclass, one vocabulary (CLI flags map 1:1 onto its fields)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainConfig:
+    """Everything `forecast train` can be told. ``None`` means "choose from the data".
+
+    The defaults are meant to give a good forecast for a user who passes only the
+    CSV and ``--target``; the comments say why each default is what it is.
+    """
+
+    target: str
+    time: str | None = None  # auto-detected by name, then by content
+    features: list[str] = field(default_factory=list)  # past covariates, besides the target
+    dayfirst: bool | None = None  # None: detect (e.g. 13-01-2002 can only be day first)
+    lookback: int | None = None  # None: max(4 x horizon, 7 seasons), capped by data and at 336
+    horizon: int | None = None  # None: one natural cycle by frequency (24 hourly, 14 daily, ...)
+    epochs: int = 100  # an upper bound: early stopping and the time budget end training sooner
+    patience: int = 6  # epochs without validation improvement before stopping
+    batch_size: int = 64  # small batches generalise better on the few thousand windows typical here
+    units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
+    layers: int = 1  # stacked recurrent layers
+    arch: str = "lstm"  # lstm | gru | bilstm | attention
+    dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
+    learning_rate: float = 1e-3  # Adam's usual default; a plateau schedule lowers it
+    time_budget: float = 180.0  # seconds of training at most; best weights are kept
+    anchor: str = "last"  # "last": predict change from the last observed value; "none": level
+    test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
+    val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
+    seed: int = 42
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

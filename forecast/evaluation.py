@@ -1,0 +1,49 @@
+"""Score the test part: the model against naive and seasonal-naive forecasts on the same windows."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from . import baselines
+from .metrics import mase_scale, score
+from .windows import origins
+
+if TYPE_CHECKING:
+    from .forecaster import Forecaster
+    from .training import Split
+
+
+def evaluate_holdout(
+    forecaster: Forecaster, frame: pd.DataFrame, values: np.ndarray, split: Split
+) -> dict[str, Any]:
+    """Forecast the test part in consecutive, non-overlapping windows from the true history.
+
+    Returns:
+        ``metrics`` (per model: mae, rmse, mase), ``windows``, and the arrays behind them
+        (``origins``, ``actual``, ``forecasts`` per model, each ``(windows, horizon)``) for plots.
+    """
+    pre = forecaster.preprocessor_
+    season = forecaster.data_["season"]
+    horizon = pre.horizon
+    o = origins(split.val_end, split.rows, pre.lookback, horizon, stride=horizon)
+    target = frame[pre.target].to_numpy(dtype="float64")
+    actual = target[o[:, None] + np.arange(horizon)]  # (windows, horizon)
+    forecasts = {
+        "model": forecaster.predict_windows(values, o),
+        "naive": baselines.naive(target, o, horizon),
+        "seasonal_naive": baselines.seasonal_naive(target, o, horizon, season),
+    }
+    scale = mase_scale(target[: split.train_end], season)
+    metrics = {name: score(actual, f, scale) for name, f in forecasts.items()}
+    return {
+        "metrics": metrics,
+        "windows": int(len(o)),
+        "season": season,
+        "origins": o,
+        "actual": actual,
+        "forecasts": forecasts,
+        "series": frame[pre.target],
+    }

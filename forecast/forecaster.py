@@ -1,0 +1,156 @@
+"""The forecaster: a fitted preprocessor plus a trained network, with predict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import TrainConfig
+from .data import Series
+from .errors import BundleError, ConfigError, DataError
+from .frequency import future_index, season_length
+from .preprocessing import Preprocessor
+from .windows import gather
+
+_CHUNK = 1024  # windows per forward pass when scoring many windows
+
+
+class Forecaster:
+    """Train with :meth:`fit`, forecast with :meth:`predict`; saved and loaded by :mod:`forecast.bundle`.
+
+    Attributes (after fit or load):
+        model_: the Keras model ``(batch, lookback, F) -> (batch, horizon)``.
+        preprocessor_: the fitted :class:`Preprocessor`.
+        data_: time column, frequency, season, span, split and loading notes.
+        history_: per-epoch losses; training_: epochs, seconds, why training stopped.
+        holdout_: test-part scores of the model and the baselines.
+    """
+
+    def __init__(self, config: TrainConfig) -> None:
+        self.config = config
+
+    def fit(
+        self, series: Series, report: Callable[[int, dict[str, float]], None] | None = None
+    ) -> Forecaster:
+        """Split ``series`` by time, scale on the training part, train, and score the test part."""
+        from .evaluation import evaluate_holdout
+        from .training import fit_model, plan
+
+        cfg = self.config
+        frame = series.frame
+        horizon, lookback, split = plan(len(frame), series.freq, cfg)
+        pre = Preprocessor(cfg.target, cfg.features, lookback, horizon, cfg.anchor)
+        pre.fit(frame.iloc[: split.train_end])  # training part only: no leakage
+        values = pre.transform(frame)  # (rows, F)
+        self.model_, self.history_, self.training_ = fit_model(
+            values, split, lookback, horizon, cfg, pre.encode_target, report
+        )
+        self.preprocessor_ = pre
+        self.data_ = {
+            "time": series.time,
+            "freq": series.freq,
+            "season": season_length(series.freq),
+            "dayfirst": series.dayfirst,
+            "source": series.source,
+            "start": str(frame.index[0]),
+            "end": str(frame.index[-1]),
+            "split": split.to_dict(),
+            "split_times": {
+                "train": [str(frame.index[0]), str(frame.index[split.train_end - 1])],
+                "validation": [str(frame.index[split.train_end]), str(frame.index[split.val_end - 1])],
+                "test": [str(frame.index[split.val_end]), str(frame.index[-1])],
+            },
+            "notes": series.notes,
+            "filled": series.filled,
+        }
+        self.holdout_ = evaluate_holdout(self, frame, values, split)
+        return self
+
+    def _check(self) -> None:
+        if not hasattr(self, "model_"):
+            raise RuntimeError("Forecaster is not fitted; call fit() or load a bundle.")
+
+    def predict_windows(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
+        """Forecast the windows at ``origins`` of a scaled array: ``(n, horizon)``, original units."""
+        self._check()
+        pre = self.preprocessor_
+        out = []
+        for i in range(0, len(origins), _CHUNK):
+            x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)
+            raw = np.asarray(self.model_(x, training=False))  # (chunk, horizon)
+            out.append(pre.decode_target(raw, x))
+        return np.concatenate(out) if out else np.zeros((0, pre.horizon))
+
+    def predict(self, frame: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
+        """Forecast the steps after the last row of ``frame``.
+
+        Args:
+            frame: history with the training columns on a time index (a :class:`Series` frame).
+            horizon: steps to forecast, at most the trained horizon.
+
+        Returns:
+            A frame indexed by future timestamps with one column, ``forecast``.
+        """
+        self._check()
+        pre = self.preprocessor_
+        horizon = horizon or pre.horizon
+        if horizon > pre.horizon:
+            raise ConfigError(
+                f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. "
+                f"Use --horizon {pre.horizon} or less, or retrain with --horizon {horizon}."
+            )
+        if len(frame) < pre.lookback:
+            raise DataError(
+                f"The data has {len(frame)} rows; the model needs the last {pre.lookback} "
+                "(its lookback). Give more history."
+            )
+        values = pre.transform(frame.iloc[-pre.lookback :])  # (lookback, F)
+        point = self.predict_windows(values, np.array([pre.lookback]))[0, :horizon]
+        index = future_index(frame.index[-1], self.data_["freq"], horizon)
+        index.name = self.data_["time"]
+        return pd.DataFrame({"forecast": point}, index=index)
+
+    def save(self, out: Path, force: bool = False) -> Path:
+        """Write the bundle (model, bundle.json, history.csv, loss.png, holdout.png) atomically."""
+        from . import bundle, plots
+
+        self._check()
+        writers = {
+            "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
+            "loss.png": lambda p: plots.loss_plot(self.history_, p),
+            "holdout.png": lambda p: plots.holdout_plot(self.holdout_["series"], self.holdout_, p),
+        }
+        return bundle.save(Path(out), self.model_, self.info(), writers, force=force)
+
+    @classmethod
+    def load(cls, path: Path) -> Forecaster:
+        """Load a bundle: files checked against their sha256, model loaded with ``safe_mode``."""
+        from . import bundle
+
+        meta = bundle.read_meta(Path(path))
+        try:
+            forecaster = cls(TrainConfig(**meta["config"]))
+            forecaster.preprocessor_ = Preprocessor.from_dict(meta["preprocessor"])
+            forecaster.data_ = meta["data"]
+            forecaster.training_ = meta["training"]
+            forecaster.holdout_ = {"metrics": meta["metrics"]}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
+        forecaster.meta_ = meta
+        forecaster.model_ = bundle.load_model(Path(path))
+        return forecaster
+
+    def info(self) -> dict[str, Any]:
+        """What bundle.json records about this forecaster (besides files and versions)."""
+        self._check()
+        return {
+            "config": self.config.to_dict(),
+            "preprocessor": self.preprocessor_.to_dict(),
+            "data": self.data_,
+            "training": self.training_,
+            "metrics": self.holdout_["metrics"],
+        }

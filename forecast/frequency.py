@@ -1,0 +1,96 @@
+"""Frequency inference and what follows from a frequency: season length, horizon, future stamps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from .errors import DataError
+
+_TRADING = "B"
+
+
+def infer_freq(index: pd.DatetimeIndex) -> str:
+    """Infer the step of a sorted, duplicate-free index, robust to a few gaps.
+
+    ``pd.infer_freq`` needs a perfect index; real files have gaps (DST, missing
+    days, holidays), so fall back to the most common step. Daily data with no
+    weekend rows is trading-day data (``"B"``).
+    """
+    index = index.as_unit("ns")  # pandas may parse to s/ms/us; steps below are in ns
+    if len(index) >= 3:
+        exact = pd.infer_freq(index)
+        if exact is not None:
+            return _normalise(exact)
+    steps = np.diff(index.asi8)
+    if steps.size == 0:
+        raise DataError("The series has a single timestamp; give at least a few rows.")
+    values, counts = np.unique(steps, return_counts=True)
+    step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
+    day = pd.Timedelta(days=1)
+    if step == day and len(index) > 10 and not (index.dayofweek >= 5).any():
+        return _TRADING
+    if pd.Timedelta(days=27) <= step <= pd.Timedelta(days=31):
+        return "MS" if (index.day == 1).mean() > 0.9 else "ME"
+    if pd.Timedelta(days=89) <= step <= pd.Timedelta(days=92):
+        return "QS" if (index.day == 1).mean() > 0.9 else "QE"
+    if pd.Timedelta(days=365) <= step <= pd.Timedelta(days=366):
+        return "YS" if (index.dayofyear == 1).mean() > 0.9 else "YE"
+    if step % day == pd.Timedelta(0):
+        return f"{step // day}D" if step > day else "D"
+    return _normalise(to_offset(step).freqstr)
+
+
+def _normalise(alias: str) -> str:
+    offset = to_offset(alias)
+    return offset.freqstr
+
+
+def is_trading_days(freq: str) -> bool:
+    """Business-day steps: consecutive trading days, never reindexed with invented holidays."""
+    return to_offset(freq).name in ("B", "C")
+
+
+def season_length(freq: str) -> int:
+    """Seasonal period M in steps: 24 hourly, 7 daily, 5 trading-daily, 12 monthly..."""
+    offset = to_offset(freq)
+    name = offset.name
+    if name in ("B", "C"):
+        return 5
+    if name in ("MS", "ME", "M", "BMS", "BME"):
+        return 12
+    if name in ("QS", "QE", "Q", "BQS", "BQE") or name.startswith("Q"):
+        return 4
+    if name.startswith("W"):
+        return 52
+    if name.startswith("Y") or name.startswith("A"):
+        return 1
+    try:
+        step = pd.Timedelta(offset)
+    except (ValueError, TypeError):
+        return 1
+    day = pd.Timedelta(days=1)
+    if step < day and (day % step) == pd.Timedelta(0):
+        return int(day / step)  # one day: 24 hourly, 48 half-hourly, 144 ten-minute
+    if step == day:
+        return 7
+    return 1
+
+
+def default_horizon(freq: str) -> int:
+    """A useful horizon when none is given: one day ahead for intraday data, two weeks daily..."""
+    name = to_offset(freq).name
+    if name in ("B", "C"):
+        return 5
+    m = season_length(freq)
+    if m == 7:
+        return 14
+    if m == 1:
+        return 4
+    return m
+
+
+def future_index(last: pd.Timestamp, freq: str, periods: int) -> pd.DatetimeIndex:
+    """The ``periods`` timestamps after ``last`` at the series' frequency (weekdays for ``"B"``)."""
+    return pd.date_range(last, periods=periods + 1, freq=freq)[1:]

@@ -1,0 +1,30 @@
+"""Point-forecast error measures. Arrays are ``(windows, horizon)`` in original units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mae(actual: np.ndarray, forecast: np.ndarray) -> float:
+    return float(np.mean(np.abs(np.asarray(actual) - np.asarray(forecast))))
+
+
+def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((np.asarray(actual) - np.asarray(forecast)) ** 2)))
+
+
+def mase_scale(train: np.ndarray, season: int) -> float:
+    """In-sample MAE of the seasonal-naive forecast (period ``season``) on the training part.
+
+    Falls back to period 1 when the training part is shorter than two seasons.
+    """
+    train = np.asarray(train, dtype="float64")
+    m = season if len(train) > 2 * season else 1
+    scale = float(np.mean(np.abs(train[m:] - train[:-m])))
+    return scale if scale > 0 else 1.0
+
+
+def score(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float]:
+    """MAE, RMSE and MASE (MAE divided by ``scale``, see :func:`mase_scale`)."""
+    m = mae(actual, forecast)
+    return {"mae": m, "rmse": rmse(actual, forecast), "mase": m / scale}

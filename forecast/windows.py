@@ -1,0 +1,78 @@
+"""Sliding windows gathered lazily by index: never an ``(n_windows, lookback, F)`` copy.
+
+A window is named by its *origin* ``o``, the row of its first target step:
+inputs are rows ``[o - lookback, o)``, targets are the target column (0) of rows
+``[o, o + horizon)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+
+def origins(first: int, end: int, lookback: int, horizon: int, stride: int = 1) -> np.ndarray:
+    """Origins of every window whose targets lie in rows ``[first, end)`` and inputs exist.
+
+    Returns:
+        int64 array of origins, ascending, ``stride`` apart.
+    """
+    start = max(first, lookback)
+    stop = end - horizon  # last valid origin
+    if stop < start:
+        return np.zeros(0, dtype="int64")
+    return np.arange(start, stop + 1, stride, dtype="int64")
+
+
+def gather(
+    values: np.ndarray, origins_: np.ndarray, lookback: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Copy out the windows at ``origins_`` only.
+
+    Args:
+        values: scaled array ``(rows, n_features)``.
+    Returns:
+        ``x`` ``(n, lookback, n_features)`` and ``y`` ``(n, horizon)`` (target column, scaled;
+        rows past the end are NaN so a forecast from the last row needs no future).
+    """
+    offsets_x = np.arange(-lookback, 0)
+    x = values[origins_[:, None] + offsets_x]  # (n, lookback, F)
+    rows = origins_[:, None] + np.arange(horizon)  # (n, horizon)
+    padded = np.concatenate([values[:, 0], np.full(horizon, np.nan, dtype=values.dtype)])
+    y = padded[rows]
+    return x, y
+
+
+def dataset(
+    values: np.ndarray,
+    origins_: np.ndarray,
+    lookback: int,
+    horizon: int,
+    batch_size: int,
+    encode: Callable[[Any, Any], Any],
+    shuffle: bool,
+    seed: int,
+) -> Any:
+    """A tf.data pipeline that gathers each batch of windows from ``values`` by index.
+
+    Only the array ``(rows, F)`` and the origins live in memory; each batch is
+    gathered on the fly as ``x (batch, lookback, F)``, ``y (batch, horizon)``.
+    """
+    import tensorflow as tf
+
+    table = tf.constant(values, dtype=tf.float32)  # (rows, F)
+    offsets_x = tf.range(-lookback, 0, dtype=tf.int64)
+    offsets_y = tf.range(horizon, dtype=tf.int64)
+    ds = tf.data.Dataset.from_tensor_slices(origins_.astype("int64"))
+    if shuffle:
+        ds = ds.shuffle(len(origins_), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+
+    def to_xy(o: Any) -> tuple[Any, Any]:
+        x = tf.gather(table, o[:, None] + offsets_x)  # (batch, lookback, F)
+        y = tf.gather(table[:, 0], o[:, None] + offsets_y)  # (batch, horizon)
+        return x, encode(y, x)
+
+    return ds.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
