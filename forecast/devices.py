@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,8 +35,6 @@ def import_tensorflow() -> Any:
         import tensorflow as tf
 
         tf.config.list_physical_devices()  # CUDA probing prints too
-    # Keras warns that a tf.data pipeline ignores shuffle=True; ours shuffles itself.
-    warnings.filterwarnings("ignore", message=r".*`shuffle=True` was passed.*")
     return tf
 
 

@@ -20,9 +20,9 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
     """
     index = index.as_unit("ns")  # pandas may parse to s/ms/us; steps below are in ns
     if len(index) >= 3:
-        exact = pd.infer_freq(index)
+        exact = _exact_freq(index)
         if exact is not None:
-            return _normalise(exact)
+            return exact
     steps = np.diff(index.asi8)
     if steps.size == 0:
         raise DataError("The series has a single timestamp; give at least a few rows.")
@@ -42,20 +42,29 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
     return _normalise(to_offset(step).freqstr)
 
 
+def _exact_freq(index: pd.DatetimeIndex) -> str | None:
+    """``pd.infer_freq`` as an alias string, on pandas 2 and 3 alike."""
+    try:
+        with pd.option_context("future.infer_freq_returns_offset", True):
+            found = pd.infer_freq(index)
+    except (KeyError, pd.errors.OptionError):  # pandas 2 has no such option
+        found = pd.infer_freq(index)
+    return None if found is None else to_offset(found).freqstr
+
+
 def _normalise(alias: str) -> str:
-    offset = to_offset(alias)
-    return offset.freqstr
+    return to_offset(alias).freqstr
 
 
 def is_trading_days(freq: str) -> bool:
     """Business-day steps: consecutive trading days, never reindexed with invented holidays."""
-    return to_offset(freq).name in ("B", "C")
+    return to_offset(freq).rule_code in ("B", "C")
 
 
 def season_length(freq: str) -> int:
     """Seasonal period M in steps: 24 hourly, 7 daily, 5 trading-daily, 12 monthly..."""
     offset = to_offset(freq)
-    name = offset.name
+    name = offset.rule_code
     if name in ("B", "C"):
         return 5
     if name in ("MS", "ME", "M", "BMS", "BME"):
@@ -80,7 +89,7 @@ def season_length(freq: str) -> int:
 
 def default_horizon(freq: str) -> int:
     """A useful horizon when none is given: one day ahead for intraday data, two weeks daily..."""
-    name = to_offset(freq).name
+    name = to_offset(freq).rule_code
     if name in ("B", "C"):
         return 5
     m = season_length(freq)

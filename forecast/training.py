@@ -142,6 +142,7 @@ def fit_model(
         validation_data=val_ds,
         epochs=config.epochs,
         callbacks=[stopper, plateau, progress],
+        shuffle=False,  # the tf.data pipeline shuffles the window origins itself
         verbose=0,
     )
     seconds = time.perf_counter() - start

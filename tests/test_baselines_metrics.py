@@ -1,0 +1,21 @@
+import numpy as np
+
+from forecast import baselines
+from forecast.metrics import mase_scale, score
+
+
+def test_naive_and_seasonal_naive_by_hand():
+    y = np.arange(20, dtype=float)
+    o = np.array([10, 15])
+    np.testing.assert_array_equal(baselines.naive(y, o, 3), [[9, 9, 9], [14, 14, 14]])
+    # season 4: step h copies y[o + h - 4 * ceil((h+1)/4)]
+    np.testing.assert_array_equal(
+        baselines.seasonal_naive(y, o, 6, 4), [[6, 7, 8, 9, 6, 7], [11, 12, 13, 14, 11, 12]]
+    )
+
+
+def test_mase_scale_is_seasonal_naive_in_sample_mae():
+    y = np.array([1.0, 2, 3, 1, 2, 4, 1, 2, 3, 1])
+    assert mase_scale(y, 3) == np.mean(np.abs(y[3:] - y[:-3]))
+    s = score(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]), scale=0.5)
+    assert s == {"mae": 1.5, "rmse": np.sqrt(2.5), "mase": 3.0}

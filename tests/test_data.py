@@ -1,0 +1,304 @@
+"""Tests for forecast.data and forecast.frequency.
+
+Bad files raise one DataError that names the problem; good files come back sorted,
+de-duplicated and on a regular index, with what was changed listed in ``notes``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import frequency
+from forecast.data import load_series
+from forecast.errors import DataError
+
+pytestmark = pytest.mark.filterwarnings(
+    # pandas warns when a day-first column falls back to dateutil; that fallback is the point here
+    "ignore:Could not infer format:UserWarning"
+)
+
+
+def _stamps(n: int, start: str = "2020-01-01 00:00", freq: str = "h", fmt: str = "%Y-%m-%d %H:%M"):
+    return [f"{t:{fmt}}" for t in pd.date_range(start, periods=n, freq=freq)]
+
+
+def _csv(rows: list[str], header: str = "time,y") -> bytes:
+    return (header + "\n" + "".join(f"{r}\n" for r in rows)).encode()
+
+
+def _write(tmp_path: Path, content: bytes, name: str = "series.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+T = _stamps(4)
+MISSING = object()  # no file at the path
+DIRECTORY = object()  # a folder at the path
+
+BAD_INPUTS = [
+    pytest.param(MISSING, ["y"], None, r"series\.csv not found", id="missing-file"),
+    pytest.param(DIRECTORY, ["y"], None, r"is a directory, not a CSV file", id="directory"),
+    pytest.param(b"", ["y"], None, r"is empty", id="empty-file"),
+    pytest.param(b"  \n\n", ["y"], None, r"is empty", id="whitespace-only"),
+    pytest.param(b"time,y\n", ["y"], None, r"has a header but no data rows", id="header-only"),
+    pytest.param(b"\x00\x01\x02PK\x03\x04\x00\xff" * 8, ["y"], None, r"looks binary", id="binary"),
+    pytest.param(
+        _csv([f"{T[0]},1", f"{T[1]},2"], header="time,y,caf").replace(b"caf", b"caf\xe9"),
+        ["y"],
+        None,
+        r"is not UTF-8 text \(byte \d+\)\. Re-save it as UTF-8",
+        id="latin-1",
+    ),
+    pytest.param(
+        _csv([f"{T[0]},1", f"{T[1]},2,99", f"{T[2]},3"]),
+        ["y"],
+        None,
+        r"different number of fields than the header .*line 3, saw 3",
+        id="ragged-row",
+    ),
+    pytest.param(
+        _csv([f"{t},1,2" for t in T], header="time,y,y"),
+        ["y"],
+        None,
+        r"duplicate column names: y\. Rename them",
+        id="duplicate-columns",
+    ),
+    pytest.param(
+        _csv(["1,1", "2,2", "3,3"], header="a,y"),
+        ["y"],
+        None,
+        r"No time column found in series\.csv \(columns: a, y\)\. Name it with --time",
+        id="no-time-column",
+    ),
+    pytest.param(
+        _csv(["foo,1", "bar,2", "baz,3"], header="when,y"),
+        ["y"],
+        "when",
+        r"Column 'when' has dates that cannot be parsed",
+        id="unparseable-dates",
+    ),
+    pytest.param(
+        _csv([f"{t},1" for t in T], header="time,y"),
+        ["z"],
+        None,
+        r"Column 'z' not found in series\.csv\. Columns: time, y\.",
+        id="target-missing",
+    ),
+    pytest.param(
+        _csv([f"{T[0]},1", f"{T[1]},abc", f"{T[2]},3"]),
+        ["y"],
+        None,
+        r"Column 'y' is not numeric \(e\.g\. 'abc' on row 3\)",
+        id="target-non-numeric",
+    ),
+    pytest.param(
+        _csv([f"{t}," for t in T]),
+        ["y"],
+        None,
+        r"Column 'y' has no values \(all empty\)",
+        id="target-all-empty",
+    ),
+    pytest.param(
+        _csv([f"{T[0]},1", f"{T[1]},inf", f"{T[2]},3"]),
+        ["y"],
+        None,
+        r"Column 'y' holds infinite values",
+        id="infinite",
+    ),
+    pytest.param(
+        _csv([f"{T[0]},1", f"{T[1]},-inf", f"{T[2]},3"]),
+        ["y"],
+        None,
+        r"Column 'y' holds infinite values",
+        id="minus-infinite",
+    ),
+    pytest.param(
+        _csv([f"{T[0]},1", f"{T[1]},2"]),
+        ["y"],
+        None,
+        r"only 2 distinct timestamps",
+        id="too-short",
+    ),
+]
+
+
+@pytest.mark.parametrize(("content", "columns", "time", "match"), BAD_INPUTS)
+def test_bad_input_raises_data_error(tmp_path, content, columns, time, match):
+    path = tmp_path / "series.csv"
+    if content is DIRECTORY:
+        path.mkdir()
+    elif content is not MISSING:
+        path.write_bytes(content)
+    with pytest.raises(DataError, match=match):
+        load_series(path, columns, time=time)
+
+
+def test_data_error_message_is_one_line(tmp_path):
+    path = _write(tmp_path, _csv([f"{T[0]},1", f"{T[1]},2,99", f"{T[2]},3"]))
+    with pytest.raises(DataError) as info:
+        load_series(path, ["y"])
+    assert "\n" not in str(info.value)
+
+
+# --- bugs found while writing these tests (see the reason of each marker) ---
+
+
+@pytest.mark.xfail(
+    reason="a blank cell in the time column reaches pd.date_range as NaT and escapes as "
+    "ValueError('Neither `start` nor `end` can be NaT') instead of a DataError",
+    raises=ValueError,
+    strict=True,
+)
+def test_blank_time_cell_raises_data_error(tmp_path):
+    path = _write(tmp_path, _csv([f"{T[0]},1", ",2", f"{T[2]},3", f"{T[3]},4"]))
+    with pytest.raises(DataError, match="time"):
+        load_series(path, ["y"], time="time")
+
+
+@pytest.mark.xfail(
+    reason="parse_times quotes the FIRST value of the column as the bad example, even when "
+    "that value parses; the message should quote the value that does not",
+    strict=True,
+)
+def test_unparseable_date_message_names_the_bad_value(tmp_path):
+    path = _write(tmp_path, _csv([f"{T[0]},1", "not a date,2", f"{T[2]},3", f"{T[3]},4"]))
+    with pytest.raises(DataError, match="not a date"):
+        load_series(path, ["y"], time="time")
+
+
+@pytest.mark.xfail(
+    reason="when the first data row has an extra field pandas silently takes the first "
+    "column as the index, so the user is told 'No time column found' instead of ragged rows",
+    strict=True,
+)
+def test_extra_field_on_first_row_is_reported_as_ragged(tmp_path):
+    path = _write(tmp_path, _csv([f"{T[0]},1,99", f"{T[1]},2", f"{T[2]},3"]))
+    with pytest.raises(DataError, match="different number of fields"):
+        load_series(path, ["y"])
+
+
+@pytest.mark.xfail(
+    reason="read_table decodes only the first 65536 bytes; a valid multi-byte UTF-8 character "
+    "cut by that limit makes a valid UTF-8 file fail with 'is not UTF-8 text (byte 65535)'",
+    raises=DataError,
+    strict=True,
+)
+def test_utf8_character_across_the_64k_sniff_limit_loads(tmp_path):
+    stamps = _stamps(4000)
+    text = "time,y,note\n"
+    i = 0
+    while len(text.encode()) < 65536 - 64:
+        text += f"{stamps[i]},{i},a\n"
+        i += 1
+    prefix = f"{stamps[i]},{i},"
+    pad = 65536 - len(text.encode()) - len(prefix.encode()) - 1
+    text += prefix + "a" * pad + "é\n"  # é's two bytes sit at offsets 65535 and 65536
+    text += "".join(f"{stamps[j]},{j},b\n" for j in range(i + 1, i + 10))
+    assert text.encode()[65535:65537] == "é".encode()
+    path = _write(tmp_path, text.encode())
+    series = load_series(path, ["y"])
+    assert len(series.frame) == i + 10
+
+
+# --- good files ---
+
+
+def test_unsorted_rows_are_sorted(tmp_path):
+    rows = [f"{T[2]},3", f"{T[0]},1", f"{T[3]},4", f"{T[1]},2"]
+    series = load_series(_write(tmp_path, _csv(rows)), ["y"])
+    assert series.frame.index.is_monotonic_increasing
+    assert series.frame["y"].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert "rows sorted by time" in series.notes
+    assert series.time == "time"
+    assert series.freq == "h"
+
+
+def test_duplicate_timestamps_are_averaged(tmp_path):
+    rows = [f"{T[0]},1", f"{T[1]},2", f"{T[1]},4", f"{T[2]},5", f"{T[3]},6"]
+    series = load_series(_write(tmp_path, _csv(rows)), ["y"])
+    assert len(series.frame) == 4
+    assert not series.frame.index.has_duplicates
+    assert series.frame["y"].tolist() == [1.0, 3.0, 5.0, 6.0]
+    assert "1 duplicate timestamps merged (mean)" in series.notes
+
+
+def test_missing_hourly_step_is_inserted_and_interpolated(tmp_path):
+    s = _stamps(6)
+    rows = [f"{s[0]},1", f"{s[1]},2", f"{s[3]},6", f"{s[4]},7", f"{s[5]},8"]  # s[2] missing
+    series = load_series(_write(tmp_path, _csv(rows)), ["y"])
+    frame = series.frame
+    assert len(frame) == 6
+    assert frame.index[2] == pd.Timestamp(s[2])
+    assert frame["y"].iloc[2] == pytest.approx(4.0)  # halfway between 2 and 6
+    assert series.filled == {"y": 1}
+    assert "1 missing time steps inserted" in series.notes
+    assert any("linear interpolation" in note for note in series.notes)
+    assert np.isfinite(frame["y"]).all()
+
+
+def _dayfirst_file(tmp_path: Path) -> Path:
+    stamps = _stamps(48, start="2002-01-13 01:00", fmt="%d-%m-%Y %H:%M")
+    assert stamps[0] == "13-01-2002 01:00"
+    return _write(tmp_path, _csv([f"{t},{i}" for i, t in enumerate(stamps)]))
+
+
+def test_dayfirst_dates_are_parsed_to_the_right_day(tmp_path):
+    series = load_series(_dayfirst_file(tmp_path), ["y"])
+    assert series.frame.index[0] == pd.Timestamp("2002-01-13 01:00")
+    assert series.frame.index[-1] == pd.Timestamp("2002-01-15 00:00")
+    assert series.freq == "h"
+    assert series.notes == []
+
+
+@pytest.mark.xfail(
+    reason="pandas infers '%d-%m-%Y' from '13-01-2002' in the dayfirst=False attempt, so "
+    "parse_times keeps that attempt and reports dayfirst=False although the dates were read "
+    "day first; a bundle then stores dayfirst=False and later history files that start with "
+    "an ambiguous date (01-02-2002) are parsed month first",
+    strict=True,
+)
+def test_dayfirst_dates_are_detected(tmp_path):
+    series = load_series(_dayfirst_file(tmp_path), ["y"])
+    assert series.dayfirst is True
+
+
+def test_trading_days_get_business_frequency_and_are_not_reindexed(tmp_path):
+    holidays = {pd.Timestamp("2023-12-25"), pd.Timestamp("2024-01-01")}
+    days = [d for d in pd.bdate_range("2023-12-18", "2024-01-31") if d not in holidays]
+    content = _csv([f"{d:%Y-%m-%d},{100 + i}" for i, d in enumerate(days)], header="Date,Close")
+    series = load_series(_write(tmp_path, content), ["Close"])
+    assert series.freq == "B"
+    assert len(series.frame) == len(days)
+    assert not holidays & set(series.frame.index)
+    assert series.filled == {"Close": 0}
+    assert not any("inserted" in note for note in series.notes)
+
+
+def test_monthly_data_gets_month_start_frequency(tmp_path):
+    months = _stamps(24, start="1949-01", freq="MS", fmt="%Y-%m")
+    assert months[0] == "1949-01"
+    content = _csv([f"{m},{100 + i}" for i, m in enumerate(months)], header="Month,Passengers")
+    series = load_series(_write(tmp_path, content), ["Passengers"])
+    assert series.freq == "MS"
+    assert series.time == "Month"
+    assert series.frame.index[0] == pd.Timestamp("1949-01-01")
+    assert len(series.frame) == 24
+
+
+@pytest.mark.parametrize(
+    ("freq", "season"), [("h", 24), ("D", 7), ("B", 5), ("MS", 12), ("30min", 48)]
+)
+def test_season_length(freq, season):
+    assert frequency.season_length(freq) == season
+
+
+def test_future_index_after_friday_skips_the_weekend():
+    friday = pd.Timestamp("2024-01-05")
+    assert friday.day_name() == "Friday"
+    future = frequency.future_index(friday, "B", 3)
+    assert list(future) == [pd.Timestamp(d) for d in ("2024-01-08", "2024-01-09", "2024-01-10")]

@@ -1,0 +1,84 @@
+"""Training, saving, loading and predicting with real (tiny) Keras models."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.config import TrainConfig
+from forecast.data import load_series
+from forecast.errors import BundleError, ConfigError
+from forecast.forecaster import Forecaster
+
+TINY = dict(epochs=2, units=8, lookback=24, horizon=6, time_budget=60, seed=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    from conftest import sine_frame
+
+    path = tmp_path_factory.mktemp("data") / "sine.csv"
+    sine_frame(rows=300).to_csv(path, index=False)
+    series = load_series(path, ["y", "x"])
+    forecaster = Forecaster(TrainConfig(target="y", features=["x"], **TINY)).fit(series)
+    return forecaster, series
+
+
+def test_fit_records_split_metrics_and_history(fitted):
+    forecaster, series = fitted
+    split = forecaster.data_["split"]
+    assert split["train_rows"] + split["val_rows"] + split["test_rows"] == len(series.frame)
+    assert split["test_rows"] % 6 == 0 and split["test_rows"] >= 6
+    assert set(forecaster.holdout_["metrics"]) == {"model", "naive", "seasonal_naive"}
+    for m in forecaster.holdout_["metrics"].values():
+        assert np.isfinite([m["mae"], m["rmse"], m["mase"]]).all()
+    assert len(forecaster.history_["loss"]) == forecaster.training_["epochs"] <= 2
+
+
+def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
+    forecaster, series = fitted
+    out = forecaster.save(tmp_path / "bundle")
+    names = {p.name for p in out.iterdir()}
+    assert {"model.keras", "bundle.json", "history.csv", "loss.png", "holdout.png"} <= names
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["schema_version"] == 1 and meta["config"]["seed"] == 3
+    assert meta["preprocessor"]["scaler"]["mean"] and meta["versions"]["keras"]
+    assert set(meta["files"]) == names - {"bundle.json"}
+    assert not list(tmp_path.glob(".bundle.tmp-*"))  # the temporary sibling is gone
+
+    before = forecaster.predict(series.frame)
+    loaded = Forecaster.load(out)
+    after = loaded.predict(series.frame)
+    pd.testing.assert_frame_equal(before, after)
+    assert len(after) == 6 and after.index[0] == series.frame.index[-1] + pd.Timedelta(hours=1)
+    assert np.isfinite(after["forecast"]).all()
+
+
+def test_existing_bundle_needs_force(fitted, tmp_path):
+    forecaster, _ = fitted
+    out = forecaster.save(tmp_path / "b")
+    with pytest.raises(BundleError, match="already exists"):
+        forecaster.save(out)
+    forecaster.save(out, force=True)
+    assert (out / "bundle.json").exists()
+
+
+def test_longer_horizon_than_trained_is_refused(fitted):
+    forecaster, series = fitted
+    with pytest.raises(ConfigError, match="longer than the trained horizon 6"):
+        forecaster.predict(series.frame, horizon=7)
+    assert len(forecaster.predict(series.frame, horizon=3)) == 3
+
+
+def test_a_noisy_sine_is_learned_clearly_better_than_naive(tmp_path):
+    from conftest import sine_frame
+
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=1200, period=24, noise=0.2, seed=1).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    config = TrainConfig(target="y", lookback=48, horizon=12, units=16, epochs=15, seed=0)
+    metrics = Forecaster(config).fit(series).holdout_["metrics"]
+    assert metrics["model"]["mae"] < 0.5 * metrics["naive"]["mae"]
