@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .errors import ConfigError
+
 
 @dataclass
 class TrainConfig:
@@ -29,10 +31,27 @@ class TrainConfig:
     dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
     learning_rate: float = 1e-3  # Adam's usual default; a plateau schedule lowers it
     time_budget: float = 180.0  # seconds of training at most; best weights are kept
+    quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
+    # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
     anchor: str = "last"  # "last": predict change from the last observed value; "none": level
     test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
     val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
     seed: int = 42
+
+    def __post_init__(self) -> None:
+        from .nets import ARCHS
+
+        if self.arch not in ARCHS:
+            raise ConfigError(f"Unknown --arch '{self.arch}'. Choose from {', '.join(ARCHS)}.")
+        if self.quantiles:
+            levels = sorted(set(float(q) for q in self.quantiles) | {0.5})
+            if not all(0.0 < q < 1.0 for q in levels):
+                raise ConfigError(f"Quantiles must lie strictly between 0 and 1; got {self.quantiles}.")
+            if len(levels) < 2:
+                raise ConfigError("Give at least one quantile besides 0.5, e.g. --quantiles 0.1,0.5,0.9.")
+            self.quantiles = levels
+        else:
+            self.quantiles = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import baselines
-from .metrics import mase_scale, score
+from .metrics import coverage, mase_scale, pinball, score
 from .windows import origins
 
 if TYPE_CHECKING:
@@ -31,14 +31,19 @@ def evaluate_holdout(
     o = origins(split.val_end, split.rows, pre.lookback, horizon, stride=horizon)
     target = frame[pre.target].to_numpy(dtype="float64")
     actual = target[o[:, None] + np.arange(horizon)]  # (windows, horizon)
+    raw = forecaster.predict_windows(values, o)  # (windows, horizon[, q])
     forecasts = {
-        "model": forecaster.predict_windows(values, o),
+        "model": forecaster.point(raw),
         "naive": baselines.naive(target, o, horizon),
         "seasonal_naive": baselines.seasonal_naive(target, o, horizon, season),
     }
     scale = mase_scale(target[: split.train_end], season)
     metrics = {name: score(actual, f, scale) for name, f in forecasts.items()}
+    if forecaster.quantiles:
+        metrics["model"]["pinball"] = pinball(actual, raw, forecaster.quantiles)
+        metrics["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
     return {
+        "quantiles": raw if forecaster.quantiles else None,
         "metrics": metrics,
         "windows": int(len(o)),
         "season": season,

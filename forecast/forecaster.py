@@ -74,34 +74,59 @@ class Forecaster:
         if not hasattr(self, "model_"):
             raise RuntimeError("Forecaster is not fitted; call fit() or load a bundle.")
 
+    @property
+    def quantiles(self) -> list[float] | None:
+        return self.config.quantiles
+
+    def interval(self) -> dict[str, float] | None:
+        """The levels behind the ``lower`` and ``upper`` columns, or None for point forecasts."""
+        q = self.quantiles
+        return {"lower": q[0], "upper": q[-1], "coverage": round(q[-1] - q[0], 6)} if q else None
+
+    def point(self, forecasts: np.ndarray) -> np.ndarray:
+        """The median ``(n, horizon)`` of ``(n, horizon, q)`` quantile forecasts (or the input)."""
+        q = self.quantiles
+        return forecasts[..., q.index(0.5)] if q else forecasts
+
     def predict_windows(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        """Forecast the windows at ``origins`` of a scaled array: ``(n, horizon)``, original units."""
+        """Forecast the windows at ``origins`` of a scaled array, in original units.
+
+        Returns:
+            ``(n, horizon)``, or ``(n, horizon, q)`` with quantiles (ascending levels).
+        """
         self._check()
         pre = self.preprocessor_
         out = []
         for i in range(0, len(origins), _CHUNK):
             x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)
-            raw = np.asarray(self.model_(x, training=False))  # (chunk, horizon)
+            raw = np.asarray(self.model_(x, training=False))  # (chunk, horizon[, q])
             out.append(pre.decode_target(raw, x))
-        return np.concatenate(out) if out else np.zeros((0, pre.horizon))
+        return np.concatenate(out)
 
-    def predict(self, frame: pd.DataFrame, horizon: int | None = None) -> pd.DataFrame:
+    def predict(
+        self, frame: pd.DataFrame, horizon: int | None = None, recursive: bool = False
+    ) -> pd.DataFrame:
         """Forecast the steps after the last row of ``frame``.
 
         Args:
             frame: history with the training columns on a time index (a :class:`Series` frame).
-            horizon: steps to forecast, at most the trained horizon.
+            horizon: steps to forecast, at most the trained horizon unless ``recursive``.
+            recursive: forecast past the trained horizon by appending the median forecast to
+                the history and forecasting again (only when every input is the target).
 
         Returns:
-            A frame indexed by future timestamps with one column, ``forecast``.
+            A frame indexed by future timestamps: ``forecast`` (the median with quantiles),
+            then ``lower`` and ``upper`` when the model has quantiles (levels in :meth:`interval`).
         """
         self._check()
         pre = self.preprocessor_
         horizon = horizon or pre.horizon
+        if horizon > pre.horizon and recursive:
+            return self._rollout(frame, horizon)
         if horizon > pre.horizon:
             raise ConfigError(
                 f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. "
-                f"Use --horizon {pre.horizon} or less, or retrain with --horizon {horizon}."
+                f"Use --horizon {pre.horizon} or less, add --recursive, or retrain with --horizon {horizon}."
             )
         if len(frame) < pre.lookback:
             raise DataError(
@@ -109,10 +134,32 @@ class Forecaster:
                 "(its lookback). Give more history."
             )
         values = pre.transform(frame.iloc[-pre.lookback :])  # (lookback, F)
-        point = self.predict_windows(values, np.array([pre.lookback]))[0, :horizon]
+        out = self.predict_windows(values, np.array([pre.lookback]))[0, :horizon]  # (h[, q])
         index = future_index(frame.index[-1], self.data_["freq"], horizon)
         index.name = self.data_["time"]
-        return pd.DataFrame({"forecast": point}, index=index)
+        columns = {"forecast": self.point(out)}
+        if self.quantiles:
+            columns.update(lower=out[:, 0], upper=out[:, -1])
+        return pd.DataFrame(columns, index=index)
+
+    def _rollout(self, frame: pd.DataFrame, horizon: int) -> pd.DataFrame:
+        """Chain forecasts of the trained horizon, each from the history plus earlier medians."""
+        pre = self.preprocessor_
+        if pre.features:
+            raise ConfigError(
+                f"--recursive needs every input to be the target, but the model also reads "
+                f"{', '.join(pre.features)}, whose future is unknown. Retrain with "
+                f"--horizon {horizon} instead."
+            )
+        history = frame[[pre.target]]
+        pieces = []
+        done = 0
+        while done < horizon:
+            step = self.predict(history, min(pre.horizon, horizon - done))
+            pieces.append(step)
+            history = pd.concat([history, step[["forecast"]].set_axis([pre.target], axis=1)])
+            done += len(step)
+        return pd.concat(pieces)
 
     def save(self, out: Path, force: bool = False) -> Path:
         """Write the bundle (model, bundle.json, history.csv, loss.png, holdout.png) atomically."""
@@ -133,7 +180,7 @@ class Forecaster:
 
         meta = bundle.read_meta(Path(path))
         try:
-            forecaster = cls(TrainConfig(**meta["config"]))
+            forecaster = cls(TrainConfig(**{**meta["config"], "quantiles": meta["quantiles"]}))
             forecaster.preprocessor_ = Preprocessor.from_dict(meta["preprocessor"])
             forecaster.data_ = meta["data"]
             forecaster.training_ = meta["training"]
@@ -150,6 +197,8 @@ class Forecaster:
         return {
             "config": self.config.to_dict(),
             "preprocessor": self.preprocessor_.to_dict(),
+            "quantiles": self.quantiles,
+            "interval": self.interval(),
             "data": self.data_,
             "training": self.training_,
             "metrics": self.holdout_["metrics"],

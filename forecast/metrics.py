@@ -13,6 +13,19 @@ def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(actual) - np.asarray(forecast)) ** 2)))
 
 
+def pinball(actual: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> float:
+    """Mean pinball loss of ``(windows, horizon, q)`` quantile forecasts, averaged over levels."""
+    err = np.asarray(actual)[..., None] - np.asarray(quantiles)
+    q = np.asarray(levels)
+    return float(np.mean(np.maximum(q * err, (q - 1) * err)))
+
+
+def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of actuals inside ``[lower, upper]``."""
+    actual = np.asarray(actual)
+    return float(np.mean((actual >= lower) & (actual <= upper)))
+
+
 def mase_scale(train: np.ndarray, season: int) -> float:
     """In-sample MAE of the seasonal-naive forecast (period ``season``) on the training part.
 

@@ -21,10 +21,14 @@ def build_model(
     arch: str = "lstm",
     dropout: float = 0.0,
     learning_rate: float = 1e-3,
+    quantiles: list[float] | None = None,
 ) -> Any:
-    """Build and compile a regressor ``(batch, lookback, n_features) -> (batch, horizon)``.
+    """Build and compile a regressor ``(batch, lookback, n_features) -> (batch, horizon[, q])``.
 
     Args:
+        quantiles: ascending levels; the model then outputs ``(batch, horizon, q)`` trained
+            with the pinball loss, non-crossing by construction (see :func:`_quantile_head`).
+            None: a point forecast ``(batch, horizon)`` trained with MAE.
         arch: ``lstm`` (stacked when ``layers`` > 1), ``gru``, ``bilstm`` (reads the window
             both ways) or ``attention`` (attention of the last hidden state over all of them).
         dropout: applied between layers and before the head, never inside the recurrence.
@@ -51,10 +55,51 @@ def build_model(
             x = kl.Dropout(dropout)(x)
     if dropout:
         x = kl.Dropout(dropout)(x)
-    outputs = kl.Dense(horizon, name="horizon")(x)  # (batch, horizon)
+    if quantiles:
+        outputs = _quantile_head(x, horizon, len(quantiles))  # (batch, horizon, q)
+        loss: Any = pinball_loss(quantiles)
+    else:
+        outputs = kl.Dense(horizon, name="horizon")(x)  # (batch, horizon)
+        loss = "mae"
     model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
-        loss="mae",
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0), loss=loss
     )
     return model
+
+
+def _quantile_head(x: Any, horizon: int, n_q: int) -> Any:
+    """Quantiles that cannot cross: the lowest level plus cumulative non-negative increments.
+
+    ``base (batch, horizon, 1)`` and ``softplus`` increments ``(batch, horizon, q-1)`` are
+    concatenated into ``v`` and multiplied by a fixed matrix ``T`` (``T[0, :] = 1``,
+    ``T[i, j] = 1`` for ``1 <= i <= j``): level ``j`` = base + sum of the first ``j``
+    increments, so each level is at least the one below, for any weights and inputs.
+    """
+    import numpy as np
+    from keras import layers as kl
+
+    base = kl.Reshape((horizon, 1))(kl.Dense(horizon, name="quantile_base")(x))
+    steps = kl.Dense(horizon * (n_q - 1), name="quantile_steps")(x)
+    steps = kl.Activation("softplus")(kl.Reshape((horizon, n_q - 1))(steps))
+    v = kl.Concatenate(axis=-1)([base, steps])  # (batch, horizon, q)
+    cumulative = kl.Dense(n_q, use_bias=False, trainable=False, name="quantile_cumsum")
+    out = cumulative(v)
+    t = np.triu(np.ones((n_q, n_q), dtype="float32"))
+    t[0, :] = 1.0
+    t[1:, 0] = 0.0
+    cumulative.set_weights([t])
+    return out
+
+
+def pinball_loss(quantiles: list[float]) -> Any:
+    """Mean pinball (quantile) loss of ``(batch, horizon, q)`` outputs for ``(batch, horizon)`` targets."""
+    from keras import ops
+
+    levels = ops.convert_to_tensor(quantiles, dtype="float32")
+
+    def pinball(y_true: Any, y_pred: Any) -> Any:
+        err = ops.expand_dims(y_true, -1) - y_pred  # (batch, horizon, q)
+        return ops.mean(ops.maximum(levels * err, (levels - 1.0) * err))
+
+    return pinball

@@ -128,6 +128,7 @@ def fit_model(
         arch=config.arch,
         dropout=config.dropout,
         learning_rate=config.learning_rate,
+        quantiles=config.quantiles,
     )
     progress = _progress_callback(config.time_budget, report)
     stopper = keras.callbacks.EarlyStopping(

@@ -1,0 +1,56 @@
+"""CLI commands and what they share: one error handler, quiet TensorFlow, list parsing."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from ..errors import ConfigError, ForecastError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(func: F) -> F:
+    """Turn library errors into one `Error: ...` line on stderr and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ForecastError as exc:
+            typer.echo(f"Error: {exc}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def quiet_tensorflow() -> None:
+    from ..devices import import_tensorflow
+
+    import_tensorflow()
+
+
+def split_list(text: str | None) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; None or empty -> ``[]``."""
+    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+
+
+def parse_quantiles(text: str) -> list[float] | None:
+    """``"0.1,0.5,0.9"`` -> levels; ``"none"`` -> None (a point forecast)."""
+    if text.strip().lower() in ("none", ""):
+        return None
+    try:
+        return [float(q) for q in split_list(text)]
+    except ValueError:
+        raise ConfigError(
+            f"--quantiles takes numbers between 0 and 1 like 0.1,0.5,0.9, or none; got '{text}'."
+        ) from None
+
+
+def when(stamp: Any) -> str:
+    """A timestamp without a midnight time part: 2016-12-30, 2016-12-30 13:00."""
+    text = str(stamp)
+    return text[:10] if text.endswith("00:00:00") and len(text) == 19 else text[:16]

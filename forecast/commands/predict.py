@@ -1,0 +1,51 @@
+"""`forecast predict`: the steps after the last row, with intervals, as CSV and plot."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import quiet_tensorflow, user_errors
+
+
+@user_errors
+def predict(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
+    data: Annotated[
+        Path | None, typer.Option(help="CSV with recent history [default: the training CSV].")
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(min=1, help="Steps to forecast [default: the trained horizon].")
+    ] = None,
+    recursive: Annotated[
+        bool, typer.Option(help="Roll forward on the model's own median past the trained horizon.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
+) -> None:
+    """Forecast the steps after the last row of the data, in the data's units.
+
+    The CSV has the time column first, then `forecast` (the median), then `lower`
+    and `upper` (the interval; its levels are in bundle.json).
+
+    Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
+    """
+    quiet_tensorflow()
+    from ..forecaster import Forecaster
+    from ..predicting import load_history
+
+    forecaster = Forecaster.load(bundle)
+    frame = load_history(forecaster, data)
+    result = forecaster.predict(frame, horizon, recursive=recursive)
+    if plot is not None:
+        from ..plots import forecast_plot
+
+        forecast_plot(frame[forecaster.preprocessor_.target], result, plot)
+    if out is None:
+        sys.stdout.write(result.to_csv())
+    else:
+        result.to_csv(out)
+        typer.echo(f"{len(result)} steps written to {out}")

@@ -1,0 +1,221 @@
+"""`forecast train` and `forecast compare`: the same flags, one model or several architectures."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from . import parse_quantiles, quiet_tensorflow, split_list, user_errors, when
+
+
+@user_errors
+def train(
+    data: Annotated[Path, typer.Argument(help="CSV file with a time column and numeric columns.")],
+    target: Annotated[str, typer.Option(help="Column to forecast.")],
+    time: Annotated[str | None, typer.Option(help="Time column (detected when absent).")] = None,
+    features: Annotated[
+        str | None, typer.Option(help="Comma-separated past covariate columns.")
+    ] = None,
+    dayfirst: Annotated[
+        bool | None, typer.Option("--dayfirst/--monthfirst", help="Date order (detected).")
+    ] = None,
+    lookback: Annotated[int | None, typer.Option(min=1, help="Input steps (auto).")] = None,
+    horizon: Annotated[int | None, typer.Option(min=1, help="Steps to forecast (auto).")] = None,
+    arch: Annotated[str, typer.Option(help="lstm | gru | bilstm | attention.")] = "lstm",
+    layers: Annotated[int, typer.Option(min=1, help="Stacked recurrent layers.")] = 1,
+    units: Annotated[int, typer.Option(min=1, help="Units per recurrent layer.")] = 64,
+    dropout: Annotated[float, typer.Option(min=0.0, max=0.9, help="Between layers.")] = 0.0,
+    quantiles: Annotated[
+        str, typer.Option(help="Quantile levels (pinball loss), or 'none' for a point forecast.")
+    ] = "0.1,0.5,0.9",
+    epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
+    batch_size: Annotated[int, typer.Option(min=1)] = 64,
+    learning_rate: Annotated[float, typer.Option(min=0.0)] = 1e-3,
+    time_budget: Annotated[
+        float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
+    ] = 180.0,
+    seed: Annotated[int, typer.Option()] = 42,
+    out: Annotated[
+        Path | None, typer.Option(help="Bundle directory [default: models/<file>_<target>].")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
+) -> None:
+    """Train an LSTM on DATA and save a bundle (model, settings, metrics, plots).
+
+    Splits by time into train / validation / test, scales on the training part,
+    trains with early stopping, and scores the test part against naive baselines.
+
+    Example: forecast train data/energy_demand.csv --target demand --horizon 48
+    """
+    from rich.console import Console
+
+    from ..bundle import check_target
+
+    console = Console()
+    config, series, out = _prepare(console, locals())
+    check_target(out, force)
+    forecaster = _fit(console, config, series)
+    _print_fit(console, forecaster)
+    console.print(f"Bundle written to [bold]{forecaster.save(out, force=force)}[/]")
+
+
+def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
+    """Settings from the flags, and the loaded series (printed with its loading notes)."""
+    from ..config import TrainConfig
+    from ..data import load_series
+
+    fields = set(TrainConfig.__dataclass_fields__)
+    settings = {k: v for k, v in args.items() if k in fields}
+    settings["features"] = split_list(args["features"])
+    settings["quantiles"] = parse_quantiles(args["quantiles"])
+    if isinstance(settings.get("arch"), list):
+        settings["arch"] = settings["arch"][0]
+    config = TrainConfig(**settings)
+    data: Path = args["data"]
+    series = load_series(data, [config.target, *config.features], config.time, config.dayfirst)
+    idx = series.frame.index
+    console.print(
+        f"[bold]{data.name}[/]: {len(idx)} rows, time column '{series.time}', "
+        f"frequency {series.freq}, {when(idx[0])} .. {when(idx[-1])}",
+        highlight=False,
+    )
+    for note in series.notes:
+        console.print(f"  note: {note}", highlight=False)
+    out = args["out"] or Path("models") / f"{data.stem}_{config.target}"
+    return config, series, out
+
+
+def _fit(console: Any, config: Any, series: Any) -> Any:
+    quiet_tensorflow()
+    from ..devices import describe_device
+    from ..forecaster import Forecaster
+
+    console.print(f"Training {config.arch} on {describe_device()}")
+
+    def report(epoch: int, logs: dict[str, float]) -> None:
+        console.print(
+            f"  epoch {epoch:3d}  loss {logs['loss']:.4f}  "
+            f"val_loss {logs.get('val_loss', float('nan')):.4f}  {logs['seconds']:.0f}s",
+            highlight=False,
+        )
+
+    return Forecaster(config).fit(series, report=report)
+
+
+def _print_fit(console: Any, forecaster: Any) -> None:
+    from rich.table import Table
+
+    d, t, pre = forecaster.data_, forecaster.training_, forecaster.preprocessor_
+    s = {k: [when(x) for x in v] for k, v in d["split_times"].items()}
+    console.print(
+        f"Split by time: train {d['split']['train_rows']} rows ({s['train'][0]} .. {s['train'][1]}), "
+        f"validation {d['split']['val_rows']}, test {d['split']['test_rows']} "
+        f"({s['test'][0]} .. {s['test'][1]})",
+        highlight=False,
+    )
+    console.print(
+        f"lookback {pre.lookback}, horizon {pre.horizon}; stopped by {t['stopped_by']} after "
+        f"{t['epochs']} epochs ({t['seconds']:.0f}s), best epoch {t['best_epoch']}",
+        highlight=False,
+    )
+    interval = forecaster.interval()
+    table = Table(title=f"Test part: {forecaster.holdout_['windows']} windows of {pre.horizon} steps")
+    columns = ["model", "MAE", "RMSE", "MASE"]
+    if interval:
+        columns += ["pinball", f"coverage of {interval['coverage']:.0%}"]
+    for col in columns:
+        table.add_column(col, justify="left" if col == "model" else "right")
+    names = {"model": forecaster.config.arch.upper(), "naive": "naive",
+             "seasonal_naive": f"seasonal naive (M={d['season']})"}
+    for name, m in forecaster.holdout_["metrics"].items():
+        row = [names[name], f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['mase']:.3f}"]
+        if interval:
+            row += [f"{m['pinball']:.4g}", f"{m['coverage']:.1%}"] if "pinball" in m else ["", ""]
+        table.add_row(*row)
+    console.print(table)
+
+
+@user_errors
+def compare(**kwargs: Any) -> None:
+    """Train several architectures on the same split and seed; rank them; keep the best bundle.
+
+    Takes every `forecast train` flag; --arch is a comma-separated list. The best
+    bundle (by test MASE) is written to --out; with --keep all, every bundle is
+    written to <out>/<arch>.
+
+    Example: forecast compare data/seattle_weather.csv --target temp_max --arch lstm,gru
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..bundle import check_target
+    from ..compare import ARCHS_ALL, compare_archs
+    from ..errors import ConfigError
+
+    console = Console()
+    archs = split_list(kwargs["arch"]) or list(ARCHS_ALL)
+    unknown = [a for a in archs if a not in ARCHS_ALL]
+    if unknown:
+        raise ConfigError(f"Unknown --arch {', '.join(unknown)}. Choose from {', '.join(ARCHS_ALL)}.")
+    keep_all = kwargs["keep"] == "all"
+    kwargs["arch"] = archs[0]
+    config, series, out = _prepare(console, kwargs)
+    if kwargs["out"] is None:
+        out = out.with_name(out.name + "_compare")
+    check_target(out, kwargs["force"])
+    quiet_tensorflow()
+
+    def started(arch: str) -> None:
+        console.print(f"Training {arch} ...", highlight=False)
+
+    results = compare_archs(series, config, archs, started=started)
+    table = Table(title="Architectures on the same split and seed, ranked by test MASE")
+    for col in ("rank", "arch", "MAE", "RMSE", "MASE", "coverage", "pinball", "train s", "params"):
+        table.add_column(col, justify="left" if col == "arch" else "right")
+    for rank, (arch, forecaster) in enumerate(results, 1):
+        m = forecaster.holdout_["metrics"]["model"]
+        table.add_row(
+            str(rank), arch, f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['mase']:.3f}",
+            f"{m['coverage']:.1%}" if "coverage" in m else "-",
+            f"{m['pinball']:.4g}" if "pinball" in m else "-",
+            f"{forecaster.training_['seconds']:.0f}", f"{forecaster.training_['parameters']:,}",
+        )
+    base = forecaster.holdout_["metrics"]
+    table.add_row("", "naive", *(f"{base['naive'][k]:.4g}" for k in ("mae", "rmse")),
+                  f"{base['naive']['mase']:.3f}", "", "", "", "")
+    table.add_row("", "seasonal naive", *(f"{base['seasonal_naive'][k]:.4g}" for k in ("mae", "rmse")),
+                  f"{base['seasonal_naive']['mase']:.3f}", "", "", "", "")
+    console.print(table)
+    if keep_all:
+        out.mkdir(exist_ok=True)
+        for arch, forecaster in results:
+            forecaster.save(out / arch, force=True)
+        console.print(f"Bundles written to [bold]{out}[/]/<arch>; best: {results[0][0]}")
+    else:
+        path = results[0][1].save(out, force=kwargs["force"])
+        console.print(f"Best ({results[0][0]}) written to [bold]{path}[/]")
+
+
+def _compare_signature() -> inspect.Signature:
+    """`compare` takes train's flags, a list for --arch, and --keep."""
+    params = []
+    for p in inspect.signature(train, eval_str=True).parameters.values():
+        if p.name == "arch":
+            p = p.replace(
+                annotation=Annotated[str, typer.Option(help="Comma-separated architectures.")],
+                default="lstm,gru,bilstm,attention",
+            )
+        params.append(p)
+    keep = inspect.Parameter(
+        "keep",
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[str, typer.Option(help="best: keep the best bundle; all: every one.")],
+        default="best",
+    )
+    return inspect.Signature([*(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params), keep])
+
+
+compare.__signature__ = _compare_signature()  # type: ignore[attr-defined]

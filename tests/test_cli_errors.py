@@ -1,0 +1,283 @@
+"""CLI tests for user mistakes in `forecast train` and `forecast predict`.
+
+Each mistake must end with exit code 1 and exactly one `Error: ...` line on stderr that
+names the problem, no traceback, and nothing written. Note that CliRunner catches
+exceptions itself and never prints their traceback, so "no traceback" is checked on
+``result.exception`` (only SystemExit from typer.Exit is allowed), not just on the text.
+
+With click >= 8.2 (typer 0.12+), ``CliRunner().invoke`` keeps stdout and stderr apart in
+``result.stdout`` / ``result.stderr`` and mixes both in ``result.output``.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+
+ROWS = 200
+HORIZON = 3
+TINY = ["--epochs", "1", "--units", "4", "--lookback", "8", "--horizon", str(HORIZON),
+        "--time-budget", "30"]  # fmt: skip
+
+
+def _sine_csv(path: Path, rows: int = ROWS) -> Path:
+    """An hourly sine with a daily period: `time,load`."""
+    t = pd.date_range("2024-01-01", periods=rows, freq="h")
+    load = 10 + np.sin(np.arange(rows) * 2 * np.pi / 24)
+    pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M"), "load": load}).to_csv(path, index=False)
+    return path
+
+
+def _assert_user_error(result, *fragments: str) -> str:
+    """Exit 1, one `Error:` line on stderr naming ``fragments``, no exception escaping."""
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), f"escaped: {result.exception!r}"
+    assert result.exit_code == 1, result.output  # 2 would be a Typer usage error
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    assert errors[0] in result.stderr.splitlines()
+    assert "Error: " not in result.stdout
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+def _siblings(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """Run each command from tmp_path so a default `models/...` never lands in the repo."""
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def sine_csv(tmp_path_factory) -> Path:
+    return _sine_csv(tmp_path_factory.mktemp("data") / "sine.csv")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory, sine_csv) -> Path:
+    """One tiny bundle trained once for the whole module (a few seconds on CPU)."""
+    out = tmp_path_factory.mktemp("models") / "sine_load"
+    result = runner.invoke(
+        app, ["train", str(sine_csv), "--target", "load", *TINY, "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert f"Bundle written to {out}" in " ".join(result.stdout.split())
+    return out
+
+
+# --- train ---
+
+
+def test_train_missing_file(tmp_path):
+    out = tmp_path / "bundle"
+    result = runner.invoke(
+        app, ["train", str(tmp_path / "nope.csv"), "--target", "load", "--out", str(out)]
+    )
+    _assert_user_error(result, "nope.csv", "not found")
+    assert _siblings(tmp_path) == []
+
+
+def test_train_target_missing_names_column_and_lists_columns(tmp_path, sine_csv):
+    out = tmp_path / "bundle"
+    result = runner.invoke(app, ["train", str(sine_csv), "--target", "demand", "--out", str(out)])
+    line = _assert_user_error(result, "'demand'", "not found", "sine.csv")
+    assert re.search(r"Columns: time, load\b", line)
+    assert "--target" in line
+    assert _siblings(tmp_path) == []
+
+
+def test_train_non_numeric_target(tmp_path):
+    data = _sine_csv(tmp_path / "labels.csv", rows=50)
+    frame = pd.read_csv(data)
+    frame["label"] = ["high" if v > 10 else "low" for v in frame["load"]]
+    frame.to_csv(data, index=False)
+    out = tmp_path / "bundle"
+    result = runner.invoke(app, ["train", str(data), "--target", "label", "--out", str(out)])
+    _assert_user_error(result, "'label'", "not numeric", "'low'")
+    assert not out.exists()
+
+
+def test_train_too_few_rows_for_lookback(tmp_path):
+    data = _sine_csv(tmp_path / "short.csv", rows=30)
+    out = tmp_path / "bundle"
+    result = runner.invoke(
+        app, ["train", str(data), "--target", "load", "--lookback", "50", "--out", str(out)]
+    )
+    line = _assert_user_error(result, "30 rows", "lookback 50", "--lookback")
+    assert "too few" in line
+    assert _siblings(tmp_path) == ["short.csv"]  # no bundle, no leftover temporary folder
+
+
+@pytest.mark.xfail(
+    reason="plan() reports 'at least lookback + 2*horizon + val + test' rows with val/test "
+    "computed for the short series; both grow with the row count, so the number is wrong "
+    "(30 rows, --lookback 50 --horizon 3: says 62, 65 are needed; 16 rows, --lookback 8: "
+    "says 20, 17 suffice)",
+    strict=True,
+)
+def test_train_too_few_rows_message_gives_enough_rows(tmp_path):
+    flags = ["--target", "load", "--lookback", "50", "--horizon", "3", "--epochs", "1",
+             "--units", "4", "--time-budget", "30"]  # fmt: skip
+    short = _sine_csv(tmp_path / "short.csv", rows=30)
+    result = runner.invoke(app, ["train", str(short), *flags, "--out", str(tmp_path / "a")])
+    need = int(re.search(r"at least (\d+) needed", _assert_user_error(result)).group(1))
+    enough = _sine_csv(tmp_path / "enough.csv", rows=need)
+    result = runner.invoke(app, ["train", str(enough), *flags, "--out", str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+
+
+def test_train_existing_out_without_force(tmp_path, sine_csv):
+    out = tmp_path / "bundle"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["train", str(sine_csv), "--target", "load", "--out", str(out)])
+    _assert_user_error(result, str(out), "already exists", "--force")
+    assert _siblings(out) == ["keep.txt"]
+    assert (out / "keep.txt").read_text() == "mine"
+    assert _siblings(tmp_path) == ["bundle"]
+
+
+# --- predict ---
+
+
+def test_predict_horizon_longer_than_trained(tmp_path, bundle):
+    out = tmp_path / "next.csv"
+    result = runner.invoke(app, ["predict", str(bundle), "--horizon", "5", "--out", str(out)])
+    _assert_user_error(result, "Horizon 5", f"trained horizon {HORIZON}", f"--horizon {HORIZON}")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        pytest.param(lambda p: p.mkdir(), "has no bundle.json", id="empty-folder"),
+        pytest.param(lambda p: None, "is not a bundle directory", id="missing-folder"),
+        pytest.param(lambda p: p.write_text("time,load\n"), "is not a bundle directory", id="a-file"),
+    ],
+)
+def test_predict_on_something_that_is_not_a_bundle(tmp_path, make, fragment):
+    target = tmp_path / "not_a_bundle"
+    make(target)
+    out = tmp_path / "next.csv"
+    result = runner.invoke(app, ["predict", str(target), "--out", str(out)])
+    _assert_user_error(result, str(target), fragment)
+    assert not out.exists()
+
+
+def test_predict_on_tampered_model(tmp_path, bundle):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    with open(copy / "model.keras", "ab") as fh:
+        fh.write(b"tampered")
+    out = tmp_path / "next.csv"
+    result = runner.invoke(app, ["predict", str(copy), "--out", str(out)])
+    _assert_user_error(result, "model.keras", "sha256", "changed after training")
+    assert not out.exists()
+
+
+def test_predict_data_missing_file(tmp_path, bundle):
+    out = tmp_path / "next.csv"
+    result = runner.invoke(
+        app, ["predict", str(bundle), "--data", str(tmp_path / "recent.csv"), "--out", str(out)]
+    )
+    _assert_user_error(result, "recent.csv", "not found")
+    assert not out.exists()
+
+
+@pytest.mark.xfail(
+    reason="predict writes --out / --plot without checking the path: OSError, "
+    "FileNotFoundError or matplotlib's ValueError escapes (a traceback in a real shell) "
+    "instead of one `Error:` line",
+    strict=True,
+)
+@pytest.mark.parametrize(
+    ("option", "path", "fragment"),
+    [
+        ("--out", "no_such_folder/next.csv", "no_such_folder"),
+        ("--plot", "no_such_folder/next.png", "no_such_folder"),
+        ("--plot", "next.plot", ".plot"),  # not an image format matplotlib knows
+    ],
+)
+def test_predict_into_unwritable_path(tmp_path, bundle, option, path, fragment):
+    result = runner.invoke(app, ["predict", str(bundle), option, str(tmp_path / path)])
+    _assert_user_error(result, fragment)
+
+
+# --- happy path ---
+
+
+def test_train_then_predict_writes_forecast_csv(tmp_path, bundle, sine_csv):
+    out = tmp_path / "next.csv"
+    result = runner.invoke(app, ["predict", str(bundle), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert f"{HORIZON} steps written to {out}" in result.output
+    assert result.stderr == ""
+
+    forecast = pd.read_csv(out)
+    assert list(forecast.columns[:2]) == ["time", "forecast"]  # quantile columns may follow
+    assert len(forecast) == HORIZON
+    assert np.isfinite(forecast.iloc[:, 1:].to_numpy(dtype=float)).all()
+    last = pd.Timestamp(pd.read_csv(sine_csv)["time"].iloc[-1])
+    expected = pd.date_range(last, periods=HORIZON + 1, freq="h")[1:]
+    assert pd.to_datetime(forecast["time"]).tolist() == list(expected)
+
+
+def test_predict_to_stdout_with_shorter_horizon(bundle):
+    result = runner.invoke(app, ["predict", str(bundle), "--horizon", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].split(",")[:2] == ["time", "forecast"]
+    assert len(lines) == 3
+    assert all(np.isfinite(float(v)) for line in lines[1:] for v in line.split(",")[1:])
+
+
+# --- help ---
+
+
+def _description(help_text: str) -> str:
+    """The docstring part of a --help page: after `Usage:`, before the first panel/section."""
+    body = help_text.split("Usage:", 1)[1].split("\n", 1)[1]
+    return re.split(r"╭|^\s*(?:Options|Arguments|Commands):", body, maxsplit=1, flags=re.M)[0]
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["predict"]], ids=["forecast", "train", "predict"])
+def test_every_command_has_help_ending_with_an_example(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Example:" in result.output
+    paragraphs = [p for p in re.split(r"\n\s*\n", _description(result.output)) if p.strip()]
+    assert len(paragraphs) >= 2  # a summary, then the example
+    last = " ".join(paragraphs[-1].split())
+    assert last.startswith("Example: forecast " + (command[0] if command else "")), last
+
+
+@pytest.mark.xfail(
+    reason="Typer renders option help as Rich markup, so '[default: ...]' inside a help string "
+    "is eaten as a markup tag and --help shows 'CSV with recent history .'",
+    strict=True,
+)
+@pytest.mark.parametrize(
+    ("command", "default"),
+    [("train", "[default: models/<file>_<target>]"), ("predict", "[default: the training CSV]")],
+)
+def test_help_shows_defaults_written_in_brackets(command, default):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
+    assert default in flat

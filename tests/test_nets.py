@@ -1,0 +1,73 @@
+"""The architectures: cuDNN eligibility, safe loading, and quantiles that never cross."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from forecast.devices import import_tensorflow
+from forecast.nets import ARCHS, build_model
+
+import_tensorflow()
+
+LEVELS = [0.05, 0.1, 0.5, 0.9, 0.95]
+
+
+def _recurrent_configs(model):
+    """Configs of every LSTM/GRU layer, looking inside Bidirectional wrappers."""
+    found = []
+    for layer in model.layers:
+        cfg = layer.get_config()
+        if layer.__class__.__name__ == "Bidirectional":
+            found += [("LSTM", layer.forward_layer.get_config()), ("LSTM", layer.backward_layer.get_config())]
+        elif layer.__class__.__name__ in ("LSTM", "GRU"):
+            found.append((layer.__class__.__name__, cfg))
+    return found
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_every_recurrent_layer_meets_the_cudnn_conditions(arch):
+    model = build_model(16, 3, 4, units=8, layers=2, arch=arch, dropout=0.2, quantiles=LEVELS)
+    configs = _recurrent_configs(model)
+    assert configs, "no recurrent layer found"
+    for kind, cfg in configs:
+        assert cfg["activation"] == "tanh"
+        assert cfg["recurrent_activation"] == "sigmoid"
+        assert cfg["recurrent_dropout"] == 0
+        assert cfg["unroll"] is False
+        assert cfg["use_bias"] is True
+        if kind == "GRU":
+            assert cfg["reset_after"] is True
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_output_shapes(arch):
+    x = np.zeros((2, 16, 3), dtype="float32")
+    assert build_model(16, 3, 4, units=8, arch=arch)(x).shape == (2, 4)
+    assert build_model(16, 3, 4, units=8, arch=arch, quantiles=LEVELS)(x).shape == (2, 4, 5)
+
+
+@pytest.fixture(scope="module")
+def quantile_model():
+    return build_model(12, 2, 5, units=6, arch="lstm", quantiles=LEVELS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    magnitude=st.sampled_from([1e-3, 1.0, 1e2, 1e4]),
+    weight_scale=st.sampled_from([0.1, 1.0, 10.0]),
+)
+def test_quantiles_never_cross_for_random_weights_and_inputs(quantile_model, seed, magnitude, weight_scale):
+    rng = np.random.default_rng(seed)
+    model = quantile_model
+    cumsum = model.get_layer("quantile_cumsum")
+    fixed = cumsum.get_weights()[0]
+    model.set_weights([rng.normal(0, weight_scale, w.shape).astype("float32") for w in model.get_weights()])
+    cumsum.set_weights([fixed])  # the fixed summing matrix is part of the architecture
+    x = (rng.standard_normal((8, 12, 2)) * magnitude).astype("float32")
+    out = np.asarray(model(x, training=False))  # (8, 5, 5)
+    assert np.isfinite(out).all()
+    assert (np.diff(out, axis=-1) >= 0).all()
