@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import csv
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
 from .errors import DataError
 from .frequency import infer_freq, is_trading_days
@@ -53,21 +55,17 @@ def read_table(path: Path) -> pd.DataFrame:
         raise DataError(f"File {path} not found. Check the path.")
     if path.is_dir():
         raise DataError(f"{path} is a directory, not a CSV file. Give the path of the file.")
-    raw = path.read_bytes()[:65536]
+    raw = _head_bytes(path)
     if not raw.strip():
         raise DataError(f"{path} is empty. Give a CSV with a header row and data rows.")
     if b"\x00" in raw:
         raise DataError(f"{path} looks binary, not a CSV text file. Give a CSV file.")
     try:
         head = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            raw.decode("utf-8", errors="strict")
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                f"{path} is not UTF-8 text (byte {exc.start}). Re-save it as UTF-8."
-            ) from None
-        head = raw.decode("utf-8", errors="ignore")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(raw) - 3 or len(raw) < _HEAD:  # not a character cut at the edge
+            raise DataError(f"{path} is not UTF-8 text (byte {exc.start}). Re-save it as UTF-8.") from None
+        head = raw[: exc.start].decode("utf-8-sig")
     sep = _sniff_delimiter(head)
     header = next(csv.reader([head.splitlines()[0]], delimiter=sep))
     dupes = sorted({c for c in header if header.count(c) > 1 and c})
@@ -85,10 +83,23 @@ def read_table(path: Path) -> pd.DataFrame:
             f"{path} has rows with a different number of fields than the header ({detail}). "
             "Fix those rows."
         ) from None
+    if not isinstance(df.index, pd.RangeIndex):  # pandas made the first column an index
+        raise DataError(
+            f"{path} has rows with a different number of fields than the header (the first data row has "
+            f"{len(df.columns) + df.index.nlevels}, header {len(df.columns)}). Fix those rows."
+        )
     if df.empty:
         raise DataError(f"{path} has a header but no data rows. Add data rows.")
     df.columns = [str(c).strip() for c in df.columns]
     return df
+
+
+_HEAD = 65536  # bytes read to sniff the delimiter and check the encoding
+
+
+def _head_bytes(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(_HEAD)
 
 
 def _sniff_delimiter(text: str) -> str:
@@ -131,44 +142,65 @@ def _parse_rate(col: pd.Series) -> float:
 def parse_times(col: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.DatetimeIndex, bool]:
     """Parse a time column; detect day-first dates when ``dayfirst`` is None.
 
+    The format is guessed from the first value (fast, exact parsing of the rest);
+    when both orders parse, the one giving the more regular spacing wins, so
+    ``01-02-2002`` followed by ``13-02-2002`` reads as day first. Times with UTC
+    offsets are converted to UTC and the offset dropped.
+
     Returns:
-        The parsed index (timezone-naive, in the file's local time) and whether day first was used.
+        The parsed index and whether day first was used.
     """
+    if col.isna().any():
+        row = int(np.flatnonzero(col.isna().to_numpy())[0]) + 2
+        raise DataError(
+            f"Column '{name}' has an empty time on row {row}. Fill or remove that row."
+        )
     text = col.astype(str).str.strip()
     candidates = [dayfirst] if dayfirst is not None else [False, True]
-    best: tuple[pd.DatetimeIndex, bool] | None = None
+    results = []
     for first in candidates:
+        parsed = _parse(text, first)
+        if parsed is not None:
+            index, fmt = parsed
+            if fmt and "%d" in fmt and "%m" in fmt:
+                first = fmt.index("%d") < fmt.index("%m")  # what the values themselves say
+            results.append((index, first))
+    if not results:
+        bad = pd.to_datetime(text, errors="coerce", format="mixed").isna().to_numpy()
+        example = text.iloc[int(np.flatnonzero(bad)[0])] if bad.any() else text.iloc[0]
+        raise DataError(
+            f"Column '{name}' has dates that cannot be parsed (e.g. '{example}'). "
+            "Check the column, or name the right one with --time."
+        )
+    if len(results) == 2 and results[0][0].equals(results[1][0]):
+        return results[0]  # the order does not matter (e.g. ISO dates)
+    return min(results, key=lambda r: _irregularity(r[0]))
+
+
+def _parse(text: pd.Series, dayfirst: bool) -> tuple[pd.DatetimeIndex, str | None] | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fmt = guess_datetime_format(text.iloc[0], dayfirst=dayfirst)
+    attempts = [{"format": fmt}] if fmt else []
+    attempts += [{"format": "mixed", "dayfirst": dayfirst}, {"format": "mixed", "dayfirst": dayfirst, "utc": True}]
+    for kwargs in attempts:
         try:
-            parsed = pd.to_datetime(text, dayfirst=first, format="mixed" if first else None)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                parsed = pd.to_datetime(text, **kwargs)
         except (ValueError, TypeError, OverflowError):
-            try:
-                parsed = pd.to_datetime(text, dayfirst=first, format="mixed", errors="coerce")
-            except (ValueError, TypeError, OverflowError):
-                continue
-            if parsed.isna().any():
-                continue
-        index = pd.DatetimeIndex(parsed).as_unit("ns")
+            continue
+        index = pd.DatetimeIndex(parsed)
         if index.tz is not None:
             index = index.tz_convert("UTC").tz_localize(None)
-        if best is None or (first and _steadier(index, best[0])):
-            best = (index, first)
-    if best is None:
-        bad = text.iloc[0]
-        raise DataError(
-            f"Column '{name}' has dates that cannot be parsed (e.g. '{bad}'). "
-            "Check the column or pass --time with the right column."
-        )
-    return best
+        return index.as_unit("ns"), kwargs["format"] if kwargs["format"] != "mixed" else None
+    return None
 
 
-def _steadier(a: pd.DatetimeIndex, b: pd.DatetimeIndex) -> bool:
-    """True when ``a`` has the more regular spacing once sorted (day-first vs month-first)."""
-
-    def irregularity(idx: pd.DatetimeIndex) -> float:
-        d = np.diff(np.sort(idx.asi8))
-        return float(np.mean(d != np.median(d))) if d.size else 1.0
-
-    return irregularity(a) < irregularity(b)
+def _irregularity(index: pd.DatetimeIndex) -> float:
+    """Share of steps that differ from the median step, once sorted (0 = perfectly regular)."""
+    d = np.diff(np.sort(index.asi8))
+    return float(np.mean(d != np.median(d))) if d.size else 1.0
 
 
 def to_numeric(df: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:

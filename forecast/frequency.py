@@ -29,7 +29,7 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
     values, counts = np.unique(steps, return_counts=True)
     step = pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
     day = pd.Timedelta(days=1)
-    if step == day and len(index) > 10 and not (index.dayofweek >= 5).any():
+    if step == day and len(index) > 10 and not (index.day_of_week >= 5).any():
         return _TRADING
     if pd.Timedelta(days=27) <= step <= pd.Timedelta(days=31):
         return "MS" if (index.day == 1).mean() > 0.9 else "ME"

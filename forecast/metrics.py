@@ -29,12 +29,18 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
 def mase_scale(train: np.ndarray, season: int) -> float:
     """In-sample MAE of the seasonal-naive forecast (period ``season``) on the training part.
 
-    Falls back to period 1 when the training part is shorter than two seasons.
+    Falls back to period 1 when the training part is shorter than two seasons or
+    repeats itself exactly each season (a zero scale would make MASE meaningless),
+    and to 1.0 when the training part is constant.
     """
     train = np.asarray(train, dtype="float64")
-    m = season if len(train) > 2 * season else 1
-    scale = float(np.mean(np.abs(train[m:] - train[:-m])))
-    return scale if scale > 0 else 1.0
+    tiny = 1e-9 * max(1.0, float(np.mean(np.abs(train))))
+    for m in (season, 1):
+        if len(train) > 2 * m:
+            scale = float(np.mean(np.abs(train[m:] - train[:-m])))
+            if scale > tiny:
+                return scale
+    return 1.0
 
 
 def score(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float]:

@@ -45,23 +45,32 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
     """
     horizon = config.horizon or default_horizon(freq)
     season = season_length(freq)
+    train_end = _train_rows(rows, horizon, config)
     test = horizon * max(1, round(config.test_fraction * rows / horizon))
-    val = max(horizon, round(config.val_fraction * rows))
-    train_end = rows - test - val
+    val = rows - test - train_end
     if config.lookback is not None:
         lookback = config.lookback
     else:
         lookback = min(max(4 * horizon, 7 * season), MAX_AUTO_LOOKBACK)
         lookback = max(1, min(lookback, (train_end - horizon) // 2))
-    windows = train_end - lookback - horizon + 1
-    if windows < 1:
-        need = lookback + 2 * horizon + test + val
+    if train_end - lookback - horizon + 1 < 1:
+        need = next(
+            n for n in range(rows + 1, rows + 100 * (lookback + horizon) + 1000)
+            if _train_rows(n, horizon, config) - lookback - horizon + 1 >= 1
+        )
         raise DataError(
             f"The series has {rows} rows, too few for lookback {lookback} + horizon {horizon} "
-            f"+ validation {val} + test {test} rows (at least {need} needed). "
+            f"+ validation {val} + test {test} rows ({need} rows needed). "
             "Use a smaller --lookback or --horizon, or give a longer series."
         )
     return horizon, lookback, Split(rows, train_end, train_end + val)
+
+
+def _train_rows(rows: int, horizon: int, config: TrainConfig) -> int:
+    """Rows left for training once test (whole horizons) and validation are cut off the end."""
+    test = horizon * max(1, round(config.test_fraction * rows / horizon))
+    val = max(horizon, round(config.val_fraction * rows))
+    return rows - test - val
 
 
 def _progress_callback(budget: float, report: Callable[[int, dict[str, float]], None] | None) -> Any:

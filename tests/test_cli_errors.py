@@ -123,19 +123,15 @@ def test_train_too_few_rows_for_lookback(tmp_path):
     assert _siblings(tmp_path) == ["short.csv"]  # no bundle, no leftover temporary folder
 
 
-@pytest.mark.xfail(
-    reason="plan() reports 'at least lookback + 2*horizon + val + test' rows with val/test "
-    "computed for the short series; both grow with the row count, so the number is wrong "
-    "(30 rows, --lookback 50 --horizon 3: says 62, 65 are needed; 16 rows, --lookback 8: "
-    "says 20, 17 suffice)",
-    strict=True,
-)
 def test_train_too_few_rows_message_gives_enough_rows(tmp_path):
     flags = ["--target", "load", "--lookback", "50", "--horizon", "3", "--epochs", "1",
              "--units", "4", "--time-budget", "30"]  # fmt: skip
     short = _sine_csv(tmp_path / "short.csv", rows=30)
     result = runner.invoke(app, ["train", str(short), *flags, "--out", str(tmp_path / "a")])
-    need = int(re.search(r"at least (\d+) needed", _assert_user_error(result)).group(1))
+    need = int(re.search(r"\((\d+) rows needed\)", _assert_user_error(result)).group(1))
+    almost = _sine_csv(tmp_path / "almost.csv", rows=need - 1)
+    result = runner.invoke(app, ["train", str(almost), *flags, "--out", str(tmp_path / "c")])
+    assert result.exit_code == 1 and "too few" in result.output
     enough = _sine_csv(tmp_path / "enough.csv", rows=need)
     result = runner.invoke(app, ["train", str(enough), *flags, "--out", str(tmp_path / "b")])
     assert result.exit_code == 0, result.output
@@ -199,12 +195,6 @@ def test_predict_data_missing_file(tmp_path, bundle):
     assert not out.exists()
 
 
-@pytest.mark.xfail(
-    reason="predict writes --out / --plot without checking the path: OSError, "
-    "FileNotFoundError or matplotlib's ValueError escapes (a traceback in a real shell) "
-    "instead of one `Error:` line",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("option", "path", "fragment"),
     [
@@ -267,17 +257,12 @@ def test_every_command_has_help_ending_with_an_example(command):
     assert last.startswith("Example: forecast " + (command[0] if command else "")), last
 
 
-@pytest.mark.xfail(
-    reason="Typer renders option help as Rich markup, so '[default: ...]' inside a help string "
-    "is eaten as a markup tag and --help shows 'CSV with recent history .'",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("command", "default"),
-    [("train", "[default: models/<file>_<target>]"), ("predict", "[default: the training CSV]")],
+    [("train", "(default: models/<file>_<target>)"), ("predict", "(default: the training CSV)")],
 )
-def test_help_shows_defaults_written_in_brackets(command, default):
-    result = runner.invoke(app, [command, "--help"])
+def test_help_shows_defaults_written_in_parentheses(command, default):
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
     assert default in flat

@@ -149,46 +149,24 @@ def test_data_error_message_is_one_line(tmp_path):
 # --- bugs found while writing these tests (see the reason of each marker) ---
 
 
-@pytest.mark.xfail(
-    reason="a blank cell in the time column reaches pd.date_range as NaT and escapes as "
-    "ValueError('Neither `start` nor `end` can be NaT') instead of a DataError",
-    raises=ValueError,
-    strict=True,
-)
 def test_blank_time_cell_raises_data_error(tmp_path):
     path = _write(tmp_path, _csv([f"{T[0]},1", ",2", f"{T[2]},3", f"{T[3]},4"]))
     with pytest.raises(DataError, match="time"):
         load_series(path, ["y"], time="time")
 
 
-@pytest.mark.xfail(
-    reason="parse_times quotes the FIRST value of the column as the bad example, even when "
-    "that value parses; the message should quote the value that does not",
-    strict=True,
-)
 def test_unparseable_date_message_names_the_bad_value(tmp_path):
     path = _write(tmp_path, _csv([f"{T[0]},1", "not a date,2", f"{T[2]},3", f"{T[3]},4"]))
     with pytest.raises(DataError, match="not a date"):
         load_series(path, ["y"], time="time")
 
 
-@pytest.mark.xfail(
-    reason="when the first data row has an extra field pandas silently takes the first "
-    "column as the index, so the user is told 'No time column found' instead of ragged rows",
-    strict=True,
-)
 def test_extra_field_on_first_row_is_reported_as_ragged(tmp_path):
     path = _write(tmp_path, _csv([f"{T[0]},1,99", f"{T[1]},2", f"{T[2]},3"]))
     with pytest.raises(DataError, match="different number of fields"):
         load_series(path, ["y"])
 
 
-@pytest.mark.xfail(
-    reason="read_table decodes only the first 65536 bytes; a valid multi-byte UTF-8 character "
-    "cut by that limit makes a valid UTF-8 file fail with 'is not UTF-8 text (byte 65535)'",
-    raises=DataError,
-    strict=True,
-)
 def test_utf8_character_across_the_64k_sniff_limit_loads(tmp_path):
     stamps = _stamps(4000)
     text = "time,y,note\n"
@@ -256,13 +234,6 @@ def test_dayfirst_dates_are_parsed_to_the_right_day(tmp_path):
     assert series.notes == []
 
 
-@pytest.mark.xfail(
-    reason="pandas infers '%d-%m-%Y' from '13-01-2002' in the dayfirst=False attempt, so "
-    "parse_times keeps that attempt and reports dayfirst=False although the dates were read "
-    "day first; a bundle then stores dayfirst=False and later history files that start with "
-    "an ambiguous date (01-02-2002) are parsed month first",
-    strict=True,
-)
 def test_dayfirst_dates_are_detected(tmp_path):
     series = load_series(_dayfirst_file(tmp_path), ["y"])
     assert series.dayfirst is True

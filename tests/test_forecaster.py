@@ -82,3 +82,38 @@ def test_a_noisy_sine_is_learned_clearly_better_than_naive(tmp_path):
     config = TrainConfig(target="y", lookback=48, horizon=12, units=16, epochs=15, seed=0)
     metrics = Forecaster(config).fit(series).holdout_["metrics"]
     assert metrics["model"]["mae"] < 0.5 * metrics["naive"]["mae"]
+
+
+@pytest.mark.parametrize("arch", ["lstm", "gru", "bilstm", "attention"])
+def test_each_architecture_round_trips_with_identical_numbers(arch, tmp_path):
+    from conftest import sine_frame
+
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    config = TrainConfig(target="y", arch=arch, layers=2, dropout=0.1, epochs=1, units=4,
+                         lookback=12, horizon=4, seed=1)
+    forecaster = Forecaster(config).fit(series)
+    before = forecaster.predict(series.frame)
+    assert list(before.columns) == ["forecast", "lower", "upper"]
+    assert (before["lower"] <= before["forecast"]).all() and (before["forecast"] <= before["upper"]).all()
+    loaded = Forecaster.load(forecaster.save(tmp_path / arch))
+    pd.testing.assert_frame_equal(before, loaded.predict(series.frame))
+    assert loaded.model_.name == f"forecast_{arch}"
+
+
+def test_recursive_rollout_extends_past_the_trained_horizon(fitted, tmp_path):
+    from conftest import sine_frame
+
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    forecaster = Forecaster(TrainConfig(target="y", **TINY)).fit(series)
+    out = forecaster.predict(series.frame, horizon=15, recursive=True)
+    assert len(out) == 15 and out.index.is_monotonic_increasing
+    assert out.index[0] == series.frame.index[-1] + pd.Timedelta(hours=1)
+    np.testing.assert_allclose(out["forecast"].iloc[:6], forecaster.predict(series.frame)["forecast"])
+    # a model that also reads a covariate cannot roll forward: its future is unknown
+    with_covariate, covariate_series = fitted
+    with pytest.raises(ConfigError, match="--recursive needs every input to be the target"):
+        with_covariate.predict(covariate_series.frame, horizon=9, recursive=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -48,6 +49,18 @@ def parse_quantiles(text: str) -> list[float] | None:
         raise ConfigError(
             f"--quantiles takes numbers between 0 and 1 like 0.1,0.5,0.9, or none; got '{text}'."
         ) from None
+
+
+def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> None:
+    """Refuse, before any work, an output path whose folder is missing or whose type is unknown."""
+    if path is None:
+        return
+    if not path.parent.is_dir():
+        raise ConfigError(f"Folder {path.parent} for {flag} does not exist. Create it first.")
+    if path.suffix.lower() not in suffixes:
+        raise ConfigError(
+            f"{flag} {path} should end in {' or '.join(suffixes)}; got '{path.suffix or 'no suffix'}'."
+        )
 
 
 def when(stamp: Any) -> str:

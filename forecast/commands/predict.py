@@ -8,17 +8,17 @@ from typing import Annotated
 
 import typer
 
-from . import quiet_tensorflow, user_errors
+from . import check_output, quiet_tensorflow, user_errors
 
 
 @user_errors
 def predict(
     bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
     data: Annotated[
-        Path | None, typer.Option(help="CSV with recent history [default: the training CSV].")
+        Path | None, typer.Option(help="CSV with recent history (default: the training CSV).")
     ] = None,
     horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps to forecast [default: the trained horizon].")
+        int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
     ] = None,
     recursive: Annotated[
         bool, typer.Option(help="Roll forward on the model's own median past the trained horizon.")
@@ -33,6 +33,8 @@ def predict(
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
+    check_output(out, (".csv",), "--out")
+    check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     quiet_tensorflow()
     from ..forecaster import Forecaster
     from ..predicting import load_history

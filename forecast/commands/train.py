@@ -39,7 +39,7 @@ def train(
     ] = 180.0,
     seed: Annotated[int, typer.Option()] = 42,
     out: Annotated[
-        Path | None, typer.Option(help="Bundle directory [default: models/<file>_<target>].")
+        Path | None, typer.Option(help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
 ) -> None:
