@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     from .training import Split
 
 
+def _interval_label(interval: dict[str, float] | None) -> str | None:
+    if not interval:
+        return None
+    return f"{interval['coverage']:.0%} interval ({interval['lower']:g} to {interval['upper']:g})"
+
+
 def evaluate_holdout(
     forecaster: Forecaster, frame: pd.DataFrame, values: np.ndarray, split: Split
 ) -> dict[str, Any]:
@@ -44,6 +50,7 @@ def evaluate_holdout(
         metrics["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
     return {
         "quantiles": raw if forecaster.quantiles else None,
+        "interval_label": _interval_label(forecaster.interval()),
         "metrics": metrics,
         "windows": int(len(o)),
         "season": season,

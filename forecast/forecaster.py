@@ -14,7 +14,7 @@ from .data import Series
 from .errors import BundleError, ConfigError, DataError
 from .frequency import future_index, season_length
 from .preprocessing import Preprocessor
-from .windows import gather
+from .windows import gather, origins
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
 
@@ -50,6 +50,9 @@ class Forecaster:
             values, split, lookback, horizon, cfg, pre.encode_target, report
         )
         self.preprocessor_ = pre
+        self.interval_scale_ = 1.0
+        if cfg.quantiles:
+            self.interval_scale_ = self._calibrate(frame, values, split)
         self.data_ = {
             "time": series.time,
             "freq": series.freq,
@@ -69,6 +72,16 @@ class Forecaster:
         }
         self.holdout_ = evaluate_holdout(self, frame, values, split)
         return self
+
+    def _calibrate(self, frame: pd.DataFrame, values: np.ndarray, split: Any) -> float:
+        """Interval scale fitted on the validation windows (see :mod:`forecast.intervals`)."""
+        from .intervals import fit_interval_scale
+
+        pre = self.preprocessor_
+        o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
+        target = frame[pre.target].to_numpy(dtype="float64")
+        actual = target[o[:, None] + np.arange(pre.horizon)]  # (windows, horizon)
+        return fit_interval_scale(actual, self.predict_windows(values, o), self.quantiles)
 
     def _check(self) -> None:
         if not hasattr(self, "model_"):
@@ -101,7 +114,12 @@ class Forecaster:
             x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)
             raw = np.asarray(self.model_(x, training=False))  # (chunk, horizon[, q])
             out.append(pre.decode_target(raw, x))
-        return np.concatenate(out)
+        result = np.concatenate(out)
+        if self.quantiles and self.interval_scale_ != 1.0:
+            from .intervals import apply_interval_scale
+
+            result = apply_interval_scale(result, self.quantiles, self.interval_scale_)
+        return result
 
     def predict(
         self, frame: pd.DataFrame, horizon: int | None = None, recursive: bool = False
@@ -185,6 +203,7 @@ class Forecaster:
             forecaster.data_ = meta["data"]
             forecaster.training_ = meta["training"]
             forecaster.holdout_ = {"metrics": meta["metrics"]}
+            forecaster.interval_scale_ = float(meta["interval_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
         forecaster.meta_ = meta
@@ -199,6 +218,7 @@ class Forecaster:
             "preprocessor": self.preprocessor_.to_dict(),
             "quantiles": self.quantiles,
             "interval": self.interval(),
+            "interval_scale": self.interval_scale_,  # fitted on the validation part
             "data": self.data_,
             "training": self.training_,
             "metrics": self.holdout_["metrics"],

@@ -60,6 +60,11 @@ def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None
     start = max(0, int(o[0]) - 2 * h) if len(o) else 0
     shown = series.iloc[start:]
     ax.plot(shown.index, shown.to_numpy(), color=COLOURS["actual"], lw=1, label="actual")
+    bands = holdout.get("quantiles")
+    for i, origin in enumerate(o if bands is not None else []):
+        times = series.index[origin : origin + h]
+        ax.fill_between(times, bands[i, :, 0], bands[i, :, -1], color=COLOURS["interval"],
+                        alpha=0.2, lw=0, label=holdout.get("interval_label") if i == 0 else None)
     for name in ("seasonal_naive", "model"):
         label = "forecast" if name == "model" else "seasonal naive"
         colour = COLOURS["forecast" if name == "model" else name]
@@ -77,14 +82,19 @@ def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None
     _save(fig, path)
 
 
-def forecast_plot(history: pd.Series, forecast: pd.DataFrame, path: Path) -> None:
-    """Recent history followed by the forecast."""
+def forecast_plot(
+    history: pd.Series, forecast: pd.DataFrame, path: Path, interval_label: str = "interval"
+) -> None:
+    """Recent history followed by the forecast and, when present, its interval band."""
     fig, ax = _figure()
     recent = history.iloc[-max(4 * len(forecast), 48):]
     ax.plot(recent.index, recent.to_numpy(), color=COLOURS["actual"], lw=1, label="history")
     joined_t = [recent.index[-1], *forecast.index]
     joined_v = [recent.iloc[-1], *forecast["forecast"].to_numpy()]
-    ax.plot(joined_t, joined_v, color=COLOURS["forecast"], lw=1.5, marker=".", label="forecast")
+    if "lower" in forecast:
+        ax.fill_between(forecast.index, forecast["lower"], forecast["upper"],
+                        color=COLOURS["interval"], alpha=0.2, lw=0, label=interval_label)
+    ax.plot(joined_t, joined_v, color=COLOURS["forecast"], lw=1.5, marker=".", label="forecast (median)")
     ax.set_xlabel(history.index.name or "time")
     ax.set_ylabel(str(history.name))
     ax.set_title(f"Forecast: next {len(forecast)} steps")

@@ -45,7 +45,9 @@ def predict(
     if plot is not None:
         from ..plots import forecast_plot
 
-        forecast_plot(frame[forecaster.preprocessor_.target], result, plot)
+        interval = forecaster.interval()
+        label = f"{interval['coverage']:.0%} interval" if interval else "interval"
+        forecast_plot(frame[forecaster.preprocessor_.target], result, plot, label)
     if out is None:
         sys.stdout.write(result.to_csv())
     else:

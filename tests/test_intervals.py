@@ -1,0 +1,31 @@
+import numpy as np
+
+from forecast.intervals import apply_interval_scale, fit_interval_scale
+
+LEVELS = [0.1, 0.5, 0.9]
+
+
+def _coverage(actual, q):
+    return np.mean((actual >= q[..., 0]) & (actual <= q[..., -1]))
+
+
+def test_too_narrow_intervals_are_widened_to_nominal_coverage():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(0, 1, (400, 6))
+    # claimed 80% interval with a quarter of the right width
+    narrow = np.stack([np.full_like(actual, -0.32), np.zeros_like(actual), np.full_like(actual, 0.32)], -1)
+    assert _coverage(actual, narrow) < 0.3
+    scale = fit_interval_scale(actual, narrow, LEVELS)
+    calibrated = apply_interval_scale(narrow, LEVELS, scale)
+    assert 0.78 <= _coverage(actual, calibrated) <= 0.84
+    assert (np.diff(calibrated, axis=-1) >= 0).all()
+    np.testing.assert_allclose(calibrated[..., 1], narrow[..., 1])  # the median is untouched
+
+
+def test_too_wide_intervals_are_narrowed():
+    rng = np.random.default_rng(1)
+    actual = rng.normal(0, 1, (400, 6))
+    wide = np.stack([np.full_like(actual, -3.0), np.zeros_like(actual), np.full_like(actual, 3.0)], -1)
+    scale = fit_interval_scale(actual, wide, LEVELS)
+    assert scale < 0.6
+    assert 0.78 <= _coverage(actual, apply_interval_scale(wide, LEVELS, scale)) <= 0.84
