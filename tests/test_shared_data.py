@@ -1,0 +1,64 @@
+"""The real datasets in ../shared/datasets (skipped with a reason when absent)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import shared_csv
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.data import load_series
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "freq", "rows", "notes"),
+    [
+        ("ETTh1.csv", "OT", "h", 17420, []),
+        ("daily-min-temperatures.csv", "Temp", "D", 3652, ["2 missing time steps inserted"]),
+        ("aapl_daily_1984_2016.csv", "Close", "B", 8146, []),
+        ("airline-passengers.csv", "Passengers", "MS", 144, []),
+        (
+            "PJME_hourly.csv",
+            "PJME_MW",
+            "h",
+            145392,
+            ["rows sorted by time", "4 duplicate timestamps merged (mean)", "30 missing time steps inserted"],
+        ),
+    ],
+)
+def test_shared_csvs_load_with_their_quirks_handled(name, target, freq, rows, notes):
+    series = load_series(shared_csv(name), [target])
+    assert series.freq == freq
+    assert len(series.frame) == rows
+    for note in notes:
+        assert note in series.notes
+    assert series.frame.index.is_monotonic_increasing and series.frame.index.is_unique
+    assert series.frame[target].notna().all()
+
+
+def test_pjme_dates_are_read_day_first():
+    series = load_series(shared_csv("PJME_hourly.csv"), ["PJME_MW"])
+    assert series.dayfirst is True
+    assert series.frame.index[0] == pd.Timestamp("2002-01-01 01:00")
+    assert series.frame.index[-1] == pd.Timestamp("2018-08-03 00:00")
+
+
+def test_aapl_forecast_is_dated_on_business_days_after_the_last_row(tmp_path):
+    data = shared_csv("aapl_daily_1984_2016.csv")
+    out = tmp_path / "aapl"
+    runner = CliRunner()
+    result = runner.invoke(
+        app,
+        ["train", str(data), "--target", "Close", "--horizon", "5", "--epochs", "1", "--units", "4",
+         "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "seasonal naive (M=5)" in result.output
+    csv = tmp_path / "next.csv"
+    result = runner.invoke(app, ["predict", str(out), "--out", str(csv)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(csv)
+    assert list(frame.columns[:2]) == ["Date", "forecast"]
+    assert frame["Date"].tolist() == ["2017-01-02", "2017-01-03", "2017-01-04", "2017-01-05", "2017-01-06"]
+    assert (frame["lower"] <= frame["upper"]).all() and frame["forecast"].gt(0).all()
