@@ -1,0 +1,80 @@
+"""Happy paths of the commands beyond train/predict: point forecasts, compare, recursive predict."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from conftest import sine_frame
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+TINY = ["--epochs", "1", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
+
+
+def _csv(tmp_path, rows=200):
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=rows).to_csv(path, index=False)
+    return path
+
+
+def test_quantiles_none_gives_a_point_forecast(tmp_path):
+    out = tmp_path / "point"
+    result = runner.invoke(app, ["train", str(_csv(tmp_path)), "--target", "y", *TINY,
+                                 "--quantiles", "none", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "coverage" not in result.output
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["quantiles"] is None and meta["interval"] is None
+    result = runner.invoke(app, ["predict", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "time,forecast"
+
+
+def test_bad_quantiles_and_arch_are_one_line_errors(tmp_path):
+    data = str(_csv(tmp_path))
+    result = runner.invoke(app, ["train", data, "--target", "y", "--quantiles", "0.1,1.5"])
+    assert result.exit_code == 1 and "Error: Quantiles must lie strictly between 0 and 1" in result.output
+    result = runner.invoke(app, ["train", data, "--target", "y", "--arch", "transformer"])
+    assert result.exit_code == 1 and "Error: Unknown --arch 'transformer'" in result.output
+    result = runner.invoke(app, ["compare", data, "--target", "y", "--arch", "lstm,tcn"])
+    assert result.exit_code == 1 and "Error: Unknown --arch tcn" in result.output
+    assert not (tmp_path / "models").exists()
+
+
+def test_compare_ranks_architectures_and_keeps_every_bundle(tmp_path):
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(_csv(tmp_path)), "--target", "y", *TINY,
+                                 "--arch", "lstm,gru", "--keep", "all", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "ranked by test MASE" in result.output
+    for arch in ("lstm", "gru"):
+        assert arch in result.output
+        assert json.loads((out / arch / "bundle.json").read_text())["config"]["arch"] == arch
+
+
+def test_compare_keeps_the_best_bundle_by_default(tmp_path):
+    out = tmp_path / "best"
+    result = runner.invoke(app, ["compare", str(_csv(tmp_path)), "--target", "y", *TINY,
+                                 "--arch", "gru,lstm", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [[c.strip() for c in line.split("│")] for line in result.output.splitlines()]
+    first = [cells[2] for cells in rows if len(cells) > 3 and cells[1] == "1"]
+    assert first and first[0] in ("lstm", "gru")
+    assert json.loads((out / "bundle.json").read_text())["config"]["arch"] == first[0]
+
+
+def test_predict_recursive_past_the_trained_horizon(tmp_path):
+    out = tmp_path / "b"
+    assert runner.invoke(app, ["train", str(_csv(tmp_path)), "--target", "y", *TINY,
+                               "--out", str(out)]).exit_code == 0
+    refused = runner.invoke(app, ["predict", str(out), "--horizon", "10"])
+    assert refused.exit_code == 1 and "--recursive" in refused.output
+    result = runner.invoke(app, ["predict", str(out), "--horizon", "10", "--recursive",
+                                 "--out", str(tmp_path / "f.csv"), "--plot", str(tmp_path / "f.png")])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "f.csv")
+    assert len(frame) == 10 and list(frame.columns) == ["time", "forecast", "lower", "upper"]
+    assert (tmp_path / "f.png").stat().st_size > 10_000
