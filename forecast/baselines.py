@@ -11,6 +11,14 @@ def naive(series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     return np.repeat(last[:, None], horizon, axis=1)
 
 
+def drift(series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
+    """The last value plus the average step of the history so far: ``(windows, horizon)``."""
+    series = np.asarray(series, dtype="float64")
+    last = series[origins - 1]
+    slope = (last - series[0]) / np.maximum(origins - 1, 1)
+    return last[:, None] + slope[:, None] * np.arange(1, horizon + 1)[None, :]
+
+
 def seasonal_naive(series: np.ndarray, origins: np.ndarray, horizon: int, season: int) -> np.ndarray:
     """Repeat the last observed season: step ``h`` copies ``y[o + h - season * ceil((h+1)/season)]``.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import predict, train
+from .commands import backtest, predict, train
 
 app = typer.Typer(
     name="forecast",
@@ -22,6 +22,7 @@ app = typer.Typer(
 app.command("train")(train.train)
 app.command("compare")(train.compare)
 app.command("predict")(predict.predict)
+app.command("backtest")(backtest.backtest)
 
 
 def main() -> None:

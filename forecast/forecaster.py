@@ -65,12 +65,16 @@ class Forecaster:
             "split_times": {
                 "train": [str(frame.index[0]), str(frame.index[split.train_end - 1])],
                 "validation": [str(frame.index[split.train_end]), str(frame.index[split.val_end - 1])],
-                "test": [str(frame.index[split.val_end]), str(frame.index[-1])],
+                "test": [str(frame.index[min(split.val_end, split.rows - 1)]), str(frame.index[-1])],
             },
             "notes": series.notes,
             "filled": series.filled,
         }
-        self.holdout_ = evaluate_holdout(self, frame, values, split)
+        self.holdout_ = (
+            evaluate_holdout(self, frame, values, split)
+            if split.val_end < split.rows
+            else {"metrics": {}, "windows": 0}  # no test part: scored elsewhere (backtest)
+        )
         return self
 
     def _calibrate(self, frame: pd.DataFrame, values: np.ndarray, split: Any) -> float:

@@ -13,6 +13,32 @@ def rmse(actual: np.ndarray, forecast: np.ndarray) -> float:
     return float(np.sqrt(np.mean((np.asarray(actual) - np.asarray(forecast)) ** 2)))
 
 
+def smape(actual: np.ndarray, forecast: np.ndarray) -> float:
+    """Symmetric MAPE in percent: mean of 200 |a - f| / (|a| + |f|) (0 where both are 0)."""
+    a, f = np.asarray(actual, dtype="float64"), np.asarray(forecast, dtype="float64")
+    denom = np.abs(a) + np.abs(f)
+    ratio = np.divide(2 * np.abs(a - f), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(100 * np.mean(ratio))
+
+
+def mape(actual: np.ndarray, forecast: np.ndarray) -> float | None:
+    """MAPE in percent, or None when an actual touches zero (the measure is undefined there)."""
+    a, f = np.asarray(actual, dtype="float64"), np.asarray(forecast, dtype="float64")
+    if np.any(np.isclose(a, 0.0)):
+        return None
+    return float(100 * np.mean(np.abs((a - f) / a)))
+
+
+def score_all(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, float]:
+    """:func:`score` plus sMAPE and MAPE (MAPE left out when actuals touch zero)."""
+    out = score(actual, forecast, scale)
+    out["smape"] = smape(actual, forecast)
+    value = mape(actual, forecast)
+    if value is not None:
+        out["mape"] = value
+    return out
+
+
 def pinball(actual: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> float:
     """Mean pinball loss of ``(windows, horizon, q)`` quantile forecasts, averaged over levels."""
     err = np.asarray(actual)[..., None] - np.asarray(quantiles)

@@ -46,7 +46,7 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
     horizon = config.horizon or default_horizon(freq)
     season = season_length(freq)
     train_end = _train_rows(rows, horizon, config)
-    test = horizon * max(1, round(config.test_fraction * rows / horizon))
+    test = _test_rows(rows, horizon, config)
     val = rows - test - train_end
     if config.lookback is not None:
         lookback = config.lookback
@@ -68,9 +68,15 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
 
 def _train_rows(rows: int, horizon: int, config: TrainConfig) -> int:
     """Rows left for training once test (whole horizons) and validation are cut off the end."""
-    test = horizon * max(1, round(config.test_fraction * rows / horizon))
     val = max(horizon, round(config.val_fraction * rows))
-    return rows - test - val
+    return rows - _test_rows(rows, horizon, config) - val
+
+
+def _test_rows(rows: int, horizon: int, config: TrainConfig) -> int:
+    """Whole horizons, at least one; none when ``test_fraction`` is 0 (backtests test elsewhere)."""
+    if config.test_fraction == 0:
+        return 0
+    return horizon * max(1, round(config.test_fraction * rows / horizon))
 
 
 def _progress_callback(budget: float, report: Callable[[int, dict[str, float]], None] | None) -> Any:

@@ -199,23 +199,28 @@ def compare(**kwargs: Any) -> None:
         console.print(f"Best ({results[0][0]}) written to [bold]{path}[/]")
 
 
-def _compare_signature() -> inspect.Signature:
-    """`compare` takes train's flags, a list for --arch, and --keep."""
+def train_signature(
+    changed: dict[str, tuple[Any, Any]], extra: dict[str, tuple[Any, Any]]
+) -> inspect.Signature:
+    """Train's flags, some with another type and default, plus more: for commands that train.
+
+    Args:
+        changed: ``{name: (annotation, default)}`` replacing train's.
+        extra: ``{name: (annotation, default)}`` appended.
+    """
+    kind = inspect.Parameter.KEYWORD_ONLY
     params = []
     for p in inspect.signature(train, eval_str=True).parameters.values():
-        if p.name == "arch":
-            p = p.replace(
-                annotation=Annotated[str, typer.Option(help="Comma-separated architectures.")],
-                default="lstm,gru,bilstm,attention",
-            )
-        params.append(p)
-    keep = inspect.Parameter(
-        "keep",
-        inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[str, typer.Option(help="best: keep the best bundle; all: every one.")],
-        default="best",
-    )
-    return inspect.Signature([*(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params), keep])
+        if p.name in changed:
+            p = p.replace(annotation=changed[p.name][0], default=changed[p.name][1])
+        params.append(p.replace(kind=kind))
+    params += [inspect.Parameter(n, kind, annotation=a, default=d) for n, (a, d) in extra.items()]
+    return inspect.Signature(params)
 
 
-compare.__signature__ = _compare_signature()  # type: ignore[attr-defined]
+compare.__signature__ = train_signature(  # type: ignore[attr-defined]
+    {"arch": (Annotated[str, typer.Option(help="Comma-separated architectures.")],
+              "lstm,gru,bilstm,attention")},
+    {"keep": (Annotated[str, typer.Option(help="best: keep the best bundle; all: every one.")],
+              "best")},
+)

@@ -1,0 +1,72 @@
+"""The backtest protocol: folds, baselines, metrics, and no leakage from after an origin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import sine_frame
+
+from forecast.backtest import backtest, persistence
+from forecast.baselines import drift
+from forecast.config import TrainConfig
+from forecast.data import load_series
+from forecast.metrics import mape, smape
+
+TINY = dict(epochs=2, units=4, lookback=12, horizon=4, seed=5, time_budget=60)
+
+
+@pytest.fixture
+def series(tmp_path):
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=240).to_csv(path, index=False)
+    return load_series(path, ["y"])
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_a_fold_never_sees_data_after_its_origin(series, refit):
+    config = TrainConfig(target="y", **TINY)
+    clean = backtest(series, config, windows=3, refit=refit)
+    # poison every row from the last fold's origin on: no forecast may change
+    last_origin = len(series.frame) - 4
+    poisoned = series.frame.copy()
+    poisoned.iloc[last_origin:, 0] = 1e6
+    from dataclasses import replace
+
+    dirty = backtest(replace(series, frame=poisoned), config, windows=3, refit=refit)
+    np.testing.assert_array_equal(clean["forecasts"], dirty["forecasts"])
+    assert clean["models"]["model"]["mae"] != dirty["models"]["model"]["mae"]  # the actuals did change
+    assert clean["protocol"]["train_rows"] == 240 - 12
+    assert clean["training"]["fits"] == (3 if refit else 1)
+
+
+def test_result_has_the_documented_keys(series):
+    result = backtest(series, TrainConfig(target="y", **TINY), windows=2, season=24)
+    assert {"protocol", "models", "per_step_mae", "persistence", "skill"} <= set(result)
+    assert set(result["models"]) == {"model", "naive", "seasonal_naive", "drift"}
+    for m in result["models"].values():
+        assert {"mae", "rmse", "smape", "mase"} <= set(m)
+    assert {"pinball", "coverage"} <= set(result["models"]["model"])
+    assert len(result["per_step_mae"]) == 4 and np.array(result["forecasts"]).shape == (2, 4)
+    # on a clean sine the seasonal naive is nearly perfect, so it is the best baseline
+    assert result["best_baseline"] == "seasonal_naive"
+
+
+def test_too_many_windows_is_a_data_error(series):
+    from forecast.errors import DataError
+
+    with pytest.raises(DataError, match="Use fewer --windows"):
+        backtest(series, TrainConfig(target="y", **TINY), windows=100)
+
+
+def test_drift_smape_mape_and_persistence_by_hand():
+    y = np.array([0.0, 1, 2, 3, 4, 5, 6, 7])
+    np.testing.assert_allclose(drift(y, np.array([4]), 3), [[4, 5, 6]])  # slope (3-0)/3
+    assert mape(np.array([0.0, 1.0]), np.array([1.0, 1.0])) is None
+    assert mape(np.array([2.0]), np.array([1.0])) == 50.0
+    assert smape(np.array([1.0]), np.array([3.0])) == 100.0
+    # a forecast that copies the value one step back is caught
+    origins = np.array([4])
+    shifted = y[origins[:, None] + np.arange(3) - 1]
+    check = persistence(y, origins, shifted)
+    assert check["repeats_recent_values"] and check["best_shift"] == 1
+    assert not persistence(y, origins, y[origins[:, None] + np.arange(3)])["repeats_recent_values"]
