@@ -246,7 +246,11 @@ def _description(help_text: str) -> str:
     return re.split(r"╭|^\s*(?:Options|Arguments|Commands):", body, maxsplit=1, flags=re.M)[0]
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["predict"]], ids=["forecast", "train", "predict"])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["train"], ["predict"], ["compare"], ["backtest"]],
+    ids=["forecast", "train", "predict", "compare", "backtest"],
+)
 def test_every_command_has_help_ending_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
