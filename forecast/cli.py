@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import backtest, predict, train
+from .commands import backtest, predict, report, train
 
 app = typer.Typer(
     name="forecast",
@@ -23,6 +23,7 @@ app.command("train")(train.train)
 app.command("compare")(train.compare)
 app.command("predict")(predict.predict)
 app.command("backtest")(backtest.backtest)
+app.command("report")(report.report)
 
 
 def main() -> None:

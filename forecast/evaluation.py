@@ -16,6 +16,27 @@ if TYPE_CHECKING:
     from .training import Split
 
 
+def holdout_frame(holdout: dict[str, Any]) -> pd.DataFrame:
+    """One row per test step: origin, time, step, actual, forecast, [lower, upper], baselines."""
+    series = holdout["series"]
+    o, actual = holdout["origins"], holdout["actual"]
+    horizon = actual.shape[1]
+    rows = (o[:, None] + np.arange(horizon)).ravel()
+    columns: dict[str, Any] = {
+        "origin": np.repeat(series.index[o], horizon),
+        series.index.name or "time": series.index[rows],
+        "step": np.tile(np.arange(1, horizon + 1), len(o)),
+        "actual": actual.ravel(),
+        "forecast": holdout["forecasts"]["model"].ravel(),
+    }
+    if holdout.get("quantiles") is not None:
+        columns["lower"] = holdout["quantiles"][..., 0].ravel()
+        columns["upper"] = holdout["quantiles"][..., -1].ravel()
+    columns["naive"] = holdout["forecasts"]["naive"].ravel()
+    columns["seasonal_naive"] = holdout["forecasts"]["seasonal_naive"].ravel()
+    return pd.DataFrame(columns)
+
+
 def _interval_label(interval: dict[str, float] | None) -> str | None:
     if not interval:
         return None

@@ -183,17 +183,33 @@ class Forecaster:
             done += len(step)
         return pd.concat(pieces)
 
-    def save(self, out: Path, force: bool = False) -> Path:
-        """Write the bundle (model, bundle.json, history.csv, loss.png, holdout.png) atomically."""
+    def save(self, out: Path, force: bool = False, report: bool = True) -> Path:
+        """Write the bundle atomically: model, bundle.json, history, plots, test part, report.
+
+        Args:
+            report: also write ``report.html`` (see :mod:`forecast.report`).
+        """
         from . import bundle, plots
+        from .evaluation import holdout_frame
 
         self._check()
+        info = self.info()
         writers = {
             "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
             "loss.png": lambda p: plots.loss_plot(self.history_, p),
-            "holdout.png": lambda p: plots.holdout_plot(self.holdout_["series"], self.holdout_, p),
         }
-        return bundle.save(Path(out), self.model_, self.info(), writers, force=force)
+        if self.holdout_["windows"]:
+            series = self.holdout_["series"]
+            writers.update({
+                "holdout.png": lambda p: plots.holdout_plot(series, self.holdout_, p),
+                "holdout.csv": lambda p: holdout_frame(self.holdout_).to_csv(p, index=False),
+                "overview.png": lambda p: plots.overview_plot(series, self.data_["split"], p),
+            })
+        if report:
+            from .report import render
+
+            writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
+        return bundle.save(Path(out), self.model_, info, writers, force=force)
 
     @classmethod
     def load(cls, path: Path) -> Forecaster:
@@ -210,7 +226,6 @@ class Forecaster:
             forecaster.interval_scale_ = float(meta["interval_scale"])
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
-        forecaster.meta_ = meta
         forecaster.model_ = bundle.load_model(Path(path))
         return forecaster
 

@@ -19,13 +19,22 @@ COLOURS = {  # one colour per role, in every plot
 }
 
 
-def _figure(width: float = 9, height: float = 4) -> tuple[Any, Any]:
+def _figure(width: float = 9, height: float = 4, ncols: int = 1) -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(width, height), dpi=100)
+    return plt.subplots(1, ncols, figsize=(width, height), dpi=100)
+
+
+def _dates(ax: Any) -> None:
+    """Date ticks that fit the span and frequency (hours for days of data, years for decades)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _save(fig: Any, path: Path) -> None:
@@ -78,7 +87,7 @@ def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None
     ax.set_ylabel(str(series.name))
     ax.set_title("Test part: actual vs forecast (each window from the true history)")
     ax.legend(loc="upper left")
-    fig.autofmt_xdate()
+    _dates(ax)
     _save(fig, path)
 
 
@@ -99,5 +108,60 @@ def forecast_plot(
     ax.set_ylabel(str(history.name))
     ax.set_title(f"Forecast: next {len(forecast)} steps")
     ax.legend(loc="upper left")
-    fig.autofmt_xdate()
+    _dates(ax)
+    _save(fig, path)
+
+
+def overview_plot(series: pd.Series, split: dict[str, int], path: Path) -> None:
+    """The whole target series with the train / validation / test parts shaded."""
+    fig, ax = _figure(9, 3.5)
+    ax.plot(series.index, series.to_numpy(), color=COLOURS["actual"], lw=0.6)
+    edges = [0, split["train_rows"], split["train_rows"] + split["val_rows"], len(series)]
+    for (a, b), (name, colour) in zip(
+        zip(edges[:-1], edges[1:]), [("train", "#1f77b4"), ("validation", "#d62728"), ("test", "#2ca02c")]
+    ):
+        if b > a:
+            ax.axvspan(series.index[a], series.index[b - 1], color=colour, alpha=0.08, label=name)
+    ax.set_xlabel(series.index.name or "time")
+    ax.set_ylabel(str(series.name))
+    ax.set_title("Data and the split by time")
+    ax.legend(loc="upper left")
+    _dates(ax)
+    _save(fig, path)
+
+
+def step_error_plot(per_step: dict[str, list[float]], path: Path) -> None:
+    """MAE at each horizon step, for the model and each baseline."""
+    fig, ax = _figure(7, 3.5)
+    for name, values in per_step.items():
+        colour = COLOURS.get(name, COLOURS["forecast"] if name == "model" else "#7f7f7f")
+        ax.plot(np.arange(1, len(values) + 1), values, marker=".", color=colour,
+                label=name.replace("_", " "))
+    ax.set_xlabel("horizon step")
+    ax.set_ylabel("MAE (data units)")
+    ax.set_title("Error by horizon step")
+    ax.legend()
+    _save(fig, path)
+
+
+def residual_plot(residuals: np.ndarray, season: int, path: Path) -> None:
+    """Histogram and autocorrelation of one-step-ahead-and-later residuals (actual - forecast)."""
+    fig, (left, right) = _figure(9, 3.5, ncols=2)
+    r = np.asarray(residuals, dtype="float64").ravel()
+    left.hist(r, bins=40, color=COLOURS["forecast"], alpha=0.8)
+    left.axvline(0, color="#222222", lw=1)
+    left.set_xlabel("residual (actual - forecast, data units)")
+    left.set_ylabel("count")
+    left.set_title("Residuals")
+    lags = np.arange(1, max(2, min(2 * season, len(r) // 3, 96)))
+    centred = r - r.mean()
+    denom = float(np.sum(centred**2)) or 1.0
+    acf = [float(np.sum(centred[k:] * centred[:-k]) / denom) for k in lags]
+    right.bar(lags, acf, color=COLOURS["forecast"], width=0.8)
+    bound = 1.96 / np.sqrt(max(len(r), 1))
+    right.axhline(bound, color="#999999", ls=":")
+    right.axhline(-bound, color="#999999", ls=":")
+    right.set_xlabel("lag (steps)")
+    right.set_ylabel("autocorrelation")
+    right.set_title("Residual autocorrelation")
     _save(fig, path)

@@ -10,6 +10,9 @@ from typing import Any, TypeVar
 import typer
 
 from ..errors import ConfigError, ForecastError
+from ..timefmt import when
+
+__all__ = ["check_output", "parse_quantiles", "quiet_tensorflow", "split_list", "user_errors", "when"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,8 +65,3 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> Non
             f"{flag} {path} should end in {' or '.join(suffixes)}; got '{path.suffix or 'no suffix'}'."
         )
 
-
-def when(stamp: Any) -> str:
-    """A timestamp without a midnight time part: 2016-12-30, 2016-12-30 13:00."""
-    text = str(stamp)
-    return text[:10] if text.endswith("00:00:00") and len(text) == 19 else text[:16]

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import check_output, quiet_tensorflow, user_errors
+from . import check_output, quiet_tensorflow, user_errors, when
 from .train import _prepare, train_signature
 
 
@@ -39,7 +39,7 @@ def backtest(**kwargs: Any) -> None:
                      fold_done=lambda k: bar.update(task, completed=k))
     p = result["protocol"]
     table = Table(title=f"Backtest: {p['windows']} windows x {p['horizon']} steps "
-                        f"({p['test_start']} .. {p['test_end']}), season {p['season']}"
+                        f"({when(p['test_start'])} .. {when(p['test_end'])}), season {p['season']}"
                         f"{', refit per fold' if p['refit'] else ''}")
     columns = ["model", "MAE", "RMSE", "sMAPE %", "MASE", "pinball", "coverage"]
     for col in columns:

@@ -42,6 +42,7 @@ def train(
         Path | None, typer.Option(help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
+    report: Annotated[bool, typer.Option(help="Write report.html into the bundle.")] = True,
 ) -> None:
     """Train an LSTM on DATA and save a bundle (model, settings, metrics, plots).
 
@@ -59,7 +60,7 @@ def train(
     check_target(out, force)
     forecaster = _fit(console, config, series)
     _print_fit(console, forecaster)
-    console.print(f"Bundle written to [bold]{forecaster.save(out, force=force)}[/]")
+    console.print(f"Bundle written to [bold]{forecaster.save(out, force=force, report=report)}[/]")
 
 
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
@@ -71,8 +72,6 @@ def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     settings = {k: v for k, v in args.items() if k in fields}
     settings["features"] = split_list(args["features"])
     settings["quantiles"] = parse_quantiles(args["quantiles"])
-    if isinstance(settings.get("arch"), list):
-        settings["arch"] = settings["arch"][0]
     config = TrainConfig(**settings)
     data: Path = args["data"]
     series = load_series(data, [config.target, *config.features], config.time, config.dayfirst)
@@ -192,10 +191,10 @@ def compare(**kwargs: Any) -> None:
     if keep_all:
         out.mkdir(exist_ok=True)
         for arch, forecaster in results:
-            forecaster.save(out / arch, force=True)
+            forecaster.save(out / arch, force=True, report=kwargs["report"])
         console.print(f"Bundles written to [bold]{out}[/]/<arch>; best: {results[0][0]}")
     else:
-        path = results[0][1].save(out, force=kwargs["force"])
+        path = results[0][1].save(out, force=kwargs["force"], report=kwargs["report"])
         console.print(f"Best ({results[0][0]}) written to [bold]{path}[/]")
 
 

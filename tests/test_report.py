@@ -1,0 +1,88 @@
+"""The HTML report: self-contained, and it renders to a non-blank picture in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import sine_frame
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
+
+
+@pytest.fixture(scope="module")
+def bundle_and_backtest(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("report")
+    data = folder / "sine.csv"
+    sine_frame(rows=240).to_csv(data, index=False)
+    out = folder / "bundle"
+    assert runner.invoke(app, ["train", str(data), "--target", "y", *TINY, "--out", str(out)]).exit_code == 0
+    bt = folder / "bt.json"
+    result = runner.invoke(app, ["backtest", str(data), "--target", "y", *TINY, "--windows", "3",
+                                 "--json", str(bt)])
+    assert result.exit_code == 0, result.output
+    return out, bt
+
+
+def test_train_writes_a_self_contained_report_into_the_bundle(bundle_and_backtest):
+    out, _ = bundle_and_backtest
+    html = (out / "report.html").read_text()
+    meta = json.loads((out / "bundle.json").read_text())
+    assert "report.html" in meta["files"]  # covered by the sha256 check like every file
+    for section in ("Data", "Training", "Test part", "Error by horizon step", "Residuals", "Model card"):
+        assert f"<h2>{section}</h2>" in html
+    assert len(re.findall(r'src="data:image/png;base64,', html)) >= 5
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+
+
+def test_report_command_adds_the_backtest(bundle_and_backtest, tmp_path):
+    out, bt = bundle_and_backtest
+    page = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(out), "--backtest", str(bt), "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    html = page.read_text()
+    assert "<h2>Backtest</h2>" in html and "drift" in html
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    result = runner.invoke(app, ["report", str(out), "--backtest", str(bad), "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 1 and "Error: --backtest" in result.output
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_backtest_json_has_the_documented_keys(bundle_and_backtest):
+    _, bt = bundle_and_backtest
+    result = json.loads(bt.read_text())
+    assert {"protocol", "models", "per_step_mae"} <= set(result)
+    assert {"model", "naive", "seasonal_naive", "drift"} <= set(result["models"])
+    for m in result["models"].values():
+        assert {"mae", "rmse", "smape", "mase"} <= set(m)
+
+
+def test_report_renders_in_headless_chromium(bundle_and_backtest, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    out, _ = bundle_and_backtest
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", "--window-size=1000,2400",
+         f"--screenshot={shot}", (out / "report.html").as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]  # (height, width, rgb) in 0..1
+    assert pixels.shape[0] >= 2000 and pixels.shape[1] >= 900
+    rows_with_content = (pixels.std(axis=(1, 2)) > 0.02).mean()
+    assert pixels.std() > 0.05 and rows_with_content > 0.3  # text and plots, not a blank page
+    assert np.mean(pixels < 0.5) > 0.01  # dark ink exists
