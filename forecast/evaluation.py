@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import baselines
-from .metrics import coverage, mase_scale, pinball, score
+from .metrics import coverage, mase_scale, pinball, score_all
 from .windows import origins
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def evaluate_holdout(
         "seasonal_naive": baselines.seasonal_naive(target, o, horizon, season),
     }
     scale = mase_scale(target[: split.train_end], season)
-    metrics = {name: score(actual, f, scale) for name, f in forecasts.items()}
+    metrics = {name: score_all(actual, f, scale) for name, f in forecasts.items()}
     if forecaster.quantiles:
         metrics["model"]["pinball"] = pinball(actual, raw, forecaster.quantiles)
         metrics["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])

@@ -135,6 +135,13 @@ def _print_fit(console: Any, forecaster: Any) -> None:
             row += [f"{m['pinball']:.4g}", f"{m['coverage']:.1%}"] if "pinball" in m else ["", ""]
         table.add_row(*row)
     console.print(table)
+    m = forecaster.holdout_["metrics"]
+    best = min(m["naive"]["mase"], m["seasonal_naive"]["mase"])
+    if m["model"]["mase"] >= best:
+        console.print(
+            f"[yellow]Warning: the model does not beat the best baseline on the test part (MASE "
+            f"{m['model']['mase']:.3f} vs {best:.3f}); a simple forecast serves better here.[/]"
+        )
 
 
 @user_errors
