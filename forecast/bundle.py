@@ -8,6 +8,9 @@ metrics, versions, sha256 of every other file), ``history.csv``, ``loss.png``,
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
 import hashlib
 import json
 import os
@@ -15,7 +18,7 @@ import platform
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -60,6 +63,62 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+@contextlib.contextmanager
+def writing_lock(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``out`` for writing (re-entrant within this process).
+
+    The lock is ``flock`` on a hidden sibling file, released by the kernel when the
+    process dies, so a killed run never leaves a stale lock behind. The file is
+    removed on release; a run that locked a file just removed finds out by
+    comparing inodes and counts as having lost the race.
+
+    Raises:
+        BundleError: when another process is writing the same bundle.
+    """
+    key = Path(out).resolve()
+    if key in _HELD:
+        yield
+        return
+    lock_path = key.parent / f".{key.name}.lock"
+    if not key.parent.is_dir():
+        raise BundleError(f"Folder {key.parent} does not exist. Create it or choose another --out.")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino != os.stat(lock_path).st_ino:
+            raise BlockingIOError  # the holder removed this file as we opened it
+    except (BlockingIOError, FileNotFoundError):
+        os.close(fd)
+        raise BundleError(
+            f"Another forecast run is writing {out} right now. Wait for it to finish, "
+            "or choose another --out."
+        ) from None
+    _HELD.add(key)
+    try:
+        yield
+    finally:
+        _HELD.discard(key)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock_path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+_HELD: set[Path] = set()
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return result == 0
+
+
 def save(
     out: Path,
     model: Any,
@@ -67,47 +126,63 @@ def save(
     writers: dict[str, Callable[[Path], None]],
     force: bool = False,
 ) -> Path:
-    """Write a bundle into a temporary sibling of ``out``, then rename it into place.
+    """Write a bundle into a temporary sibling of ``out``, then move it into place atomically.
+
+    Whenever the process dies, ``out`` holds the previous complete bundle or the new
+    complete one: the new one is swapped in with one atomic exchange (two renames
+    where the system has no exchange). Temporary folders of killed runs are removed
+    by the next write.
 
     Args:
         out: bundle directory to create.
         model: the Keras model.
         meta: what bundle.json records (files and versions are added here).
-        writers: extra files, ``{name: function writing that path}``.
+        writers: extra files, ``{name: function writing that path}``, written in order.
         force: replace an existing bundle.
 
     Returns:
         ``out``.
     """
     out = Path(out)
-    check_target(out, force)
-    for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
-        model.save(tmp / MODEL_FILE)
-        for name, write in writers.items():
-            write(tmp / name)
-        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
-        doc = {
-            "schema_version": SCHEMA_VERSION,
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            **meta,
-            "versions": versions(),
-            "files": files,
-        }
-        (tmp / META_FILE).write_text(json.dumps(doc, indent=2, default=str))
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    with writing_lock(out):
+        check_target(out, force)
+        for stale in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
+            shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            model.save(tmp / MODEL_FILE)
+            for name, write in writers.items():
+                write(tmp / name)
+            files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
+            doc = {
+                "schema_version": SCHEMA_VERSION,
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                **meta,
+                "versions": versions(),
+                "files": files,
+            }
+            (tmp / META_FILE).write_text(json.dumps(doc, indent=2, default=str))
+            _sync(tmp)
+            if not out.exists():
+                os.rename(tmp, out)
+            elif _exchange(tmp, out):
+                shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous bundle
+            else:
+                old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
     return out
+
+
+def _sync(folder: Path) -> None:
+    """Flush the files to disk before the rename makes them visible as a bundle."""
+    for path in folder.iterdir():
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
 
 
 def read_meta(path: Path) -> dict[str, Any]:

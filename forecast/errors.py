@@ -21,3 +21,7 @@ class ConfigError(ForecastError):
 
 class BundleError(ForecastError):
     """A model bundle is missing, incomplete, tampered with, or already exists."""
+
+
+class TrainingError(ForecastError):
+    """Training could not produce a usable model (e.g. the loss became NaN)."""

@@ -34,20 +34,43 @@ class Forecaster:
         self.config = config
 
     def fit(
-        self, series: Series, report: Callable[[int, dict[str, float]], None] | None = None
+        self,
+        series: Series,
+        report: Callable[[int, dict[str, float]], None] | None = None,
+        stop: Any = None,
+        resume_from: Forecaster | None = None,
     ) -> Forecaster:
-        """Split ``series`` by time, scale on the training part, train, and score the test part."""
+        """Split ``series`` by time, scale on the training part, train, and score the test part.
+
+        Args:
+            report: called after each epoch with ``(epoch, logs)``.
+            stop: a ``threading.Event``; once set, training ends after the current batch and
+                the best weights so far are kept (``training_["interrupted"]``).
+            resume_from: a loaded bundle of the same data and settings to continue training
+                (its weights, optimizer state and fitted preprocessor).
+        """
         from .evaluation import evaluate_holdout
-        from .training import fit_model, plan
+        from .training import Resume, fit_model, plan
 
         cfg = self.config
         frame = series.frame
         horizon, lookback, split = plan(len(frame), series.freq, cfg)
-        pre = Preprocessor(cfg.target, cfg.features, lookback, horizon, cfg.anchor)
-        pre.fit(frame.iloc[: split.train_end])  # training part only: no leakage
+        resume = None
+        if resume_from is not None:
+            pre = resume_from.preprocessor_
+            if (pre.lookback, pre.horizon, pre.columns) != (lookback, horizon, [cfg.target, *cfg.features]):
+                raise ConfigError(
+                    f"--resume needs the bundle's settings: lookback {pre.lookback}, horizon "
+                    f"{pre.horizon}, columns {', '.join(pre.columns)}. Pass the same flags as before."
+                )
+            resume = Resume(resume_from.model_, resume_from.optimizer_state(),
+                            resume_from.history_, resume_from.training_["epochs"])
+        else:
+            pre = Preprocessor(cfg.target, cfg.features, lookback, horizon, cfg.anchor)
+            pre.fit(frame.iloc[: split.train_end])  # training part only: no leakage
         values = pre.transform(frame)  # (rows, F)
         self.model_, self.history_, self.training_ = fit_model(
-            values, split, lookback, horizon, cfg, pre.encode_target, report
+            values, split, lookback, horizon, cfg, pre.encode_target, report, stop, resume
         )
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
@@ -196,6 +219,8 @@ class Forecaster:
         info = self.info()
         writers = {
             "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
+            # the checkpoint for --resume: the optimizer's state as plain arrays (no pickle)
+            "optimizer.npz": lambda p: np.savez(p, *self.optimizer_state()),
             "loss.png": lambda p: plots.loss_plot(self.history_, p),
         }
         if self.holdout_["windows"]:
@@ -211,6 +236,18 @@ class Forecaster:
             writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
         return bundle.save(Path(out), self.model_, info, writers, force=force)
 
+    def optimizer_state(self) -> list[np.ndarray]:
+        """The optimizer's variables: from training in this process, or from the bundle."""
+        from .training import optimizer_state
+
+        if getattr(self.model_, "optimizer", None) is not None and self.model_.optimizer.variables:
+            return optimizer_state(self.model_)
+        path = Path(self.path_) / "optimizer.npz"
+        if not path.exists():
+            raise BundleError(f"{self.path_} has no optimizer.npz checkpoint; train without --resume.")
+        with np.load(path, allow_pickle=False) as saved:
+            return [saved[f"arr_{i}"] for i in range(len(saved.files))]
+
     @classmethod
     def load(cls, path: Path) -> Forecaster:
         """Load a bundle: files checked against their sha256, model loaded with ``safe_mode``."""
@@ -224,6 +261,8 @@ class Forecaster:
             forecaster.training_ = meta["training"]
             forecaster.holdout_ = {"metrics": meta["metrics"]}
             forecaster.interval_scale_ = float(meta["interval_scale"])
+            forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta["history"].items()}
+            forecaster.path_ = str(path)
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
         forecaster.model_ = bundle.load_model(Path(path))
@@ -240,5 +279,7 @@ class Forecaster:
             "interval_scale": self.interval_scale_,  # fitted on the validation part
             "data": self.data_,
             "training": self.training_,
+            "interrupted": bool(self.training_.get("interrupted")),
+            "history": self.history_,
             "metrics": self.holdout_["metrics"],
         }

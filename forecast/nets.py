@@ -57,15 +57,21 @@ def build_model(
         x = kl.Dropout(dropout)(x)
     if quantiles:
         outputs = _quantile_head(x, horizon, len(quantiles))  # (batch, horizon, q)
-        loss: Any = pinball_loss(quantiles)
     else:
         outputs = kl.Dense(horizon, name="horizon")(x)  # (batch, horizon)
-        loss = "mae"
     model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
+    compile_model(model, learning_rate, quantiles)
+    return model
+
+
+def compile_model(model: Any, learning_rate: float, quantiles: list[float] | None) -> None:
+    """Adam with gradient clipping; pinball loss for quantile outputs, MAE otherwise."""
+    import keras
+
+    loss: Any = pinball_loss(quantiles) if quantiles else "mae"
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0), loss=loss
     )
-    return model
 
 
 def _quantile_head(x: Any, horizon: int, n_q: int) -> Any:

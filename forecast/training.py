@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from .config import TrainConfig
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, TrainingError
 from .frequency import default_horizon, season_length
 from .windows import origins
 
@@ -79,15 +82,26 @@ def _test_rows(rows: int, horizon: int, config: TrainConfig) -> int:
     return horizon * max(1, round(config.test_fraction * rows / horizon))
 
 
-def _progress_callback(budget: float, report: Callable[[int, dict[str, float]], None] | None) -> Any:
-    """A Keras callback that reports each epoch and stops once ``budget`` seconds are spent."""
+def _progress_callback(
+    budget: float,
+    report: Callable[[int, dict[str, float]], None] | None,
+    stop: threading.Event | None,
+) -> Any:
+    """A Keras callback: report each epoch, stop at the time budget, and stop after the
+    current batch once ``stop`` is set (Ctrl-C or SIGTERM)."""
     import keras
 
     class Progress(keras.callbacks.Callback):
         stopped_by_budget = False
+        interrupted = False
 
         def on_train_begin(self, logs: Any = None) -> None:
             self.start = time.perf_counter()
+
+        def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
+            if stop is not None and stop.is_set():
+                self.interrupted = True
+                self.model.stop_training = True
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             info = {k: float(v) for k, v in (logs or {}).items()}
@@ -101,6 +115,38 @@ def _progress_callback(budget: float, report: Callable[[int, dict[str, float]], 
     return Progress()
 
 
+@contextlib.contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """While inside, Ctrl-C and SIGTERM set the yielded event instead of killing the process;
+    a second Ctrl-C raises KeyboardInterrupt at once. Outside the main thread: no handlers."""
+    event = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield event
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if event.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        event.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield event
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+@dataclass
+class Resume:
+    """Where an earlier, interrupted or finished, training run left off."""
+
+    model: Any  # the Keras model with the weights to continue from
+    optimizer_state: list[np.ndarray]  # the optimizer's variables, in order
+    history: dict[str, list[float]]  # per-epoch logs so far
+    epochs_done: int
+
+
 def fit_model(
     values: np.ndarray,
     split: Split,
@@ -109,6 +155,8 @@ def fit_model(
     config: TrainConfig,
     encode: Callable[[Any, Any], Any],
     report: Callable[[int, dict[str, float]], None] | None = None,
+    stop: threading.Event | None = None,
+    resume: Resume | None = None,
 ) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
     """Train a network on the scaled array with early stopping on the validation part.
 
@@ -116,14 +164,20 @@ def fit_model(
         values: scaled array ``(rows, n_features)``, target in column 0.
         encode: maps scaled targets ``(batch, horizon)`` and inputs to network targets.
         report: called after each epoch with ``(epoch, logs)``.
+        stop: when set (e.g. by :func:`interruptible`), training ends after the current batch.
+        resume: continue an earlier run: its weights, optimizer state and epoch count.
 
     Returns:
-        The model with its best weights, the history, and a summary (epochs, seconds, why it stopped).
+        The model with its best weights, the history, and a summary (epochs, seconds, why it
+        stopped, whether it was interrupted).
+
+    Raises:
+        TrainingError: when the loss becomes NaN or infinite.
     """
     import keras
     import tensorflow as tf
 
-    from .nets import build_model
+    from .nets import build_model, compile_model
     from .windows import dataset
 
     keras.utils.set_random_seed(config.seed)
@@ -134,18 +188,24 @@ def fit_model(
         raise ConfigError("The validation part holds no window; use a smaller --lookback.")
     train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed)
     val_ds = dataset(values, val_o, lookback, horizon, 512, encode, False, config.seed)
-    model = build_model(
-        lookback,
-        values.shape[1],
-        horizon,
-        units=config.units,
-        layers=config.layers,
-        arch=config.arch,
-        dropout=config.dropout,
-        learning_rate=config.learning_rate,
-        quantiles=config.quantiles,
-    )
-    progress = _progress_callback(config.time_budget, report)
+    if resume is None:
+        model = build_model(
+            lookback,
+            values.shape[1],
+            horizon,
+            units=config.units,
+            layers=config.layers,
+            arch=config.arch,
+            dropout=config.dropout,
+            learning_rate=config.learning_rate,
+            quantiles=config.quantiles,
+        )
+    else:
+        model = resume.model
+        compile_model(model, config.learning_rate, config.quantiles)
+        _restore_optimizer(model, resume.optimizer_state)
+    first_epoch = resume.epochs_done if resume else 0
+    progress = _progress_callback(config.time_budget, report, stop)
     stopper = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
@@ -156,24 +216,56 @@ def fit_model(
     history = model.fit(
         train_ds,
         validation_data=val_ds,
-        epochs=config.epochs,
-        callbacks=[stopper, plateau, progress],
+        initial_epoch=first_epoch,
+        epochs=max(config.epochs, first_epoch + 1),
+        callbacks=[keras.callbacks.TerminateOnNaN(), stopper, plateau, progress],
         shuffle=False,  # the tf.data pipeline shuffles the window origins itself
         verbose=0,
     )
     seconds = time.perf_counter() - start
-    hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    epochs = len(hist.get("loss", []))
-    reason = "time budget" if progress.stopped_by_budget else (
-        "early stopping" if stopper.stopped_epoch > 0 else "epoch limit"
+    new = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    losses = new.get("loss", [])
+    if not losses or not np.all(np.isfinite(losses)):
+        raise TrainingError(
+            f"The training loss became non-finite (NaN or infinite) at epoch "
+            f"{first_epoch + len(losses)}. Lower --learning-rate (e.g. {config.learning_rate / 10:g}), "
+            "and check the data for extreme values or sentinels such as -9999."
+        )
+    hist = {k: (resume.history.get(k, []) if resume else []) + v for k, v in new.items()}
+    reason = (
+        "interrupt" if progress.interrupted
+        else "time budget" if progress.stopped_by_budget
+        else "early stopping" if stopper.stopped_epoch > 0
+        else "epoch limit"
     )
     summary = {
-        "epochs": epochs,
-        "best_epoch": int(stopper.best_epoch) + 1,
+        "epochs": len(hist["loss"]),
+        "best_epoch": int(stopper.best_epoch) + 1,  # Keras counts epochs from 0, resumed or not
         "seconds": round(seconds, 2),
         "stopped_by": reason,
+        "interrupted": progress.interrupted,
+        "resumed_from_epoch": first_epoch if resume else None,
         "train_windows": int(len(train_o)),
         "val_windows": int(len(val_o)),
         "parameters": int(model.count_params()),
     }
     return model, hist, summary
+
+
+def optimizer_state(model: Any) -> list[np.ndarray]:
+    """The optimizer's variables (step count, learning rate, moments) as plain arrays."""
+    return [np.asarray(v.numpy()) for v in model.optimizer.variables]
+
+
+def _restore_optimizer(model: Any, state: list[np.ndarray]) -> None:
+    model.optimizer.build(model.trainable_variables)
+    variables = model.optimizer.variables
+    if len(variables) != len(state) or any(
+        tuple(v.shape) != a.shape for v, a in zip(variables, state)
+    ):
+        raise ConfigError(
+            "The bundle's optimizer state does not fit this model; --resume needs the same "
+            "architecture flags as the first run (or train without --resume)."
+        )
+    for variable, value in zip(variables, state):
+        variable.assign(value)

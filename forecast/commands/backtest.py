@@ -70,4 +70,5 @@ backtest.__signature__ = train_signature(  # type: ignore[attr-defined]
         "refit": (Annotated[bool, typer.Option(help="Retrain per fold (expanding window).")], False),
         "json": (Annotated[Path | None, typer.Option(help="Write the result as JSON.")], None),
     },
+    drop=("resume", "save_on_interrupt", "report", "force", "out"),
 )

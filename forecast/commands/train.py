@@ -43,24 +43,55 @@ def train(
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
     report: Annotated[bool, typer.Option(help="Write report.html into the bundle.")] = True,
+    resume: Annotated[
+        bool, typer.Option(help="Continue training the bundle at --out (same flags as before).")
+    ] = False,
+    save_on_interrupt: Annotated[
+        bool, typer.Option(help="On Ctrl-C/SIGTERM, save the best model so far (exit 130).")
+    ] = True,
 ) -> None:
     """Train an LSTM on DATA and save a bundle (model, settings, metrics, plots).
 
     Splits by time into train / validation / test, scales on the training part,
     trains with early stopping, and scores the test part against naive baselines.
 
+    Ctrl-C or SIGTERM stops after the current batch and saves the best model so
+    far, marked "interrupted": true (exit code 130); --resume continues it.
+
     Example: forecast train data/energy_demand.csv --target demand --horizon 48
     """
     from rich.console import Console
 
-    from ..bundle import check_target
+    from ..bundle import check_target, writing_lock
 
     console = Console()
-    config, series, out = _prepare(console, locals())
-    check_target(out, force)
-    forecaster = _fit(console, config, series)
-    _print_fit(console, forecaster)
-    console.print(f"Bundle written to [bold]{forecaster.save(out, force=force, report=report)}[/]")
+    args = dict(locals())
+    out = out or Path("models") / f"{data.stem}_{target}"
+    with writing_lock(out):  # a second run aimed at the same --out fails here, at once
+        if not resume:
+            check_target(out, force)
+        config, series, out = _prepare(console, args)
+        previous = _load_previous(out) if resume else None
+        forecaster, interrupted = _fit(console, config, series, previous)
+        _print_fit(console, forecaster)
+        if interrupted and not save_on_interrupt:
+            console.print("Interrupted: nothing saved (--no-save-on-interrupt).")
+            raise typer.Exit(130)
+        path = forecaster.save(out, force=force or resume, report=report)
+        console.print(f"Bundle written to [bold]{path}[/]")
+        if interrupted:
+            console.print("Interrupted: the bundle holds the best model so far; continue with --resume.")
+            raise typer.Exit(130)
+
+
+def _load_previous(out: Path) -> Any:
+    quiet_tensorflow()
+    from ..errors import BundleError
+    from ..forecaster import Forecaster
+
+    if not out.exists():
+        raise BundleError(f"--resume: there is no bundle at {out} to continue. Train without --resume.")
+    return Forecaster.load(out)
 
 
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
@@ -83,14 +114,16 @@ def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     )
     for note in series.notes:
         console.print(f"  note: {note}", highlight=False)
-    out = args["out"] or Path("models") / f"{data.stem}_{config.target}"
+    out = args.get("out") or Path("models") / f"{data.stem}_{config.target}"
     return config, series, out
 
 
-def _fit(console: Any, config: Any, series: Any) -> Any:
+def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[Any, bool]:
+    """Train with Ctrl-C/SIGTERM turned into "stop after this batch"; returns (forecaster, interrupted)."""
     quiet_tensorflow()
     from ..devices import describe_device
     from ..forecaster import Forecaster
+    from ..training import interruptible
 
     console.print(f"Training {config.arch} on {describe_device()}")
 
@@ -101,7 +134,11 @@ def _fit(console: Any, config: Any, series: Any) -> Any:
             highlight=False,
         )
 
-    return Forecaster(config).fit(series, report=report)
+    if previous is not None:
+        console.print(f"Resuming after epoch {previous.training_['epochs']}", highlight=False)
+    with interruptible() as stop:
+        forecaster = Forecaster(config).fit(series, report=report, stop=stop, resume_from=previous)
+    return forecaster, bool(forecaster.training_["interrupted"])
 
 
 def _print_fit(console: Any, forecaster: Any) -> None:
@@ -206,17 +243,22 @@ def compare(**kwargs: Any) -> None:
 
 
 def train_signature(
-    changed: dict[str, tuple[Any, Any]], extra: dict[str, tuple[Any, Any]]
+    changed: dict[str, tuple[Any, Any]],
+    extra: dict[str, tuple[Any, Any]],
+    drop: tuple[str, ...] = ("resume", "save_on_interrupt"),
 ) -> inspect.Signature:
     """Train's flags, some with another type and default, plus more: for commands that train.
 
     Args:
         changed: ``{name: (annotation, default)}`` replacing train's.
         extra: ``{name: (annotation, default)}`` appended.
+        drop: train's flags that make no sense for the other command.
     """
     kind = inspect.Parameter.KEYWORD_ONLY
     params = []
     for p in inspect.signature(train, eval_str=True).parameters.values():
+        if p.name in drop:
+            continue
         if p.name in changed:
             p = p.replace(annotation=changed[p.name][0], default=changed[p.name][1])
         params.append(p.replace(kind=kind))
