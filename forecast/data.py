@@ -203,14 +203,19 @@ def _irregularity(index: pd.DatetimeIndex) -> float:
     return float(np.mean(d != np.median(d))) if d.size else 1.0
 
 
-def to_numeric(df: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
+def to_numeric(
+    df: pd.DataFrame,
+    columns: list[str],
+    source: str,
+    missing_hint: str = "Use --target/--features with one of them.",
+) -> pd.DataFrame:
     """Convert the named columns to float, naming the first bad value when one is not a number."""
     out = {}
     for col in columns:
         if col not in df.columns:
             raise DataError(
                 f"Column '{col}' not found in {source}. Columns: {', '.join(df.columns)}. "
-                "Use --target/--features with one of them."
+                f"{missing_hint}"
             )
         values = pd.to_numeric(df[col], errors="coerce")
         bad = df[col][values.isna() & df[col].notna()]
@@ -234,6 +239,7 @@ def load_series(
     time: str | None = None,
     dayfirst: bool | None = None,
     freq: str | None = None,
+    missing_hint: str = "Use --target/--features with one of them.",
 ) -> Series:
     """Read ``path`` and return the named numeric columns as a regular series.
 
@@ -248,6 +254,7 @@ def load_series(
         time: time column, or None to detect it.
         dayfirst: parse dates day first; None detects it.
         freq: the series' frequency when already known (e.g. from a bundle).
+        missing_hint: what to tell the user when a column is missing.
 
     Raises:
         DataError: with a one-line explanation of what is wrong and how to fix it.
@@ -256,7 +263,7 @@ def load_series(
     df = read_table(Path(path))
     time = find_time_column(df, time, source)
     index, dayfirst_used = parse_times(df[time], dayfirst, time)
-    values = to_numeric(df, columns, source)
+    values = to_numeric(df, columns, source, missing_hint)
     values.index = index
     notes: list[str] = []
     if not values.index.is_monotonic_increasing:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from .errors import ConfigError
+from .errors import ConfigError, DataError
 
 ANCHORS = ("last", "none")
 
@@ -61,7 +61,15 @@ class Preprocessor:
         """Scale the columns: ``(rows, n_features)`` float32, target in column 0."""
         self._check()
         values = frame[self.columns].to_numpy(dtype="float64")
-        return ((values - np.asarray(self.mean_)) / np.asarray(self.scale_)).astype("float32")
+        with np.errstate(all="ignore"):
+            scaled = ((values - np.asarray(self.mean_)) / np.asarray(self.scale_)).astype("float32")
+        if not np.isfinite(scaled).all():
+            bad = [c for c, ok in zip(self.columns, np.isfinite(scaled).all(axis=0)) if not ok]
+            raise DataError(
+                f"Column(s) {', '.join(bad)} hold values too extreme to scale (beyond about 1e38, "
+                "or spread wider than float64 allows). Remove or rescale them."
+            )
+        return scaled
 
     def encode_target(self, y: Any, x: Any) -> Any:
         """Scaled targets ``(batch, horizon)`` -> network targets, given inputs ``(batch, lookback, F)``."""
