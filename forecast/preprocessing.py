@@ -7,6 +7,7 @@ scaling happens here and nowhere else.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,9 @@ class Preprocessor:
 
     def fit(self, frame: pd.DataFrame) -> Preprocessor:
         """Fit the scaler on ``frame`` (the training part only)."""
-        scaler = StandardScaler().fit(frame[self.columns].to_numpy(dtype="float64"))
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow: caught in transform
+            scaler = StandardScaler().fit(frame[self.columns].to_numpy(dtype="float64"))
         self.mean_ = scaler.mean_.tolist()
         self.scale_ = scaler.scale_.tolist()
         return self
