@@ -162,16 +162,45 @@ def save(
                 "files": files,
             }
             (tmp / META_FILE).write_text(json.dumps(doc, indent=2, default=str))
-            _sync(tmp)
-            if not out.exists():
-                os.rename(tmp, out)
-            elif _exchange(tmp, out):
-                shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous bundle
-            else:
-                old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
+            _swap_in(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return out
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Make the complete folder ``tmp`` the bundle at ``out`` in one atomic step."""
+    _sync(tmp)
+    if not out.exists():
+        os.rename(tmp, out)
+    elif _exchange(tmp, out):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous bundle
+    else:
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def update(out: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
+    """Add or replace files in a bundle, atomically, keeping bundle.json's checksums right.
+
+    The bundle is checked first (:func:`read_meta`), copied to a temporary sibling,
+    the writers run there in order, the sha256 of every file is recomputed, and the copy
+    is swapped in.
+    """
+    out = Path(out)
+    with writing_lock(out):
+        meta = read_meta(out)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            shutil.copytree(out, tmp, dirs_exist_ok=True)
+            for name, write in writers.items():
+                write(tmp / name)
+            meta["files"] = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != META_FILE}
+            (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+            _swap_in(tmp, out)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import backtest, predict, report, train
+from .commands import backtest, explain, predict, report, train
 
 app = typer.Typer(
     name="forecast",
@@ -24,6 +24,7 @@ app.command("compare")(train.compare)
 app.command("predict")(predict.predict)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
+app.command("explain")(explain.explain)
 
 
 def main() -> None:

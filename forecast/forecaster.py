@@ -139,9 +139,13 @@ class Forecaster:
         out = []
         for i in range(0, len(origins), _CHUNK):
             x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)
-            raw = np.asarray(self.model_(x, training=False))  # (chunk, horizon[, q])
-            out.append(pre.decode_target(raw, x))
-        result = np.concatenate(out)
+            out.append(self.forward(x))
+        return np.concatenate(out)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """Scaled windows ``(n, lookback, F)`` -> forecasts in original units ``(n, horizon[, q])``."""
+        raw = np.asarray(self.model_(x, training=False))  # (n, horizon[, q])
+        result = self.preprocessor_.decode_target(raw, x)
         if self.quantiles and self.interval_scale_ != 1.0:
             from .intervals import apply_interval_scale
 
@@ -261,7 +265,7 @@ class Forecaster:
             forecaster.training_ = meta["training"]
             forecaster.holdout_ = {"metrics": meta["metrics"]}
             forecaster.interval_scale_ = float(meta["interval_scale"])
-            forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta["history"].items()}
+            forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta.get("history", {}).items()}
             forecaster.path_ = str(path)
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None

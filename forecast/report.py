@@ -154,6 +154,16 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
         if backtest["persistence"]["repeats_recent_values"]:
             parts.append('<p class="bad">The model mostly repeats recent values: its forecasts match the actuals '
                          f'shifted by {backtest["persistence"]["best_shift"]} step(s) better than unshifted.</p>')
+    inside = [_file_img(folder, name, alt) for name, alt in (
+        ("gates.png", "LSTM gate activations over the input window"),
+        ("attention.png", "attention weights over the lookback window"),
+        ("importance.png", "permutation importance"),
+    )]
+    if any(inside):
+        parts += ["<h2>Inside the model</h2>",
+                  "<p>Gates recomputed from the trained weights (input: what the cell adds; forget: what it "
+                  "keeps; output: what it exposes as the hidden state), and how much the test error grows "
+                  "when an input is shuffled across windows.</p>", *inside]
     parts += ["<h2>Model card</h2>", _card(meta)]
     body = "\n".join(x for x in parts if x)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forecast report: '

@@ -1,0 +1,194 @@
+"""Open the box: LSTM gates recomputed from the weights, feature importance, attention weights.
+
+The gates are recomputed in NumPy from the trained weights, step by step, with
+Keras's equations (gate order input, forget, cell candidate, output):
+
+    z_t = x_t W + h_{t-1} U + b                  # (units * 4,)
+    i_t, f_t, g_t, o_t = sigmoid, sigmoid, tanh, sigmoid of the four parts of z_t
+    c_t = f_t * c_{t-1} + i_t * g_t              # the cell state
+    h_t = o_t * tanh(c_t)                        # the hidden state
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def lstm_steps(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> dict[str, np.ndarray]:
+    """Run one LSTM layer over ``x`` ``(time, inputs)`` and keep every gate.
+
+    Returns:
+        ``input``, ``forget``, ``output`` gates, the cell ``candidate``, ``cell`` state and
+        ``hidden`` state, each ``(time, units)``.
+    """
+    units = recurrent.shape[0]
+    h = np.zeros(units)
+    c = np.zeros(units)
+    keep: dict[str, list[np.ndarray]] = {k: [] for k in ("input", "forget", "candidate", "output", "cell", "hidden")}
+    for x_t in np.asarray(x, dtype="float64"):
+        z = x_t @ kernel + h @ recurrent + bias  # (4 units,)
+        i, f = _sigmoid(z[:units]), _sigmoid(z[units : 2 * units])
+        g, o = np.tanh(z[2 * units : 3 * units]), _sigmoid(z[3 * units :])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        for name, value in zip(keep, (i, f, g, o, c, h)):
+            keep[name].append(value)
+    return {k: np.stack(v) for k, v in keep.items()}
+
+
+def recurrent_layers(model: Any) -> list[Any]:
+    """The model's LSTM layers in order (the forward direction of a Bidirectional one)."""
+    found = []
+    for layer in model.layers:
+        inner = getattr(layer, "forward_layer", layer)
+        if inner.__class__.__name__ == "LSTM":
+            found.append(inner)
+    return found
+
+
+def gates(model: Any, window: np.ndarray) -> list[dict[str, np.ndarray]]:
+    """Gate activations of every stacked LSTM layer for one scaled window ``(lookback, F)``.
+
+    Layers after the first read the hidden states of the one before (dropout is off at
+    inference). For ``bilstm`` only the forward direction is stacked like this, so only
+    the first layer's forward gates are exact there; the others are returned for LSTM and
+    attention models.
+    """
+    layers = recurrent_layers(model)
+    out = []
+    x = np.asarray(window, dtype="float64")
+    bidirectional = any(layer.__class__.__name__ == "Bidirectional" for layer in model.layers)
+    for k, layer in enumerate(layers):
+        if bidirectional and k > 0:
+            break
+        kernel, recurrent, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
+        steps = lstm_steps(x, kernel, recurrent, bias)
+        out.append(steps)
+        x = steps["hidden"]
+    return out
+
+
+def attention_weights(model: Any, window: np.ndarray) -> np.ndarray | None:
+    """Weights ``(lookback,)`` the attention layer puts on each encoder state, or None.
+
+    The query is the encoder's last hidden state, the keys (and values) its hidden
+    states at every step; the weights are the softmax of their dot products, as in
+    Keras ``Attention`` with its defaults (dot scores, no scale).
+    """
+    if "attention" not in [layer.name for layer in model.layers]:
+        return None
+    states = gates(model, window)[-1]["hidden"]  # (lookback, units): the encoder's states
+    scores = states @ states[-1]  # (lookback,)
+    weights = np.exp(scores - scores.max())
+    return weights / weights.sum()
+
+
+def permutation_importance(
+    predict: Any, x: np.ndarray, actual: np.ndarray, names: list[str], segments: int = 4, seed: int = 0
+) -> dict[str, dict[str, float]]:
+    """How much the test MAE grows when one input is shuffled across windows.
+
+    Args:
+        predict: maps windows ``(n, lookback, F)`` to point forecasts ``(n, horizon)``.
+        x: scaled test windows ``(n, lookback, F)``; actual: ``(n, horizon)``.
+        names: the F feature names.
+        segments: the lookback is also cut into this many parts, most recent first.
+
+    Returns:
+        ``{"features": {name: MAE increase}, "lookback": {"steps a..b back": increase}, "base_mae": ...}``
+    """
+    rng = np.random.default_rng(seed)
+    base = float(np.mean(np.abs(predict(x) - actual)))
+
+    def shuffled(mask: tuple[Any, ...]) -> float:
+        x2 = x.copy()
+        order = rng.permutation(len(x))
+        x2[mask] = x[order][mask]
+        return float(np.mean(np.abs(predict(x2) - actual))) - base
+
+    lookback = x.shape[1]
+    features = {name: shuffled((slice(None), slice(None), j)) for j, name in enumerate(names)}
+    edges = np.linspace(lookback, 0, segments + 1).round().astype(int)  # from the end backwards
+    parts = {}
+    for newest, oldest in zip(edges[:-1], edges[1:]):
+        label = f"steps {lookback - newest + 1}-{lookback - oldest} back"
+        parts[label] = shuffled((slice(None), slice(oldest, newest), slice(None)))
+    return {"base_mae": base, "features": features, "lookback": parts}
+
+
+def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None) -> dict[str, Any]:
+    """Explain a bundle and add the pictures (and ``explain.json``) to it, report included.
+
+    Args:
+        bundle: the bundle directory.
+        data: history CSV (default: the training CSV).
+        at: end of the explained window (default: the last row).
+
+    Returns:
+        ``window_end``, ``importance``, ``attention`` (or None), ``files`` written, ``notes``.
+    """
+    import json
+
+    import pandas as pd
+
+    from . import bundle as bundles
+    from .errors import DataError
+    from .explain_plots import attention_plot, gates_plot, importance_plot
+    from .forecaster import Forecaster
+    from .predicting import load_history
+    from .report import render
+    from .windows import gather, origins
+
+    forecaster = Forecaster.load(bundle)
+    pre = forecaster.preprocessor_
+    frame = load_history(forecaster, data)
+    end = len(frame) - 1
+    if at is not None:
+        try:
+            end = int(frame.index.searchsorted(pd.Timestamp(at), side="right")) - 1
+        except (ValueError, TypeError):
+            raise DataError(f"--at '{at}' is not a time. Give one like 2018-06-01 12:00.") from None
+    if end + 1 < pre.lookback:
+        raise DataError(
+            f"--at {at} leaves {end + 1} rows of history; the window needs {pre.lookback}. Pick a later time."
+        )
+    values = pre.transform(frame)  # (rows, F)
+    window = values[end + 1 - pre.lookback : end + 1]  # (lookback, F)
+    times = frame.index[end + 1 - pre.lookback : end + 1]
+    notes: list[str] = []
+    writers: dict[str, Any] = {}
+    layers = gates(forecaster.model_, window)
+    if layers:
+        history = frame[pre.target].iloc[end + 1 - pre.lookback : end + 1]
+        writers["gates.png"] = lambda p: gates_plot(history, layers[0], p)
+    else:
+        notes.append(f"the {forecaster.config.arch} architecture has no LSTM layer: no gate heatmaps")
+    test_rows = int(forecaster.data_["split"]["test_rows"]) or pre.horizon
+    o = origins(max(pre.lookback, len(frame) - test_rows), len(frame), pre.lookback, pre.horizon, stride=pre.horizon)
+    x, _ = gather(values, o, pre.lookback, pre.horizon)  # (windows, lookback, F)
+    actual = frame[pre.target].to_numpy()[o[:, None] + np.arange(pre.horizon)]
+    importance = permutation_importance(
+        lambda w: forecaster.point(forecaster.forward(w)), x, actual, pre.columns
+    )
+    writers["importance.png"] = lambda p: importance_plot(importance, p)
+    weights = attention_weights(forecaster.model_, window)
+    if weights is not None:
+        writers["attention.png"] = lambda p: attention_plot(times, weights, p)
+    summary = {
+        "window_end": str(frame.index[end]),
+        "importance": importance,
+        "attention": None if weights is None else weights.tolist(),
+        "notes": notes,
+    }
+    writers["explain.json"] = lambda p: p.write_text(json.dumps(summary, indent=2))
+    meta = bundles.read_meta(bundle)
+    writers["report.html"] = lambda p: p.write_text(render(p.parent, meta), encoding="utf-8")
+    bundles.update(bundle, writers)
+    return {**summary, "files": [n for n in writers if n != "report.html"]}

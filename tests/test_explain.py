@@ -1,0 +1,107 @@
+"""Gates recomputed in NumPy equal Keras's own states; importance and attention are sane."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from forecast.devices import import_tensorflow
+from forecast.explain import attention_weights, gates, permutation_importance
+from forecast.nets import build_model
+
+import_tensorflow()
+
+
+def _window(seed=0, lookback=10, features=3):
+    return np.random.default_rng(seed).normal(size=(lookback, features)).astype("float32")
+
+
+def _random_weights(model, seed=1):
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+
+
+@pytest.mark.parametrize("arch", ["lstm", "attention"])
+def test_recomputed_hidden_states_equal_keras(arch):
+    import keras
+
+    model = build_model(10, 3, 4, units=5, layers=2, arch=arch, quantiles=[0.1, 0.5, 0.9])
+    _random_weights(model)
+    x = _window()
+    ours = gates(model, x)
+    assert len(ours) == 2
+    for k, layer_out in enumerate(ours):
+        assert set(layer_out) == {"input", "forget", "candidate", "output", "cell", "hidden"}
+        for name in ("input", "forget", "output"):
+            assert ((layer_out[name] >= 0) & (layer_out[name] <= 1)).all()
+        layer = model.get_layer(f"lstm_{k}")
+        output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
+        theirs = np.asarray(keras.Model(model.input, output)(x[None]))[0]
+        expected = layer_out["hidden"] if theirs.ndim == 2 else layer_out["hidden"][-1]
+        np.testing.assert_allclose(expected, theirs, atol=1e-5)
+
+
+def test_bilstm_forward_direction_equals_keras():
+    import keras
+
+    model = build_model(10, 3, 4, units=5, layers=1, arch="bilstm")
+    _random_weights(model)
+    x = _window()
+    ours = gates(model, x)[0]["hidden"][-1]
+    theirs = np.asarray(keras.Model(model.input, model.get_layer("bidirectional_0").output)(x[None]))[0]
+    np.testing.assert_allclose(ours, theirs[:5], atol=1e-5)  # forward half comes first
+
+
+def test_attention_weights_equal_keras_attention_scores():
+    import keras
+
+    model = build_model(10, 3, 4, units=5, layers=1, arch="attention")
+    _random_weights(model)
+    x = _window()
+    ours = attention_weights(model, x)
+    seq = np.asarray(keras.Model(model.input, model.get_layer("lstm_0").output[0])(x[None]))
+    _, scores = keras.layers.Attention()([seq[:, -1:], seq], return_attention_scores=True)
+    np.testing.assert_allclose(ours, np.asarray(scores)[0, 0], atol=1e-5)
+    assert ours.shape == (10,) and abs(ours.sum() - 1) < 1e-6
+    assert attention_weights(build_model(10, 3, 4, units=5), x) is None
+
+
+def test_permutation_importance_finds_the_feature_that_matters():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 8, 2))
+    actual = x[:, -1, :1] * 3  # only the newest value of feature 0 matters
+    result = permutation_importance(lambda w: w[:, -1, :1] * 3, x, actual, ["signal", "noise"])
+    assert result["base_mae"] == 0
+    assert result["features"]["signal"] > 1 and result["features"]["noise"] == 0
+    recent, *older = result["lookback"].values()
+    assert recent > 1 and all(v == 0 for v in older)
+
+
+def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
+    import json
+
+    from conftest import sine_frame
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+    from forecast.forecaster import Forecaster
+
+    runner = CliRunner()
+    data = tmp_path / "sine.csv"
+    sine_frame(rows=240).to_csv(data, index=False)
+    out = tmp_path / "b"
+    result = runner.invoke(app, ["train", str(data), "--target", "y", "--features", "x", "--arch", "attention",
+                                 "--epochs", "1", "--units", "4", "--lookback", "12", "--horizon", "4",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["explain", str(out), "--at", "2024-01-08 10:00"])
+    assert result.exit_code == 0, result.output
+    for name in ("gates.png", "importance.png", "attention.png", "explain.json"):
+        assert (out / name).stat().st_size > 0
+    summary = json.loads((out / "explain.json").read_text())
+    assert summary["window_end"] == "2024-01-08 10:00:00"
+    assert set(summary["importance"]["features"]) == {"y", "x"} and len(summary["attention"]) == 12
+    assert "<h2>Inside the model</h2>" in (out / "report.html").read_text()
+    Forecaster.load(out)  # checksums were updated with the new files
+    bad = runner.invoke(app, ["explain", str(out), "--at", "1999-01-01"])
+    assert bad.exit_code == 1 and "Error: --at" in bad.output
