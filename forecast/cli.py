@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import backtest, explain, predict, report, train
+from .commands import backtest, detect, explain, predict, report, train
 
 app = typer.Typer(
     name="forecast",
@@ -25,6 +25,7 @@ app.command("predict")(predict.predict)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("explain")(explain.explain)
+app.command("detect")(detect.detect)
 
 
 def main() -> None:

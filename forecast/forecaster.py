@@ -49,6 +49,7 @@ class Forecaster:
             resume_from: a loaded bundle of the same data and settings to continue training
                 (its weights, optimizer state and fitted preprocessor).
         """
+        from .detect import longest_run
         from .evaluation import evaluate_holdout
         from .training import Resume, fit_model, plan
 
@@ -92,6 +93,8 @@ class Forecaster:
             },
             "notes": series.notes,
             "filled": series.filled,
+            # the longest run of identical target values in training: longer ones look stuck
+            "longest_run": longest_run(frame[cfg.target].to_numpy()[: split.train_end]),
         }
         self.holdout_ = (
             evaluate_holdout(self, frame, values, split)

@@ -165,3 +165,23 @@ def residual_plot(residuals: np.ndarray, season: int, path: Path) -> None:
     right.set_ylabel("autocorrelation")
     right.set_title("Residual autocorrelation")
     _save(fig, path)
+
+
+def anomaly_plot(result: pd.DataFrame, name: str, path: Path) -> None:
+    """Actual values with the expected interval, flagged values marked."""
+    fig, ax = _figure(10, 4)
+    ax.fill_between(result.index, result["lower"], result["upper"], color=COLOURS["interval"],
+                    alpha=0.2, lw=0, label="expected interval")
+    ax.plot(result.index, result["actual"], color=COLOURS["actual"], lw=0.7, label="actual")
+    flagged = result[result["anomaly"]]
+    for reason, marker in (("outside", "x"), ("stuck", "s")):
+        part = flagged[flagged["reason"] == reason]
+        if len(part):
+            ax.scatter(part.index, part["actual"], color="#d62728", marker=marker, s=28, zorder=3,
+                       label=f"anomaly ({'outside the expected range' if reason == 'outside' else 'stuck value'})")
+    ax.set_xlabel(result.index.name or "time")
+    ax.set_ylabel(name)
+    ax.set_title(f"Anomalies: {int(result['anomaly'].sum())} of {len(result)} values flagged")
+    ax.legend(loc="upper left")
+    _dates(ax)
+    _save(fig, path)

@@ -1,0 +1,56 @@
+"""`forecast detect`: flag values the model did not expect, as a CSV and a plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import check_output, quiet_tensorflow, user_errors
+
+
+@user_errors
+def detect(
+    bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
+    data: Annotated[
+        Path | None, typer.Option(help="CSV to check (default: the training CSV).")
+    ] = None,
+    threshold: Annotated[
+        float, typer.Option(min=0.5, help="Flag |actual - expected| beyond this many standard deviations.")
+    ] = 3.5,
+    interval: Annotated[
+        bool, typer.Option(help="Flag values outside the model's interval instead of the threshold.")
+    ] = False,
+    out: Annotated[Path | None, typer.Option(help="Anomalies CSV (default: anomalies.csv).")] = None,
+    plot: Annotated[Path | None, typer.Option(help="PNG with the flagged values marked.")] = None,
+) -> None:
+    """Score each value against the model's one-step-ahead forecast from the history before it.
+
+    Flags values beyond --threshold standard deviations (the spread comes from the
+    model's interval), or outside the interval with --interval, and values stuck at
+    one number longer than ever in training. Flagged values are replaced by what was
+    expected in the history of later ones, so one spike does not flag its neighbours.
+    The CSV lists the anomalies: time, actual, expected, lower, upper, score, reason.
+
+    Example: forecast detect models/energy_demand_demand --data new.csv --plot anomalies.png
+    """
+    out = out or Path("anomalies.csv")
+    check_output(out, (".csv",), "--out")
+    check_output(plot, (".png", ".svg", ".pdf"), "--plot")
+    quiet_tensorflow()
+    from ..detect import detect as run
+    from ..forecaster import Forecaster
+    from ..predicting import load_history
+
+    forecaster = Forecaster.load(bundle)
+    frame = load_history(forecaster, data)
+    result = run(forecaster, frame, threshold=threshold, use_interval=interval)
+    flagged = result[result["anomaly"]].drop(columns="anomaly")
+    flagged.rename_axis(frame.index.name).to_csv(out)
+    if plot is not None:
+        from ..plots import anomaly_plot
+
+        anomaly_plot(result, forecaster.preprocessor_.target, plot)
+    share = len(flagged) / max(len(result), 1)
+    typer.echo(f"{len(flagged)} of {len(result)} values flagged ({share:.1%}); written to {out}")

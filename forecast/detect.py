@@ -1,0 +1,118 @@
+"""Anomaly detection with a trained forecaster: each value against what the history before it said.
+
+Every observation is forecast one step ahead from the rows before it. Its score is
+the residual divided by the spread the model's interval implies (for a point model:
+a robust spread of the residuals). A value is flagged when ``|score|`` passes the
+threshold (or, with ``use_interval``, when it leaves the interval), or when it ends
+a run of identical values longer than any in the training part (a stuck sensor).
+
+Flagged values would poison the history of the values after them (a spike makes the
+next forecasts jump), so they are replaced by their expected values in the history
+and everything is scored again, until the flags settle.
+"""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+if TYPE_CHECKING:
+    from .forecaster import Forecaster
+
+MAX_PASSES = 6
+
+
+def run_lengths(values: np.ndarray) -> np.ndarray:
+    """How many identical values end at each position: ``[1, 1, 2, 3, 1]`` for ``a b c c c d``."""
+    same = np.concatenate([[False], np.diff(values) == 0])
+    runs = np.ones(len(values), dtype=int)
+    for i in np.flatnonzero(same):
+        runs[i] = runs[i - 1] + 1
+    return runs
+
+
+def detect(
+    forecaster: Forecaster,
+    frame: pd.DataFrame,
+    threshold: float = 3.5,
+    use_interval: bool = False,
+) -> pd.DataFrame:
+    """Score every row of ``frame`` after the first ``lookback`` rows.
+
+    Args:
+        frame: history with the bundle's columns on its time index.
+        threshold: flag when the standardised residual's magnitude exceeds this.
+        use_interval: flag when the value leaves the model's interval instead.
+
+    Returns:
+        One row per scored time: ``actual``, ``expected``, ``lower``, ``upper``, ``score``,
+        ``anomaly`` (bool) and ``reason`` (``"outside"``, ``"stuck"`` or ``""``).
+    """
+    pre = forecaster.preprocessor_
+    if len(frame) <= pre.lookback:
+        raise DataError(
+            f"The data has {len(frame)} rows; detection needs more than the lookback ({pre.lookback})."
+        )
+    actual = frame[pre.target].to_numpy(dtype="float64")
+    origins = np.arange(pre.lookback, len(frame))  # every row with a full history before it
+    longest = forecaster.data_.get("longest_run")  # recorded at training, from the training part
+    if longest is None:  # bundles from before it was recorded
+        longest = longest_run(actual[: forecaster.data_["split"]["train_rows"]])
+    stuck_after = int(longest) + 1
+    stuck = run_lengths(actual)[origins] >= max(3, stuck_after)
+
+    history = frame.copy()
+    flags = np.zeros(len(origins), dtype=bool)
+    for _ in range(MAX_PASSES):
+        expected, lower, upper = _one_step(forecaster, history, origins)
+        spread = _spread(forecaster, expected, lower, upper, actual[origins])
+        score = (actual[origins] - expected) / spread
+        outside = (actual[origins] < lower) | (actual[origins] > upper) if use_interval else np.abs(score) > threshold
+        new = outside | stuck
+        cleaned = history[pre.target].to_numpy(dtype="float64").copy()
+        cleaned[origins[new]] = expected[new]  # later windows see what was expected, not the anomaly
+        cleaned[origins[~new]] = actual[origins[~new]]
+        history[pre.target] = cleaned
+        if np.array_equal(new, flags):
+            break
+        flags = new
+    reason = np.where(stuck, "stuck", np.where(flags, "outside", ""))
+    return pd.DataFrame(
+        {"actual": actual[origins], "expected": expected, "lower": lower, "upper": upper,
+         "score": score, "anomaly": flags, "reason": reason},
+        index=frame.index[origins],
+    )
+
+
+def _one_step(
+    forecaster: Forecaster, history: pd.DataFrame, origins: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Step-1 forecasts at every origin: median, lower and upper (equal for point models)."""
+    values = forecaster.preprocessor_.transform(history)
+    out = forecaster.predict_windows(values, origins)[:, 0]  # (n[, q]) first horizon step
+    if forecaster.quantiles:
+        return forecaster.point(out[:, None])[:, 0], out[:, 0], out[:, -1]
+    return out, out, out
+
+
+def _spread(
+    forecaster: Forecaster, expected: np.ndarray, lower: np.ndarray, upper: np.ndarray, actual: np.ndarray
+) -> np.ndarray:
+    """One standard deviation per row: from the interval's width, else the residuals' MAD."""
+    if forecaster.quantiles:
+        q = forecaster.quantiles
+        z = NormalDist().inv_cdf(q[-1]) - NormalDist().inv_cdf(q[0])
+        width = np.maximum(upper - lower, 1e-12)
+        return width / z
+    mad = np.median(np.abs(actual - expected - np.median(actual - expected)))
+    return np.full(len(expected), max(1.4826 * mad, 1e-12))
+
+
+def longest_run(values: np.ndarray) -> int:
+    """The longest stretch of identical consecutive values."""
+    return int(run_lengths(values).max()) if len(values) else 1

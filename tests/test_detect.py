@@ -1,0 +1,81 @@
+"""Anomaly detection: runs, and injected anomalies on a real series found with few false alarms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_csv
+from typer.testing import CliRunner
+
+from forecast.cli import app
+from forecast.config import TrainConfig
+from forecast.data import load_series
+from forecast.detect import detect, run_lengths
+from forecast.forecaster import Forecaster
+
+
+def test_run_lengths():
+    assert run_lengths(np.array([1.0, 2, 3, 3, 3, 4, 4])).tolist() == [1, 1, 1, 2, 3, 1, 2]
+
+
+def _inject(y: np.ndarray, seed: int) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+    """Spikes, level shifts and flat-lined stretches at known positions (after the first 1000 rows)."""
+    rng = np.random.default_rng(seed)
+    y = y.copy()
+    sd = np.std(np.diff(y))
+    positions = np.sort(rng.choice(np.arange(1000, len(y) - 40, 60), size=12, replace=False))
+    kinds = ["spike"] * 6 + ["shift"] * 3 + ["flat"] * 3
+    spans = []
+    for p, kind in zip(positions, rng.permutation(kinds)):
+        if kind == "spike":
+            y[p] += rng.choice([-1, 1]) * 5 * sd
+            spans.append((kind, p, p))
+        elif kind == "shift":
+            y[p : p + 15] += rng.choice([-1, 1]) * 4 * sd
+            spans.append((kind, p, p + 14))
+        else:
+            y[p : p + 15] = y[p - 1]
+            spans.append((kind, p, p + 14))
+    return y, spans
+
+
+def test_injected_anomalies_are_found_with_few_false_alarms(tmp_path):
+    series = load_series(shared_csv("daily-min-temperatures.csv"), ["Temp"])
+    forecaster = Forecaster(TrainConfig(target="Temp", horizon=7, epochs=5, units=16, seed=0)).fit(series)
+    frame = series.frame.copy()
+    y, spans = _inject(frame["Temp"].to_numpy(), seed=1)
+    frame["Temp"] = y
+    result = detect(forecaster, frame)
+    position = {t: i for i, t in enumerate(frame.index)}
+    flagged = np.array([position[t] for t in result.index[result["anomaly"]]])
+    found = [bool(np.any((flagged >= a) & (flagged <= b))) for _, a, b in spans]
+    inside = np.zeros(len(frame), dtype=bool)
+    for _, a, b in spans:
+        inside[a : b + 1] = True
+    scored_normal = ~inside[[position[t] for t in result.index]]
+    false_alarms = float(np.mean(result["anomaly"].to_numpy()[scored_normal]))
+    assert np.mean(found) >= 0.9, list(zip(spans, found))
+    assert false_alarms <= 0.05
+
+
+def test_detect_command_writes_anomalies_and_plot(tmp_path):
+    from conftest import sine_frame
+
+    runner = CliRunner()
+    data = tmp_path / "sine.csv"
+    frame = sine_frame(rows=300)
+    frame.to_csv(data, index=False)
+    out = tmp_path / "b"
+    assert runner.invoke(app, ["train", str(data), "--target", "y", "--epochs", "3", "--units", "8",
+                               "--lookback", "24", "--horizon", "4", "--out", str(out)]).exit_code == 0
+    frame.loc[250, "y"] += 30  # an obvious spike
+    spiked = tmp_path / "spiked.csv"
+    frame.to_csv(spiked, index=False)
+    csv, png = tmp_path / "anomalies.csv", tmp_path / "anomalies.png"
+    result = runner.invoke(app, ["detect", str(out), "--data", str(spiked), "--out", str(csv), "--plot", str(png)])
+    assert result.exit_code == 0, result.output
+    anomalies = pd.read_csv(csv)
+    assert list(anomalies.columns) == ["time", "actual", "expected", "lower", "upper", "score", "reason"]
+    assert pd.Timestamp(frame.loc[250, "time"]) in pd.to_datetime(anomalies["time"]).tolist()
+    assert png.stat().st_size > 10_000
