@@ -146,27 +146,41 @@ def save(
     out = Path(out)
     with writing_lock(out):
         check_target(out, force)
-        for stale in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
-            shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
+
+        def fill(tmp: Path) -> dict[str, Any]:
             model.save(tmp / MODEL_FILE)
             for name, write in writers.items():
                 write(tmp / name)
-            files = {p.name: _sha256(p) for p in sorted(tmp.iterdir())}
-            doc = {
+            return {
                 "schema_version": SCHEMA_VERSION,
                 "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 **meta,
                 "versions": versions(),
-                "files": files,
             }
-            (tmp / META_FILE).write_text(json.dumps(doc, indent=2, default=str))
-            _swap_in(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+
+        _build_and_swap(out, fill)
     return out
+
+
+def _build_and_swap(out: Path, fill: Callable[[Path], dict[str, Any]]) -> None:
+    """Fill a fresh temporary sibling of ``out``, record every file's sha256 in bundle.json,
+    and swap it in; on any failure (or interrupt) the temporary folder is removed.
+
+    Args:
+        fill: writes the files into the folder it is given and returns bundle.json's
+            content (without ``files``).
+    """
+    for stale in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
+        shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        doc = fill(tmp)
+        doc["files"] = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != META_FILE}
+        (tmp / META_FILE).write_text(json.dumps(doc, indent=2, default=str))
+        _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
@@ -193,17 +207,14 @@ def update(out: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
     out = Path(out)
     with writing_lock(out):
         meta = read_meta(out)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        try:
+
+        def fill(tmp: Path) -> dict[str, Any]:
             shutil.copytree(out, tmp, dirs_exist_ok=True)
             for name, write in writers.items():
                 write(tmp / name)
-            meta["files"] = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != META_FILE}
-            (tmp / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
-            _swap_in(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+            return {k: v for k, v in meta.items() if k != "files"}
+
+        _build_and_swap(out, fill)
     return out
 
 
