@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from .forecaster import Forecaster
@@ -41,6 +41,7 @@ def detect(
     frame: pd.DataFrame,
     threshold: float = 3.5,
     use_interval: bool = False,
+    levels: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """Score every row of ``frame`` after the first ``lookback`` rows.
 
@@ -48,12 +49,15 @@ def detect(
         frame: history with the bundle's columns on its time index.
         threshold: flag when the standardised residual's magnitude exceeds this.
         use_interval: flag when the value leaves the model's interval instead.
+        levels: the two trained quantile levels bounding that interval (default: the
+            outermost ones); they also set the spread behind the score.
 
     Returns:
         One row per scored time: ``actual``, ``expected``, ``lower``, ``upper``, ``score``,
         ``anomaly`` (bool) and ``reason`` (``"outside"``, ``"stuck"`` or ``""``).
     """
     pre = forecaster.preprocessor_
+    bounds = _bounds(forecaster, levels)
     if len(frame) <= pre.lookback:
         raise DataError(
             f"The data has {len(frame)} rows; detection needs more than the lookback ({pre.lookback})."
@@ -69,8 +73,8 @@ def detect(
     history = frame.copy()
     flags = np.zeros(len(origins), dtype=bool)
     for _ in range(MAX_PASSES):
-        expected, lower, upper = _one_step(forecaster, history, origins)
-        spread = _spread(forecaster, expected, lower, upper, actual[origins])
+        expected, lower, upper = _one_step(forecaster, history, origins, bounds)
+        spread = _spread(forecaster, bounds, expected, lower, upper, actual[origins])
         score = (actual[origins] - expected) / spread
         outside = (actual[origins] < lower) | (actual[origins] > upper) if use_interval else np.abs(score) > threshold
         new = outside | stuck
@@ -89,24 +93,46 @@ def detect(
     )
 
 
+def _bounds(forecaster: Forecaster, levels: tuple[float, float] | None) -> tuple[int, int] | None:
+    """Indices of the interval's two levels among the trained quantiles."""
+    q = forecaster.quantiles
+    if not q:
+        if levels:
+            raise ConfigError("This bundle has a point forecast, no quantiles; retrain with --quantiles.")
+        return None
+    if levels is None:
+        return 0, len(q) - 1
+    low, high = sorted(levels)
+    if low not in q or high not in q or low == high:
+        raise ConfigError(
+            f"--quantiles {low:g},{high:g} must be two of the trained levels {', '.join(f'{v:g}' for v in q)}."
+        )
+    return q.index(low), q.index(high)
+
+
 def _one_step(
-    forecaster: Forecaster, history: pd.DataFrame, origins: np.ndarray
+    forecaster: Forecaster, history: pd.DataFrame, origins: np.ndarray, bounds: tuple[int, int] | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step-1 forecasts at every origin: median, lower and upper (equal for point models)."""
     values = forecaster.preprocessor_.transform(history)
     out = forecaster.predict_windows(values, origins)[:, 0]  # (n[, q]) first horizon step
-    if forecaster.quantiles:
-        return forecaster.point(out[:, None])[:, 0], out[:, 0], out[:, -1]
+    if bounds is not None:
+        return forecaster.point(out[:, None])[:, 0], out[:, bounds[0]], out[:, bounds[1]]
     return out, out, out
 
 
 def _spread(
-    forecaster: Forecaster, expected: np.ndarray, lower: np.ndarray, upper: np.ndarray, actual: np.ndarray
+    forecaster: Forecaster,
+    bounds: tuple[int, int] | None,
+    expected: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    actual: np.ndarray,
 ) -> np.ndarray:
     """One standard deviation per row: from the interval's width, else the residuals' MAD."""
-    if forecaster.quantiles:
+    if bounds is not None:
         q = forecaster.quantiles
-        z = NormalDist().inv_cdf(q[-1]) - NormalDist().inv_cdf(q[0])
+        z = NormalDist().inv_cdf(q[bounds[1]]) - NormalDist().inv_cdf(q[bounds[0]])
         width = np.maximum(upper - lower, 1e-12)
         return width / z
     mad = np.median(np.abs(actual - expected - np.median(actual - expected)))

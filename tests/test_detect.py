@@ -79,3 +79,22 @@ def test_detect_command_writes_anomalies_and_plot(tmp_path):
     assert list(anomalies.columns) == ["time", "actual", "expected", "lower", "upper", "score", "reason"]
     assert pd.Timestamp(frame.loc[250, "time"]) in pd.to_datetime(anomalies["time"]).tolist()
     assert png.stat().st_size > 10_000
+
+
+def test_detect_levels_must_be_trained_ones(tmp_path):
+    from conftest import sine_frame
+
+    from forecast.errors import ConfigError
+
+    data = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(data, index=False)
+    series = load_series(data, ["y"])
+    config = TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4,
+                         quantiles=[0.05, 0.1, 0.5, 0.9, 0.95])
+    forecaster = Forecaster(config).fit(series)
+    wide = detect(forecaster, series.frame, use_interval=True, levels=(0.05, 0.95))
+    narrow = detect(forecaster, series.frame, use_interval=True, levels=(0.1, 0.9))
+    assert (wide["upper"] - wide["lower"] >= narrow["upper"] - narrow["lower"] - 1e-9).all()
+    assert wide["anomaly"].sum() <= narrow["anomaly"].sum()
+    with pytest.raises(ConfigError, match="must be two of the trained levels"):
+        detect(forecaster, series.frame, levels=(0.2, 0.8))

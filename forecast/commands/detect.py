@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from . import check_output, quiet_tensorflow, user_errors
+from ..errors import ConfigError
+from . import check_output, parse_quantiles, quiet_tensorflow, user_errors
 
 
 @user_errors
@@ -22,6 +23,10 @@ def detect(
     interval: Annotated[
         bool, typer.Option(help="Flag values outside the model's interval instead of the threshold.")
     ] = False,
+    quantiles: Annotated[
+        str | None, typer.Option(help="Two trained levels bounding the interval, e.g. 0.05,0.95 "
+                                      "(default: the outermost).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Anomalies CSV (default: anomalies.csv).")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG with the flagged values marked.")] = None,
 ) -> None:
@@ -45,7 +50,11 @@ def detect(
 
     forecaster = Forecaster.load(bundle)
     frame = load_history(forecaster, data)
-    result = run(forecaster, frame, threshold=threshold, use_interval=interval)
+    levels = parse_quantiles(quantiles) if quantiles else None
+    if levels is not None and len(levels) != 2:
+        raise ConfigError(f"--quantiles takes two levels like 0.1,0.9; got '{quantiles}'.")
+    result = run(forecaster, frame, threshold=threshold, use_interval=interval,
+                 levels=tuple(levels) if levels else None)
     flagged = result[result["anomaly"]].drop(columns="anomaly")
     flagged.rename_axis(frame.index.name).to_csv(out)
     if plot is not None:
