@@ -259,6 +259,9 @@ def read_meta(path: Path) -> dict[str, Any]:
 
 def load_model(path: Path) -> Any:
     """Load ``model.keras`` with ``safe_mode=True``: no Lambda or custom code is ever run."""
+    from .devices import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     try:

@@ -146,7 +146,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     from .report import render
     from .windows import gather, origins
 
-    forecaster = Forecaster.load(bundle)
+    forecaster = Forecaster.load(bundle, engine="keras")  # the gates read the Keras layers
     pre = forecaster.preprocessor_
     frame = load_history(forecaster, data)
     end = len(frame) - 1

@@ -13,6 +13,7 @@ from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError, DataError
 from .frequency import future_index, season_length
+from .numpy_net import export_weights
 from .preprocessing import Preprocessor
 from .windows import gather, origins
 
@@ -228,6 +229,8 @@ class Forecaster:
             "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
             # the checkpoint for --resume: the optimizer's state as plain arrays (no pickle)
             "optimizer.npz": lambda p: np.savez(p, *self.optimizer_state()),
+            # every layer's weights as plain arrays: forecasts without importing TensorFlow
+            "weights.npz": lambda p: export_weights(self.model_, p),
             "loss.png": lambda p: plots.loss_plot(self.history_, p),
         }
         if self.holdout_["windows"]:
@@ -256,9 +259,16 @@ class Forecaster:
             return [saved[f"arr_{i}"] for i in range(len(saved.files))]
 
     @classmethod
-    def load(cls, path: Path) -> Forecaster:
-        """Load a bundle: files checked against their sha256, model loaded with ``safe_mode``."""
+    def load(cls, path: Path, engine: str = "auto") -> Forecaster:
+        """Load a bundle: files checked against their sha256, model loaded with ``safe_mode``.
+
+        Args:
+            engine: ``"numpy"`` runs the saved weights in NumPy (no TensorFlow import: fast);
+                ``"keras"`` loads ``model.keras`` (needed to train on or look inside the layers);
+                ``"auto"`` takes NumPy when the bundle has ``weights.npz``.
+        """
         from . import bundle
+        from .numpy_net import WEIGHTS_FILE, NumpyNet
 
         meta = bundle.read_meta(Path(path))
         try:
@@ -272,7 +282,10 @@ class Forecaster:
             forecaster.path_ = str(path)
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
-        forecaster.model_ = bundle.load_model(Path(path))
+        if engine == "numpy" or (engine == "auto" and WEIGHTS_FILE in meta["files"]):
+            forecaster.model_ = NumpyNet.load(Path(path), {**meta["config"], "quantiles": meta["quantiles"]})
+        else:
+            forecaster.model_ = bundle.load_model(Path(path))
         return forecaster
 
     def info(self) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
 from .errors import ConfigError, DataError
 
@@ -49,6 +48,8 @@ class Preprocessor:
 
     def fit(self, frame: pd.DataFrame) -> Preprocessor:
         """Fit the scaler on ``frame`` (the training part only)."""
+        from sklearn.preprocessing import StandardScaler  # imported here: predict never needs it
+
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow: caught in transform
             scaler = StandardScaler().fit(frame[self.columns].to_numpy(dtype="float64"))

@@ -50,9 +50,13 @@ def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
     assert not list(tmp_path.glob(".bundle.tmp-*"))  # the temporary sibling is gone
 
     before = forecaster.predict(series.frame)
-    loaded = Forecaster.load(out)
+    loaded = Forecaster.load(out, engine="keras")
     after = loaded.predict(series.frame)
     pd.testing.assert_frame_equal(before, after)
+    # the default engine runs the saved weights in NumPy, without TensorFlow
+    fast = Forecaster.load(out)
+    assert type(fast.model_).__name__ == "NumpyNet"
+    pd.testing.assert_frame_equal(before, fast.predict(series.frame), check_exact=False, rtol=0, atol=1e-5)
     assert len(after) == 6 and after.index[0] == series.frame.index[-1] + pd.Timedelta(hours=1)
     assert np.isfinite(after["forecast"]).all()
 
@@ -97,9 +101,12 @@ def test_each_architecture_round_trips_with_identical_numbers(arch, tmp_path):
     before = forecaster.predict(series.frame)
     assert list(before.columns) == ["forecast", "lower", "upper"]
     assert (before["lower"] <= before["forecast"]).all() and (before["forecast"] <= before["upper"]).all()
-    loaded = Forecaster.load(forecaster.save(tmp_path / arch))
+    path = forecaster.save(tmp_path / arch)
+    loaded = Forecaster.load(path, engine="keras")
     pd.testing.assert_frame_equal(before, loaded.predict(series.frame))
     assert loaded.model_.name == f"forecast_{arch}"
+    fast = Forecaster.load(path, engine="numpy")
+    pd.testing.assert_frame_equal(before, fast.predict(series.frame), check_exact=False, rtol=0, atol=1e-5)
 
 
 def test_recursive_rollout_extends_past_the_trained_horizon(fitted, tmp_path):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from . import check_output, parse_quantiles, quiet_tensorflow, user_errors
+from . import check_output, parse_quantiles, user_errors
 
 
 @user_errors
@@ -43,7 +43,6 @@ def detect(
     out = out or Path("anomalies.csv")
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
-    quiet_tensorflow()
     from ..detect import detect as run
     from ..forecaster import Forecaster
     from ..predicting import load_history

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import check_output, quiet_tensorflow, user_errors
+from . import check_output, user_errors
 
 
 @user_errors
@@ -35,7 +35,6 @@ def predict(
     """
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
-    quiet_tensorflow()
     from ..forecaster import Forecaster
     from ..predicting import load_history
 

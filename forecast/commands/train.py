@@ -91,7 +91,7 @@ def _load_previous(out: Path) -> Any:
 
     if not out.exists():
         raise BundleError(f"--resume: there is no bundle at {out} to continue. Train without --resume.")
-    return Forecaster.load(out)
+    return Forecaster.load(out, engine="keras")  # training continues on the Keras model
 
 
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:

@@ -1,0 +1,127 @@
+"""The trained networks' forward pass in NumPy: forecasts without importing TensorFlow.
+
+Importing TensorFlow takes seconds; a forecast from a saved bundle needs a few
+matrix products. The bundle keeps every layer's weights in ``weights.npz`` (plain
+arrays, named by layer) besides ``model.keras``; this module rebuilds each
+architecture of :mod:`forecast.nets` from them. A test holds it equal to Keras to
+1e-5 for every architecture; Keras stays the fallback for bundles without the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+WEIGHTS_FILE = "weights.npz"
+
+
+def export_weights(model: Any, path: Path) -> None:
+    """Save every layer's weights as ``<layer name>/<index>`` arrays (no pickle)."""
+    arrays = {
+        f"{layer.name}/{i}": np.asarray(w)
+        for layer in model.layers
+        for i, w in enumerate(layer.get_weights())
+    }
+    with open(path, "wb") as fh:  # a file object: np.savez would otherwise append ".npz"
+        np.savez(fh, **arrays)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
+
+
+def _lstm(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Hidden states ``(n, time, units)`` of a Keras LSTM (gates i, f, c, o) over ``x`` ``(n, time, F)``."""
+    n, steps, _ = x.shape
+    units = recurrent.shape[0]
+    h = np.zeros((n, units))
+    c = np.zeros((n, units))
+    inputs = x @ kernel + bias  # (n, time, 4 units)
+    out = np.empty((n, steps, units))
+    for t in range(steps):
+        z = inputs[:, t] + h @ recurrent
+        i, f = _sigmoid(z[:, :units]), _sigmoid(z[:, units : 2 * units])
+        g, o = np.tanh(z[:, 2 * units : 3 * units]), _sigmoid(z[:, 3 * units :])
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        out[:, t] = h
+    return out
+
+
+def _gru(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Hidden states of a Keras GRU with ``reset_after=True`` (gates z, r, h; bias (2, 3 units))."""
+    n, steps, _ = x.shape
+    units = recurrent.shape[0]
+    h = np.zeros((n, units))
+    inputs = x @ kernel + bias[0]  # (n, time, 3 units)
+    out = np.empty((n, steps, units))
+    for t in range(steps):
+        rec = h @ recurrent + bias[1]
+        xz, xr, xh = np.split(inputs[:, t], 3, axis=-1)
+        rz, rr, rh = np.split(rec, 3, axis=-1)
+        z, r = _sigmoid(xz + rz), _sigmoid(xr + rr)
+        h = z * h + (1 - z) * np.tanh(xh + r * rh)
+        out[:, t] = h
+    return out
+
+
+class NumpyNet:
+    """Callable like the Keras model: ``net(x)`` -> ``(n, horizon[, q])`` for ``x`` ``(n, lookback, F)``.
+
+    Args:
+        config: the bundle's settings (``arch``, ``layers``, ``quantiles``).
+        weights: ``{"<layer>/<i>": array}`` as written by :func:`export_weights`.
+    """
+
+    def __init__(self, config: dict[str, Any], weights: dict[str, np.ndarray]) -> None:
+        self.arch = config["arch"]
+        self.layers = int(config["layers"])
+        self.quantiles = config.get("quantiles")
+        self.w = {k: np.asarray(v, dtype="float64") for k, v in weights.items()}
+
+    @classmethod
+    def load(cls, folder: Path, config: dict[str, Any]) -> NumpyNet:
+        with np.load(Path(folder) / WEIGHTS_FILE, allow_pickle=False) as saved:
+            return cls(config, {k: saved[k] for k in saved.files})
+
+    def _get(self, layer: str, count: int) -> list[np.ndarray]:
+        return [self.w[f"{layer}/{i}"] for i in range(count)]
+
+    def __call__(self, x: Any, training: bool = False) -> np.ndarray:
+        h = np.asarray(x, dtype="float64")  # (n, lookback, F)
+        for i in range(self.layers):
+            last = i == self.layers - 1
+            if self.arch == "attention" and last:
+                seq = _lstm(h, *self._get(f"lstm_{i}", 3))  # (n, lookback, units)
+                query = seq[:, -1]  # (n, units): the last hidden state
+                scores = np.einsum("ntu,nu->nt", seq, query)
+                weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+                weights /= weights.sum(axis=1, keepdims=True)  # (n, lookback)
+                context = np.einsum("nt,ntu->nu", weights, seq)
+                h = np.concatenate([query, context], axis=-1)  # (n, 2 units)
+                break
+            if self.arch == "bilstm":
+                fw, bw = self._get(f"bidirectional_{i}", 6)[:3], self._get(f"bidirectional_{i}", 6)[3:]
+                forward = _lstm(h, *fw)
+                backward = _lstm(h[:, ::-1], *bw)  # reads the window from its end
+                seq = np.concatenate([forward, backward[:, ::-1]], axis=-1)
+                h = seq if not last else np.concatenate([forward[:, -1], backward[:, -1]], axis=-1)
+                continue
+            cell = _gru if self.arch == "gru" else _lstm
+            seq = cell(h, *self._get(f"{'gru' if self.arch == 'gru' else 'lstm'}_{i}", 3))
+            h = seq if not last else seq[:, -1]
+        return self._head(h)
+
+    def _head(self, h: np.ndarray) -> np.ndarray:
+        if not self.quantiles:
+            kernel, bias = self._get("horizon", 2)
+            return h @ kernel + bias  # (n, horizon)
+        kb, bb = self._get("quantile_base", 2)
+        ks, bs = self._get("quantile_steps", 2)
+        (cumulative,) = self._get("quantile_cumsum", 1)
+        base = h @ kb + bb  # (n, horizon)
+        steps = np.logaddexp(0.0, h @ ks + bs).reshape(len(h), base.shape[1], -1)  # softplus
+        v = np.concatenate([base[..., None], steps], axis=-1)  # (n, horizon, q)
+        return v @ cumulative
