@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+MAX_WINDOWS = 40  # test windows drawn in holdout.png
+
 COLOURS = {  # one colour per role, in every plot
     "actual": "#222222",
     "forecast": "#1f77b4",
@@ -62,14 +64,19 @@ def loss_plot(history: dict[str, list[float]], path: Path) -> None:
 
 
 def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None:
-    """Actual values of the test part (with some context) against the forecasts of each window."""
+    """Actual values of the test part (with some context) against the forecasts of each window.
+
+    Long test parts show their last ``MAX_WINDOWS`` windows, so the lines stay readable.
+    """
     fig, ax = _figure()
-    o = holdout["origins"]
+    keep = slice(-MAX_WINDOWS, None)
+    o = holdout["origins"][keep]
     h = holdout["actual"].shape[1]
     start = max(0, int(o[0]) - 2 * h) if len(o) else 0
     shown = series.iloc[start:]
     ax.plot(shown.index, shown.to_numpy(), color=COLOURS["actual"], lw=1, label="actual")
     bands = holdout.get("quantiles")
+    bands = None if bands is None else bands[keep]
     for i, origin in enumerate(o if bands is not None else []):
         times = series.index[origin : origin + h]
         ax.fill_between(times, bands[i, :, 0], bands[i, :, -1], color=COLOURS["interval"],
@@ -79,7 +86,7 @@ def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None
         colour = COLOURS["forecast" if name == "model" else name]
         for i, origin in enumerate(o):
             times = series.index[origin : origin + h]
-            ax.plot(times, holdout["forecasts"][name][i], color=colour, lw=1.2,
+            ax.plot(times, holdout["forecasts"][name][keep][i], color=colour, lw=1.2,
                     alpha=0.9 if name == "model" else 0.6, label=label if i == 0 else None)
     if len(o):
         ax.axvline(series.index[o[0]], color="#999999", ls=":", label="test part starts")

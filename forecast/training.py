@@ -102,6 +102,9 @@ def _progress_callback(
             if stop is not None and stop.is_set():
                 self.interrupted = True
                 self.model.stop_training = True
+            elif time.perf_counter() - self.start > budget:  # long epochs on big data
+                self.stopped_by_budget = True
+                self.model.stop_training = True
 
         def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
             info = {k: float(v) for k, v in (logs or {}).items()}
