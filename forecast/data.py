@@ -11,6 +11,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -159,12 +160,13 @@ def parse_times(col: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.Da
     candidates = [dayfirst] if dayfirst is not None else [False, True]
     results = []
     for first in candidates:
-        parsed = _parse(text, first)
+        exact_found = any(r[2] for r in results)  # a guessed format already parsed every value
+        parsed = _parse(text, first, allow_mixed=not exact_found)
         if parsed is not None:
             index, fmt = parsed
             if fmt and "%d" in fmt and "%m" in fmt:
                 first = fmt.index("%d") < fmt.index("%m")  # what the values themselves say
-            results.append((index, first))
+            results.append((index, first, fmt))
     if not results:
         bad = pd.to_datetime(text, errors="coerce", format="mixed").isna().to_numpy()
         example = text.iloc[int(np.flatnonzero(bad)[0])] if bad.any() else text.iloc[0]
@@ -173,16 +175,23 @@ def parse_times(col: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.Da
             "Check the column, or name the right one with --time."
         )
     if len(results) == 2 and results[0][0].equals(results[1][0]):
-        return results[0]  # the order does not matter (e.g. ISO dates)
-    return min(results, key=lambda r: _irregularity(r[0]))
+        return results[0][:2]  # the order does not matter (e.g. ISO dates)
+    best = min(results, key=lambda r: _irregularity(r[0]))
+    return best[0], best[1]
 
 
-def _parse(text: pd.Series, dayfirst: bool) -> tuple[pd.DatetimeIndex, str | None] | None:
+def _parse(
+    text: pd.Series, dayfirst: bool, allow_mixed: bool = True
+) -> tuple[pd.DatetimeIndex, str | None] | None:
+    """Parse with the format guessed from the first value; else (if allowed) value by value,
+    which is slow on big files and skipped once another date order parsed exactly."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         fmt = guess_datetime_format(text.iloc[0], dayfirst=dayfirst)
-    attempts = [{"format": fmt}] if fmt else []
-    attempts += [{"format": "mixed", "dayfirst": dayfirst}, {"format": "mixed", "dayfirst": dayfirst, "utc": True}]
+    attempts: list[dict[str, Any]] = [{"format": fmt}] if fmt else []
+    if allow_mixed:
+        attempts += [{"format": "mixed", "dayfirst": dayfirst},
+                     {"format": "mixed", "dayfirst": dayfirst, "utc": True}]
     for kwargs in attempts:
         try:
             with warnings.catch_warnings():

