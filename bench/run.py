@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -104,7 +103,6 @@ def throughput() -> dict:
     model = fresh(False)
     x, y = gather(values, o, lookback, horizon)  # materialised: the baseline, plain Keras
     out["keras_numpy"] = timed(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0))
-    del x, y
     for name, jit in (("lazy_tfdata", False), ("lazy_tfdata_jit", True)):
         model = fresh(jit)
         ds = dataset(values, o, lookback, horizon, batch, lambda yy, xx: yy, True, 0)

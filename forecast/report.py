@@ -84,7 +84,7 @@ def _card(meta: dict[str, Any]) -> str:
         f"scale {meta.get('interval_scale', 1.0):.3g} fitted on validation" if interval else "point forecast (MAE loss)",
         "training": f"{t['epochs']} epochs (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
         f"{t['seconds']:.0f} s; batch {c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
-        "scaling": f"standard scaler fitted on the training part; predicts change from the last value"
+        "scaling": "standard scaler fitted on the training part; predicts change from the last value"
         if p["anchor"] == "last" else "standard scaler fitted on the training part",
         "data": f"{Path(d['source']).name}: {when(d['start'])} .. {when(d['end'])}, frequency {d['freq']}, "
         f"season {d['season']}",

@@ -5,14 +5,19 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from ..errors import ConfigError, ForecastError
 from ..timefmt import when
 
-__all__ = ["check_output", "parse_quantiles", "quiet_tensorflow", "split_list", "user_errors", "when"]
+BundleArg = Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")]
+HistoryOpt = Annotated[
+    Path | None, typer.Option("--data", help="CSV with recent history (default: the training CSV).")
+]
+
+__all__ = ["BundleArg", "HistoryOpt", "check_output", "parse_quantiles", "quiet_tensorflow", "split_list", "user_errors", "when"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,15 +8,13 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from . import check_output, parse_quantiles, user_errors
+from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors
 
 
 @user_errors
 def detect(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
-    data: Annotated[
-        Path | None, typer.Option(help="CSV to check (default: the training CSV).")
-    ] = None,
+    bundle: BundleArg,
+    data: HistoryOpt = None,
     threshold: Annotated[
         float, typer.Option(min=0.5, help="Flag |actual - expected| beyond this many standard deviations.")
     ] = 3.5,

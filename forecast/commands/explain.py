@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from . import quiet_tensorflow, user_errors, when
+from . import BundleArg, HistoryOpt, quiet_tensorflow, user_errors, when
 
 
 @user_errors
 def explain(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
-    data: Annotated[
-        Path | None, typer.Option(help="CSV with history (default: the training CSV).")
-    ] = None,
+    bundle: BundleArg,
+    data: HistoryOpt = None,
     at: Annotated[
         str | None, typer.Option(help="Time the explained window ends at (default: the last row).")
     ] = None,

@@ -8,15 +8,13 @@ from typing import Annotated
 
 import typer
 
-from . import check_output, user_errors
+from . import BundleArg, HistoryOpt, check_output, user_errors
 
 
 @user_errors
 def predict(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
-    data: Annotated[
-        Path | None, typer.Option(help="CSV with recent history (default: the training CSV).")
-    ] = None,
+    bundle: BundleArg,
+    data: HistoryOpt = None,
     horizon: Annotated[
         int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
     ] = None,

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
-from . import check_output, user_errors
+from . import BundleArg, check_output, user_errors
 
 
 @user_errors
 def report(
-    bundle: Annotated[Path, typer.Argument(help="Bundle directory written by `forecast train`.")],
+    bundle: BundleArg,
     backtest: Annotated[
         Path | None, typer.Option(help="JSON from `forecast backtest --json` to include.")
     ] = None,
