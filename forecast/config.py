@@ -37,6 +37,8 @@ class TrainConfig:
     test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
     val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
     seed: int = 42
+    deterministic: bool = True  # identical weights for a seed (TF op determinism); False lets
+    # Keras compile the CPU training step with XLA: 1.9x the throughput in bench/run.py
 
     def __post_init__(self) -> None:
         from .nets import ARCHS

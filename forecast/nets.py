@@ -68,9 +68,9 @@ def build_model(
 def compile_model(model: Any, learning_rate: float, quantiles: list[float] | None) -> None:
     """Adam with gradient clipping; pinball loss for quantile outputs, MAE otherwise.
 
-    On the CPU the training step is compiled with XLA (``jit_compile``): measured by
-    bench/run.py at 1.3x the throughput without it. On GPUs Keras's cuDNN kernels are
-    left to Keras's own choice.
+    On the CPU the training step asks for XLA (``jit_compile``): measured by bench/run.py
+    at 1.9x the throughput without it. Keras turns XLA off while TF op determinism is on
+    (the default, ``deterministic=True``). On GPUs the cuDNN kernels are left to Keras.
     """
     import keras
     import tensorflow as tf

@@ -184,7 +184,7 @@ def fit_model(
     from .windows import dataset
 
     keras.utils.set_random_seed(config.seed)
-    tf.config.experimental.enable_op_determinism()
+    _set_determinism(tf, config.deterministic)
     train_o = origins(0, split.train_end, lookback, horizon)
     val_o = origins(split.train_end, split.val_end, lookback, horizon)
     if len(val_o) == 0:
@@ -253,6 +253,18 @@ def fit_model(
         "parameters": int(model.count_params()),
     }
     return model, hist, summary
+
+
+def _set_determinism(tf: Any, on: bool) -> None:
+    """TF op determinism on or off (process-wide). Keras compiles with XLA only when it is off."""
+    if on:
+        tf.config.experimental.enable_op_determinism()
+        return
+    from tensorflow.python.framework import config as tf_config  # no public switch-off
+
+    disable = getattr(tf_config, "disable_op_determinism", None)
+    if disable is not None:
+        disable()
 
 
 def optimizer_state(model: Any) -> list[np.ndarray]:

@@ -38,6 +38,10 @@ def train(
         float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
     ] = 180.0,
     seed: Annotated[int, typer.Option()] = 42,
+    deterministic: Annotated[
+        bool, typer.Option(help="Identical weights for a seed; --no-deterministic trains ~1.9x "
+                                "faster on CPUs (XLA).")
+    ] = True,
     out: Annotated[
         Path | None, typer.Option(help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
