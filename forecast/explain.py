@@ -16,9 +16,7 @@ from typing import Any
 
 import numpy as np
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+from .numpy_net import lstm_states
 
 
 def lstm_steps(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> dict[str, np.ndarray]:
@@ -28,19 +26,8 @@ def lstm_steps(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: n
         ``input``, ``forget``, ``output`` gates, the cell ``candidate``, ``cell`` state and
         ``hidden`` state, each ``(time, units)``.
     """
-    units = recurrent.shape[0]
-    h = np.zeros(units)
-    c = np.zeros(units)
-    keep: dict[str, list[np.ndarray]] = {k: [] for k in ("input", "forget", "candidate", "output", "cell", "hidden")}
-    for x_t in np.asarray(x, dtype="float64"):
-        z = x_t @ kernel + h @ recurrent + bias  # (4 units,)
-        i, f = _sigmoid(z[:units]), _sigmoid(z[units : 2 * units])
-        g, o = np.tanh(z[2 * units : 3 * units]), _sigmoid(z[3 * units :])
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        for name, value in zip(keep, (i, f, g, o, c, h)):
-            keep[name].append(value)
-    return {k: np.stack(v) for k, v in keep.items()}
+    states = lstm_states(np.asarray(x, dtype="float64")[None], kernel, recurrent, bias, keep_gates=True)
+    return {name: value[0] for name, value in states.items()}
 
 
 def recurrent_layers(model: Any) -> list[Any]:

@@ -32,22 +32,40 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
 
 
-def _lstm(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Hidden states ``(n, time, units)`` of a Keras LSTM (gates i, f, c, o) over ``x`` ``(n, time, F)``."""
+GATES = ("input", "forget", "candidate", "output", "cell", "hidden")
+
+
+def lstm_states(
+    x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray, keep_gates: bool = False
+) -> dict[str, np.ndarray]:
+    """Run a Keras LSTM (gate order i, f, c, o) over ``x`` ``(n, time, F)``.
+
+    Returns:
+        ``hidden`` ``(n, time, units)``; with ``keep_gates`` also the ``input``, ``forget``
+        and ``output`` gates, the cell ``candidate`` and the ``cell`` state, same shape.
+    """
     n, steps, _ = x.shape
     units = recurrent.shape[0]
     h = np.zeros((n, units))
     c = np.zeros((n, units))
     inputs = x @ kernel + bias  # (n, time, 4 units)
-    out = np.empty((n, steps, units))
+    names = GATES if keep_gates else ("hidden",)
+    out = {name: np.empty((n, steps, units)) for name in names}
     for t in range(steps):
         z = inputs[:, t] + h @ recurrent
         i, f = _sigmoid(z[:, :units]), _sigmoid(z[:, units : 2 * units])
         g, o = np.tanh(z[:, 2 * units : 3 * units]), _sigmoid(z[:, 3 * units :])
         c = f * c + i * g
         h = o * np.tanh(c)
-        out[:, t] = h
+        for name, value in zip(GATES, (i, f, g, o, c, h)):
+            if name in out:
+                out[name][:, t] = value
     return out
+
+
+def _lstm(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Hidden states ``(n, time, units)`` of a Keras LSTM over ``x`` ``(n, time, F)``."""
+    return lstm_states(x, kernel, recurrent, bias)["hidden"]
 
 
 def _gru(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> np.ndarray:
