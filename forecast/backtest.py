@@ -17,7 +17,7 @@ import numpy as np
 from . import baselines
 from .config import TrainConfig
 from .data import Series
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .frequency import default_horizon, season_length
 from .metrics import coverage, mase_scale, pinball, score_all
 
@@ -46,6 +46,11 @@ def backtest(
     """
     from .forecaster import Forecaster
 
+    if series.is_panel:
+        raise ConfigError(
+            f"forecast backtest scores one series; the data holds {len(series.frames)}. "
+            "Backtest one target without --id (or one column of a wide file)."
+        )
     horizon = config.horizon or default_horizon(series.freq)
     season = season or season_length(series.freq)
     rows = len(series.frame)
@@ -57,14 +62,14 @@ def backtest(
         )
     config = replace(config, horizon=horizon, test_fraction=0.0)
     origins = start + horizon * np.arange(windows)  # (windows,)
-    target = series.frame[config.target].to_numpy(dtype="float64")
+    target = series.frame[series.target or config.target].to_numpy(dtype="float64")
     actual = target[origins[:, None] + np.arange(horizon)]  # (windows, horizon)
 
     forecasts, seconds, fitted = [], 0.0, None
     for k, origin in enumerate(origins):
         if fitted is None or refit:
             cut = int(start if not refit else origin)
-            history = replace(series, frame=series.frame.iloc[:cut])  # nothing after the origin
+            history = replace(series, frames={k: f.iloc[:cut] for k, f in series.frames.items()})  # nothing after the origin
             fitted = Forecaster(config).fit(history)
             seconds += fitted.training_["seconds"]
         values = fitted.preprocessor_.transform(series.frame.iloc[: origin])  # true history only

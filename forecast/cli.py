@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from .commands import backtest, detect, explain, predict, report, train
+from .commands import backtest, detect, doctor, explain, predict, report, train
 
 app = typer.Typer(
     name="forecast",
@@ -21,6 +21,7 @@ app = typer.Typer(
 )
 app.command("train")(train.train)
 app.command("compare")(train.compare)
+app.command("doctor")(doctor.doctor)
 app.command("predict")(predict.predict)
 app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)

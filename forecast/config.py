@@ -16,10 +16,23 @@ class TrainConfig:
     CSV and ``--target``; the comments say why each default is what it is.
     """
 
-    target: str
-    time: str | None = None  # auto-detected by name, then by content
+    target: str  # one column, or several comma-separated (wide file: several series, one model)
     features: list[str] = field(default_factory=list)  # past covariates, besides the target
+    calendar: bool = True  # hour/day/month cycles as known-future inputs (chosen by frequency)
+    # how to read the file (the fields of data.DataOptions; None: detect)
+    time: str | None = None  # auto-detected by name, then by content; "year,month,day" joins columns
     dayfirst: bool | None = None  # None: detect (e.g. 13-01-2002 can only be day first)
+    time_format: str | None = None  # strftime format, or epoch / epoch_ms
+    id: str | None = None  # long file: the column naming each series (one global model)
+    duplicates: str = "mean"  # repeated timestamps (DST, merged exports): averaged and counted
+    freq: str | None = None
+    resample: str | None = None
+    agg: str = "mean"
+    fill: str = "interpolate"  # short gaps are interpolated and counted; --max-gap bounds them
+    max_gap: int | None = None
+    na_values: list[str] = field(default_factory=list)
+    decimal: str = "."
+    thousands: str | None = None
     lookback: int | None = None  # None: max(4 x horizon, 7 seasons), capped by data and at 336
     horizon: int | None = None  # None: one natural cycle by frequency (24 hourly, 14 daily, ...)
     epochs: int = 100  # an upper bound: early stopping and the time budget end training sooner
@@ -41,7 +54,14 @@ class TrainConfig:
     # Keras compile the CPU training step with XLA: 1.9x the throughput in bench/run.py
 
     def __post_init__(self) -> None:
+        from .data import DataOptions
         from .nets import ARCHS
+
+        DataOptions.pick(self)  # checks the data flags
+        if not self.targets:
+            raise ConfigError("Give --target, the column to forecast.")
+        if len(self.targets) > 1 and self.id:
+            raise ConfigError("Give one --target with --id; several targets are for wide files.")
 
         if self.arch not in ARCHS:
             raise ConfigError(f"Unknown --arch '{self.arch}'. Choose from {', '.join(ARCHS)}.")
@@ -54,6 +74,20 @@ class TrainConfig:
             self.quantiles = levels
         else:
             self.quantiles = None
+
+    @property
+    def targets(self) -> list[str]:
+        return [t.strip() for t in self.target.split(",") if t.strip()]
+
+    @property
+    def columns(self) -> list[str]:
+        """The numeric columns read from the file: targets, then past covariates."""
+        return [*self.targets, *self.features]
+
+    def data_options(self) -> Any:
+        from .data import DataOptions
+
+        return DataOptions.pick(self)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,215 +1,383 @@
-"""Load a CSV into a validated series frame: parsed time index, regular steps, numeric columns.
+"""Load a file into validated series: parsed time index, regular steps, numeric columns.
 
-Nothing here imports TensorFlow: `forecast doctor` and the start of `forecast train`
-use it before any model exists.
+One file gives one series, or several: long format with an id column (``--id``),
+or wide format with several target columns. Each is sorted, de-duplicated,
+resampled if asked, reindexed to its frequency and filled; every change is
+counted in ``notes``. Nothing here imports TensorFlow: `forecast doctor` and the
+start of `forecast train` use it before any model exists.
 """
 
 from __future__ import annotations
 
-import csv
-import re
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.tseries.api import guess_datetime_format
+from pandas.tseries.frequencies import to_offset
 
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days
+from .reading import read_table, sentinel_mask
+from .timeparse import find_time_column, time_index
 
-_TIME_NAMES = re.compile(
-    r"^(date|time|datetime|timestamp|ds|month|period|day|week|year|dt|date_time|index)$",
-    re.IGNORECASE,
-)
+DUPLICATES = ("mean", "first", "last", "error")
+FILLS = ("interpolate", "ffill", "zero", "none")
+AGGS = ("mean", "sum", "last", "first", "min", "max")
+WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
+
+
+@dataclass
+class DataOptions:
+    """How to read a file: the data flags of `forecast train` and `forecast doctor`.
+
+    None means "detect"; the defaults handle most files without any flag.
+    """
+
+    time: str | None = None  # time column, or several ("year,month,day,hour")
+    dayfirst: bool | None = None
+    time_format: str | None = None  # strftime format, or epoch / epoch_ms
+    id: str | None = None  # long format: the column naming each series
+    duplicates: str = "mean"  # repeated timestamps: mean | first | last | error
+    freq: str | None = None  # override the inferred frequency
+    resample: str | None = None  # aggregate to this frequency first (e.g. "h", "D", "W")
+    agg: str = "mean"  # how --resample aggregates
+    fill: str = "interpolate"  # missing values: interpolate | ffill | zero | none
+    max_gap: int | None = None  # longest run of missing steps to fill; longer ones are errors
+    na_values: list[str] = field(default_factory=list)  # sentinels meaning missing (e.g. -9999)
+    decimal: str = "."
+    thousands: str | None = None
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("--duplicates", self.duplicates, DUPLICATES),
+            ("--fill", self.fill, FILLS),
+            ("--agg", self.agg, AGGS),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"Unknown {name} '{value}'. Choose from {', '.join(allowed)}.")
+        for name, rule in (("--freq", self.freq), ("--resample", self.resample)):
+            if rule is not None:
+                try:
+                    to_offset(rule)
+                except ValueError:
+                    raise ConfigError(
+                        f"{name} '{rule}' is not a pandas frequency. Use e.g. h, 30min, D, B, W, MS."
+                    ) from None
+        if self.max_gap is not None and self.max_gap < 0:
+            raise ConfigError("--max-gap must be 0 or more steps.")
+        if self.decimal == self.thousands:
+            raise ConfigError("--decimal and --thousands must differ.")
+        self.na_values = [str(v) for v in self.na_values]
+
+    @classmethod
+    def pick(cls, settings: Any) -> DataOptions:
+        """The data options among the attributes (or keys) of ``settings``."""
+        found = settings if isinstance(settings, dict) else vars(settings)
+        return cls(**{f.name: found[f.name] for f in fields(cls) if found.get(f.name) is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
 class Series:
-    """A regular time series ready for features and splitting.
+    """One or several regular time series ready for features and splitting.
 
     Attributes:
-        frame: numeric columns on a sorted, duplicate-free ``DatetimeIndex``.
-        time: name of the time column in the source file.
-        source: absolute path of the file read.
+        frames: per series name, numeric columns (target first) on a sorted, duplicate-free
+            ``DatetimeIndex``. One entry for a single series.
+        time: name of the time column(s) in the source file.
         freq: pandas offset alias of one step (``"h"``, ``"D"``, ``"B"``, ``"MS"``...).
         dayfirst: whether dates were parsed day first.
+        source: absolute path of the file read.
         notes: what loading changed (duplicates merged, gaps filled), for the user and bundle.json.
-        filled: number of values filled by interpolation, per column.
+        filled: number of values filled, per column (over all series).
+        id: the id column of a long file, ``"series"`` for several wide targets, else None.
+        target: the target's column name in every frame.
     """
 
-    frame: pd.DataFrame
+    frames: dict[str, pd.DataFrame]
     time: str
     freq: str
     dayfirst: bool
     source: str
     notes: list[str] = field(default_factory=list)
     filled: dict[str, int] = field(default_factory=dict)
+    id: str | None = None
+    target: str | None = None
 
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a delimited text file with pandas, turning every parser failure into a DataError."""
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"File {path} not found. Check the path.")
-    if path.is_dir():
-        raise DataError(f"{path} is a directory, not a CSV file. Give the path of the file.")
-    raw = _head_bytes(path)
-    if not raw.strip():
-        raise DataError(f"{path} is empty. Give a CSV with a header row and data rows.")
-    if b"\x00" in raw:
-        raise DataError(f"{path} looks binary, not a CSV text file. Give a CSV file.")
-    try:
-        head = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 3 or len(raw) < _HEAD:  # not a character cut at the edge
-            raise DataError(f"{path} is not UTF-8 text (byte {exc.start}). Re-save it as UTF-8.") from None
-        head = raw[: exc.start].decode("utf-8-sig")
-    sep = _sniff_delimiter(head)
-    header = next(csv.reader([head.splitlines()[0]], delimiter=sep))
-    dupes = sorted({c for c in header if header.count(c) > 1 and c})
-    if dupes:
-        raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
-    try:
-        df = pd.read_csv(path, sep=sep, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text. Re-save it as UTF-8.") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path} is empty. Give a CSV with a header row and data rows.") from None
-    except pd.errors.ParserError as exc:
-        detail = str(exc).strip().splitlines()[-1]
-        raise DataError(
-            f"{path} has rows with a different number of fields than the header ({detail}). "
-            "Fix those rows."
-        ) from None
-    if not isinstance(df.index, pd.RangeIndex):  # pandas made the first column an index
-        raise DataError(
-            f"{path} has rows with a different number of fields than the header (the first data row has "
-            f"{len(df.columns) + df.index.nlevels}, header {len(df.columns)}). Fix those rows."
-        )
-    if df.empty:
-        raise DataError(f"{path} has a header but no data rows. Add data rows.")
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
-
-
-_HEAD = 65536  # bytes read to sniff the delimiter and check the encoding
-
-
-def _head_bytes(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(_HEAD)
-
-
-def _sniff_delimiter(text: str) -> str:
-    lines = "\n".join(text.splitlines()[:20])
-    try:
-        return csv.Sniffer().sniff(lines, delimiters=",;\t|").delimiter
-    except csv.Error:
-        return ","
-
-
-def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> str:
-    """Return the time column: the one given, else one named like time, else one that parses."""
-    if time is not None:
-        if time not in df.columns:
-            raise DataError(
-                f"Time column '{time}' not found in {source}. Columns: {', '.join(df.columns)}. "
-                "Use --time."
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The frame of a single series."""
+        if len(self.frames) != 1:
+            raise ConfigError(
+                f"The data holds {len(self.frames)} series; this step works on one. Pick one with --series."
             )
-        return time
-    for col in df.columns:
-        if _TIME_NAMES.match(col) and _parse_rate(df[col]) > 0.9:
-            return col
-    for col in df.columns:
-        if not pd.api.types.is_numeric_dtype(df[col]) and _parse_rate(df[col]) > 0.9:
-            return col
-    raise DataError(
-        f"No time column found in {source} (columns: {', '.join(df.columns)}). "
-        "Name it with --time."
-    )
+        return next(iter(self.frames.values()))
+
+    @property
+    def is_panel(self) -> bool:
+        return self.id is not None
 
 
-def _parse_rate(col: pd.Series) -> float:
-    sample = col.dropna().astype(str).head(200)
-    if sample.empty or sample.str.fullmatch(r"-?\d+(\.\d+)?").all():
-        return 0.0  # plain numbers are values, not dates
-    parsed = pd.to_datetime(sample, errors="coerce", format="mixed")
-    return float(parsed.notna().mean())
+def load_series(
+    path: Path,
+    columns: list[str],
+    time: str | None = None,
+    dayfirst: bool | None = None,
+    freq: str | None = None,
+    missing_hint: str = "Use --target/--features with one of them.",
+    options: DataOptions | None = None,
+    n_targets: int = 1,
+) -> Series:
+    """Read ``path`` and return the named numeric columns as regular series.
 
+    Args:
+        path: CSV or Parquet file.
+        columns: numeric columns to keep: the ``n_targets`` targets first, then features.
+        time, dayfirst, freq: shorthands for the same :class:`DataOptions` fields.
+        missing_hint: what to tell the user when a column is missing.
+        options: every data flag (overrides the shorthands).
+        n_targets: how many of ``columns`` are targets; several make a wide panel.
 
-def parse_times(col: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.DatetimeIndex, bool]:
-    """Parse a time column; detect day-first dates when ``dayfirst`` is None.
-
-    The format is guessed from the first value (fast, exact parsing of the rest);
-    when both orders parse, the one giving the more regular spacing wins, so
-    ``01-02-2002`` followed by ``13-02-2002`` reads as day first. Times with UTC
-    offsets are converted to UTC and the offset dropped.
-
-    Returns:
-        The parsed index and whether day first was used.
+    Raises:
+        DataError: with a one-line explanation of what is wrong and how to fix it.
     """
-    if col.isna().any():
-        row = int(np.flatnonzero(col.isna().to_numpy())[0]) + 2
+    opts = options or DataOptions(time=time, dayfirst=dayfirst, freq=freq)
+    return build_series(read_raw(path, opts), columns, opts, n_targets, missing_hint)
+
+
+@dataclass
+class RawTable:
+    """A file read and its times parsed, before any column is chosen (see :func:`read_raw`)."""
+
+    df: pd.DataFrame
+    time_columns: list[str]
+    index: pd.DatetimeIndex
+    dayfirst: bool
+    notes: list[str]
+    path: Path
+
+    @property
+    def source(self) -> str:
+        return self.path.name
+
+
+def read_raw(path: Path, opts: DataOptions) -> RawTable:
+    """Read the file and parse the time of each row."""
+    path = Path(path)
+    df = read_table(path, opts.decimal, opts.thousands, opts.na_values)
+    names = find_time_column(df, opts.time, path.name)
+    index, dayfirst_used, notes = time_index(df, names, opts.dayfirst, opts.time_format)
+    return RawTable(df, names, index, dayfirst_used, notes, path)
+
+
+def build_series(
+    raw: RawTable,
+    columns: list[str],
+    opts: DataOptions,
+    n_targets: int = 1,
+    missing_hint: str = "Use --target/--features with one of them.",
+) -> Series:
+    """The chosen columns of a read file as regular series (see :func:`load_series`)."""
+    df, names, source = raw.df, raw.time_columns, raw.source
+    notes = list(raw.notes)
+    ignored = [c for c in df.columns if c not in (*names, *columns, opts.id)
+               and not pd.api.types.is_numeric_dtype(df[c])]
+    if ignored:
+        notes.append(f"non-numeric columns ignored: {', '.join(ignored[:6])}")
+    values = to_numeric(df, columns, source, missing_hint, opts.thousands)
+    values = _drop_sentinels(values, opts.na_values, notes)
+    values.index = raw.index
+    ids = _ids(df, opts.id, source)
+    targets, features = columns[:n_targets], columns[n_targets:]
+    if ids is not None:
+        if n_targets > 1:
+            raise ConfigError("Give one --target with --id (several targets are for wide files).")
+        split = {str(k): g for k, g in values.groupby(ids.to_numpy(), sort=True)}
+        target = targets[0]
+    elif n_targets > 1:
+        split = {t: values[[t, *features]].rename(columns={t: WIDE_TARGET}) for t in targets}
+        target = WIDE_TARGET
+    else:
+        split = {targets[0]: values}
+        target = targets[0]
+    frames, step, filled = _regularise_all(split, opts, notes, source)
+    label = ",".join(names)
+    for frame in frames.values():
+        frame.index.name = label
+    panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
+    return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
+                  panel_id, target)
+
+
+def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
+    if id_col is None:
+        return None
+    if id_col not in df.columns:
+        raise DataError(f"Id column '{id_col}' not found in {source}. Columns: {', '.join(df.columns)}. "
+                        "Use --id with one of them.")
+    if df[id_col].isna().any():
+        row = int(np.flatnonzero(df[id_col].isna().to_numpy())[0]) + 2
+        raise DataError(f"Column '{id_col}' has an empty id on row {row}. Fill or remove that row.")
+    return df[id_col].astype(str).str.strip()
+
+
+def _drop_sentinels(values: pd.DataFrame, na_values: list[str], notes: list[str]) -> pd.DataFrame:
+    for col in values.columns:
+        mask = sentinel_mask(values[col], na_values)
+        if mask.any():
+            values.loc[mask, col] = np.nan
+            notes.append(f"{int(mask.sum())} sentinel values ({', '.join(na_values)}) in {col} "
+                         "treated as missing")
+        if values[col].isna().all():
+            raise DataError(f"Column '{col}' has no values once the --na-values are removed. "
+                            "Choose another column.")
+    return values
+
+
+def _regularise_all(
+    raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str
+) -> tuple[dict[str, pd.DataFrame], str, dict[str, int]]:
+    """Regularise every series on one shared frequency; notes name the series they concern."""
+    several = len(raw) > 1
+    per_series: dict[str, list[str]] = {}
+    prepared = {}
+    for name, frame in raw.items():
+        label = f"Series '{name}'" if several else source
+        prepared[name] = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label)
+    step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
+    frames: dict[str, pd.DataFrame] = {}
+    filled: dict[str, int] = {}
+    for name, frame in prepared.items():
+        label = f"series '{name}'" if several else source
+        frames[name], counts = _reindex_and_fill(frame, step, opts, per_series[name], label)
+        for col, n in counts.items():
+            filled[col] = filled.get(col, 0) + n
+    notes += _merge_notes(per_series) if several else per_series[next(iter(raw))]
+    return frames, step, filled
+
+
+def _merge_notes(per_series: dict[str, list[str]]) -> list[str]:
+    """``{"A": [n], "B": [n]}`` -> ``["n (all 2 series)"]``; notes differing by series keep their names."""
+    owners: dict[str, list[str]] = {}
+    for name, notes in per_series.items():
+        for note in notes:
+            owners.setdefault(note, []).append(name)
+    return [
+        f"{note} (all {len(per_series)} series)" if len(names) == len(per_series) and len(names) > 1
+        else f"{', '.join(names[:3])}{'...' if len(names) > 3 else ''}: {note}"
+        for note, names in owners.items()
+    ]
+
+
+def _sort_and_merge(frame: pd.DataFrame, opts: DataOptions, notes: list[str], label: str) -> pd.DataFrame:
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+        notes.append("rows sorted by time")
+    dup = int(frame.index.duplicated().sum())
+    if dup:
+        if opts.duplicates == "error":
+            first = frame.index[frame.index.duplicated()][0]
+            raise DataError(
+                f"{label} has {dup} duplicate timestamps (first {first}). "
+                "Use --duplicates mean|first|last to merge them."
+            )
+        frame = frame.groupby(level=0).agg(opts.duplicates)
+        notes.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
+    if opts.resample:
+        before = len(frame)
+        resampler = frame.resample(opts.resample)
+        frame = resampler.sum(min_count=1) if opts.agg == "sum" else resampler.agg(opts.agg)
+        notes.append(f"resampled to {opts.resample} ({opts.agg}): {before} rows -> {len(frame)}")
+    if len(frame) < 3:
+        raise DataError(f"{label} has only {len(frame)} distinct timestamps. Give a longer series.")
+    return frame
+
+
+def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
+    found = {name: infer_freq(f.index) for name, f in frames.items()}
+    common = pd.Series(list(found.values())).mode().iloc[0]
+    odd = [n for n, f in found.items() if f != common]
+    if odd:
         raise DataError(
-            f"Column '{name}' has an empty time on row {row}. Fill or remove that row."
+            f"Series {', '.join(odd[:3])} have another frequency ({found[odd[0]]}) than the rest "
+            f"({common}). Give --freq {common} or --resample {common}."
         )
-    text = col.astype(str).str.strip()
-    candidates = [dayfirst] if dayfirst is not None else [False, True]
-    results = []
-    for first in candidates:
-        exact_found = any(r[2] for r in results)  # a guessed format already parsed every value
-        parsed = _parse(text, first, allow_mixed=not exact_found)
-        if parsed is not None:
-            index, fmt = parsed
-            if fmt and "%d" in fmt and "%m" in fmt:
-                first = fmt.index("%d") < fmt.index("%m")  # what the values themselves say
-            results.append((index, first, fmt))
-    if not results:
-        bad = pd.to_datetime(text, errors="coerce", format="mixed").isna().to_numpy()
-        example = text.iloc[int(np.flatnonzero(bad)[0])] if bad.any() else text.iloc[0]
+    return common
+
+
+def _reindex_and_fill(
+    frame: pd.DataFrame, step: str, opts: DataOptions, notes: list[str], label: str
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Insert the missing steps of ``step`` (never for trading days) and fill them."""
+    if not is_trading_days(step):
+        full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
+        off = frame.index.difference(full)
+        if len(off):
+            raise DataError(
+                f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {off[0]}). "
+                f"Use --resample {step} to aggregate them, or another --freq."
+            )
+        missing = len(full) - len(frame)
+        if missing:
+            frame = frame.reindex(full)
+            notes.append(f"{missing} missing time steps inserted")
+            _note_gaps(frame, notes)
+    counts = {c: int(frame[c].isna().sum()) for c in frame.columns}
+    if not any(counts.values()):
+        return frame, counts
+    _check_gaps(frame, opts, label)
+    if opts.fill == "none":
+        col = next(c for c, n in counts.items() if n)
+        first = frame.index[frame[col].isna().to_numpy()][0]
         raise DataError(
-            f"Column '{name}' has dates that cannot be parsed (e.g. '{example}'). "
-            "Check the column, or name the right one with --time."
+            f"{label}: {col} has {counts[col]} missing values (first at {first}) and --fill none "
+            "leaves them, but the model needs every value. Use --fill interpolate, ffill or zero."
         )
-    if len(results) == 2 and results[0][0].equals(results[1][0]):
-        return results[0][:2]  # the order does not matter (e.g. ISO dates)
-    best = min(results, key=lambda r: _irregularity(r[0]))
-    return best[0], best[1]
+    if opts.fill == "interpolate":
+        frame = frame.interpolate(method="linear", limit_direction="both")
+        how = "linear interpolation"
+    elif opts.fill == "ffill":
+        frame = frame.ffill().bfill()
+        how = "carrying the last value forward"
+    else:
+        frame = frame.fillna(0.0)
+        how = "zeros"
+    listed = ", ".join(f"{c}: {n}" for c, n in counts.items() if n)
+    notes.append(f"values filled by {how} ({listed})")
+    return frame, counts
 
 
-def _parse(
-    text: pd.Series, dayfirst: bool, allow_mixed: bool = True
-) -> tuple[pd.DatetimeIndex, str | None] | None:
-    """Parse with the format guessed from the first value; else (if allowed) value by value,
-    which is slow on big files and skipped once another date order parsed exactly."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        fmt = guess_datetime_format(text.iloc[0], dayfirst=dayfirst)
-    attempts: list[dict[str, Any]] = [{"format": fmt}] if fmt else []
-    if allow_mixed:
-        attempts += [{"format": "mixed", "dayfirst": dayfirst},
-                     {"format": "mixed", "dayfirst": dayfirst, "utc": True}]
-    for kwargs in attempts:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                parsed = pd.to_datetime(text, **kwargs)
-        except (ValueError, TypeError, OverflowError):
-            continue
-        index = pd.DatetimeIndex(parsed)
-        if index.tz is not None:
-            index = index.tz_convert("UTC").tz_localize(None)
-        return index.as_unit("ns"), kwargs["format"] if kwargs["format"] != "mixed" else None
-    return None
+def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a boolean array as ``(start, length)``, in order."""
+    padded = np.concatenate([[False], missing, [False]]).astype("int8")
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(s), int(e - s)) for s, e in zip(edges[::2], edges[1::2])]
 
 
-def _irregularity(index: pd.DatetimeIndex) -> float:
-    """Share of steps that differ from the median step, once sorted (0 = perfectly regular)."""
-    d = np.diff(np.sort(index.asi8))
-    return float(np.mean(d != np.median(d))) if d.size else 1.0
+def _note_gaps(frame: pd.DataFrame, notes: list[str]) -> None:
+    runs = gap_runs(frame.isna().all(axis=1).to_numpy())
+    if runs:
+        start, length = max(runs, key=lambda r: r[1])
+        first = ", ".join(f"{frame.index[s]} ({n})" for s, n in runs[:3])
+        notes.append(f"{len(runs)} gaps, the largest {length} steps from {frame.index[start]}; "
+                     f"first: {first}")
+
+
+def _check_gaps(frame: pd.DataFrame, opts: DataOptions, label: str) -> None:
+    if opts.max_gap is None:
+        return
+    for col in frame.columns:
+        for start, length in gap_runs(frame[col].isna().to_numpy()):
+            if length > opts.max_gap:
+                raise DataError(
+                    f"{label}: {col} has a gap of {length} missing steps from {frame.index[start]} to "
+                    f"{frame.index[start + length - 1]}, longer than --max-gap {opts.max_gap}. "
+                    "Raise --max-gap, or fill or cut that part of the data."
+                )
 
 
 def to_numeric(
@@ -217,6 +385,7 @@ def to_numeric(
     columns: list[str],
     source: str,
     missing_hint: str = "Use --target/--features with one of them.",
+    thousands: str | None = None,
 ) -> pd.DataFrame:
     """Convert the named columns to float, naming the first bad value when one is not a number."""
     out = {}
@@ -229,9 +398,10 @@ def to_numeric(
         values = pd.to_numeric(df[col], errors="coerce")
         bad = df[col][values.isna() & df[col].notna()]
         if len(bad):
+            example = str(bad.iloc[0])
+            hint = _number_hint(example, thousands)
             raise DataError(
-                f"Column '{col}' is not numeric (e.g. '{bad.iloc[0]}' on row {bad.index[0] + 2}). "
-                "Choose a numeric column."
+                f"Column '{col}' is not numeric (e.g. '{example}' on row {bad.index[0] + 2}). {hint}"
             )
         values = values.astype("float64")
         if not np.isfinite(values.dropna()).all():
@@ -242,59 +412,13 @@ def to_numeric(
     return pd.DataFrame(out, index=df.index)
 
 
-def load_series(
-    path: Path,
-    columns: list[str],
-    time: str | None = None,
-    dayfirst: bool | None = None,
-    freq: str | None = None,
-    missing_hint: str = "Use --target/--features with one of them.",
-) -> Series:
-    """Read ``path`` and return the named numeric columns as a regular series.
-
-    Rows are sorted by time, duplicate timestamps averaged, and missing steps of
-    the inferred frequency filled by linear interpolation (each counted in
-    ``notes``). Trading-day data (weekdays only) keep their own rows: holidays
-    are not invented.
-
-    Args:
-        path: CSV file.
-        columns: numeric columns to keep (target first).
-        time: time column, or None to detect it.
-        dayfirst: parse dates day first; None detects it.
-        freq: the series' frequency when already known (e.g. from a bundle).
-        missing_hint: what to tell the user when a column is missing.
-
-    Raises:
-        DataError: with a one-line explanation of what is wrong and how to fix it.
-    """
-    source = Path(path).name
-    df = read_table(Path(path))
-    time = find_time_column(df, time, source)
-    index, dayfirst_used = parse_times(df[time], dayfirst, time)
-    values = to_numeric(df, columns, source, missing_hint)
-    values.index = index
-    notes: list[str] = []
-    if not values.index.is_monotonic_increasing:
-        values = values.sort_index(kind="stable")
-        notes.append("rows sorted by time")
-    dup = int(values.index.duplicated().sum())
-    if dup:
-        values = values.groupby(level=0).mean()
-        notes.append(f"{dup} duplicate timestamps merged (mean)")
-    if len(values) < 3:
-        raise DataError(f"{source} has only {len(values)} distinct timestamps. Give a longer series.")
-    freq = freq or infer_freq(values.index)
-    if not is_trading_days(freq):
-        full = pd.date_range(values.index[0], values.index[-1], freq=freq)
-        missing = len(full.difference(values.index))
-        if missing:
-            values = values.reindex(values.index.union(full)).loc[full]
-            notes.append(f"{missing} missing time steps inserted")
-    filled = {c: int(values[c].isna().sum()) for c in values.columns}
-    if any(filled.values()):
-        values = values.interpolate(method="linear", limit_direction="both")
-        counts = ", ".join(f"{c}: {n}" for c, n in filled.items() if n)
-        notes.append(f"values filled by linear interpolation ({counts})")
-    values.index.name = time
-    return Series(values, time, freq, dayfirst_used, str(Path(path).resolve()), notes, filled)
+def _number_hint(example: str, thousands: str | None) -> str:
+    """What probably fixes a number pandas could not read."""
+    text = example.strip()
+    if text.replace(",", "", 1).replace("-", "", 1).isdigit() and "," in text:
+        return "It looks like a decimal comma: add --decimal ,"
+    if "," in text and text.replace(",", "").replace(".", "", 1).replace("-", "", 1).isdigit():
+        return "It looks like a thousands separator: add --thousands ,"
+    if thousands is None and "." in text and text.replace(".", "").replace(",", "", 1).isdigit():
+        return "It looks like 1.234,5: add --decimal , --thousands ."
+    return "Choose a numeric column, or mark such values missing with --na-values."

@@ -17,7 +17,11 @@ if TYPE_CHECKING:
 
 
 def holdout_frame(holdout: dict[str, Any]) -> pd.DataFrame:
-    """One row per test step: origin, time, step, actual, forecast, [lower, upper], baselines."""
+    """One row per test step: [series,] origin, time, step, actual, forecast, [lower, upper], baselines."""
+    if "parts" in holdout:  # several series: one block each, named in the first column
+        return pd.concat(
+            [holdout_frame(part).assign(series=name) for name, part in holdout["parts"].items()]
+        ).pipe(lambda f: f[["series", *f.columns[:-1]]])
     series = holdout["series"]
     o, actual = holdout["origins"], holdout["actual"]
     horizon = actual.shape[1]
@@ -44,7 +48,11 @@ def _interval_label(interval: dict[str, float] | None) -> str | None:
 
 
 def evaluate_holdout(
-    forecaster: Forecaster, frame: pd.DataFrame, values: np.ndarray, split: Split
+    forecaster: Forecaster,
+    frame: pd.DataFrame,
+    values: np.ndarray,
+    split: Split,
+    series: str | None = None,
 ) -> dict[str, Any]:
     """Forecast the test part in consecutive, non-overlapping windows from the true history.
 
@@ -58,7 +66,7 @@ def evaluate_holdout(
     o = origins(split.val_end, split.rows, pre.lookback, horizon, stride=horizon)
     target = frame[pre.target].to_numpy(dtype="float64")
     actual = target[o[:, None] + np.arange(horizon)]  # (windows, horizon)
-    raw = forecaster.predict_windows(values, o)  # (windows, horizon[, q])
+    raw = forecaster.predict_windows(values, o, series)  # (windows, horizon[, q])
     forecasts = {
         "model": forecaster.point(raw),
         "naive": baselines.naive(target, o, horizon),
@@ -79,4 +87,24 @@ def evaluate_holdout(
         "actual": actual,
         "forecasts": forecasts,
         "series": frame[pre.target],
+    }
+
+
+def combine_holdouts(results: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """Several series' test parts as one: each metric averaged over the series (MASE is
+    scale-free, so its mean is comparable across series); plots show the first series."""
+    metrics = {
+        model: {
+            key: float(np.mean([r["metrics"][model][key] for r in results]))
+            for key in results[0]["metrics"][model]
+            if all(key in r["metrics"][model] for r in results)
+        }
+        for model in results[0]["metrics"]
+    }
+    return {
+        **results[0],
+        "metrics": metrics,
+        "windows": int(sum(r["windows"] for r in results)),
+        "per_series": {n: r["metrics"] for n, r in zip(names, results)},
+        "parts": dict(zip(names, results)),
     }

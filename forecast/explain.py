@@ -162,7 +162,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     x, _ = gather(values, o, pre.lookback, pre.horizon)  # (windows, lookback, F)
     actual = frame[pre.target].to_numpy()[o[:, None] + np.arange(pre.horizon)]
     importance = permutation_importance(
-        lambda w: forecaster.point(forecaster.forward(w)), x, actual, pre.columns
+        lambda w: forecaster.point(forecaster.forward(w)), x, actual, pre.input_names
     )
     writers["importance.png"] = lambda p: importance_plot(importance, p)
     weights = attention_weights(forecaster.model_, window)

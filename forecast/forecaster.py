@@ -50,69 +50,90 @@ class Forecaster:
             resume_from: a loaded bundle of the same data and settings to continue training
                 (its weights, optimizer state and fitted preprocessor).
         """
+        from .calendar import cycles_for
         from .detect import longest_run
-        from .evaluation import evaluate_holdout
-        from .training import Resume, fit_model, plan
+        from .evaluation import combine_holdouts, evaluate_holdout
+        from .layout import Layout
+        from .training import Resume, fit_model
 
         cfg = self.config
-        frame = series.frame
-        horizon, lookback, split = plan(len(frame), series.freq, cfg)
+        layout = Layout.plan(series, cfg)
+        horizon, lookback = layout.horizon, layout.lookback
+        target = series.target or cfg.target
+        calendar = cycles_for(series.freq) if cfg.calendar else []
         resume = None
         if resume_from is not None:
             pre = resume_from.preprocessor_
-            if (pre.lookback, pre.horizon, pre.columns) != (lookback, horizon, [cfg.target, *cfg.features]):
+            if (pre.lookback, pre.horizon, pre.columns, pre.calendar) != (
+                lookback, horizon, [target, *cfg.features], calendar
+            ):
                 raise ConfigError(
                     f"--resume needs the bundle's settings: lookback {pre.lookback}, horizon "
-                    f"{pre.horizon}, columns {', '.join(pre.columns)}. Pass the same flags as before."
+                    f"{pre.horizon}, columns {', '.join(pre.columns)}, calendar "
+                    f"{'on' if pre.calendar else 'off'}. Pass the same flags as before."
                 )
             resume = Resume(resume_from.model_, resume_from.optimizer_state(),
                             resume_from.history_, resume_from.training_["epochs"])
         else:
-            pre = Preprocessor(cfg.target, cfg.features, lookback, horizon, cfg.anchor)
-            pre.fit(frame.iloc[: split.train_end])  # training part only: no leakage
-        values = pre.transform(frame)  # (rows, F)
+            pre = Preprocessor(target, cfg.features, lookback, horizon, cfg.anchor, calendar, series.freq)
+            layout.fit(pre)  # each series' training part only: no leakage
+        parts = layout.transform(pre)  # per series (rows, F)
+        values = np.concatenate(parts)
         self.model_, self.history_, self.training_ = fit_model(
-            values, split, lookback, horizon, cfg, pre.encode_target, report, stop, resume
+            values, layout.origins("train"), layout.origins("validation"), lookback, horizon, cfg,
+            pre.encode_target, report, stop, resume,
         )
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
         if cfg.quantiles:
-            self.interval_scale_ = self._calibrate(frame, values, split)
+            self.interval_scale_ = self._calibrate(layout, parts)
+        first, split = layout.frames[0], layout.splits[0]
+        frame = max(layout.frames, key=len)
         self.data_ = {
             "time": series.time,
             "freq": series.freq,
             "season": season_length(series.freq),
             "dayfirst": series.dayfirst,
             "source": series.source,
-            "start": str(frame.index[0]),
+            "id": series.id,
+            "series": layout.names if layout.panel else [],
+            "start": str(min(f.index[0] for f in layout.frames)),
             "end": str(frame.index[-1]),
             "split": split.to_dict(),
             "split_times": {
-                "train": [str(frame.index[0]), str(frame.index[split.train_end - 1])],
-                "validation": [str(frame.index[split.train_end]), str(frame.index[split.val_end - 1])],
-                "test": [str(frame.index[min(split.val_end, split.rows - 1)]), str(frame.index[-1])],
+                "train": [str(first.index[0]), str(first.index[split.train_end - 1])],
+                "validation": [str(first.index[split.train_end]), str(first.index[split.val_end - 1])],
+                "test": [str(first.index[min(split.val_end, split.rows - 1)]), str(first.index[-1])],
             },
-            "notes": series.notes,
+            "notes": series.notes + layout.skipped,
             "filled": series.filled,
             # the longest run of identical target values in training: longer ones look stuck
-            "longest_run": longest_run(frame[cfg.target].to_numpy()[: split.train_end]),
+            "longest_run": max(
+                longest_run(f[target].to_numpy()[: s.train_end]) for f, s in zip(layout.frames, layout.splits)
+            ),
         }
-        self.holdout_ = (
-            evaluate_holdout(self, frame, values, split)
-            if split.val_end < split.rows
-            else {"metrics": {}, "windows": 0}  # no test part: scored elsewhere (backtest)
-        )
+        if split.val_end < split.rows:
+            results = [
+                evaluate_holdout(self, f, v, s, layout.key(i))
+                for i, (f, v, s) in enumerate(zip(layout.frames, parts, layout.splits))
+            ]
+            self.holdout_ = combine_holdouts(results, layout.names) if layout.panel else results[0]
+        else:
+            self.holdout_ = {"metrics": {}, "windows": 0}  # no test part: scored elsewhere (backtest)
         return self
 
-    def _calibrate(self, frame: pd.DataFrame, values: np.ndarray, split: Any) -> float:
-        """Interval scale fitted on the validation windows (see :mod:`forecast.intervals`)."""
+    def _calibrate(self, layout: Any, parts: list[np.ndarray]) -> float:
+        """Interval scale fitted on the validation windows of every series (see :mod:`forecast.intervals`)."""
         from .intervals import fit_interval_scale
 
         pre = self.preprocessor_
-        o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
-        target = frame[pre.target].to_numpy(dtype="float64")
-        actual = target[o[:, None] + np.arange(pre.horizon)]  # (windows, horizon)
-        return fit_interval_scale(actual, self.predict_windows(values, o), self.quantiles)
+        actual, predicted = [], []
+        for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
+            o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
+            target = frame[pre.target].to_numpy(dtype="float64")
+            actual.append(target[o[:, None] + np.arange(pre.horizon)])  # (windows, horizon)
+            predicted.append(self.predict_windows(values, o, layout.key(i)))
+        return fit_interval_scale(np.concatenate(actual), np.concatenate(predicted), self.quantiles)
 
     def _check(self) -> None:
         if not hasattr(self, "model_"):
@@ -132,8 +153,10 @@ class Forecaster:
         q = self.quantiles
         return forecasts[..., q.index(0.5)] if q else forecasts
 
-    def predict_windows(self, values: np.ndarray, origins: np.ndarray) -> np.ndarray:
-        """Forecast the windows at ``origins`` of a scaled array, in original units.
+    def predict_windows(
+        self, values: np.ndarray, origins: np.ndarray, series: str | None = None
+    ) -> np.ndarray:
+        """Forecast the windows at ``origins`` of a scaled array (of ``series``), in original units.
 
         Returns:
             ``(n, horizon)``, or ``(n, horizon, q)`` with quantiles (ascending levels).
@@ -143,13 +166,13 @@ class Forecaster:
         out = []
         for i in range(0, len(origins), _CHUNK):
             x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)
-            out.append(self.forward(x))
+            out.append(self.forward(x, series))
         return np.concatenate(out)
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Scaled windows ``(n, lookback, F)`` -> forecasts in original units ``(n, horizon[, q])``."""
         raw = np.asarray(self.model_(x, training=False))  # (n, horizon[, q])
-        result = self.preprocessor_.decode_target(raw, x)
+        result = self.preprocessor_.decode_target(raw, x, series)
         if self.quantiles and self.interval_scale_ != 1.0:
             from .intervals import apply_interval_scale
 
@@ -157,12 +180,17 @@ class Forecaster:
         return result
 
     def predict(
-        self, frame: pd.DataFrame, horizon: int | None = None, recursive: bool = False
+        self,
+        frame: pd.DataFrame,
+        horizon: int | None = None,
+        recursive: bool = False,
+        series: str | None = None,
     ) -> pd.DataFrame:
         """Forecast the steps after the last row of ``frame``.
 
         Args:
             frame: history with the training columns on a time index (a :class:`Series` frame).
+            series: which series of a several-series model ``frame`` is (its scaler).
             horizon: steps to forecast, at most the trained horizon unless ``recursive``.
             recursive: forecast past the trained horizon by appending the median forecast to
                 the history and forecasting again (only when every input is the target).
@@ -175,7 +203,7 @@ class Forecaster:
         pre = self.preprocessor_
         horizon = horizon or pre.horizon
         if horizon > pre.horizon and recursive:
-            return self._rollout(frame, horizon)
+            return self._rollout(frame, horizon, series)
         if horizon > pre.horizon:
             raise ConfigError(
                 f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. "
@@ -186,8 +214,8 @@ class Forecaster:
                 f"The data has {len(frame)} rows; the model needs the last {pre.lookback} "
                 "(its lookback). Give more history."
             )
-        values = pre.transform(frame.iloc[-pre.lookback :])  # (lookback, F)
-        out = self.predict_windows(values, np.array([pre.lookback]))[0, :horizon]  # (h[, q])
+        values = pre.transform(frame.iloc[-pre.lookback :], series)  # (lookback, F)
+        out = self.predict_windows(values, np.array([pre.lookback]), series)[0, :horizon]  # (h[, q])
         index = future_index(frame.index[-1], self.data_["freq"], horizon)
         index.name = self.data_["time"]
         columns = {"forecast": self.point(out)}
@@ -195,7 +223,20 @@ class Forecaster:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
 
-    def _rollout(self, frame: pd.DataFrame, horizon: int) -> pd.DataFrame:
+    def predict_all(
+        self, series: Series, horizon: int | None = None, recursive: bool = False
+    ) -> pd.DataFrame:
+        """Forecast every series of ``series``; several get an id column (the file's id name)."""
+        if not self.data_.get("series"):
+            return self.predict(series.frame, horizon, recursive)
+        pieces = []
+        for name, frame in series.frames.items():
+            part = self.predict(frame, horizon, recursive, series=name)
+            part.insert(0, self.data_["id"], name)
+            pieces.append(part)
+        return pd.concat(pieces)
+
+    def _rollout(self, frame: pd.DataFrame, horizon: int, series: str | None = None) -> pd.DataFrame:
         """Chain forecasts of the trained horizon, each from the history plus earlier medians."""
         pre = self.preprocessor_
         if pre.features:
@@ -208,7 +249,7 @@ class Forecaster:
         pieces = []
         done = 0
         while done < horizon:
-            step = self.predict(history, min(pre.horizon, horizon - done))
+            step = self.predict(history, min(pre.horizon, horizon - done), series=series)
             pieces.append(step)
             history = pd.concat([history, step[["forecast"]].set_axis([pre.target], axis=1)])
             done += len(step)
@@ -302,4 +343,5 @@ class Forecaster:
             "interrupted": bool(self.training_.get("interrupted")),
             "history": self.history_,
             "metrics": self.holdout_["metrics"],
+            "metrics_per_series": self.holdout_.get("per_series", {}),
         }

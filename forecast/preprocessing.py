@@ -1,8 +1,9 @@
 """The one fitted preprocessor shared by train, predict and evaluation.
 
-It holds the column roles, the window geometry and the scaler, is fitted on the
-training part only, and is written into bundle.json as plain numbers. Inverse
-scaling happens here and nowhere else.
+It holds the column roles, the window geometry, the calendar features and the
+scaler (one per series for a panel), is fitted on the training part only, and is
+written into bundle.json as plain numbers. Inverse scaling happens here and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -29,10 +30,19 @@ class Preprocessor:
         anchor: ``"last"`` makes the network predict the change from the last
             observed (scaled) target of each window, so doing nothing is the naive
             forecast; ``"none"`` predicts scaled levels directly.
+        calendar: calendar cycles added as known-future inputs (see :mod:`forecast.calendar`).
+        freq: the series' frequency (needed to date the steps past the end for the calendar).
     """
 
     def __init__(
-        self, target: str, features: list[str], lookback: int, horizon: int, anchor: str = "last"
+        self,
+        target: str,
+        features: list[str],
+        lookback: int,
+        horizon: int,
+        anchor: str = "last",
+        calendar: list[str] | None = None,
+        freq: str | None = None,
     ) -> None:
         if anchor not in ANCHORS:
             raise ConfigError(f"anchor must be one of {', '.join(ANCHORS)}; got '{anchor}'.")
@@ -41,18 +51,34 @@ class Preprocessor:
         self.lookback = lookback
         self.horizon = horizon
         self.anchor = anchor
+        self.calendar = list(calendar or [])
+        self.freq = freq
+        self.series_: dict[str, dict[str, list[float]]] = {}  # per-series scalers of a panel
 
     @property
     def columns(self) -> list[str]:
+        """The data columns read from the file: target, then past covariates."""
         return [self.target, *self.features]
 
-    def fit(self, frame: pd.DataFrame) -> Preprocessor:
-        """Fit the scaler on ``frame`` (the training part only)."""
+    @property
+    def input_names(self) -> list[str]:
+        """Every input of a window, in order: the columns, then the calendar features."""
+        from .calendar import feature_names
+
+        return [*self.columns, *feature_names(self.calendar)]
+
+    def fit(self, frame: pd.DataFrame, series: str | None = None) -> Preprocessor:
+        """Fit the scaler on ``frame`` (the training part only); with ``series``, that
+        series' own scaler (several series share one model, each scaled by itself)."""
         from sklearn.preprocessing import StandardScaler  # imported here: predict never needs it
 
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow: caught in transform
             scaler = StandardScaler().fit(frame[self.columns].to_numpy(dtype="float64"))
+        if series is not None:
+            self.series_[series] = {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()}
+            if hasattr(self, "mean_"):
+                return self
         self.mean_ = scaler.mean_.tolist()
         self.scale_ = scaler.scale_.tolist()
         return self
@@ -61,17 +87,35 @@ class Preprocessor:
         if not hasattr(self, "mean_"):
             raise RuntimeError("Preprocessor is not fitted; call fit() first.")
 
-    def transform(self, frame: pd.DataFrame) -> np.ndarray:
-        """Scale the columns: ``(rows, n_features)`` float32, target in column 0."""
+    def _stats(self, series: str | None) -> tuple[np.ndarray, np.ndarray]:
         self._check()
+        if series is None or not self.series_:
+            return np.asarray(self.mean_), np.asarray(self.scale_)
+        if series not in self.series_:
+            raise DataError(
+                f"Series '{series}' was not in the training data (known: {', '.join(sorted(self.series_))}). "
+                "Retrain with it, or pick a known one."
+            )
+        return np.asarray(self.series_[series]["mean"]), np.asarray(self.series_[series]["scale"])
+
+    def transform(self, frame: pd.DataFrame, series: str | None = None) -> np.ndarray:
+        """Scale the columns and add the calendar: ``(rows, n_inputs)`` float32, target in column 0."""
+        from .calendar import shifted
+
+        mean, scale = self._stats(series)
         values = frame[self.columns].to_numpy(dtype="float64")
         with np.errstate(all="ignore"):
-            scaled = ((values - np.asarray(self.mean_)) / np.asarray(self.scale_)).astype("float32")
+            scaled = ((values - mean) / scale).astype("float32")
         if not np.isfinite(scaled).all():
             bad = [c for c, ok in zip(self.columns, np.isfinite(scaled).all(axis=0)) if not ok]
             raise DataError(
                 f"Column(s) {', '.join(bad)} hold values too extreme to scale (beyond about 1e38, "
                 "or spread wider than float64 allows). Remove or rescale them."
+            )
+        if self.calendar:
+            scaled = np.concatenate(
+                [scaled, shifted(pd.DatetimeIndex(frame.index), self.calendar, self.freq, self.horizon)],
+                axis=1,
             )
         return scaled
 
@@ -79,14 +123,14 @@ class Preprocessor:
         """Scaled targets ``(batch, horizon)`` -> network targets, given inputs ``(batch, lookback, F)``."""
         return y - x[:, -1, 0:1] if self.anchor == "last" else y
 
-    def decode_target(self, out: np.ndarray, x: np.ndarray) -> np.ndarray:
+    def decode_target(self, out: np.ndarray, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Network outputs ``(batch, horizon[, q])`` -> target values in original units."""
-        self._check()
+        mean, scale = self._stats(series)
         out = np.asarray(out, dtype="float64")
         if self.anchor == "last":
             last = np.asarray(x, dtype="float64")[:, -1, 0]
             out = out + last.reshape((-1,) + (1,) * (out.ndim - 1))
-        return out * self.scale_[0] + self.mean_[0]
+        return out * scale[0] + mean[0]
 
     def to_dict(self) -> dict[str, Any]:
         self._check()
@@ -96,12 +140,20 @@ class Preprocessor:
             "lookback": self.lookback,
             "horizon": self.horizon,
             "anchor": self.anchor,
+            "calendar": self.calendar,
+            "freq": self.freq,
             "scaler": {"kind": "standard", "mean": self.mean_, "scale": self.scale_},
+            "series_scalers": self.series_,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
-        pre = cls(d["target"], d["features"], int(d["lookback"]), int(d["horizon"]), d["anchor"])
+        pre = cls(d["target"], d["features"], int(d["lookback"]), int(d["horizon"]), d["anchor"],
+                  d.get("calendar", []), d.get("freq"))
         pre.mean_ = [float(v) for v in d["scaler"]["mean"]]
         pre.scale_ = [float(v) for v in d["scaler"]["scale"]]
+        pre.series_ = {
+            str(k): {"mean": [float(v) for v in s["mean"]], "scale": [float(v) for v in s["scale"]]}
+            for k, s in d.get("series_scalers", {}).items()
+        }
         return pre

@@ -15,7 +15,6 @@ import numpy as np
 from .config import TrainConfig
 from .errors import ConfigError, DataError, TrainingError
 from .frequency import default_horizon, season_length
-from .windows import origins
 
 MAX_AUTO_LOOKBACK = 336  # two weeks of hours; longer windows cost time and rarely help an LSTM
 
@@ -152,7 +151,8 @@ class Resume:
 
 def fit_model(
     values: np.ndarray,
-    split: Split,
+    train_o: np.ndarray,
+    val_o: np.ndarray,
     lookback: int,
     horizon: int,
     config: TrainConfig,
@@ -164,7 +164,8 @@ def fit_model(
     """Train a network on the scaled array with early stopping on the validation part.
 
     Args:
-        values: scaled array ``(rows, n_features)``, target in column 0.
+        values: scaled array ``(rows, n_features)``, target in column 0 (series stacked).
+        train_o, val_o: origins of the training and validation windows in ``values``.
         encode: maps scaled targets ``(batch, horizon)`` and inputs to network targets.
         report: called after each epoch with ``(epoch, logs)``.
         stop: when set (e.g. by :func:`interruptible`), training ends after the current batch.
@@ -185,8 +186,6 @@ def fit_model(
 
     keras.utils.set_random_seed(config.seed)
     _set_determinism(tf, config.deterministic)
-    train_o = origins(0, split.train_end, lookback, horizon)
-    val_o = origins(split.train_end, split.val_end, lookback, horizon)
     if len(val_o) == 0:
         raise ConfigError("The validation part holds no window; use a smaller --lookback.")
     train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed)

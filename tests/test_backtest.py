@@ -32,7 +32,7 @@ def test_a_fold_never_sees_data_after_its_origin(series, refit):
     poisoned.iloc[last_origin:, 0] = 1e6
     from dataclasses import replace
 
-    dirty = backtest(replace(series, frame=poisoned), config, windows=3, refit=refit)
+    dirty = backtest(replace(series, frames={"y": poisoned}), config, windows=3, refit=refit)
     np.testing.assert_array_equal(clean["forecasts"], dirty["forecasts"])
     assert clean["models"]["model"]["mae"] != dirty["models"]["model"]["mae"]  # the actuals did change
     assert clean["protocol"]["train_rows"] == 240 - 12

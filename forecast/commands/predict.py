@@ -21,30 +21,36 @@ def predict(
     recursive: Annotated[
         bool, typer.Option(help="Roll forward on the model's own median past the trained horizon.")
     ] = False,
+    series: Annotated[
+        str | None, typer.Option(help="Forecast only this series of a several-series model.")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
 ) -> None:
     """Forecast the steps after the last row of the data, in the data's units.
 
-    The CSV has the time column first, then `forecast` (the median), then `lower`
-    and `upper` (the interval; its levels are in bundle.json).
+    The CSV has the time column first, then the series id for several-series
+    models, then `forecast` (the median), then `lower` and `upper` (the interval;
+    its levels are in bundle.json).
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     from ..forecaster import Forecaster
-    from ..predicting import load_history
+    from ..predicting import load_histories
 
     forecaster = Forecaster.load(bundle)
-    frame = load_history(forecaster, data)
-    result = forecaster.predict(frame, horizon, recursive=recursive)
+    history = load_histories(forecaster, data, series)
+    result = forecaster.predict_all(history, horizon, recursive=recursive)
     if plot is not None:
         from ..plots import forecast_plot
 
         interval = forecaster.interval()
         label = f"{interval['coverage']:.0%} interval" if interval else "interval"
-        forecast_plot(frame[forecaster.preprocessor_.target], result, plot, label)
+        name, frame = next(iter(history.frames.items()))
+        shown = result[result[forecaster.data_["id"]] == name] if forecaster.data_.get("series") else result
+        forecast_plot(frame[forecaster.preprocessor_.target], shown, plot, label)
     if out is None:
         sys.stdout.write(result.to_csv())
     else:

@@ -13,15 +13,47 @@ from . import parse_quantiles, quiet_tensorflow, split_list, user_errors, when
 
 @user_errors
 def train(
-    data: Annotated[Path, typer.Argument(help="CSV file with a time column and numeric columns.")],
-    target: Annotated[str, typer.Option(help="Column to forecast.")],
-    time: Annotated[str | None, typer.Option(help="Time column (detected when absent).")] = None,
+    data: Annotated[Path, typer.Argument(help="CSV or Parquet file with a time column and numeric columns.")],
+    target: Annotated[
+        str, typer.Option(help="Column to forecast; several comma-separated train one model on each.")
+    ],
     features: Annotated[
         str | None, typer.Option(help="Comma-separated past covariate columns.")
+    ] = None,
+    calendar: Annotated[
+        bool, typer.Option(help="Calendar cycles (hour, weekday, month...) as known-future inputs.")
+    ] = True,
+    time: Annotated[
+        str | None, typer.Option(help="Time column, or several joined: year,month,day,hour (detected).")
     ] = None,
     dayfirst: Annotated[
         bool | None, typer.Option("--dayfirst/--monthfirst", help="Date order (detected).")
     ] = None,
+    time_format: Annotated[
+        str | None, typer.Option(help="strftime format such as %d.%m.%Y %H:%M, or epoch / epoch_ms.")
+    ] = None,
+    id: Annotated[
+        str | None, typer.Option("--id", help="Long file: the column naming each series (one model for all).")
+    ] = None,
+    duplicates: Annotated[
+        str, typer.Option(help="Repeated timestamps: mean | first | last | error.")
+    ] = "mean",
+    freq: Annotated[str | None, typer.Option(help="Frequency such as h, D, B, MS (inferred).")] = None,
+    resample: Annotated[
+        str | None, typer.Option(help="Aggregate to this frequency first, e.g. h or D.")
+    ] = None,
+    agg: Annotated[str, typer.Option(help="How --resample aggregates: mean | sum | last | first | min | max.")] = "mean",
+    fill: Annotated[
+        str, typer.Option(help="Missing values: interpolate | ffill | zero | none.")
+    ] = "interpolate",
+    max_gap: Annotated[
+        int | None, typer.Option(min=0, help="Longest run of missing steps to fill (no limit).")
+    ] = None,
+    na_values: Annotated[
+        str | None, typer.Option(help="Comma-separated values meaning missing, e.g. -9999,NA.")
+    ] = None,
+    decimal: Annotated[str, typer.Option(help="Decimal mark, e.g. , for 1,5.")] = ".",
+    thousands: Annotated[str | None, typer.Option(help="Thousands separator, e.g. , for 1,234.")] = None,
     lookback: Annotated[int | None, typer.Option(min=1, help="Input steps (auto).")] = None,
     horizon: Annotated[int | None, typer.Option(min=1, help="Steps to forecast (auto).")] = None,
     arch: Annotated[str, typer.Option(help="lstm | gru | bilstm | attention.")] = "lstm",
@@ -70,7 +102,7 @@ def train(
 
     console = Console()
     args = dict(locals())
-    out = out or Path("models") / f"{data.stem}_{target}"
+    out = out or default_out(data, target)
     with writing_lock(out):  # a second run aimed at the same --out fails here, at once
         if not resume:
             check_target(out, force)
@@ -106,20 +138,34 @@ def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     fields = set(TrainConfig.__dataclass_fields__)
     settings = {k: v for k, v in args.items() if k in fields}
     settings["features"] = split_list(args["features"])
+    settings["na_values"] = split_list(args.get("na_values"))
     settings["quantiles"] = parse_quantiles(args["quantiles"])
     config = TrainConfig(**settings)
     data: Path = args["data"]
-    series = load_series(data, [config.target, *config.features], config.time, config.dayfirst)
-    idx = series.frame.index
+    series = load_series(data, config.columns, options=config.data_options(), n_targets=len(config.targets))
+    print_series(console, data, series)
+    out = args.get("out") or default_out(data, config.target)
+    return config, series, out
+
+
+def default_out(data: Path, target: str) -> Path:
+    return Path("models") / f"{data.stem}_{target.replace(',', '_')}"
+
+
+def print_series(console: Any, data: Path, series: Any) -> None:
+    """One line on what was read, then each loading note."""
+    frames = list(series.frames.values())
+    start = min(f.index[0] for f in frames)
+    end = max(f.index[-1] for f in frames)
+    rows = sum(len(f) for f in frames)
+    many = f", {len(frames)} series ({series.id})" if series.is_panel else ""
     console.print(
-        f"[bold]{data.name}[/]: {len(idx)} rows, time column '{series.time}', "
-        f"frequency {series.freq}, {when(idx[0])} .. {when(idx[-1])}",
+        f"[bold]{data.name}[/]: {rows} rows{many}, time column '{series.time}', "
+        f"frequency {series.freq}, {when(start)} .. {when(end)}",
         highlight=False,
     )
     for note in series.notes:
         console.print(f"  note: {note}", highlight=False)
-    out = args.get("out") or Path("models") / f"{data.stem}_{config.target}"
-    return config, series, out
 
 
 def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[Any, bool]:

@@ -1,0 +1,243 @@
+"""`forecast doctor`: what a file holds and what training it needs, without training.
+
+Every finding comes with the flag that fixes or changes it. A *problem* means the
+file cannot be trained as is (or would train on nonsense, such as -9999 sentinels
+or several series averaged together); *notes* are handled automatically and say
+how. No TensorFlow here: the diagnosis takes about a second.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .data import DataOptions, RawTable, Series, build_series, read_raw
+from .errors import ConfigError, DataError
+from .frequency import is_trading_days
+
+_SENTINEL = re.compile(r"^-?9{2,}(\.0+)?$|^-?9{2,}\.9+$")
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+_THOUSANDS = re.compile(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$")
+
+
+@dataclass
+class Finding:
+    """One thing found: ``level`` is "info", "note" (handled automatically) or "problem"."""
+
+    level: str
+    text: str
+    fix: str | None = None  # the flag(s) that fix it, or change how it is handled
+
+
+@dataclass
+class Diagnosis:
+    """What :func:`diagnose` found: facts (label -> value), findings, and the flags to add."""
+
+    facts: dict[str, str] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def trainable(self) -> bool:
+        return not any(f.level == "problem" for f in self.findings)
+
+    def add(self, level: str, text: str, fix: str | None = None, flag: str | None = None) -> None:
+        self.findings.append(Finding(level, text, fix))
+        if flag and flag not in self.flags:
+            self.flags.append(flag)
+
+
+def diagnose(
+    path: Path,
+    options: DataOptions,
+    targets: list[str],
+    features: list[str],
+    lookback: int | None = None,
+    horizon: int | None = None,
+) -> Diagnosis:
+    """Read ``path`` with ``options`` and report everything training would meet."""
+    diag = Diagnosis()
+    try:
+        raw = read_raw(Path(path), options)
+    except DataError as exc:
+        diag.add("problem", str(exc))
+        return diag
+    df = raw.df
+    time_label = ",".join(raw.time_columns)
+    how = "day first" if raw.dayfirst else "as written"
+    diag.facts["time column"] = f"{time_label} (dates read {how})"
+    for note in raw.notes:
+        diag.add("info", note)
+    numeric = [c for c in df.columns if c not in raw.time_columns and pd.api.types.is_numeric_dtype(df[c])]
+    _check_columns(diag, raw, numeric, options)
+    if not targets:
+        candidates = [c for c in numeric if not _index_like(c, df[c])]
+        diag.add("problem", f"No --target given. Numeric columns: {', '.join(candidates) or 'none'}.",
+                 "--target COLUMN")
+        _check_layout(diag, raw, options)
+        return diag
+    _check_layout(diag, raw, options)
+    try:
+        series = build_series(raw, [*targets, *features], options, len(targets))
+    except (DataError, ConfigError) as exc:
+        diag.add("problem", str(exc))
+        return diag
+    _describe(diag, series)
+    _check_fit(diag, series, targets, features, lookback, horizon)
+    return diag
+
+
+def _index_like(name: str, col: pd.Series) -> bool:
+    """A saved row counter (``Unnamed: 0``, 0, 1, 2, ...), not data."""
+    if name.startswith("Unnamed") or name == "":
+        return True
+    values = col.to_numpy()
+    return bool(len(values) > 2 and np.array_equal(values, np.arange(values[0], values[0] + len(values))))
+
+
+def _check_columns(diag: Diagnosis, raw: RawTable, numeric: list[str], options: DataOptions) -> None:
+    df = raw.df
+    for col in df.columns:
+        if col in raw.time_columns or col == options.id:
+            continue
+        values = df[col]
+        if col in numeric:
+            if _index_like(col, values):
+                diag.add("info", f"column '{col}' looks like a saved row index: not used")
+                continue
+            _check_numeric(diag, col, values, options)
+        else:
+            text = values.dropna().astype(str)
+            if len(text) and text.str.match(_DECIMAL_COMMA).mean() > 0.9:
+                diag.add("problem", f"column '{col}' holds numbers with a decimal comma (e.g. '{text.iloc[0]}')",
+                         "--decimal ,", "--decimal ,")
+            elif len(text) and text.str.match(_THOUSANDS).mean() > 0.9:
+                diag.add("problem", f"column '{col}' holds numbers with thousands separators "
+                         f"(e.g. '{text.iloc[0]}')", "--thousands ,", "--thousands ,")
+            else:
+                diag.add("info", f"column '{col}' is not numeric: ignored unless it names series (--id)")
+
+
+def _check_numeric(diag: Diagnosis, col: str, values: pd.Series, options: DataOptions) -> None:
+    finite = values.to_numpy(dtype="float64")
+    missing = int(np.isnan(finite).sum())
+    if missing:
+        diag.add("note", f"column '{col}' has {missing} empty values: filled by {options.fill}",
+                 "--fill interpolate|ffill|zero|none")
+    if np.isinf(finite).any():
+        diag.add("problem", f"column '{col}' holds infinite values", "blank or remove them")
+    present = finite[np.isfinite(finite)]
+    if present.size and np.ptp(present) == 0:
+        diag.add("note", f"column '{col}' is constant ({present[0]:g}): nothing to learn from it",
+                 "leave it out of --target/--features")
+        return
+    for value in _sentinels(present, options.na_values):
+        count = int((present == value).sum())
+        diag.add("problem", f"column '{col}' has {count} values of {value:g}, far outside the rest: "
+                 "a sentinel for missing?", f"--na-values {value:g}", f"--na-values {value:g}")
+
+
+def _sentinels(values: np.ndarray, known: list[str]) -> list[float]:
+    """Values such as -9999 or 99999 that sit far outside the other values of a column."""
+    found = []
+    done = {v for v in known}
+    for value in np.unique(values):
+        text = f"{value:g}" if abs(value) < 1e15 else ""
+        if not _SENTINEL.match(text) or text in done:
+            continue
+        rest = values[values != value]
+        if rest.size < 3:
+            continue
+        low, high = np.percentile(rest, [1, 99])
+        spread = max(high - low, 1e-9)
+        if value < low - 3 * spread or value > high + 3 * spread:
+            found.append(float(value))
+    return found
+
+
+def _check_layout(diag: Diagnosis, raw: RawTable, options: DataOptions) -> None:
+    """Several series in one long file without --id: repeated timestamps that an id explains."""
+    index = raw.index
+    dup = int(index.duplicated().sum())
+    if options.id is not None or dup < max(10, 0.1 * len(index)):
+        return
+    for col in raw.df.columns:
+        values = raw.df[col]
+        if col in raw.time_columns or pd.api.types.is_float_dtype(values):
+            continue
+        unique = values.nunique()
+        if 2 <= unique <= max(2, len(values) // 10):
+            keyed = pd.MultiIndex.from_arrays([index, values.astype(str)])
+            if keyed.duplicated().sum() < 0.1 * dup:
+                diag.add("problem", f"{dup} repeated timestamps: the file holds {unique} series in long "
+                         f"format, named by column '{col}'", f"--id {col}", f"--id {col}")
+                return
+
+
+def _describe(diag: Diagnosis, series: Series) -> None:
+    frames = series.frames
+    rows = sum(len(f) for f in frames.values())
+    start = min(f.index[0] for f in frames.values())
+    end = max(f.index[-1] for f in frames.values())
+    kind = " (trading days: holidays are not filled)" if is_trading_days(series.freq) else ""
+    diag.facts["frequency"] = f"{series.freq}{kind}"
+    diag.facts["span"] = f"{start} .. {end}"
+    diag.facts["rows"] = f"{rows} after loading"
+    if series.is_panel:
+        lengths = {k: len(f) for k, f in frames.items()}
+        shortest = min(lengths, key=lengths.get)
+        longest = max(lengths, key=lengths.get)
+        diag.facts["series"] = (f"{len(frames)} by '{series.id}': {lengths[shortest]} rows ({shortest}) "
+                                f"to {lengths[longest]} ({longest})")
+    for note in series.notes:
+        if note in [f.text for f in diag.findings]:
+            continue
+        diag.add("note", note, _fix_for(note))
+
+
+def _fix_for(note: str) -> str | None:
+    if "duplicate timestamps" in note:
+        return "--duplicates mean|first|last|error"
+    if "missing time steps" in note or "gaps" in note:
+        return "--max-gap STEPS refuses longer gaps; --fill chooses how"
+    if "filled by" in note:
+        return "--fill interpolate|ffill|zero|none"
+    if "sentinel" in note:
+        return "--na-values"
+    return None
+
+
+def _check_fit(
+    diag: Diagnosis,
+    series: Series,
+    targets: list[str],
+    features: list[str],
+    lookback: int | None,
+    horizon: int | None,
+) -> None:
+    """Whether lookback + horizon + validation + test fit each series (as `forecast train` splits)."""
+    from .config import TrainConfig
+    from .layout import Layout
+
+    config = TrainConfig(target=",".join(targets), features=features, lookback=lookback, horizon=horizon)
+    try:
+        layout = Layout.plan(series, config)
+    except DataError as exc:
+        diag.add("problem", str(exc), "--lookback / --horizon")
+        return
+    split = layout.splits[0]
+    diag.facts["windows"] = (
+        f"lookback {layout.lookback} + horizon {layout.horizon}; split train {split.train_end}, "
+        f"validation {split.val_end - split.train_end}, test {split.rows - split.val_end} rows"
+        + (" (first series)" if layout.panel else "")
+    )
+    for note in layout.skipped:
+        diag.add("note", note, "--lookback / --horizon")
+    target = series.frames[layout.names[0]][series.target]
+    if not series.is_panel and np.ptp(target.to_numpy()) == 0:
+        diag.add("problem", f"target '{targets[0]}' is constant: nothing to forecast", "--target")
+

@@ -1,0 +1,103 @@
+"""Where each series sits for training: its rows, its split by time, its windows.
+
+One model learns from every series at once (a global model). The scaled series
+are stacked into one array; each window's origin is a row of that array, and no
+window crosses from one series into the next. A single series is the case of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+from .training import Split, plan
+from .windows import origins
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
+    from .data import Series
+    from .preprocessing import Preprocessor
+
+
+@dataclass
+class Layout:
+    """The series kept for training, each with its time split, in one stacked array.
+
+    Attributes:
+        names: series names (one entry, the target, for a single series).
+        frames: each series' frame.
+        splits: each series' train / validation / test rows.
+        horizon, lookback: the window geometry shared by every series.
+        skipped: notes on series too short to train on (left out).
+        panel: several series keyed by name (scalers per series).
+    """
+
+    names: list[str]
+    frames: list[pd.DataFrame]
+    splits: list[Split]
+    horizon: int
+    lookback: int
+    skipped: list[str]
+    panel: bool
+
+    @classmethod
+    def plan(cls, series: Series, config: TrainConfig) -> Layout:
+        """Choose one geometry for every series and split each by time.
+
+        The lookback (when not given) is the shortest any series allows; series too
+        short for even that are left out with a note, or fail when none is left.
+        """
+        items = list(series.frames.items())
+        tried: dict[str, tuple[int, int, Split] | DataError] = {}
+        for name, frame in items:
+            try:
+                tried[name] = plan(len(frame), series.freq, config)
+            except DataError as exc:
+                tried[name] = exc
+        fits = [t for t in tried.values() if not isinstance(t, DataError)]
+        if not fits:
+            raise next(t for t in tried.values() if isinstance(t, DataError))
+        horizon = fits[0][0]
+        lookback = min(t[1] for t in fits)
+        fixed = replace(config, lookback=lookback)
+        names, frames, splits, skipped = [], [], [], []
+        for name, frame in items:
+            try:
+                _, _, split = plan(len(frame), series.freq, fixed)
+            except DataError:
+                skipped.append(f"series '{name}' left out: {len(frame)} rows are too few for lookback "
+                               f"{lookback} + horizon {horizon} + validation + test")
+                continue
+            names.append(name)
+            frames.append(frame)
+            splits.append(split)
+        return cls(names, frames, splits, horizon, lookback, skipped, series.is_panel)
+
+    def key(self, i: int) -> str | None:
+        """The scaler key of series ``i`` (None for a single series)."""
+        return self.names[i] if self.panel else None
+
+    def fit(self, pre: Preprocessor) -> None:
+        """Fit the scaler(s) on each series' training part only: no leakage."""
+        for i, (frame, split) in enumerate(zip(self.frames, self.splits)):
+            pre.fit(frame.iloc[: split.train_end], self.key(i))
+
+    def transform(self, pre: Preprocessor) -> list[np.ndarray]:
+        """Each series scaled (with its calendar inputs)."""
+        return [pre.transform(frame, self.key(i)) for i, frame in enumerate(self.frames)]
+
+    def starts(self) -> np.ndarray:
+        """The first row of each series in the stacked array."""
+        return np.cumsum([0] + [len(f) for f in self.frames[:-1]]).astype("int64")
+
+    def origins(self, part: str) -> np.ndarray:
+        """Stacked-array origins of every ``"train"`` or ``"validation"`` window of every series."""
+        out = []
+        for start, split in zip(self.starts(), self.splits):
+            first, end = (0, split.train_end) if part == "train" else (split.train_end, split.val_end)
+            out.append(origins(first, end, self.lookback, self.horizon) + start)
+        return np.concatenate(out) if out else np.zeros(0, "int64")
