@@ -95,8 +95,10 @@ def _index_like(name: str, col: pd.Series) -> bool:
     """A saved row counter (``Unnamed: 0``, 0, 1, 2, ...), not data."""
     if name.startswith("Unnamed") or name == "":
         return True
+    if not pd.api.types.is_integer_dtype(col) or len(col) < 3:
+        return False
     values = col.to_numpy()
-    return bool(len(values) > 2 and np.array_equal(values, np.arange(values[0], values[0] + len(values))))
+    return bool(values[0] in (0, 1) and np.array_equal(values, np.arange(values[0], values[0] + len(values))))
 
 
 def _check_columns(diag: Diagnosis, raw: RawTable, numeric: list[str], options: DataOptions) -> None:

@@ -28,8 +28,8 @@ def read_table(
     Args:
         decimal: the decimal mark of numbers in a CSV ("," for 1,5).
         thousands: the thousands separator in a CSV, if any ("," for 1,234.5).
-        na_values: extra strings that mean "missing" (e.g. ``-9999``); numeric
-            sentinels are also matched as numbers once the columns are converted.
+        na_values: extra values meaning "missing": text ones (``n/a``) here; numeric ones
+            (``-9999``) as numbers once the columns are converted, so they can be counted.
     """
     path = Path(path)
     if not path.exists():
@@ -59,7 +59,7 @@ def read_table(
     try:
         df = pd.read_csv(
             path, sep=sep, encoding="utf-8-sig", decimal=decimal, thousands=thousands,
-            na_values=na_values or None,
+            na_values=[v for v in (na_values or []) if not _is_number(v)] or None,
         )
     except UnicodeDecodeError:
         raise DataError(f"{path} is not UTF-8 text. Re-save it as UTF-8.") from None
@@ -112,6 +112,14 @@ def sniff_delimiter(text: str, exclude: str = "") -> str:
         return csv.Sniffer().sniff(lines, delimiters=delimiters).delimiter
     except csv.Error:
         return ";" if exclude == "," else ","
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def sentinel_mask(values: pd.Series, na_values: list[str]) -> np.ndarray:

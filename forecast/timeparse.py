@@ -107,8 +107,9 @@ def time_index(
         try:
             index = pd.DatetimeIndex(pd.to_datetime(col.astype(str).str.strip(), format=time_format))
         except (ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0].split(". You might")[0].rstrip(".")
             raise DataError(
-                f"Column '{label}' does not match --time-format '{time_format}' ({exc}). "
+                f"Column '{label}' does not match --time-format '{time_format}' ({reason}). "
                 "Fix the format (strftime codes, e.g. %d.%m.%Y %H:%M)."
             ) from None
         return _to_utc(index, notes), "%d" in time_format and time_format.find("%d") < time_format.find("%m"), notes

@@ -1,0 +1,211 @@
+"""The data flags: time formats, duplicates, gaps and fills, sentinels, resampling, number formats,
+Parquet, and several series in one file (long with --id, wide with several targets)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.data import DataOptions, load_series
+from forecast.errors import ConfigError, DataError
+
+
+def _write(tmp_path: Path, text: str, name: str = "s.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _hourly(n: int = 10, start: str = "2024-01-01") -> pd.DatetimeIndex:
+    return pd.date_range(start, periods=n, freq="h")
+
+
+def test_epoch_seconds_are_detected_in_a_numeric_time_column(tmp_path):
+    stamps = _hourly()
+    rows = "".join(f"{int(t.timestamp())},{i}\n" for i, t in enumerate(stamps))
+    series = load_series(_write(tmp_path, "timestamp,y\n" + rows), ["y"])
+    assert series.frame.index[0] == stamps[0]
+    assert series.freq == "h"
+    assert any("Unix epoch (s)" in n for n in series.notes)
+
+
+def test_epoch_milliseconds_with_time_format(tmp_path):
+    stamps = _hourly()
+    rows = "".join(f"{int(t.timestamp()) * 1000},{i}\n" for i, t in enumerate(stamps))
+    path = _write(tmp_path, "t,y\n" + rows)
+    series = load_series(path, ["y"], options=DataOptions(time="t", time_format="epoch_ms"))
+    assert series.frame.index[-1] == stamps[-1]
+
+
+def test_explicit_time_format(tmp_path):
+    rows = "".join(f"{t:%d.%m.%Y %Hh},{i}\n" for i, t in enumerate(_hourly(30, "2024-01-05")))
+    path = _write(tmp_path, "when,y\n" + rows)
+    series = load_series(path, ["y"], options=DataOptions(time="when", time_format="%d.%m.%Y %Hh"))
+    assert series.frame.index[0] == pd.Timestamp("2024-01-05 00:00")
+    assert len(series.frame) == 30
+
+
+def test_wrong_time_format_is_one_line_error(tmp_path):
+    path = _write(tmp_path, "when,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    with pytest.raises(DataError, match=r"does not match --time-format '%d/%m/%Y'.*Fix the format"):
+        load_series(path, ["y"], options=DataOptions(time="when", time_format="%d/%m/%Y"))
+
+
+def test_time_split_over_numeric_columns(tmp_path):
+    stamps = _hourly(26)
+    rows = "".join(f"{t.year},{t.month},{t.day},{t.hour},{i}\n" for i, t in enumerate(stamps))
+    path = _write(tmp_path, "Year,Month,Day,Hour,y\n" + rows)
+    series = load_series(path, ["y"], options=DataOptions(time="Year,Month,Day,Hour"))
+    assert list(series.frame.index) == list(stamps)
+    assert series.freq == "h"
+
+
+def test_time_split_into_date_and_clock_text(tmp_path):
+    stamps = _hourly(26)
+    rows = "".join(f"{t:%Y-%m-%d},{t:%H:%M},{i}\n" for i, t in enumerate(stamps))
+    path = _write(tmp_path, "date,clock,y\n" + rows)
+    series = load_series(path, ["y"], options=DataOptions(time="date,clock"))
+    assert list(series.frame.index) == list(stamps)
+
+
+def test_utc_offsets_are_converted_and_stated(tmp_path):
+    rows = "".join(f"{t:%Y-%m-%dT%H:%M}+02:00,{i}\n" for i, t in enumerate(_hourly(12)))
+    series = load_series(_write(tmp_path, "time,y\n" + rows), ["y"])
+    assert series.frame.index[0] == pd.Timestamp("2023-12-31 22:00")
+    assert any("converted to UTC" in n for n in series.notes)
+
+
+@pytest.mark.parametrize(("how", "value"), [("mean", 3.0), ("first", 2.0), ("last", 4.0)])
+def test_duplicates_policy(tmp_path, how, value):
+    s = _hourly(4)
+    text = f"time,y\n{s[0]},1\n{s[1]},2\n{s[1]},4\n{s[2]},5\n{s[3]},6\n"
+    series = load_series(_write(tmp_path, text), ["y"], options=DataOptions(duplicates=how))
+    assert series.frame["y"].iloc[1] == value
+    assert f"1 duplicate timestamps merged ({how})" in series.notes
+
+
+def test_duplicates_error_names_the_first_repeat(tmp_path):
+    s = _hourly(4)
+    text = f"time,y\n{s[0]},1\n{s[1]},2\n{s[1]},4\n{s[2]},5\n{s[3]},6\n"
+    with pytest.raises(DataError, match=r"1 duplicate timestamps \(first 2024-01-01 01:00:00\).*--duplicates"):
+        load_series(_write(tmp_path, text), ["y"], options=DataOptions(duplicates="error"))
+
+
+def _gappy(tmp_path: Path) -> Path:
+    s = _hourly(12)
+    keep = [0, 1, 2, 6, 7, 8, 9, 10, 11]  # rows 3, 4, 5 missing: one gap of 3 steps
+    return _write(tmp_path, "time,y\n" + "".join(f"{s[i]},{i}\n" for i in keep))
+
+
+@pytest.mark.parametrize(("fill", "expected"), [("interpolate", 4.0), ("ffill", 2.0), ("zero", 0.0)])
+def test_fill_methods(tmp_path, fill, expected):
+    series = load_series(_gappy(tmp_path), ["y"], options=DataOptions(fill=fill))
+    assert series.frame["y"].iloc[4] == pytest.approx(expected)
+    assert series.filled == {"y": 3}
+    assert "3 missing time steps inserted" in series.notes
+    assert any("1 gaps, the largest 3 steps" in n for n in series.notes)
+
+
+def test_fill_none_refuses_missing_values(tmp_path):
+    with pytest.raises(DataError, match=r"y has 3 missing values \(first at 2024-01-01 03:00:00\).*--fill none"):
+        load_series(_gappy(tmp_path), ["y"], options=DataOptions(fill="none"))
+
+
+def test_max_gap_names_the_gap(tmp_path):
+    with pytest.raises(DataError, match=r"gap of 3 missing steps from 2024-01-01 03:00:00 to 2024-01-01 "
+                                        r"05:00:00, longer than --max-gap 2"):
+        load_series(_gappy(tmp_path), ["y"], options=DataOptions(max_gap=2))
+    assert len(load_series(_gappy(tmp_path), ["y"], options=DataOptions(max_gap=3)).frame) == 12
+
+
+def test_sentinels_become_missing_and_are_counted(tmp_path):
+    rows = [f"{t},{-9999 if i in (3, 4) else i}" for i, t in enumerate(_hourly(10))]
+    path = _write(tmp_path, "time,y\n" + "\n".join(rows) + "\n")
+    series = load_series(path, ["y"], options=DataOptions(na_values=["-9999"]))
+    assert series.frame["y"].iloc[3] == pytest.approx(3.0)  # interpolated, not -9999
+    assert "2 sentinel values (-9999) in y treated as missing" in series.notes
+    assert series.filled == {"y": 2}
+
+
+def test_freq_override_and_off_grid_stamps(tmp_path):
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(_hourly(72))))
+    with pytest.raises(DataError, match=r"off the D grid.*--resample D"):
+        load_series(path, ["y"], options=DataOptions(freq="D"))
+    series = load_series(path, ["y"], options=DataOptions(resample="D", agg="sum"))
+    assert series.freq == "D"
+    assert series.frame["y"].tolist() == [sum(range(24)), sum(range(24, 48)), sum(range(48, 72))]
+
+
+def test_bad_flag_values_are_config_errors():
+    with pytest.raises(ConfigError, match="--fill 'spline'"):
+        DataOptions(fill="spline")
+    with pytest.raises(ConfigError, match="--resample 'fortnight' is not a pandas frequency"):
+        DataOptions(resample="fortnight")
+
+
+def test_semicolon_decimal_comma_file(tmp_path):
+    rows = "".join(f"{t:%Y-%m-%d %H:%M};{i},5\n" for i, t in enumerate(_hourly(6)))
+    path = _write(tmp_path, "time;y\n" + rows)
+    with pytest.raises(DataError, match="--decimal ,"):
+        load_series(path, ["y"])
+    series = load_series(path, ["y"], options=DataOptions(decimal=","))
+    assert series.frame["y"].iloc[1] == 1.5
+
+
+def test_thousands_separator(tmp_path):
+    rows = "".join(f'{t:%Y-%m-%d %H:%M},"1,{i:03d}.5"\n' for i, t in enumerate(_hourly(6)))
+    path = _write(tmp_path, "time,y\n" + rows)
+    with pytest.raises(DataError, match="--thousands ,"):
+        load_series(path, ["y"])
+    series = load_series(path, ["y"], options=DataOptions(thousands=","))
+    assert series.frame["y"].iloc[2] == 1002.5
+
+
+def test_tab_separated_file_with_bom(tmp_path):
+    rows = "".join(f"{t:%Y-%m-%d %H:%M}\t{i}\n" for i, t in enumerate(_hourly(6)))
+    path = tmp_path / "s.tsv"
+    path.write_bytes("\ufefftime\ty\n".encode() + rows.encode())
+    series = load_series(path, ["y"])
+    assert series.time == "time"
+    assert series.frame["y"].tolist() == [0, 1, 2, 3, 4, 5]
+
+
+def test_parquet_file(tmp_path):
+    frame = pd.DataFrame({"time": _hourly(8), "y": np.arange(8.0)})
+    path = tmp_path / "s.parquet"
+    frame.to_parquet(path)
+    series = load_series(path, ["y"])
+    assert series.freq == "h"
+    assert series.frame["y"].iloc[-1] == 7.0
+
+
+def test_long_file_with_id_gives_one_frame_per_series(tmp_path):
+    lines = ["when,ticker,close"]
+    for name, n in (("B", 12), ("A", 9)):
+        lines += [f"{t:%Y-%m-%d},{name},{i}" for i, t in enumerate(pd.bdate_range("2024-01-01", periods=n))]
+    text = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"  # newest first, as in many exports
+    series = load_series(_write(tmp_path, text), ["close"], options=DataOptions(id="ticker"))
+    assert series.is_panel and series.id == "ticker" and series.target == "close"
+    assert list(series.frames) == ["A", "B"]
+    assert len(series.frames["A"]) == 9 and len(series.frames["B"]) == 12
+    assert series.freq == "B"
+    assert series.frames["A"]["close"].tolist() == list(range(9))
+
+
+def test_wide_file_with_several_targets(tmp_path):
+    rows = "".join(f"{t},{i},{10 * i},{i % 3}\n" for i, t in enumerate(_hourly(10)))
+    path = _write(tmp_path, "time,a,b,x\n" + rows)
+    series = load_series(path, ["a", "b", "x"], n_targets=2)
+    assert series.id == "series" and series.target == "value"
+    assert list(series.frames) == ["a", "b"]
+    assert series.frames["b"].columns.tolist() == ["value", "x"]
+    assert series.frames["b"]["value"].iloc[2] == 20.0
+
+
+def test_unknown_id_column(tmp_path):
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(_hourly(5))))
+    with pytest.raises(DataError, match=r"Id column 'sym' not found.*Columns: time, y"):
+        load_series(path, ["y"], options=DataOptions(id="sym"))
