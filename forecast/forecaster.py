@@ -97,6 +97,9 @@ class Forecaster:
             "source": series.source,
             "id": series.id,
             "series": layout.names if layout.panel else [],
+            "series_splits": (
+                {n: sp.to_dict() for n, sp in zip(layout.names, layout.splits)} if layout.panel else {}
+            ),
             "start": str(min(f.index[0] for f in layout.frames)),
             "end": str(frame.index[-1]),
             "split": split.to_dict(),

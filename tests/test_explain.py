@@ -100,7 +100,9 @@ def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
         assert (out / name).stat().st_size > 0
     summary = json.loads((out / "explain.json").read_text())
     assert summary["window_end"] == "2024-01-08 10:00:00"
-    assert set(summary["importance"]["features"]) == {"y", "x"} and len(summary["attention"]) == 12
+    calendar = {f"{c}_{f}" for c in ("hour", "day_of_week") for f in ("sin", "cos")}
+    assert set(summary["importance"]["features"]) == {"y", "x"} | calendar
+    assert len(summary["attention"]) == 12
     assert "<h2>Inside the model</h2>" in (out / "report.html").read_text()
     Forecaster.load(out)  # checksums were updated with the new files
     bad = runner.invoke(app, ["explain", str(out), "--at", "1999-01-01"])

@@ -1,0 +1,124 @@
+"""Several series, one global model: per-series scaling, per-series forecasts, and the calendar."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import shared_csv
+from typer.testing import CliRunner
+
+from forecast import calendar
+from forecast.cli import app
+from forecast.config import TrainConfig
+from forecast.data import DataOptions, load_series
+from forecast.forecaster import Forecaster
+
+runner = CliRunner()
+TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
+
+
+def _long_csv(tmp_path, rows=(300, 240, 200)):
+    """Three hourly sines of very different levels in one long file, newest rows first."""
+    parts = []
+    for k, n in enumerate(rows):
+        t = np.arange(n)
+        level, amp = 10.0 ** (k + 1), 3.0 * (k + 1)
+        y = level + amp * np.sin(2 * np.pi * t / 24)
+        stamps = pd.date_range("2024-01-01", periods=n, freq="h")
+        parts.append(pd.DataFrame({"when": stamps.strftime("%Y-%m-%d %H:%M"), "site": f"s{k}", "load": y}))
+    frame = pd.concat(parts).iloc[::-1]
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_global_model_scales_each_series_on_its_own_training_part(tmp_path):
+    series = load_series(_long_csv(tmp_path), ["load"], options=DataOptions(id="site"))
+    config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4)
+    forecaster = Forecaster(config).fit(series)
+    pre = forecaster.preprocessor_
+    assert sorted(pre.series_) == ["s0", "s1", "s2"]
+    for name, frame in series.frames.items():
+        train_rows = forecaster.data_["series_splits"][name]["train_rows"]
+        assert train_rows < 0.85 * len(frame)
+        assert pre.series_[name]["mean"][0] == pytest.approx(frame["load"].iloc[:train_rows].mean(), rel=1e-9)
+        assert pre.series_[name]["scale"][0] == pytest.approx(frame["load"].iloc[:train_rows].std(ddof=0), rel=1e-6)
+    assert set(forecaster.holdout_["per_series"]) == {"s0", "s1", "s2"}
+    out = forecaster.predict_all(series)
+    assert out["site"].tolist() == ["s0"] * 4 + ["s1"] * 4 + ["s2"] * 4
+    for name in ("s0", "s1", "s2"):  # each forecast near its own series' level, not a shared one
+        level = series.frames[name]["load"].mean()
+        assert abs(out.loc[out["site"] == name, "forecast"].mean() - level) < 0.5 * level
+
+
+def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
+    data, out = _long_csv(tmp_path), tmp_path / "m"
+    result = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY,
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 series (site)" in result.output
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["data"]["series"] == ["s0", "s1", "s2"] and meta["data"]["id"] == "site"
+    csv = tmp_path / "next.csv"
+    result = runner.invoke(app, ["predict", str(out), "--out", str(csv)])
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(csv)
+    assert forecast.columns.tolist()[:3] == ["when", "site", "forecast"]
+    assert forecast.groupby("site").size().to_dict() == {"s0": 4, "s1": 4, "s2": 4}
+    # each series continues from its own last timestamp
+    assert forecast.loc[forecast["site"] == "s2", "when"].iloc[0] == "2024-01-09 08:00:00"
+    one = runner.invoke(app, ["predict", str(out), "--series", "s1"])
+    assert one.exit_code == 0, one.output
+    assert set(pd.read_csv(pd.io.common.StringIO(one.stdout))["site"]) == {"s1"}
+    bad = runner.invoke(app, ["predict", str(out), "--series", "nope"])
+    assert bad.exit_code == 1 and "--series 'nope' is not in long.csv" in bad.output
+
+
+def test_cli_wide_file_with_two_targets(tmp_path, sine_csv):
+    out = tmp_path / "w"
+    result = runner.invoke(app, ["train", str(sine_csv), "--target", "y,x", *TINY, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["predict", str(out)])
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    assert forecast["series"].tolist() == ["y"] * 4 + ["x"] * 4
+
+
+def test_calendar_inputs_carry_the_forecast_steps_calendar():
+    index = pd.date_range("2024-01-01", periods=48, freq="h")
+    cycles = calendar.cycles_for("h")
+    assert cycles == ["hour", "day_of_week"]
+    ahead = calendar.shifted(index, cycles, "h", horizon=6)
+    # row t holds the calendar of t + 6 hours; past the end, of the dated future steps
+    np.testing.assert_allclose(ahead[:-6], calendar.encode(index[6:], cycles), atol=1e-6)
+    future = pd.date_range(index[-1], periods=7, freq="h")[1:]
+    np.testing.assert_allclose(ahead[-6:], calendar.encode(future, cycles), atol=1e-6)
+    assert calendar.cycles_for("MS") == ["month"] and calendar.cycles_for("B")[0] == "day_of_week"
+
+
+def test_no_calendar_flag_trains_on_the_columns_only(tmp_path, sine_csv):
+    for flag, inputs in (("--calendar", 6), ("--no-calendar", 2)):
+        out = tmp_path / flag
+        result = runner.invoke(app, ["train", str(sine_csv), "--target", "y", "--features", "x", flag,
+                                     *TINY, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        pre = json.loads((out / "bundle.json").read_text())["preprocessor"]
+        names = ["y", "x", *calendar.feature_names(pre["calendar"])]
+        assert len(names) == inputs
+
+
+@pytest.mark.slow
+def test_stocks_long_file_five_trading_days_per_ticker(tmp_path):
+    data, out = shared_csv("stocks_multi_ticker_daily.csv"), tmp_path / "stocks"
+    result = runner.invoke(app, ["train", str(data), "--target", "Close", "--id", "Stock", "--horizon", "5",
+                                 "--epochs", "2", "--units", "8", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["predict", str(out)])
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(pd.io.common.StringIO(result.stdout), parse_dates=["Date"])
+    assert forecast.groupby("Stock").size().to_dict() == {t: 5 for t in ("AAPL", "COKE", "GOOGL", "TSLA", "YHOO")}
+    assert (forecast["Date"].dt.day_of_week < 5).all()  # trading days only
+    assert forecast.loc[forecast["Stock"] == "YHOO", "Date"].iloc[0] == pd.Timestamp("2017-06-19")
