@@ -254,10 +254,25 @@ def _regularise_all(
     for name, frame in prepared.items():
         label = f"series '{name}'" if several else source
         frames[name], counts = _reindex_and_fill(frame, step, opts, per_series[name], label)
+        per_series[name] += _dst_note(raw[name].index, frames[name].index, step)
         for col, n in counts.items():
             filled[col] = filled.get(col, 0) + n
     notes += _merge_notes(per_series) if several else per_series[next(iter(raw))]
     return frames, step, filled
+
+
+def _dst_note(raw: pd.DatetimeIndex, regular: pd.DatetimeIndex, step: str) -> list[str]:
+    """Say so when the repeated and missing hours mostly fall in daylight-saving months."""
+    if is_trading_days(step) or pd.Timedelta(to_offset(step)) != pd.Timedelta(hours=1):
+        return []
+    repeated = raw[raw.duplicated()]
+    missing = regular.difference(raw)
+    stamps = repeated.append(missing)
+    on_change = int(stamps.month.isin([3, 4, 10, 11]).sum())
+    if len(repeated) == 0 or len(missing) == 0 or on_change < 0.8 * len(stamps):
+        return []
+    return [f"{on_change} of the {len(repeated)} repeated and {len(missing)} missing hours fall in "
+            "daylight-saving months (Mar/Apr, Oct/Nov): local clock time, repeats merged and gaps filled"]
 
 
 def _merge_notes(per_series: dict[str, list[str]]) -> list[str]:

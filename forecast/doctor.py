@@ -202,6 +202,8 @@ def _describe(diag: Diagnosis, series: Series) -> None:
 
 
 def _fix_for(note: str) -> str | None:
+    if "daylight" in note:
+        return None
     if "duplicate timestamps" in note:
         return "--duplicates mean|first|last|error"
     if "missing time steps" in note or "gaps" in note:

@@ -270,3 +270,45 @@ def test_help_shows_defaults_written_in_parentheses(command, default):
     assert result.exit_code == 0, result.output
     flat = " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.output).split())
     assert default in flat
+
+
+# --- every bad file of test_data, through the CLI: one line, exit 1, nothing written ---
+
+from test_data import BAD_INPUTS, DIRECTORY, MISSING  # noqa: E402
+
+
+@pytest.mark.parametrize(("content", "columns", "time", "match"), BAD_INPUTS)
+def test_train_bad_file_is_one_error_line_and_writes_nothing(tmp_path, content, columns, time, match):
+    work = tmp_path / "work"
+    work.mkdir()
+    path = work / "series.csv"
+    if content is DIRECTORY:
+        path.mkdir()
+    elif content is not MISSING:
+        path.write_bytes(content)
+    before = _siblings(work)
+    args = ["train", str(path), "--target", columns[0], "--out", str(work / "b")]
+    result = runner.invoke(app, args + (["--time", time] if time else []))
+    line = _assert_user_error(result)
+    assert re.search(match, line), line
+    assert _siblings(work) == before
+
+
+@pytest.mark.parametrize(
+    ("flags", "fragment"),
+    [
+        (["--fill", "spline"], "Unknown --fill 'spline'"),
+        (["--duplicates", "drop"], "Unknown --duplicates 'drop'"),
+        (["--agg", "median"], "Unknown --agg 'median'"),
+        (["--resample", "fortnight"], "--resample 'fortnight' is not a pandas frequency"),
+        (["--freq", "xx"], "--freq 'xx' is not a pandas frequency"),
+        (["--id", "site"], "Id column 'site' not found"),
+        (["--time", "year,month"], "Time column 'year, month' not found"),
+        (["--target", "load,load2"], "Column 'load2' not found"),
+    ],
+)
+def test_train_bad_data_flags(tmp_path, sine_csv, flags, fragment):
+    args = ["train", str(sine_csv), *(["--target", "load"] if "--target" not in flags else []), *flags,
+            "--out", str(tmp_path / "b")]
+    _assert_user_error(runner.invoke(app, args), fragment)
+    assert not (tmp_path / "b").exists()

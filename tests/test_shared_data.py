@@ -39,6 +39,7 @@ def test_shared_csvs_load_with_their_quirks_handled(name, target, freq, rows, no
 
 def test_pjme_dates_are_read_day_first():
     series = load_series(shared_csv("PJME_hourly.csv"), ["PJME_MW"])
+    assert any("4 repeated and 30 missing hours fall in daylight-saving months" in n for n in series.notes)
     assert series.dayfirst is True
     assert series.frame.index[0] == pd.Timestamp("2002-01-01 01:00")
     assert series.frame.index[-1] == pd.Timestamp("2018-08-03 00:00")
