@@ -14,6 +14,8 @@ from .errors import BundleError, ConfigError, DataError, ForecastError
 _LAZY = {
     "TrainConfig": "forecast.config",
     "Series": "forecast.data",
+    "DataOptions": "forecast.data",
+    "diagnose": "forecast.doctor",
     "load_series": "forecast.data",
     "Forecaster": "forecast.forecaster",
 }
