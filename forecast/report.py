@@ -124,6 +124,16 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
                    f'<p class="bad">The model does not beat the best baseline: MASE {model:.3f} vs {best:.3f}.</p>')
         parts += ["<h2>Test part</h2>", verdict, _table(_METRIC_HEADER, _metrics_rows(metrics)),
                   _file_img(folder, "holdout.png", "test part: actual vs forecast")]
+        per_series = meta.get("metrics_per_series") or {}
+        if per_series:
+            parts += [
+                f"<p>Metrics above are means over the {len(per_series)} series; the plot shows the first. "
+                "MASE per series:</p>",
+                _table(["series", "model", "naive", "seasonal naive"], [
+                    [name, *(_fmt(m[k]["mase"], ".3f") for k in ("model", "naive", "seasonal_naive"))]
+                    for name, m in per_series.items()
+                ]),
+            ]
     holdout_csv = folder / "holdout.csv"
     if holdout_csv.exists():
         frame = pd.read_csv(holdout_csv)
