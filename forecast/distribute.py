@@ -30,9 +30,10 @@ import numpy as np
 from .config import TrainConfig
 from .errors import ConfigError
 
-_STRATEGIES: dict[str, Any] = {}  # one per process: MultiWorkerMirroredStrategy cannot be remade
+_STRATEGIES: dict[str, Any] = {}  # kept per process: MultiWorkerMirroredStrategy is made once
 TF_CONFIG_EXAMPLE = (
-    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}'
+    '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+    '"task": {"type": "worker", "index": 0}}'
 )
 
 
@@ -59,7 +60,8 @@ def _cluster() -> tuple[dict[str, list[str]], str, int]:
     if kind not in ("chief", "worker") or not 0 <= index < len(cluster.get(kind, [])):
         raise ConfigError(
             f"TF_CONFIG's task {kind} {index} is not a chief or worker of its cluster "
-            f"({', '.join(f'{k}: {len(v)}' for k, v in cluster.items())}); fix task.type/task.index."
+            f"({', '.join(f'{k}: {len(v)}' for k, v in cluster.items())}); "
+            "fix task.type/task.index."
         )
     return cluster, kind, index
 
@@ -100,7 +102,9 @@ def make_strategy(kind: str) -> Any:
             devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
             _STRATEGIES[kind] = tf.distribute.MirroredStrategy([d.name for d in devices])
         else:
-            raise ConfigError(f"Unknown --distribute '{kind}'. Choose from none, mirrored, multi-worker.")
+            raise ConfigError(
+                f"Unknown --distribute '{kind}'. Choose from none, mirrored, multi-worker."
+            )
     return _STRATEGIES[kind]
 
 
@@ -193,7 +197,10 @@ def fit_distributed(
     def first(result: Any) -> np.ndarray:
         return strategy.experimental_local_results(result)[0].numpy()
 
-    train_step = tf.function(lambda b, f: strategy.run(train_replica, args=(*b, f)), reduce_retracing=True)
+    # reduce_retracing: the last, partial batch has another shape
+    train_step = tf.function(
+        lambda b, f: strategy.run(train_replica, args=(*b, f)), reduce_retracing=True
+    )
     val_step = tf.function(lambda b: strategy.run(val_replica, args=b), reduce_retracing=True)
     agree_fn = tf.function(lambda f: strategy.run(agree_replica, args=(f,)))
 

@@ -27,7 +27,8 @@ from forecast.training import Split, fit_model
 import_tensorflow()
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "60"]
+TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4",
+        "--time-budget", "60"]
 BUNDLE = ("bundle.json", "model.keras", "weights.npz", "optimizer.npz")
 # a CLI run on two logical CPU devices: MirroredStrategy then has two replicas
 TWO_CPUS = """
@@ -88,8 +89,8 @@ def test_custom_loop_stops_on_the_event_and_the_time_budget():
     config = TrainConfig(target="y", lookback=12, horizon=4, units=4, epochs=5,
                          distribute="mirrored")
     reports = []
-    model, hist, summary = fit_model(values, Split(400, 320, 360), 12, 4, config,
-                                     lambda y, x: y, lambda e, logs: reports.append((e, logs)), stop)
+    _, _, summary = fit_model(values, Split(400, 320, 360), 12, 4, config, lambda y, x: y,
+                              lambda e, logs: reports.append((e, logs)), stop)
     assert summary["stopped_by"] == "interrupt" and summary["interrupted"] is True
     assert summary["epochs"] == 1 and len(reports) == 1
     assert set(reports[0][1]) == {"loss", "val_loss", "learning_rate", "seconds"}
@@ -171,7 +172,8 @@ def test_two_workers_on_localhost_train_and_only_the_chief_writes(tmp_path):
     outputs = []
     try:
         for proc in procs:
-            outputs.append(proc.communicate(timeout=max(1.0, 180 - (time.perf_counter() - start)))[0])
+            left = max(1.0, 180 - (time.perf_counter() - start))
+            outputs.append(proc.communicate(timeout=left)[0])
     finally:
         for proc in procs:
             if proc.poll() is None:
