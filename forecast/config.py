@@ -7,6 +7,9 @@ from typing import Any
 
 from .errors import ConfigError
 
+DEVICES = ("auto", "cpu", "gpu")
+STRATEGIES = ("none", "mirrored", "multi-worker")
+
 
 @dataclass
 class TrainConfig:
@@ -52,6 +55,9 @@ class TrainConfig:
     seed: int = 42
     deterministic: bool = True  # identical weights for a seed (TF op determinism); False lets
     # Keras compile the CPU training step with XLA: 1.9x the throughput in bench/run.py
+    device: str = "auto"  # auto: a GPU when TensorFlow sees one | cpu: hide GPUs | gpu: require one
+    mixed_precision: bool = False  # float16 compute on GPUs (tensor cores); float32 on CPUs
+    distribute: str = "none"  # none | mirrored (this machine's GPUs) | multi-worker (TF_CONFIG)
 
     def __post_init__(self) -> None:
         from .data import DataOptions
@@ -65,6 +71,11 @@ class TrainConfig:
 
         if self.arch not in ARCHS:
             raise ConfigError(f"Unknown --arch '{self.arch}'. Choose from {', '.join(ARCHS)}.")
+        for flag, value, allowed in (
+            ("device", self.device, DEVICES), ("distribute", self.distribute, STRATEGIES)
+        ):
+            if value not in allowed:
+                raise ConfigError(f"Unknown --{flag} '{value}'. Choose from {', '.join(allowed)}.")
         if self.quantiles:
             levels = sorted(set(float(q) for q in self.quantiles) | {0.5})
             if not all(0.0 < q < 1.0 for q in levels):

@@ -2,12 +2,15 @@
 
 Every recurrent layer keeps the cuDNN conditions (tanh/sigmoid, no
 ``recurrent_dropout``, ``unroll=False``, ``use_bias=True``) so GPUs run the fast kernel.
-No Lambda or custom layers: bundles load with ``safe_mode=True``.
+No Lambda or custom layers: bundles load with ``safe_mode=True``. The output layer
+computes in float32 even under mixed precision (see :func:`precision`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 ARCHS = ("lstm", "gru", "bilstm", "attention")
@@ -59,10 +62,31 @@ def build_model(
     if quantiles:
         outputs = _quantile_head(x, horizon, len(quantiles))  # (batch, horizon, q)
     else:
-        outputs = kl.Dense(horizon, name="horizon")(x)  # (batch, horizon)
+        outputs = kl.Dense(horizon, name="horizon", dtype="float32")(x)  # (batch, horizon)
     model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
     compile_model(model, learning_rate, quantiles)
     return model
+
+
+@contextlib.contextmanager
+def precision(mixed: bool) -> Iterator[None]:
+    """Build models inside with the ``mixed_float16`` policy (when ``mixed``), then go back.
+
+    Layers keep float32 weights and compute in float16 (GPU tensor cores); the output
+    layer computes in float32, and ``compile`` wraps Adam in a loss-scale optimizer.
+    The previous global policy is restored on exit, so later models are unaffected.
+    """
+    import keras
+
+    if not mixed:
+        yield
+        return
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def compile_model(model: Any, learning_rate: float, quantiles: list[float] | None) -> None:
@@ -101,7 +125,9 @@ def _quantile_head(x: Any, horizon: int, n_q: int) -> Any:
     steps = kl.Dense(horizon * (n_q - 1), name="quantile_steps")(x)
     steps = kl.Activation("softplus")(kl.Reshape((horizon, n_q - 1))(steps))
     v = kl.Concatenate(axis=-1)([base, steps])  # (batch, horizon, q)
-    cumulative = kl.Dense(n_q, use_bias=False, trainable=False, name="quantile_cumsum")
+    cumulative = kl.Dense(
+        n_q, use_bias=False, trainable=False, name="quantile_cumsum", dtype="float32"
+    )
     out = cumulative(v)
     t = np.triu(np.ones((n_q, n_q), dtype="float32"))
     t[0, :] = 1.0
@@ -114,10 +140,29 @@ def pinball_loss(quantiles: list[float]) -> Any:
     """Mean pinball (quantile) loss of ``(batch, horizon, q)`` outputs for ``(batch, horizon)`` targets."""
     from keras import ops
 
+    per_window = window_loss(quantiles)
+
+    def pinball(y_true: Any, y_pred: Any) -> Any:
+        return ops.mean(per_window(y_true, y_pred))  # windows weigh alike: the mean of all
+
+    return pinball
+
+
+def window_loss(quantiles: list[float] | None) -> Any:
+    """The training loss of each window: ``(batch, horizon)`` targets -> ``(batch,)``.
+
+    Pinball averaged over horizon and levels for quantile outputs, MAE otherwise; the
+    mean over windows is the compiled loss. Custom training loops (forecast.distribute)
+    sum it and divide by the global batch size.
+    """
+    from keras import ops
+
+    if not quantiles:
+        return lambda y_true, y_pred: ops.mean(ops.abs(y_true - y_pred), axis=-1)
     levels = ops.convert_to_tensor(quantiles, dtype="float32")
 
     def pinball(y_true: Any, y_pred: Any) -> Any:
         err = ops.expand_dims(y_true, -1) - y_pred  # (batch, horizon, q)
-        return ops.mean(ops.maximum(levels * err, (levels - 1.0) * err))
+        return ops.mean(ops.maximum(levels * err, (levels - 1.0) * err), axis=(1, 2))
 
     return pinball

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import signal
 import threading
 import time
@@ -149,6 +150,16 @@ class Resume:
     epochs_done: int
 
 
+@dataclass
+class Run:
+    """What one training loop hands back: the model with its best weights and this run's logs."""
+
+    model: Any
+    history: dict[str, list[float]]  # per-epoch logs of this run (not of the resumed one)
+    stopped_by: str  # "interrupt", "time budget", "early stopping" or "epoch limit"
+    best_epoch: int  # counted from 0, resumed or not
+
+
 def fit_model(
     values: np.ndarray,
     train_o: np.ndarray,
@@ -163,6 +174,10 @@ def fit_model(
 ) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
     """Train a network on the scaled array with early stopping on the validation part.
 
+    Runs ``model.fit`` on one device, or the loop of :mod:`forecast.distribute` with
+    ``config.distribute`` set; ``config.device`` and ``config.mixed_precision`` choose the
+    device and the precision (see :func:`forecast.devices.place`).
+
     Args:
         values: scaled array ``(rows, n_features)``, target in column 0 (series stacked).
         train_o, val_o: origins of the training and validation windows in ``values``.
@@ -173,35 +188,101 @@ def fit_model(
 
     Returns:
         The model with its best weights, the history, and a summary (epochs, seconds, why it
-        stopped, whether it was interrupted).
+        stopped, whether it was interrupted, the device and precision).
 
     Raises:
         TrainingError: when the loss becomes NaN or infinite.
+        ConfigError: a device, precision or cluster that cannot be had (see ``place``).
     """
     import keras
     import tensorflow as tf
 
-    from .nets import build_model, compile_model
-    from .windows import dataset
+    from .devices import place
+    from .nets import build_model, precision
 
+    # first: a multi-worker strategy must exist before any other TensorFlow op
+    placement = place(config.device, config.mixed_precision, config.distribute)
     keras.utils.set_random_seed(config.seed)
     _set_determinism(tf, config.deterministic)
     if len(val_o) == 0:
         raise ConfigError("The validation part holds no window; use a smaller --lookback.")
+
+    def build() -> Any:
+        with precision(placement.mixed_precision):
+            return build_model(
+                lookback,
+                values.shape[1],
+                horizon,
+                units=config.units,
+                layers=config.layers,
+                arch=config.arch,
+                dropout=config.dropout,
+                learning_rate=config.learning_rate,
+                quantiles=config.quantiles,
+            )
+
+    first_epoch = resume.epochs_done if resume else 0
+    loop = _fit_keras
+    if placement.strategy is not None:
+        from .distribute import fit_distributed
+
+        loop = functools.partial(fit_distributed, placement.strategy)
+    start = time.perf_counter()
+    run = loop(build, values, train_o, val_o, lookback, horizon, config, encode, report, stop,
+               resume)
+    seconds = time.perf_counter() - start
+    losses = run.history.get("loss", [])
+    if not losses or not np.all(np.isfinite(losses)):
+        raise nan_error(first_epoch + len(losses), config.learning_rate)
+    hist = {k: (resume.history.get(k, []) if resume else []) + v for k, v in run.history.items()}
+    summary = {
+        "epochs": len(hist["loss"]),
+        "best_epoch": int(run.best_epoch) + 1,
+        "seconds": round(seconds, 2),
+        "stopped_by": run.stopped_by,
+        "interrupted": run.stopped_by == "interrupt",
+        "resumed_from_epoch": first_epoch if resume else None,
+        "train_windows": int(len(train_o)),
+        "val_windows": int(len(val_o)),
+        "parameters": int(run.model.count_params()),
+        "distribute": config.distribute,
+        **placement.to_dict(),
+    }
+    return run.model, hist, summary
+
+
+def nan_error(epoch: int, learning_rate: float) -> TrainingError:
+    """The error for a loss that became NaN or infinite at ``epoch`` (counted from 1)."""
+    return TrainingError(
+        f"The training loss became non-finite (NaN or infinite) at epoch {epoch}. Lower "
+        f"--learning-rate (e.g. {learning_rate / 10:g}), and check the data for extreme values "
+        "or sentinels such as -9999."
+    )
+
+
+def _fit_keras(
+    build: Callable[[], Any],
+    values: np.ndarray,
+    train_o: np.ndarray,
+    val_o: np.ndarray,
+    lookback: int,
+    horizon: int,
+    config: TrainConfig,
+    encode: Callable[[Any, Any], Any],
+    report: Callable[[int, dict[str, float]], None] | None,
+    stop: threading.Event | None,
+    resume: Resume | None,
+) -> Run:
+    """One device: ``model.fit`` with early stopping, LR plateaus, NaN check and progress."""
+    import keras
+
+    from .nets import compile_model
+    from .windows import dataset
+
     train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed)
     val_ds = dataset(values, val_o, lookback, horizon, 512, encode, False, config.seed)
     if resume is None:
-        model = build_model(
-            lookback,
-            values.shape[1],
-            horizon,
-            units=config.units,
-            layers=config.layers,
-            arch=config.arch,
-            dropout=config.dropout,
-            learning_rate=config.learning_rate,
-            quantiles=config.quantiles,
-        )
+        model = build()
     else:
         model = resume.model
         compile_model(model, config.learning_rate, config.quantiles)
@@ -214,7 +295,6 @@ def fit_model(
     plateau = keras.callbacks.ReduceLROnPlateau(
         monitor="val_loss", factor=0.5, patience=max(1, config.patience // 2), min_lr=1e-5
     )
-    start = time.perf_counter()
     history = model.fit(
         train_ds,
         validation_data=val_ds,
@@ -224,34 +304,14 @@ def fit_model(
         shuffle=False,  # the tf.data pipeline shuffles the window origins itself
         verbose=0,
     )
-    seconds = time.perf_counter() - start
-    new = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-    losses = new.get("loss", [])
-    if not losses or not np.all(np.isfinite(losses)):
-        raise TrainingError(
-            f"The training loss became non-finite (NaN or infinite) at epoch "
-            f"{first_epoch + len(losses)}. Lower --learning-rate (e.g. {config.learning_rate / 10:g}), "
-            "and check the data for extreme values or sentinels such as -9999."
-        )
-    hist = {k: (resume.history.get(k, []) if resume else []) + v for k, v in new.items()}
     reason = (
         "interrupt" if progress.interrupted
         else "time budget" if progress.stopped_by_budget
         else "early stopping" if stopper.stopped_epoch > 0
         else "epoch limit"
     )
-    summary = {
-        "epochs": len(hist["loss"]),
-        "best_epoch": int(stopper.best_epoch) + 1,  # Keras counts epochs from 0, resumed or not
-        "seconds": round(seconds, 2),
-        "stopped_by": reason,
-        "interrupted": progress.interrupted,
-        "resumed_from_epoch": first_epoch if resume else None,
-        "train_windows": int(len(train_o)),
-        "val_windows": int(len(val_o)),
-        "parameters": int(model.count_params()),
-    }
-    return model, hist, summary
+    new = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+    return Run(model, new, reason, int(stopper.best_epoch))
 
 
 def _set_determinism(tf: Any, on: bool) -> None:

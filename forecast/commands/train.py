@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 from pathlib import Path
 from typing import Annotated, Any
@@ -74,6 +75,16 @@ def train(
         bool, typer.Option(help="Identical weights for a seed; --no-deterministic trains ~1.9x "
                                 "faster on CPUs (XLA).")
     ] = True,
+    device: Annotated[
+        str, typer.Option(help="auto (a GPU when there is one) | cpu | gpu (fail without one).")
+    ] = "auto",
+    mixed_precision: Annotated[
+        bool, typer.Option(help="float16 compute on GPUs (tensor cores); float32 on CPUs.")
+    ] = False,
+    distribute: Annotated[
+        str, typer.Option(help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG cluster; "
+                               "the chief writes the bundle).")
+    ] = "none",
     out: Annotated[
         Path | None, typer.Option(help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
@@ -99,17 +110,22 @@ def train(
     from rich.console import Console
 
     from ..bundle import check_target, writing_lock
+    from ..distribute import is_chief
 
     console = Console()
     args = dict(locals())
     out = out or default_out(data, target)
-    with writing_lock(out):  # a second run aimed at the same --out fails here, at once
-        if not resume:
+    chief = is_chief(distribute)  # multi-worker: only the chief writes the bundle
+    with writing_lock(out) if chief else contextlib.nullcontext():  # a second run fails at once
+        if not resume and chief:
             check_target(out, force)
         config, series, out = _prepare(console, args)
         previous = _load_previous(out) if resume else None
         forecaster, interrupted = _fit(console, config, series, previous)
         _print_fit(console, forecaster)
+        if not chief:
+            console.print("Trained as a non-chief worker; the chief writes the bundle.")
+            raise typer.Exit(130 if interrupted else 0)
         if interrupted and not save_on_interrupt:
             console.print("Interrupted: nothing saved (--no-save-on-interrupt).")
             raise typer.Exit(130)
@@ -175,7 +191,7 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
     from ..forecaster import Forecaster
     from ..training import interruptible
 
-    console.print(f"Training {config.arch} on {describe_device()}")
+    console.print(f"Training {config.arch} on {describe_device(config)}", highlight=False)
 
     def report(epoch: int, logs: dict[str, float]) -> None:
         console.print(
@@ -295,7 +311,7 @@ def compare(**kwargs: Any) -> None:
 def train_signature(
     changed: dict[str, tuple[Any, Any]],
     extra: dict[str, tuple[Any, Any]],
-    drop: tuple[str, ...] = ("resume", "save_on_interrupt"),
+    drop: tuple[str, ...] = ("resume", "save_on_interrupt", "distribute"),
 ) -> inspect.Signature:
     """Train's flags, some with another type and default, plus more: for commands that train.
 
