@@ -263,7 +263,7 @@ def _regularise_all(
 
 def _dst_note(raw: pd.DatetimeIndex, regular: pd.DatetimeIndex, step: str) -> list[str]:
     """Say so when the repeated and missing hours mostly fall in daylight-saving months."""
-    if is_trading_days(step) or pd.Timedelta(to_offset(step)) != pd.Timedelta(hours=1):
+    if to_offset(step) != to_offset("h"):
         return []
     repeated = raw[raw.duplicated()]
     missing = regular.difference(raw)

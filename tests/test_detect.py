@@ -42,7 +42,10 @@ def _inject(y: np.ndarray, seed: int) -> tuple[np.ndarray, list[tuple[str, int, 
 
 def test_injected_anomalies_are_found_with_few_false_alarms(tmp_path):
     series = load_series(shared_csv("daily-min-temperatures.csv"), ["Temp"])
-    forecaster = Forecaster(TrainConfig(target="Temp", horizon=7, epochs=5, units=16, seed=0)).fit(series)
+    # calendar off: temperatures have no weekly cycle, and after 5 epochs the four extra inputs
+    # still cost one-step accuracy (measured: 11 of 12 anomalies found without, 10 with)
+    config = TrainConfig(target="Temp", horizon=7, epochs=5, units=16, seed=0, calendar=False)
+    forecaster = Forecaster(config).fit(series)
     frame = series.frame.copy()
     y, spans = _inject(frame["Temp"].to_numpy(), seed=1)
     frame["Temp"] = y

@@ -22,7 +22,8 @@ from forecast.data import load_series
 from forecast.devices import import_tensorflow
 from forecast.errors import TrainingError
 from forecast.forecaster import Forecaster
-from forecast.training import Split, fit_model
+from forecast.training import fit_model
+from forecast.windows import origins
 
 import_tensorflow()
 
@@ -50,7 +51,7 @@ def _values(rows: int = 400) -> np.ndarray:
 
 def _fit(values, **settings):
     config = TrainConfig(target="y", lookback=12, horizon=4, units=4, **settings)
-    return fit_model(values, Split(len(values), 320, 360), 12, 4, config, lambda y, x: y)
+    return fit_model(values, origins(0, 320, 12, 4), origins(320, 360, 12, 4), 12, 4, config, lambda y, x: y)
 
 
 def _env() -> dict[str, str]:
@@ -89,7 +90,7 @@ def test_custom_loop_stops_on_the_event_and_the_time_budget():
     config = TrainConfig(target="y", lookback=12, horizon=4, units=4, epochs=5,
                          distribute="mirrored")
     reports = []
-    _, _, summary = fit_model(values, Split(400, 320, 360), 12, 4, config, lambda y, x: y,
+    _, _, summary = fit_model(values, origins(0, 320, 12, 4), origins(320, 360, 12, 4), 12, 4, config, lambda y, x: y,
                               lambda e, logs: reports.append((e, logs)), stop)
     assert summary["stopped_by"] == "interrupt" and summary["interrupted"] is True
     assert summary["epochs"] == 1 and len(reports) == 1
