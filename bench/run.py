@@ -2,6 +2,7 @@
 
 Each figure is printed beside its target (issue 6). What is measured:
   startup      `forecast --help` wall time (median of 5 runs)
+  doctor       `forecast doctor` on ETTh1 (no TensorFlow import), wall time (median of 5 runs)
   ingest       a generated 1,000,000-row x 8-column CSV: read, parse, validate, infer frequency
   throughput   windows/s training the reference set-up (LSTM 64, lookback 168, 7 features,
                horizon 24, batch 256, 16.8k windows): plain Keras on materialised numpy windows,
@@ -47,6 +48,15 @@ def _run(cmd: list[str], timeout: float = 900) -> tuple[float, int]:
 def startup() -> dict:
     runs = [_run([*FORECAST, "--help"])[0] for _ in range(5)]
     return {"seconds": statistics.median(runs), "target": 0.5}
+
+
+def doctor() -> dict:
+    """`forecast doctor` on ETTh1, wall time of the whole command (median of 5 runs)."""
+    data = SHARED / "ETTh1.csv"
+    if not data.exists():
+        return {"skipped": f"{data} is absent"}
+    runs = [_run([*FORECAST, "doctor", str(data), "--target", "OT"])[0] for _ in range(5)]
+    return {"seconds": statistics.median(runs), "target": 1.5}
 
 
 def _big_csv(rows: int) -> Path:
@@ -142,7 +152,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = 100_000 if args.quick else 1_000_000
     skip = set(filter(None, args.skip.split(",")))
-    jobs = {"startup": startup, "ingest": lambda: ingest(rows), "throughput": throughput,
+    jobs = {"startup": startup, "doctor": doctor, "ingest": lambda: ingest(rows), "throughput": throughput,
             "memory": lambda: memory(rows), "predict": predict}
     results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                            "platform": platform.platform()}}
@@ -156,6 +166,8 @@ def main() -> None:
     rows_out = []
     if "startup" in results:
         rows_out.append(("startup", f"{results['startup']['seconds']:.2f} s", "< 0.5 s"))
+    if "doctor" in results and "seconds" in results["doctor"]:
+        rows_out.append(("doctor", f"ETTh1 in {results['doctor']['seconds']:.2f} s", "< 1.5 s"))
     if "ingest" in results:
         r = results["ingest"]
         rows_out.append(("ingest", f"{r['rows']:,} rows in {r['seconds']:.2f} s", "< 3 s"))
