@@ -78,7 +78,7 @@ class Forecaster:
             pre = Preprocessor(target, cfg.features, lookback, horizon, cfg.anchor, calendar, series.freq)
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
-        values = np.concatenate(parts)
+        values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         self.model_, self.history_, self.training_ = fit_model(
             values, layout.origins("train"), layout.origins("validation"), lookback, horizon, cfg,
             pre.encode_target, report, stop, resume,

@@ -275,10 +275,12 @@ def _fit_keras(
 ) -> Run:
     """One device: ``model.fit`` with early stopping, LR plateaus, NaN check and progress."""
     import keras
+    import tensorflow as tf
 
     from .nets import compile_model
     from .windows import dataset
 
+    values = tf.constant(values, dtype=tf.float32)  # one copy for both pipelines
     train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed)
     val_ds = dataset(values, val_o, lookback, horizon, 512, encode, False, config.seed)
     if resume is None:

@@ -58,11 +58,12 @@ def dataset(
     """A tf.data pipeline that gathers each batch of windows from ``values`` by index.
 
     Only the array ``(rows, F)`` and the origins live in memory; each batch is
-    gathered on the fly as ``x (batch, lookback, F)``, ``y (batch, horizon)``.
+    gathered on the fly as ``x (batch, lookback, F)``, ``y (batch, horizon)``. Pass a
+    tensor as ``values`` to share one copy between several pipelines.
     """
     import tensorflow as tf
 
-    table = tf.constant(values, dtype=tf.float32)  # (rows, F)
+    table = values if tf.is_tensor(values) else tf.constant(values, dtype=tf.float32)  # (rows, F)
     offsets_x = tf.range(-lookback, 0, dtype=tf.int64)
     offsets_y = tf.range(horizon, dtype=tf.int64)
     ds = tf.data.Dataset.from_tensor_slices(origins_.astype("int64"))
