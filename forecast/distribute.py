@@ -121,6 +121,7 @@ def fit_distributed(
     report: Callable[[int, dict[str, float]], None] | None = None,
     stop: threading.Event | None = None,
     resume: Any = None,
+    inputs: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Train with ``strategy`` as :func:`forecast.training.fit_model` trains with ``model.fit``.
 
@@ -153,7 +154,7 @@ def fit_distributed(
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 
     def distributed(origins_: np.ndarray, batch: int, shuffle: bool) -> Any:
-        ds = dataset(values, origins_, lookback, horizon, batch, encode, shuffle, config.seed)
+        ds = dataset(values, origins_, lookback, horizon, batch, encode, shuffle, config.seed, inputs)
         return strategy.experimental_distribute_dataset(ds.with_options(options))
 
     train_ds = distributed(train_o, global_batch, True)  # same seed: same order on every worker

@@ -151,7 +151,8 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     times = frame.index[end + 1 - pre.lookback : end + 1]
     notes: list[str] = []
     writers: dict[str, Any] = {}
-    layers = gates(forecaster.model_, window)
+    seen = pre.encode_inputs(window[None])[0]  # what the network reads
+    layers = gates(forecaster.model_, seen)
     if layers:
         history = frame[pre.target].iloc[end + 1 - pre.lookback : end + 1]
         writers["gates.png"] = lambda p: gates_plot(history, layers[0], p)
@@ -165,7 +166,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
         lambda w: forecaster.point(forecaster.forward(w)), x, actual, pre.input_names
     )
     writers["importance.png"] = lambda p: importance_plot(importance, p)
-    weights = attention_weights(forecaster.model_, window)
+    weights = attention_weights(forecaster.model_, seen)
     if weights is not None:
         writers["attention.png"] = lambda p: attention_plot(times, weights, p)
     summary = {

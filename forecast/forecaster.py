@@ -64,24 +64,26 @@ class Forecaster:
         resume = None
         if resume_from is not None:
             pre = resume_from.preprocessor_
-            if (pre.lookback, pre.horizon, pre.columns, pre.calendar) != (
-                lookback, horizon, [target, *cfg.features], calendar
+            if (pre.lookback, pre.horizon, pre.columns, pre.calendar, pre.relative) != (
+                lookback, horizon, [target, *cfg.features], calendar, cfg.relative
             ):
                 raise ConfigError(
                     f"--resume needs the bundle's settings: lookback {pre.lookback}, horizon "
                     f"{pre.horizon}, columns {', '.join(pre.columns)}, calendar "
-                    f"{'on' if pre.calendar else 'off'}. Pass the same flags as before."
+                    f"{'on' if pre.calendar else 'off'}, {'relative' if pre.relative else 'absolute'} "
+                    "inputs. Pass the same flags as before."
                 )
             resume = Resume(resume_from.model_, resume_from.optimizer_state(),
                             resume_from.history_, resume_from.training_["epochs"])
         else:
-            pre = Preprocessor(target, cfg.features, lookback, horizon, cfg.anchor, calendar, series.freq)
+            pre = Preprocessor(target, cfg.features, lookback, horizon, cfg.anchor, calendar, series.freq,
+                               cfg.relative)
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         self.model_, self.history_, self.training_ = fit_model(
             values, layout.origins("train"), layout.origins("validation"), lookback, horizon, cfg,
-            pre.encode_target, report, stop, resume,
+            pre.encode_target, report, stop, resume, pre.encode_inputs,
         )
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
@@ -174,7 +176,7 @@ class Forecaster:
 
     def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Scaled windows ``(n, lookback, F)`` -> forecasts in original units ``(n, horizon[, q])``."""
-        raw = np.asarray(self.model_(x, training=False))  # (n, horizon[, q])
+        raw = np.asarray(self.model_(self.preprocessor_.encode_inputs(x), training=False))  # (n, horizon[, q])
         result = self.preprocessor_.decode_target(raw, x, series)
         if self.quantiles and self.interval_scale_ != 1.0:
             from .intervals import apply_interval_scale

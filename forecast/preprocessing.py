@@ -31,6 +31,9 @@ class Preprocessor:
             observed (scaled) target of each window, so doing nothing is the naive
             forecast; ``"none"`` predicts scaled levels directly.
         calendar: calendar cycles added as known-future inputs (see :mod:`forecast.calendar`).
+        relative: the network reads the target relative to each window's last value
+            (translation invariant, so a trending series never leaves the range seen in
+            training); the covariates and calendar stay as they are.
         freq: the series' frequency (needed to date the steps past the end for the calendar).
     """
 
@@ -43,6 +46,7 @@ class Preprocessor:
         anchor: str = "last",
         calendar: list[str] | None = None,
         freq: str | None = None,
+        relative: bool = False,
     ) -> None:
         if anchor not in ANCHORS:
             raise ConfigError(f"anchor must be one of {', '.join(ANCHORS)}; got '{anchor}'.")
@@ -53,6 +57,7 @@ class Preprocessor:
         self.anchor = anchor
         self.calendar = list(calendar or [])
         self.freq = freq
+        self.relative = relative
         self.series_: dict[str, dict[str, list[float]]] = {}  # per-series scalers of a panel
 
     @property
@@ -119,6 +124,18 @@ class Preprocessor:
             )
         return scaled
 
+    def encode_inputs(self, x: Any) -> Any:
+        """Gathered windows ``(batch, lookback, F)`` -> the network's inputs (NumPy or tensors)."""
+        if not self.relative:
+            return x
+        if isinstance(x, np.ndarray):
+            out = x.copy()
+            out[:, :, 0] -= x[:, -1:, 0]
+            return out
+        import tensorflow as tf
+
+        return tf.concat([x[:, :, :1] - x[:, -1:, :1], x[:, :, 1:]], axis=-1)
+
     def encode_target(self, y: Any, x: Any) -> Any:
         """Scaled targets ``(batch, horizon)`` -> network targets, given inputs ``(batch, lookback, F)``."""
         return y - x[:, -1, 0:1] if self.anchor == "last" else y
@@ -142,6 +159,7 @@ class Preprocessor:
             "anchor": self.anchor,
             "calendar": self.calendar,
             "freq": self.freq,
+            "relative": self.relative,
             "scaler": {"kind": "standard", "mean": self.mean_, "scale": self.scale_},
             "series_scalers": self.series_,
         }
@@ -149,7 +167,7 @@ class Preprocessor:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
         pre = cls(d["target"], d["features"], int(d["lookback"]), int(d["horizon"]), d["anchor"],
-                  d.get("calendar", []), d.get("freq"))
+                  d.get("calendar", []), d.get("freq"), bool(d.get("relative", False)))
         pre.mean_ = [float(v) for v in d["scaler"]["mean"]]
         pre.scale_ = [float(v) for v in d["scaler"]["scale"]]
         pre.series_ = {

@@ -171,6 +171,7 @@ def fit_model(
     report: Callable[[int, dict[str, float]], None] | None = None,
     stop: threading.Event | None = None,
     resume: Resume | None = None,
+    inputs: Callable[[Any], Any] | None = None,
 ) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
     """Train a network on the scaled array with early stopping on the validation part.
 
@@ -182,6 +183,7 @@ def fit_model(
         values: scaled array ``(rows, n_features)``, target in column 0 (series stacked).
         train_o, val_o: origins of the training and validation windows in ``values``.
         encode: maps scaled targets ``(batch, horizon)`` and inputs to network targets.
+        inputs: maps gathered windows to the network's inputs (see ``Preprocessor.encode_inputs``).
         report: called after each epoch with ``(epoch, logs)``.
         stop: when set (e.g. by :func:`interruptible`), training ends after the current batch.
         resume: continue an earlier run: its weights, optimizer state and epoch count.
@@ -229,7 +231,7 @@ def fit_model(
         loop = functools.partial(fit_distributed, placement.strategy)
     start = time.perf_counter()
     run = loop(build, values, train_o, val_o, lookback, horizon, config, encode, report, stop,
-               resume)
+               resume, inputs)
     seconds = time.perf_counter() - start
     losses = run.history.get("loss", [])
     if not losses or not np.all(np.isfinite(losses)):
@@ -272,6 +274,7 @@ def _fit_keras(
     report: Callable[[int, dict[str, float]], None] | None,
     stop: threading.Event | None,
     resume: Resume | None,
+    inputs: Callable[[Any], Any] | None = None,
 ) -> Run:
     """One device: ``model.fit`` with early stopping, LR plateaus, NaN check and progress."""
     import keras
@@ -281,8 +284,9 @@ def _fit_keras(
     from .windows import dataset
 
     values = tf.constant(values, dtype=tf.float32)  # one copy for both pipelines
-    train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed)
-    val_ds = dataset(values, val_o, lookback, horizon, 512, encode, False, config.seed)
+    train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed,
+                       inputs)
+    val_ds = dataset(values, val_o, lookback, horizon, 512, encode, False, config.seed, inputs)
     if resume is None:
         model = build()
     else:

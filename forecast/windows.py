@@ -54,12 +54,14 @@ def dataset(
     encode: Callable[[Any, Any], Any],
     shuffle: bool,
     seed: int,
+    inputs: Callable[[Any], Any] | None = None,
 ) -> Any:
     """A tf.data pipeline that gathers each batch of windows from ``values`` by index.
 
     Only the array ``(rows, F)`` and the origins live in memory; each batch is
     gathered on the fly as ``x (batch, lookback, F)``, ``y (batch, horizon)``. Pass a
-    tensor as ``values`` to share one copy between several pipelines.
+    tensor as ``values`` to share one copy between several pipelines. ``inputs`` maps
+    each batch of windows to what the network reads (``encode`` sees the windows as gathered).
     """
     import tensorflow as tf
 
@@ -74,6 +76,6 @@ def dataset(
     def to_xy(o: Any) -> tuple[Any, Any]:
         x = tf.gather(table, o[:, None] + offsets_x)  # (batch, lookback, F)
         y = tf.gather(table[:, 0], o[:, None] + offsets_y)  # (batch, horizon)
-        return x, encode(y, x)
+        return (inputs(x) if inputs else x), encode(y, x)
 
     return ds.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)

@@ -24,6 +24,10 @@ def train(
     calendar: Annotated[
         bool, typer.Option(help="Calendar cycles (hour, weekday, month...) as known-future inputs.")
     ] = True,
+    relative: Annotated[
+        bool, typer.Option("--relative/--absolute",
+                           help="Read the target relative to each window's last value (for trends).")
+    ] = True,
     time: Annotated[
         str | None, typer.Option(help="Time column, or several joined: year,month,day,hour (detected).")
     ] = None,
