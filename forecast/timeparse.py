@@ -160,7 +160,7 @@ def parse_times(col: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.Da
     Returns:
         The parsed index (tz-aware when the text has offsets) and whether day first was used.
     """
-    text = col.astype(str).str.strip()
+    text = _text(col)
     candidates = [dayfirst] if dayfirst is not None else [False, True]
     results = []
     for first in candidates:
@@ -184,6 +184,14 @@ def parse_times(col: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.Da
         return results[0][:2]  # the order does not matter (e.g. ISO dates)
     best = min(results, key=lambda r: _irregularity(r[0]))
     return best[0], best[1]
+
+
+def _text(col: pd.Series) -> pd.Series:
+    """The column as text, stripped only when its first or last values carry spaces
+    (stripping a million strings costs a copy of each)."""
+    text = col.astype(str)
+    ends = pd.concat([text.head(1000), text.tail(1000)])
+    return text.str.strip() if (ends.str.len() != ends.str.strip().str.len()).any() else text
 
 
 def _parse(
