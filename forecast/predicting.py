@@ -68,6 +68,6 @@ def load_history(forecaster: Forecaster, data: Path | None) -> pd.DataFrame:
     if forecaster.data_.get("series"):
         raise ConfigError(
             f"This bundle holds one model for {len(forecaster.data_['series'])} series; this command "
-            "works on one-series bundles. Use forecast predict --series NAME."
+            "works on one-series bundles. Train one series (a file with one id, without --id) to use it."
         )
     return load_histories(forecaster, data).frame
