@@ -75,6 +75,11 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     assert set(pd.read_csv(pd.io.common.StringIO(one.stdout))["site"]) == {"s1"}
     bad = runner.invoke(app, ["predict", str(out), "--series", "nope"])
     assert bad.exit_code == 1 and "--series 'nope' is not in long.csv" in bad.output
+    for command in (["explain", str(out)], ["detect", str(out)]):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 1 and "works on one-series bundles" in refused.output
+    refused = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY])
+    assert refused.exit_code == 1 and "forecast backtest scores one series" in refused.output
 
 
 def test_cli_wide_file_with_two_targets(tmp_path, sine_csv):
