@@ -29,6 +29,7 @@ import numpy as np
 
 from .config import TrainConfig
 from .errors import ConfigError
+from .windows import Windows
 
 _STRATEGIES: dict[str, Any] = {}  # kept per process: MultiWorkerMirroredStrategy is made once
 TF_CONFIG_EXAMPLE = (
@@ -111,17 +112,11 @@ def make_strategy(kind: str) -> Any:
 def fit_distributed(
     strategy: Any,
     build: Callable[[], Any],
-    values: np.ndarray,
-    train_o: np.ndarray,
-    val_o: np.ndarray,
-    lookback: int,
-    horizon: int,
+    windows: Windows,
     config: TrainConfig,
-    encode: Callable[[Any, Any], Any],
     report: Callable[[int, dict[str, float]], None] | None = None,
     stop: threading.Event | None = None,
     resume: Any = None,
-    inputs: Callable[[Any], Any] | None = None,
 ) -> Any:
     """Train with ``strategy`` as :func:`forecast.training.fit_model` trains with ``model.fit``.
 
@@ -146,19 +141,17 @@ def fit_distributed(
 
     from .nets import window_loss
     from .training import Run, _restore_optimizer, nan_error, optimizer_state
-    from .windows import dataset
-
     replicas = int(strategy.num_replicas_in_sync)
     global_batch = config.batch_size * replicas
     options = tf.data.Options()  # every worker reads all windows and keeps its share of each batch
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 
-    def distributed(origins_: np.ndarray, batch: int, shuffle: bool) -> Any:
-        ds = dataset(values, origins_, lookback, horizon, batch, encode, shuffle, config.seed, inputs)
+    def distributed(part: str, batch: int, shuffle: bool) -> Any:
+        ds = windows.dataset(part, batch, shuffle, config.seed)
         return strategy.experimental_distribute_dataset(ds.with_options(options))
 
-    train_ds = distributed(train_o, global_batch, True)  # same seed: same order on every worker
-    val_ds = distributed(val_o, 512 * replicas, False)
+    train_ds = distributed("train", global_batch, True)  # same seed: same order on every worker
+    val_ds = distributed("validation", 512 * replicas, False)
     with strategy.scope():
         model = build()
         if resume is not None:

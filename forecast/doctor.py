@@ -74,13 +74,12 @@ def diagnose(
         diag.add("info", note)
     numeric = [c for c in df.columns if c not in raw.time_columns and pd.api.types.is_numeric_dtype(df[c])]
     _check_columns(diag, raw, numeric, options)
+    _check_layout(diag, raw, options)
     if not targets:
         candidates = [c for c in numeric if not _index_like(c, df[c])]
         diag.add("problem", f"No --target given. Numeric columns: {', '.join(candidates) or 'none'}.",
                  "--target COLUMN")
-        _check_layout(diag, raw, options)
         return diag
-    _check_layout(diag, raw, options)
     try:
         series = build_series(raw, [*targets, *features], options, len(targets))
     except (DataError, ConfigError) as exc:

@@ -15,7 +15,7 @@ from .errors import BundleError, ConfigError, DataError
 from .frequency import future_index, season_length
 from .numpy_net import export_weights
 from .preprocessing import Preprocessor
-from .windows import gather, origins
+from .windows import Windows, gather, origins
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
 
@@ -81,10 +81,9 @@ class Forecaster:
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        self.model_, self.history_, self.training_ = fit_model(
-            values, layout.origins("train"), layout.origins("validation"), lookback, horizon, cfg,
-            pre.encode_target, report, stop, resume, pre.encode_inputs,
-        )
+        windows = Windows(values, layout.origins("train"), layout.origins("validation"), lookback,
+                          horizon, pre.encode_target, pre.encode_inputs)
+        self.model_, self.history_, self.training_ = fit_model(windows, cfg, report, stop, resume)
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
         if cfg.quantiles:

@@ -8,7 +8,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ import numpy as np
 from .config import TrainConfig
 from .errors import ConfigError, DataError, TrainingError
 from .frequency import default_horizon, season_length
+from .windows import Windows
 
 MAX_AUTO_LOOKBACK = 336  # two weeks of hours; longer windows cost time and rarely help an LSTM
 
@@ -161,17 +162,11 @@ class Run:
 
 
 def fit_model(
-    values: np.ndarray,
-    train_o: np.ndarray,
-    val_o: np.ndarray,
-    lookback: int,
-    horizon: int,
+    windows: Windows,
     config: TrainConfig,
-    encode: Callable[[Any, Any], Any],
     report: Callable[[int, dict[str, float]], None] | None = None,
     stop: threading.Event | None = None,
     resume: Resume | None = None,
-    inputs: Callable[[Any], Any] | None = None,
 ) -> tuple[Any, dict[str, list[float]], dict[str, Any]]:
     """Train a network on the scaled array with early stopping on the validation part.
 
@@ -180,10 +175,7 @@ def fit_model(
     device and the precision (see :func:`forecast.devices.place`).
 
     Args:
-        values: scaled array ``(rows, n_features)``, target in column 0 (series stacked).
-        train_o, val_o: origins of the training and validation windows in ``values``.
-        encode: maps scaled targets ``(batch, horizon)`` and inputs to network targets.
-        inputs: maps gathered windows to the network's inputs (see ``Preprocessor.encode_inputs``).
+        windows: the scaled array, the training and validation windows and their encoding.
         report: called after each epoch with ``(epoch, logs)``.
         stop: when set (e.g. by :func:`interruptible`), training ends after the current batch.
         resume: continue an earlier run: its weights, optimizer state and epoch count.
@@ -206,15 +198,15 @@ def fit_model(
     placement = place(config.device, config.mixed_precision, config.distribute)
     keras.utils.set_random_seed(config.seed)
     _set_determinism(tf, config.deterministic)
-    if len(val_o) == 0:
+    if len(windows.validation) == 0:
         raise ConfigError("The validation part holds no window; use a smaller --lookback.")
 
     def build() -> Any:
         with precision(placement.mixed_precision):
             return build_model(
-                lookback,
-                values.shape[1],
-                horizon,
+                windows.lookback,
+                windows.values.shape[1],
+                windows.horizon,
                 units=config.units,
                 layers=config.layers,
                 arch=config.arch,
@@ -230,8 +222,7 @@ def fit_model(
 
         loop = functools.partial(fit_distributed, placement.strategy)
     start = time.perf_counter()
-    run = loop(build, values, train_o, val_o, lookback, horizon, config, encode, report, stop,
-               resume, inputs)
+    run = loop(build, windows, config, report, stop, resume)
     seconds = time.perf_counter() - start
     losses = run.history.get("loss", [])
     if not losses or not np.all(np.isfinite(losses)):
@@ -244,8 +235,8 @@ def fit_model(
         "stopped_by": run.stopped_by,
         "interrupted": run.stopped_by == "interrupt",
         "resumed_from_epoch": first_epoch if resume else None,
-        "train_windows": int(len(train_o)),
-        "val_windows": int(len(val_o)),
+        "train_windows": int(len(windows.train)),
+        "val_windows": int(len(windows.validation)),
         "parameters": int(run.model.count_params()),
         "distribute": config.distribute,
         **placement.to_dict(),
@@ -264,29 +255,21 @@ def nan_error(epoch: int, learning_rate: float) -> TrainingError:
 
 def _fit_keras(
     build: Callable[[], Any],
-    values: np.ndarray,
-    train_o: np.ndarray,
-    val_o: np.ndarray,
-    lookback: int,
-    horizon: int,
+    windows: Windows,
     config: TrainConfig,
-    encode: Callable[[Any, Any], Any],
     report: Callable[[int, dict[str, float]], None] | None,
     stop: threading.Event | None,
     resume: Resume | None,
-    inputs: Callable[[Any], Any] | None = None,
 ) -> Run:
     """One device: ``model.fit`` with early stopping, LR plateaus, NaN check and progress."""
     import keras
     import tensorflow as tf
 
     from .nets import compile_model
-    from .windows import dataset
 
-    values = tf.constant(values, dtype=tf.float32)  # one copy for both pipelines
-    train_ds = dataset(values, train_o, lookback, horizon, config.batch_size, encode, True, config.seed,
-                       inputs)
-    val_ds = dataset(values, val_o, lookback, horizon, 512, encode, False, config.seed, inputs)
+    windows = replace(windows, values=tf.constant(windows.values, dtype=tf.float32))  # one copy for both
+    train_ds = windows.dataset("train", config.batch_size, True, config.seed)
+    val_ds = windows.dataset("validation", 512, False, config.seed)
     if resume is None:
         model = build()
     else:

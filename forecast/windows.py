@@ -8,6 +8,7 @@ inputs are rows ``[o - lookback, o)``, targets are the target column (0) of rows
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -79,3 +80,30 @@ def dataset(
         return (inputs(x) if inputs else x), encode(y, x)
 
     return ds.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
+@dataclass(frozen=True)
+class Windows:
+    """What training reads: the scaled array, the origins of its training and validation
+    windows, their geometry, and how gathered windows become the network's inputs and targets.
+
+    Attributes:
+        values: scaled array ``(rows, F)`` (series stacked), or a tensor shared by pipelines.
+        train, validation: window origins in ``values``.
+        encode: scaled targets ``(batch, horizon)`` and windows -> network targets.
+        inputs: windows -> the network's inputs (see ``Preprocessor.encode_inputs``).
+    """
+
+    values: Any
+    train: np.ndarray
+    validation: np.ndarray
+    lookback: int
+    horizon: int
+    encode: Callable[[Any, Any], Any]
+    inputs: Callable[[Any], Any] | None = None
+
+    def dataset(self, part: str, batch_size: int, shuffle: bool, seed: int) -> Any:
+        """The tf.data pipeline of the ``"train"`` or ``"validation"`` windows."""
+        origins_ = self.train if part == "train" else self.validation
+        return dataset(self.values, origins_, self.lookback, self.horizon, batch_size, self.encode,
+                       shuffle, seed, self.inputs)

@@ -23,7 +23,7 @@ from forecast.devices import import_tensorflow
 from forecast.errors import TrainingError
 from forecast.forecaster import Forecaster
 from forecast.training import fit_model
-from forecast.windows import origins
+from forecast.windows import Windows, origins
 
 import_tensorflow()
 
@@ -51,7 +51,11 @@ def _values(rows: int = 400) -> np.ndarray:
 
 def _fit(values, **settings):
     config = TrainConfig(target="y", lookback=12, horizon=4, units=4, **settings)
-    return fit_model(values, origins(0, 320, 12, 4), origins(320, 360, 12, 4), 12, 4, config, lambda y, x: y)
+    return fit_model(_windows(values), config)
+
+
+def _windows(values: np.ndarray) -> Windows:
+    return Windows(values, origins(0, 320, 12, 4), origins(320, 360, 12, 4), 12, 4, lambda y, x: y)
 
 
 def _env() -> dict[str, str]:
@@ -90,8 +94,7 @@ def test_custom_loop_stops_on_the_event_and_the_time_budget():
     config = TrainConfig(target="y", lookback=12, horizon=4, units=4, epochs=5,
                          distribute="mirrored")
     reports = []
-    _, _, summary = fit_model(values, origins(0, 320, 12, 4), origins(320, 360, 12, 4), 12, 4, config, lambda y, x: y,
-                              lambda e, logs: reports.append((e, logs)), stop)
+    _, _, summary = fit_model(_windows(values), config, lambda e, logs: reports.append((e, logs)), stop)
     assert summary["stopped_by"] == "interrupt" and summary["interrupted"] is True
     assert summary["epochs"] == 1 and len(reports) == 1
     assert set(reports[0][1]) == {"loss", "val_loss", "learning_rate", "seconds"}
