@@ -8,6 +8,7 @@ The same windows score the naive, seasonal-naive and drift baselines.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -52,7 +53,7 @@ def backtest(
             "Backtest one target without --id (or one column of a wide file)."
         )
     horizon = config.horizon or default_horizon(series.freq)
-    season = season or season_length(series.freq)
+    season = season or config.season or season_length(series.freq)
     rows = len(series.frame)
     start = rows - windows * horizon
     if start <= 0:
@@ -60,28 +61,35 @@ def backtest(
             f"{windows} windows of {horizon} steps need more than {windows * horizon} rows; the "
             f"series has {rows}. Use fewer --windows or a shorter --horizon."
         )
-    config = replace(config, horizon=horizon, test_fraction=0.0)
+    config = replace(config, horizon=horizon, test_fraction=0.0, season=season)
     origins = start + horizon * np.arange(windows)  # (windows,)
     target = series.frame[series.target or config.target].to_numpy(dtype="float64")
     actual = target[origins[:, None] + np.arange(horizon)]  # (windows, horizon)
 
-    forecasts, seconds, fitted = [], 0.0, None
+    forecasts, members, seconds, fitted = [], {}, 0.0, None
     for k, origin in enumerate(origins):
         if fitted is None or refit:
             cut = int(start if not refit else origin)
             history = replace(series, frames={k: f.iloc[:cut] for k, f in series.frames.items()})  # nothing after the origin
+            began = time.perf_counter()
             fitted = Forecaster(config).fit(history)
-            seconds += fitted.training_["seconds"]
+            seconds += time.perf_counter() - began
         values = fitted.preprocessor_.transform(series.frame.iloc[: origin])  # true history only
-        forecasts.append(fitted.predict_windows(values, np.array([origin]))[0])
+        each = fitted.member_windows(values, np.array([origin]))  # member -> (1, horizon, q)
+        forecasts.append(fitted.finish(fitted._combine(each))[0])
+        for name, f in each.items():
+            members.setdefault(name, []).append(f[0])
         if fold_done:
             fold_done(k + 1)
     raw = np.stack(forecasts)  # (windows, horizon[, q])
     point = fitted.point(raw)
+    median = fitted.levels.index(0.5)
 
     scale = mase_scale(target[:start], season)
     models = {
         "model": score_all(actual, point, scale),
+        **{name: _score_member(actual, np.stack(f), scale, fitted.levels, median)
+           for name, f in members.items() if name in ("lstm", "auto_ets", "auto_theta")},
         "naive": score_all(actual, baselines.naive(target, origins, horizon), scale),
         "seasonal_naive": score_all(
             actual, baselines.seasonal_naive(target, origins, horizon, season), scale
@@ -113,9 +121,21 @@ def backtest(
         "best_baseline": best,
         "persistence": persistence(target, origins, point),
         "interval": fitted.interval(),
+        "choice": fitted.choice_,
         "training": {"seconds": round(seconds, 2), "fits": windows if refit else 1,
-                     "config": config.to_dict()},
+                     "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
+                     "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},
     }
+
+
+def _score_member(
+    actual: np.ndarray, f: np.ndarray, scale: float, levels: list[float], median: int
+) -> dict[str, float]:
+    """A member's own scores: its median, and its raw (uncalibrated) interval's coverage."""
+    out = score_all(actual, f[..., median], scale)
+    if len(levels) > 1:
+        out["coverage"] = coverage(actual, f[..., 0], f[..., -1])
+    return out
 
 
 def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> dict[str, Any]:

@@ -52,7 +52,11 @@ class TrainConfig:
     time_budget: float = 180.0  # seconds of training at most; best weights are kept
     quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
     # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
-    anchor: str = "last"  # "last": predict change from the last observed value; "none": level
+    anchor: str = "auto"  # the network's base: "last" value, "season" (last season's value),
+    # "auto" (whichever has the lower multi-step error on the training part), "none" (levels)
+    season: int | None = None  # seasonal period; None: from the frequency (hourly 24, monthly 12...)
+    model: str = "auto"  # the forecast given: "auto" (chosen on validation windows), or one member:
+    # lstm | auto_ets | auto_theta | seasonal_naive | naive
     test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
     val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
     seed: int = 42
@@ -72,6 +76,16 @@ class TrainConfig:
         if len(self.targets) > 1 and self.id:
             raise ConfigError("Give one --target with --id; several targets are for wide files.")
 
+        from .members import MEMBERS
+
+        if self.model not in ("auto", "lstm", *MEMBERS):
+            raise ConfigError(
+                f"Unknown --model '{self.model}'. Choose from auto, lstm, {', '.join(MEMBERS)}."
+            )
+        if self.anchor not in ("auto", "last", "season", "none"):
+            raise ConfigError(f"Unknown --anchor '{self.anchor}'. Choose from auto, last, season, none.")
+        if self.season is not None and not 1 <= self.season <= 10_000:
+            raise ConfigError(f"--season must be between 1 and 10000 steps; got {self.season}.")
         if self.arch not in ARCHS:
             raise ConfigError(f"Unknown --arch '{self.arch}'. Choose from {', '.join(ARCHS)}.")
         for flag, value, allowed in (

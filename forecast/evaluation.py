@@ -11,6 +11,8 @@ from . import baselines
 from .metrics import coverage, mase_scale, pinball, score_all
 from .windows import origins
 
+SCORED_MEMBERS = ("lstm", "auto_ets", "auto_theta")  # scored beside the chosen forecast
+
 if TYPE_CHECKING:
     from .forecaster import Forecaster
     from .training import Split
@@ -66,9 +68,12 @@ def evaluate_holdout(
     o = origins(split.val_end, split.rows, pre.lookback, horizon, stride=horizon)
     target = frame[pre.target].to_numpy(dtype="float64")
     actual = target[o[:, None] + np.arange(horizon)]  # (windows, horizon)
-    raw = forecaster.predict_windows(values, o, series)  # (windows, horizon[, q])
+    members = forecaster.member_windows(values, o, series)  # each (windows, horizon, q)
+    raw = forecaster.finish(forecaster._combine(members))  # the chosen forecast (windows, horizon[, q])
+    median = forecaster.levels.index(0.5)
     forecasts = {
         "model": forecaster.point(raw),
+        **{name: f[..., median] for name, f in members.items() if name in SCORED_MEMBERS},
         "naive": baselines.naive(target, o, horizon),
         "seasonal_naive": baselines.seasonal_naive(target, o, horizon, season),
     }

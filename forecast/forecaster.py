@@ -12,7 +12,9 @@ import pandas as pd
 from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError, DataError
+from .anchor import choose_anchor
 from .frequency import future_index, season_length
+from .members import MAX_FIT_ROWS, VALIDATION_WINDOWS, Member, fit_members, member_names, member_windows
 from .numpy_net import export_weights
 from .preprocessing import Preprocessor
 from .windows import Windows, gather, origins
@@ -61,6 +63,7 @@ class Forecaster:
         horizon, lookback = layout.horizon, layout.lookback
         target = series.target or cfg.target
         calendar = cycles_for(series.freq) if cfg.calendar else []
+        season = cfg.season or season_length(series.freq)
         resume = None
         if resume_from is not None:
             pre = resume_from.preprocessor_
@@ -76,8 +79,11 @@ class Forecaster:
             resume = Resume(resume_from.model_, resume_from.optimizer_state(),
                             resume_from.history_, resume_from.training_["epochs"])
         else:
-            pre = Preprocessor(target, cfg.features, lookback, horizon, cfg.anchor, calendar, series.freq,
-                               cfg.relative)
+            anchor, note = choose_anchor(cfg.anchor, layout, target, season)
+            if note:
+                series.notes.append(note)
+            pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
+                               cfg.relative, season if anchor == "season" else 1)
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -86,14 +92,15 @@ class Forecaster:
         self.model_, self.history_, self.training_ = fit_model(windows, cfg, report, stop, resume)
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
-        if cfg.quantiles:
-            self.interval_scale_ = self._calibrate(layout, parts)
+        self.season_ = season
+        self._fit_members(layout, parts)  # statistical members, the validation choice, the intervals
+        self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
         first, split = layout.frames[0], layout.splits[0]
         frame = max(layout.frames, key=len)
         self.data_ = {
             "time": series.time,
             "freq": series.freq,
-            "season": season_length(series.freq),
+            "season": season,
             "dayfirst": series.dayfirst,
             "source": series.source,
             "id": series.id,
@@ -126,18 +133,82 @@ class Forecaster:
             self.holdout_ = {"metrics": {}, "windows": 0}  # no test part: scored elsewhere (backtest)
         return self
 
-    def _calibrate(self, layout: Any, parts: list[np.ndarray]) -> float:
-        """Interval scale fitted on the validation windows of every series (see :mod:`forecast.intervals`)."""
+    def _fit_members(self, layout: Any, parts: list[np.ndarray]) -> None:
+        """Fit the statistical members on each series' training part, choose the forecast on
+        the validation windows (see :mod:`forecast.choice`), calibrate its intervals there,
+        then refit the members on training + validation rows for the final forecaster."""
+        from .choice import choose
         from .intervals import fit_interval_scale
+        from .metrics import mase_scale
 
-        pre = self.preprocessor_
-        actual, predicted = [], []
+        pre, cfg = self.preprocessor_, self.config
+        names = member_names(cfg.model, len(layout.names))
+        self.members_: dict[str, dict[str, Member]] = {}
+        self.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
+        actual, forecasts, scales = [], {}, []
         for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
+            key = layout.key(i) or ""
+            y = frame[pre.target].to_numpy(dtype="float64")
+            self.members_[key] = fit_members(y[: split.train_end], self.season_, names)
             o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
-            target = frame[pre.target].to_numpy(dtype="float64")
-            actual.append(target[o[:, None] + np.arange(pre.horizon)])  # (windows, horizon)
-            predicted.append(self.predict_windows(values, o, layout.key(i)))
-        return fit_interval_scale(np.concatenate(actual), np.concatenate(predicted), self.quantiles)
+            o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), VALIDATION_WINDOWS)).astype(int))] if len(o) else o
+            if not len(o):
+                continue
+            scale = mase_scale(y[: split.train_end], self.season_)
+            actual.append(y[o[:, None] + np.arange(pre.horizon)] / scale)  # scale-free: series comparable
+            for name, f in self._member_windows(values, o, layout.key(i)).items():
+                forecasts.setdefault(name, []).append(f / scale)
+            scales.append(scale)
+        forecasts = {n: np.concatenate(f) for n, f in forecasts.items() if len(f) == len(actual)}
+        if actual:
+            actual_ = np.concatenate(actual)
+            levels = self.levels
+            if cfg.model == "auto":
+                self.choice_ = choose(actual_, forecasts, levels.index(0.5), 1.0)
+            else:
+                self.choice_ = {"weights": {cfg.model: 1.0}, "label": cfg.model, "windows": len(actual_),
+                                "scores": choose(actual_, forecasts, levels.index(0.5), 1.0)["scores"]}
+            if self.quantiles:
+                combined = self._combine(forecasts)
+                self.interval_scale_ = fit_interval_scale(actual_, combined, self.quantiles)
+        for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
+            y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
+            self.members_[layout.key(i) or ""] = fit_members(y, self.season_, names)
+
+    @property
+    def levels(self) -> list[float]:
+        """The quantile levels every member forecasts (just the median for point models)."""
+        return self.quantiles or [0.5]
+
+    def _member_windows(
+        self, values: np.ndarray, origins_: np.ndarray, series: str | None, offset: int = 0
+    ) -> dict[str, np.ndarray]:
+        """Every member's forecasts ``(n, horizon, q)`` at ``origins_`` of a scaled array (in
+        original units, no interval scale): the LSTM, then the statistical members.
+
+        Args:
+            offset: position of ``values``' first row in the series the members were fitted on.
+        """
+        pre = self.preprocessor_
+        out = {"lstm": self._lstm_windows(values, origins_, series)}
+        if out["lstm"].ndim == 2:
+            out["lstm"] = out["lstm"][..., None]
+        members = getattr(self, "members_", {}).get(series or "", {})
+        if members:
+            mean, scale = pre._stats(series)
+            y = values[:, 0].astype("float64") * scale[0] + mean[0]  # the target in original units
+            for name, member in members.items():
+                out[name] = member_windows(member, y, origins_, pre.horizon, self.levels, offset)
+        return out
+
+    def _combine(self, forecasts: dict[str, np.ndarray]) -> np.ndarray:
+        """The chosen forecast ``(n, horizon, q)`` from members' forecasts."""
+        from .choice import combine
+
+        weights = {n: w for n, w in self.choice_["weights"].items() if n in forecasts}
+        if not weights:  # a member the choice named is missing (e.g. failed to fit): the LSTM
+            weights = {"lstm": 1.0}
+        return combine(forecasts, weights)
 
     def _check(self) -> None:
         if not hasattr(self, "model_"):
@@ -158,30 +229,52 @@ class Forecaster:
         return forecasts[..., q.index(0.5)] if q else forecasts
 
     def predict_windows(
-        self, values: np.ndarray, origins: np.ndarray, series: str | None = None
+        self, values: np.ndarray, origins: np.ndarray, series: str | None = None, offset: int = 0
     ) -> np.ndarray:
-        """Forecast the windows at ``origins`` of a scaled array (of ``series``), in original units.
+        """Forecast the windows at ``origins`` of a scaled array (of ``series``), in original units:
+        the chosen forecast (LSTM, statistical members or their weighted mean), interval-scaled.
+
+        Args:
+            offset: position of ``values``' first row in the series the members were fitted on
+                (0 when ``values`` starts where the training data started).
 
         Returns:
             ``(n, horizon)``, or ``(n, horizon, q)`` with quantiles (ascending levels).
         """
         self._check()
+        return self.finish(self._combine(self.member_windows(values, origins, series, offset)))
+
+    def member_windows(
+        self, values: np.ndarray, origins: np.ndarray, series: str | None = None, offset: int = 0
+    ) -> dict[str, np.ndarray]:
+        """Every member's own forecasts ``(n, horizon, q)`` at ``origins`` (LSTM first)."""
+        self._check()
+        return self._member_windows(values, origins, series, offset)
+
+    def finish(self, quantiles: np.ndarray) -> np.ndarray:
+        """``(n, horizon, q)`` -> the interval-scaled output ``(n, horizon, q)`` (or the
+        ``(n, horizon)`` point forecast of a point model)."""
+        if not self.quantiles:
+            return quantiles[..., 0]
+        if self.interval_scale_ != 1.0:
+            from .intervals import apply_interval_scale
+
+            return apply_interval_scale(quantiles, self.quantiles, self.interval_scale_)
+        return quantiles
+
+    def _lstm_windows(self, values: np.ndarray, origins: np.ndarray, series: str | None) -> np.ndarray:
         pre = self.preprocessor_
         out = []
         for i in range(0, len(origins), _CHUNK):
             x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)
             out.append(self.forward(x, series))
-        return np.concatenate(out)
+        return np.concatenate(out) if out else np.zeros((0, pre.horizon, len(self.levels)))
 
     def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
-        """Scaled windows ``(n, lookback, F)`` -> forecasts in original units ``(n, horizon[, q])``."""
+        """Scaled windows ``(n, lookback, F)`` -> the LSTM's forecasts in original units
+        ``(n, horizon[, q])`` (before the interval scale)."""
         raw = np.asarray(self.model_(self.preprocessor_.encode_inputs(x), training=False))  # (n, horizon[, q])
-        result = self.preprocessor_.decode_target(raw, x, series)
-        if self.quantiles and self.interval_scale_ != 1.0:
-            from .intervals import apply_interval_scale
-
-            result = apply_interval_scale(result, self.quantiles, self.interval_scale_)
-        return result
+        return self.preprocessor_.decode_target(raw, x, series)
 
     def predict(
         self,
@@ -218,14 +311,35 @@ class Forecaster:
                 f"The data has {len(frame)} rows; the model needs the last {pre.lookback} "
                 "(its lookback). Give more history."
             )
-        values = pre.transform(frame.iloc[-pre.lookback :], series)  # (lookback, F)
-        out = self.predict_windows(values, np.array([pre.lookback]), series)[0, :horizon]  # (h[, q])
+        keep = pre.lookback
+        if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
+            keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
+        part = frame.iloc[-keep:]
+        values = pre.transform(part, series)  # (rows, F)
+        offset = self._offset(frame, len(frame) - len(part), series)
+        out = self.predict_windows(values, np.array([len(part)]), series, offset)[0, :horizon]  # (h[, q])
         index = future_index(frame.index[-1], self.data_["freq"], horizon)
         index.name = self.data_["time"]
         columns = {"forecast": self.point(out)}
         if self.quantiles:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
+
+    def _offset(self, frame: pd.DataFrame, first: int, series: str | None) -> int | None:
+        """Position of ``frame``'s row ``first`` in the series the members were fitted on,
+        found by its time (None when the frame does not reach back to that series' start
+        and the steps between cannot be counted)."""
+        start = getattr(self, "member_start_", {}).get(series or "")
+        if start is None:
+            return None
+        try:
+            when = pd.Timestamp(start)
+            if when in frame.index:
+                return first - int(frame.index.get_loc(when))
+            steps = pd.date_range(when, frame.index[first], freq=self.data_["freq"])
+            return len(steps) - 1 if len(steps) and steps[-1] == frame.index[first] else None
+        except (ValueError, TypeError, KeyError, OverflowError):
+            return None
 
     def predict_all(
         self, series: Series, horizon: int | None = None, recursive: bool = False
@@ -324,6 +438,13 @@ class Forecaster:
             forecaster.holdout_ = {"metrics": meta["metrics"]}
             forecaster.interval_scale_ = float(meta["interval_scale"])
             forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta.get("history", {}).items()}
+            forecaster.season_ = int(meta.get("season", meta["data"].get("season", 1)))
+            forecaster.choice_ = meta.get("choice", {"weights": {"lstm": 1.0}, "label": "lstm"})
+            forecaster.members_ = {
+                str(k): {str(n): Member.from_dict(m) for n, m in ms.items()}
+                for k, ms in meta.get("members", {}).items()
+            }
+            forecaster.member_start_ = {str(k): str(v) for k, v in meta.get("member_start", {}).items()}
             forecaster.path_ = str(path)
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
@@ -348,4 +469,10 @@ class Forecaster:
             "history": self.history_,
             "metrics": self.holdout_["metrics"],
             "metrics_per_series": self.holdout_.get("per_series", {}),
+            "season": self.season_,
+            # the forecast given: which members, with what weights, and their validation MASE
+            "choice": self.choice_,
+            # statistical members as plain numbers (refitted on training + validation rows)
+            "members": {k: {n: m.to_dict() for n, m in ms.items()} for k, ms in self.members_.items()},
+            "member_start": self.member_start_,
         }

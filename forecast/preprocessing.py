@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import ConfigError, DataError
 
-ANCHORS = ("last", "none")
+ANCHORS = ("last", "season", "none")
 
 
 class Preprocessor:
@@ -29,12 +29,15 @@ class Preprocessor:
         horizon: output steps.
         anchor: ``"last"`` makes the network predict the change from the last
             observed (scaled) target of each window, so doing nothing is the naive
-            forecast; ``"none"`` predicts scaled levels directly.
+            forecast; ``"season"`` predicts the change from the value one season before each
+            step, so doing nothing is the seasonal-naive forecast; ``"none"`` predicts scaled
+            levels directly.
         calendar: calendar cycles added as known-future inputs (see :mod:`forecast.calendar`).
         relative: the network reads the target relative to each window's last value
             (translation invariant, so a trending series never leaves the range seen in
             training); the covariates and calendar stay as they are.
         freq: the series' frequency (needed to date the steps past the end for the calendar).
+        season: the seasonal period behind the ``"season"`` anchor (at most ``lookback``).
     """
 
     def __init__(
@@ -47,9 +50,13 @@ class Preprocessor:
         calendar: list[str] | None = None,
         freq: str | None = None,
         relative: bool = False,
+        season: int = 1,
     ) -> None:
         if anchor not in ANCHORS:
             raise ConfigError(f"anchor must be one of {', '.join(ANCHORS)}; got '{anchor}'.")
+        if anchor == "season" and not 1 <= season <= lookback:
+            raise ConfigError(f"The seasonal anchor needs 1 <= season <= lookback; got {season}, {lookback}.")
+        self.season = int(season)
         self.target = target
         self.features = list(features)
         self.lookback = lookback
@@ -136,17 +143,37 @@ class Preprocessor:
 
         return tf.concat([x[:, :, :1] - x[:, -1:, :1], x[:, :, 1:]], axis=-1)
 
+    def base_positions(self) -> np.ndarray:
+        """Where in the window each step's base value sits: the last row for ``"last"``,
+        the same phase one season back (``lookback + h - season * (h // season + 1)``)
+        for ``"season"``."""
+        h = np.arange(self.horizon)
+        if self.anchor == "season":
+            return self.lookback + h - self.season * (h // self.season + 1)
+        return np.full(self.horizon, self.lookback - 1)
+
+    def base(self, x: Any) -> Any:
+        """The base forecast ``(batch, horizon)`` (scaled) read off windows ``(batch, lookback, F)``."""
+        if self.anchor == "last":
+            return x[:, -1, 0:1]
+        idx = self.base_positions()
+        if isinstance(x, np.ndarray):
+            return x[:, idx, 0]
+        import keras
+
+        return keras.ops.take(x[:, :, 0], idx, axis=1)
+
     def encode_target(self, y: Any, x: Any) -> Any:
         """Scaled targets ``(batch, horizon)`` -> network targets, given inputs ``(batch, lookback, F)``."""
-        return y - x[:, -1, 0:1] if self.anchor == "last" else y
+        return y if self.anchor == "none" else y - self.base(x)
 
     def decode_target(self, out: np.ndarray, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Network outputs ``(batch, horizon[, q])`` -> target values in original units."""
         mean, scale = self._stats(series)
         out = np.asarray(out, dtype="float64")
-        if self.anchor == "last":
-            last = np.asarray(x, dtype="float64")[:, -1, 0]
-            out = out + last.reshape((-1,) + (1,) * (out.ndim - 1))
+        if self.anchor != "none":
+            base = np.asarray(self.base(np.asarray(x, dtype="float64")))  # (batch, 1 or horizon)
+            out = out + (base[..., None] if out.ndim == 3 else base)
         return out * scale[0] + mean[0]
 
     def to_dict(self) -> dict[str, Any]:
@@ -160,6 +187,7 @@ class Preprocessor:
             "calendar": self.calendar,
             "freq": self.freq,
             "relative": self.relative,
+            "season": self.season,
             "scaler": {"kind": "standard", "mean": self.mean_, "scale": self.scale_},
             "series_scalers": self.series_,
         }
@@ -167,7 +195,8 @@ class Preprocessor:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
         pre = cls(d["target"], d["features"], int(d["lookback"]), int(d["horizon"]), d["anchor"],
-                  d.get("calendar", []), d.get("freq"), bool(d.get("relative", False)))
+                  d.get("calendar", []), d.get("freq"), bool(d.get("relative", False)),
+                  int(d.get("season", 1)))
         pre.mean_ = [float(v) for v in d["scaler"]["mean"]]
         pre.scale_ = [float(v) for v in d["scaler"]["scale"]]
         pre.series_ = {

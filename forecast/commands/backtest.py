@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from . import check_output, quiet_tensorflow, user_errors, when
-from .train import _prepare, train_signature
+from .train import _prepare, choice_line, train_signature
 
 
 @user_errors
@@ -49,6 +49,7 @@ def backtest(**kwargs: Any) -> None:
                       f"{m['mase']:.3f}", f"{m['pinball']:.4g}" if "pinball" in m else "",
                       f"{m['coverage']:.1%}" if "coverage" in m else "")
     console.print(table)
+    console.print(choice_line(result["choice"]), highlight=False)
     console.print(f"Skill vs the best baseline ({result['best_baseline']}): {result['skill']:+.1%}; "
                   f"training {result['training']['seconds']:.0f}s", highlight=False)
     console.print("MAE per step: " + " ".join(f"{v:.3g}" for v in result["per_step_mae"]),
@@ -66,7 +67,6 @@ backtest.__signature__ = train_signature(  # type: ignore[attr-defined]
     {},
     {
         "windows": (Annotated[int, typer.Option(min=1, help="Test windows W.")], 10),
-        "season": (Annotated[int | None, typer.Option(min=1, help="Season M (auto).")], None),
         "refit": (Annotated[bool, typer.Option(help="Retrain per fold (expanding window).")], False),
         "json": (Annotated[Path | None, typer.Option(help="Write the result as JSON.")], None),
     },

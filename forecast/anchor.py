@@ -1,0 +1,51 @@
+"""The base forecast the network corrects: the last value, or the value one season back.
+
+"Do nothing" must never be worse than the better of naive and seasonal naive: the
+network's output starts at zero (see :mod:`forecast.nets`), so its first forecast is
+the base. ``auto`` picks the base whose multi-step errors are lower on the training
+part of every series (the same rolling windows the network trains on).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import baselines
+from .errors import ConfigError
+from .windows import origins
+
+if TYPE_CHECKING:
+    from .layout import Layout
+
+MAX_ORIGINS = 2000  # per series: enough to rank two bases
+
+
+def choose_anchor(anchor: str, layout: Layout, target: str, season: int) -> tuple[str, str | None]:
+    """Resolve ``auto`` to ``last`` or ``season``; returns the anchor and a note (or None)."""
+    lookback, horizon = layout.lookback, layout.horizon
+    if anchor in ("season", "auto") and season > 1 and lookback < season:
+        note = (f"season {season} is longer than the lookback {lookback}: the network's base "
+                "is the last value, not last season's (give a longer series or --lookback)")
+        if anchor == "season":
+            raise ConfigError(f"--anchor season needs --lookback of at least the season ({season}).")
+        return "last", note
+    if anchor != "auto":
+        return anchor, None
+    if season <= 1:
+        return "last", None
+    err = {"last": 0.0, "season": 0.0}
+    for frame, split in zip(layout.frames, layout.splits):
+        y = frame[target].to_numpy(dtype="float64")
+        o = origins(0, split.train_end, lookback, horizon)
+        if not len(o):
+            continue
+        o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), MAX_ORIGINS)).astype(int))]
+        actual = y[o[:, None] + np.arange(horizon)]
+        scale = float(np.mean(np.abs(np.diff(y[: split.train_end])))) or 1.0
+        err["last"] += float(np.mean(np.abs(actual - baselines.naive(y, o, horizon)))) / scale
+        err["season"] += float(
+            np.mean(np.abs(actual - baselines.seasonal_naive(y, o, horizon, season)))
+        ) / scale
+    return ("season" if err["season"] < err["last"] else "last"), None

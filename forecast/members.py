@@ -1,0 +1,217 @@
+"""Statistical members beside the LSTM: AutoETS and AutoTheta (statsforecast), seasonal naive, naive.
+
+Each member is fitted once on a recent tail of a series' training rows (at most
+:data:`MAX_FIT_ROWS`, so a 145k-hour history costs seconds, not minutes) and then
+*applied* to any later history without refitting (statsforecast's ``forward``), the
+same way the LSTM forecasts each window from the true history with fixed weights.
+
+A fitted member is stored in bundle.json as plain numbers (its parameters and the
+timestamp its fit started at), never pickled: predict rebuilds it from those numbers.
+ETS's initial seasonal states belong to the phase of the first fitted row, so every
+later history is read from a row in the same phase (a whole number of seasons later).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+STATISTICAL = ("auto_ets", "auto_theta")  # fitted with statsforecast
+SIMPLE = ("seasonal_naive", "naive")  # no parameters
+MEMBERS = (*STATISTICAL, *SIMPLE)
+MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (seconds, not minutes)
+MIN_FIT_ROWS = 8  # shorter histories get the simple members only
+MAX_STAT_SERIES = 50  # more series than this: the simple members only (each fit costs ~1 s)
+VALIDATION_WINDOWS = 60  # rolling origins per series that score the members (evenly spread)
+
+
+def _z(q: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(q)
+
+
+def levels_for(quantiles: list[float]) -> list[int]:
+    """statsforecast interval levels (percent) that give each non-median quantile."""
+    return sorted({int(round(100 * (1 - 2 * min(q, 1 - q)))) for q in quantiles if q != 0.5})
+
+
+@dataclass
+class Member:
+    """One fitted statistical member of one series.
+
+    Attributes:
+        name: one of :data:`MEMBERS`.
+        season: the seasonal period it was fitted with.
+        start: position of the first fitted row in the series it was fitted on (its phase).
+        params: what statsforecast needs to apply it again (plain numbers and strings).
+        sigma: spread of its one-step errors in the training tail (simple members' intervals).
+    """
+
+    name: str
+    season: int
+    start: int
+    params: dict[str, Any] = field(default_factory=dict)
+    sigma: float = 0.0
+
+    @classmethod
+    def fit(cls, name: str, y: np.ndarray, season: int) -> Member:
+        """Fit on the last :data:`MAX_FIT_ROWS` values of ``y`` (float64, no gaps)."""
+        y = np.asarray(y, dtype="float64")
+        start = max(0, len(y) - MAX_FIT_ROWS)
+        tail = y[start:]
+        member = cls(name, season, start)
+        if name == "naive":
+            member.sigma = _sd(np.diff(tail))
+        elif name == "seasonal_naive":
+            member.sigma = _sd(tail[season:] - tail[:-season]) if len(tail) > season else _sd(np.diff(tail))
+        elif name == "auto_ets":
+            member.params = _fit_ets(tail, season)
+        elif name == "auto_theta":
+            member.params = _fit_theta(tail, season)
+        else:
+            raise ValueError(f"unknown member {name}")
+        return member
+
+    def forecast(
+        self, y: np.ndarray, horizon: int, quantiles: list[float], offset: int | None = 0
+    ) -> np.ndarray:
+        """Forecast the ``horizon`` steps after ``y``: ``(horizon, q)`` at the ascending ``quantiles``.
+
+        Args:
+            y: the series so far (float64, no gaps).
+            offset: position of ``y[0]`` in the series the member was fitted on (None: unknown,
+                then the seasonal phase of ETS's initial states is not lined up).
+        """
+        y = np.asarray(y, dtype="float64")
+        if self.name in SIMPLE:
+            return self._simple(y, horizon, quantiles)
+        # read from a row in the fitted phase, about as many rows as were fitted
+        first = self.start - offset if offset is not None else max(0, len(y) - MAX_FIT_ROWS)
+        if first < 0:
+            first += self.season * math.ceil(-first / self.season)
+        if len(y) - first > MAX_FIT_ROWS:  # whole seasons later, about MAX_FIT_ROWS from the end
+            first += self.season * math.ceil((len(y) - first - MAX_FIT_ROWS) / self.season)
+        tail = y[first:] if 0 <= first < len(y) - 1 else y[-MAX_FIT_ROWS:]
+        levels = levels_for(quantiles)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = _model(self.name, self.params, self.season).forward(
+                tail, h=horizon, level=levels or None
+            )
+        mean = np.asarray(out["mean"], dtype="float64")
+        cols = []
+        for q in quantiles:
+            if q == 0.5:
+                cols.append(mean)
+            else:
+                lv = int(round(100 * (1 - 2 * min(q, 1 - q))))
+                cols.append(np.asarray(out[f"{'lo' if q < 0.5 else 'hi'}-{lv}"], dtype="float64"))
+        result = np.stack(cols, axis=-1)
+        if not np.isfinite(result).all():  # a degenerate fit: fall back to the naive forecast
+            return Member("naive", self.season, 0, sigma=_sd(np.diff(tail)))._simple(y, horizon, quantiles)
+        return np.sort(result, axis=-1)
+
+    def _simple(self, y: np.ndarray, horizon: int, quantiles: list[float]) -> np.ndarray:
+        h = np.arange(horizon)
+        if self.name == "seasonal_naive" and len(y) >= self.season > 1:
+            back = self.season * (h // self.season + 1)
+            point = y[len(y) + h - back]
+            spread = self.sigma * np.sqrt(h // self.season + 1)
+        else:
+            point = np.repeat(y[-1], horizon)
+            spread = self.sigma * np.sqrt(h + 1)
+        return np.stack([point + _z(q) * spread for q in quantiles], axis=-1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "season": self.season, "start": self.start,
+                "params": self.params, "sigma": self.sigma}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Member:
+        return cls(str(d["name"]), int(d["season"]), int(d["start"]), dict(d.get("params", {})),
+                   float(d.get("sigma", 0.0)))
+
+
+def _sd(v: np.ndarray) -> float:
+    v = v[np.isfinite(v)]
+    return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+
+def _model(name: str, params: dict[str, Any], season: int) -> Any:
+    """A statsforecast model object carrying ``params`` as its fitted state."""
+    from statsforecast.models import AutoETS, AutoTheta
+
+    if name == "auto_ets":
+        model = AutoETS(season_length=season)
+        model.model_ = {"m": int(params["m"]), "components": str(params["components"]),
+                        "par": np.asarray(params["par"], dtype="float64"),
+                        "n_params": int(params["n_params"]), "fit": None}
+    else:
+        model = AutoTheta(season_length=season)
+        model.model_ = {"m": int(params["m"]), "modeltype": str(params["modeltype"]),
+                        "par": {k: float(v) for k, v in params["par"].items()}}
+    return model
+
+
+def _fit_ets(y: np.ndarray, season: int) -> dict[str, Any]:
+    from statsforecast.models import AutoETS
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        m = AutoETS(season_length=season).fit(y).model_
+    return {"m": int(m["m"]), "components": str(m["components"]),
+            "par": [float(v) for v in np.asarray(m["par"], dtype="float64")],
+            "n_params": int(m["n_params"])}
+
+
+def _fit_theta(y: np.ndarray, season: int) -> dict[str, Any]:
+    from statsforecast.models import AutoTheta
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        m = AutoTheta(season_length=season).fit(y).model_
+    return {"m": int(m["m"]), "modeltype": str(m["modeltype"]),
+            "par": {k: float(v) for k, v in m["par"].items()}}
+
+
+def fit_members(y: np.ndarray, season: int, names: tuple[str, ...] = MEMBERS) -> dict[str, Member]:
+    """Fit each named member on ``y``; statistical ones only when the tail is long enough."""
+    y = np.asarray(y, dtype="float64")
+    out = {}
+    for name in names:
+        if name in STATISTICAL and len(y) < MIN_FIT_ROWS:
+            continue
+        try:
+            out[name] = Member.fit(name, y, season)
+        except Exception:  # noqa: BLE001 - statsforecast can fail on degenerate tails; skip that member
+            if name in SIMPLE:
+                raise
+    return out
+
+
+def member_windows(
+    member: Member, y: np.ndarray, origins: np.ndarray, horizon: int, quantiles: list[float],
+    offset: int | None = 0,
+) -> np.ndarray:
+    """Forecasts of ``member`` at each origin from ``y[:origin]``: ``(n, horizon, q)``."""
+    return np.stack([member.forecast(y[: int(o)], horizon, quantiles, offset) for o in origins])
+
+
+def member_names(model: str, n_series: int) -> tuple[str, ...]:
+    """The members to fit: all of them, or the parameter-free ones for many series (fitting
+    AutoETS and AutoTheta per series costs about a second each) unless one is asked for."""
+    if n_series > MAX_STAT_SERIES and model not in STATISTICAL:
+        return SIMPLE
+    return MEMBERS
+
+
+def quantile_grid(quantiles: list[float] | None) -> list[float]:
+    """The quantile levels members forecast: the model's, or an 80% interval for point models."""
+    return list(quantiles) if quantiles else [0.1, 0.5, 0.9]
+
+
