@@ -47,13 +47,12 @@ def backtest(
     """
     from .forecaster import Forecaster
 
-    if series.is_panel:
-        raise ConfigError(
-            f"forecast backtest scores one series; the data holds {len(series.frames)}. "
-            "Backtest one target without --id (or one column of a wide file)."
-        )
     horizon = config.horizon or default_horizon(series.freq)
     season = season or config.season or season_length(series.freq)
+    if series.is_panel:
+        if refit:
+            raise ConfigError("--refit backtests one series; drop --refit to backtest several series.")
+        return backtest_panel(series, config, windows, season, fold_done)
     rows = len(series.frame)
     start = rows - windows * horizon
     if start <= 0:
@@ -152,3 +151,93 @@ def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> d
     maes = [float(np.mean(np.abs(point - target[steps - k]))) for k in range(horizon + 1)]
     best = int(np.argmin(maes))
     return {"mae_by_shift": maes, "best_shift": best, "repeats_recent_values": best > 0}
+
+
+def backtest_panel(
+    series: Series,
+    config: TrainConfig,
+    windows: int,
+    season: int,
+    fold_done: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """The protocol on several series: each series' last ``windows * horizon`` rows are its test
+    region; one global model is trained on every series' rows before its own test region and
+    forecasts each window from that series' true history. Every metric is the mean over the
+    series of that series' own score (MASE scaled by its own training part).
+    """
+    from .forecaster import Forecaster
+
+    horizon = config.horizon or default_horizon(series.freq)
+    config = replace(config, horizon=horizon, test_fraction=0.0, season=season)
+    test = windows * horizon
+    kept = {k: f for k, f in series.frames.items() if len(f) > test}
+    if not kept:
+        raise DataError(
+            f"{windows} windows of {horizon} steps need more than {test} rows in a series; the "
+            "longest is shorter. Use fewer --windows or a shorter --horizon."
+        )
+    history = replace(series, frames={k: f.iloc[: len(f) - test] for k, f in kept.items()})
+    began = time.perf_counter()
+    fitted = Forecaster(config).fit(history)
+    seconds = time.perf_counter() - began
+    median = fitted.levels.index(0.5)
+    scores: dict[str, dict[str, list[dict[str, float]]]] = {}
+    per_series, per_step, forecasts = {}, [], {}
+    names = fitted.data_["series"] or list(kept)
+    for done, name in enumerate(names, 1):
+        frame = kept[name]
+        target = frame[fitted.preprocessor_.target].to_numpy(dtype="float64")
+        start = len(frame) - test
+        origins = start + horizon * np.arange(windows)
+        actual = target[origins[:, None] + np.arange(horizon)]
+        values = fitted.preprocessor_.transform(frame, name)  # windows read only rows before origins
+        each = fitted.member_windows(values, origins, name)
+        raw = fitted.finish(fitted._combine(each))
+        point = fitted.point(raw)
+        scale = mase_scale(target[:start], season)
+        rows = {
+            "model": score_all(actual, point, scale),
+            **{n: _score_member(actual, f, scale, fitted.levels, median)
+               for n, f in each.items() if n in ("lstm", "auto_ets", "auto_theta")},
+            "naive": score_all(actual, baselines.naive(target, origins, horizon), scale),
+            "seasonal_naive": score_all(actual, baselines.seasonal_naive(target, origins, horizon, season), scale),
+            "drift": score_all(actual, baselines.drift(target, origins, horizon), scale),
+        }
+        if fitted.quantiles:
+            rows["model"]["pinball"] = pinball(actual, raw, fitted.quantiles) / scale
+            rows["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
+        for model, m in rows.items():
+            scores.setdefault(model, []).append(m)  # type: ignore[arg-type]
+        per_series[name] = {k: round(v["mase"], 6) for k, v in rows.items()}
+        per_step.append(np.mean(np.abs(actual - point), axis=0) / scale)
+        forecasts[name] = point.tolist()
+        if fold_done:
+            fold_done(done)
+    models = {
+        model: {key: float(np.mean([m[key] for m in ms])) for key in ms[0] if all(key in m for m in ms)}
+        for model, ms in scores.items()
+    }
+    for model, ms in scores.items():
+        models[model]["median_mase"] = float(np.median([m["mase"] for m in ms]))
+    best = min(("naive", "seasonal_naive", "drift"), key=lambda m: models[m]["mase"])
+    return {
+        "protocol": {
+            "windows": windows, "horizon": horizon, "season": season, "refit": False,
+            "series": len(names), "left_out": sorted(set(series.frames) - set(names)),
+            "test_start": str(min(kept[n].index[len(kept[n]) - test] for n in names)),
+            "test_end": str(max(kept[n].index[-1] for n in names)),
+            "mase_scale": "each series' in-sample seasonal-naive MAE",
+        },
+        "models": models,
+        "per_series": per_series,
+        "per_step_mae": np.mean(per_step, axis=0).tolist(),  # scaled per series (MASE per step)
+        "forecasts": forecasts,
+        "skill": 1.0 - models["model"]["mase"] / models[best]["mase"],
+        "best_baseline": best,
+        "persistence": {"mae_by_shift": [], "best_shift": 0, "repeats_recent_values": False},
+        "interval": fitted.interval(),
+        "choice": fitted.choice_,
+        "training": {"seconds": round(seconds, 2), "fits": 1,
+                     "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
+                     "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},
+    }

@@ -22,6 +22,24 @@ from .windows import Windows, gather, origins
 _CHUNK = 1024  # windows per forward pass when scoring many windows
 
 
+def fit_shrink(
+    actual: np.ndarray, lstm: np.ndarray, base: np.ndarray, median: int
+) -> tuple[float, np.ndarray]:
+    """The share ``a`` of the network's correction to its base (``base + a (lstm - base)``)
+    with the lowest validation MAE, on a grid of 0, 0.1, ... 1, and the shrunk forecasts.
+
+    A network that cannot beat its own base on validation falls back towards it (a = 0 is
+    the base itself: naive or seasonal naive), instead of adding noise to it.
+
+    Args:
+        actual: ``(n, horizon)``; lstm: ``(n, horizon, q)``; base: ``(n, horizon)``.
+    """
+    delta = lstm - base[..., None]
+    errors = {a: float(np.mean(np.abs(actual - base - a * delta[..., median]))) for a in np.linspace(0, 1, 11)}
+    best = min(errors, key=lambda a: (errors[a], -a))
+    return round(float(best), 2), base[..., None] + best * delta
+
+
 class Forecaster:
     """Train with :meth:`fit`, forecast with :meth:`predict`; saved and loaded by :mod:`forecast.bundle`.
 
@@ -92,6 +110,7 @@ class Forecaster:
         self.model_, self.history_, self.training_ = fit_model(windows, cfg, report, stop, resume)
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
+        self.shrink_ = 1.0
         self.season_ = season
         self._fit_members(layout, parts)  # statistical members, the validation choice, the intervals
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
@@ -163,6 +182,11 @@ class Forecaster:
         if actual:
             actual_ = np.concatenate(actual)
             levels = self.levels
+            base = {"last": "naive", "season": "seasonal_naive"}.get(pre.anchor)
+            if base in forecasts:  # how much of the network's correction to its base to keep
+                self.shrink_, forecasts["lstm"] = fit_shrink(
+                    actual_, forecasts["lstm"], forecasts[base][..., levels.index(0.5)], levels.index(0.5)
+                )
             if cfg.model == "auto":
                 self.choice_ = choose(actual_, forecasts, levels.index(0.5), 1.0)
             else:
@@ -274,6 +298,8 @@ class Forecaster:
         """Scaled windows ``(n, lookback, F)`` -> the LSTM's forecasts in original units
         ``(n, horizon[, q])`` (before the interval scale)."""
         raw = np.asarray(self.model_(self.preprocessor_.encode_inputs(x), training=False))  # (n, horizon[, q])
+        if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
+            raw = raw * self.shrink_
         return self.preprocessor_.decode_target(raw, x, series)
 
     def predict(
@@ -438,6 +464,7 @@ class Forecaster:
             forecaster.holdout_ = {"metrics": meta["metrics"]}
             forecaster.interval_scale_ = float(meta["interval_scale"])
             forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta.get("history", {}).items()}
+            forecaster.shrink_ = float(meta.get("lstm_shrink", 1.0))
             forecaster.season_ = int(meta.get("season", meta["data"].get("season", 1)))
             forecaster.choice_ = meta.get("choice", {"weights": {"lstm": 1.0}, "label": "lstm"})
             forecaster.members_ = {
@@ -470,6 +497,8 @@ class Forecaster:
             "metrics": self.holdout_["metrics"],
             "metrics_per_series": self.holdout_.get("per_series", {}),
             "season": self.season_,
+            # the share of the network's correction to its base that is kept (fitted on validation)
+            "lstm_shrink": self.shrink_,
             # the forecast given: which members, with what weights, and their validation MASE
             "choice": self.choice_,
             # statistical members as plain numbers (refitted on training + validation rows)

@@ -34,7 +34,8 @@ def backtest(**kwargs: Any) -> None:
     quiet_tensorflow()
     windows = kwargs["windows"]
     with Progress(console=console, transient=True) as bar:
-        task = bar.add_task("folds", total=windows)
+        task = bar.add_task("series" if series.is_panel else "folds",
+                            total=len(series.frames) if series.is_panel else windows)
         result = run(series, config, windows, kwargs["season"], kwargs["refit"],
                      fold_done=lambda k: bar.update(task, completed=k))
     p = result["protocol"]
@@ -52,8 +53,8 @@ def backtest(**kwargs: Any) -> None:
     console.print(choice_line(result["choice"]), highlight=False)
     console.print(f"Skill vs the best baseline ({result['best_baseline']}): {result['skill']:+.1%}; "
                   f"training {result['training']['seconds']:.0f}s", highlight=False)
-    console.print("MAE per step: " + " ".join(f"{v:.3g}" for v in result["per_step_mae"]),
-                  highlight=False)
+    per_step = "MASE per step (mean over series)" if series.is_panel else "MAE per step"
+    console.print(f"{per_step}: " + " ".join(f"{v:.3g}" for v in result["per_step_mae"]), highlight=False)
     if result["persistence"]["repeats_recent_values"]:
         console.print(f"[yellow]Warning: the model mostly repeats recent values: its forecasts match "
                       f"the actuals shifted by {result['persistence']['best_shift']} step(s) better "

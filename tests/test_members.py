@@ -1,0 +1,107 @@
+"""Statistical members, the seasonal base and the validation choice."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast import baselines
+from forecast.choice import choose, combine, label
+from forecast.members import MAX_FIT_ROWS, Member, fit_members, member_windows
+from forecast.metrics import mae, mase_scale
+from forecast.preprocessing import Preprocessor
+
+from conftest import shared_csv
+
+Q = [0.1, 0.5, 0.9]
+
+
+def seasonal(rows: int = 240, period: int = 12, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.arange(rows)
+    return 100 + 0.3 * t + 20 * np.sin(2 * np.pi * t / period) + rng.standard_normal(rows)
+
+
+@pytest.mark.parametrize("name", ["auto_ets", "auto_theta", "seasonal_naive", "naive"])
+def test_member_round_trips_through_json_with_identical_forecasts(name):
+    y = seasonal()
+    member = Member.fit(name, y[:200], 12)
+    again = Member.from_dict(json.loads(json.dumps(member.to_dict())))
+    a = member_windows(member, y, np.array([200, 212, 228]), 12, Q)
+    b = member_windows(again, y, np.array([200, 212, 228]), 12, Q)
+    assert a.shape == (3, 12, 3)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    assert np.all(np.diff(a, axis=-1) >= 0)  # levels never cross
+
+
+def test_statistical_members_beat_naive_on_a_seasonal_series():
+    y = seasonal(rows=300)
+    members = fit_members(y[:240], 12)
+    o = np.arange(240, 289, 12)
+    actual = y[o[:, None] + np.arange(12)]
+    naive = mae(actual, baselines.naive(y, o, 12))
+    for name in ("auto_ets", "auto_theta", "seasonal_naive"):
+        assert mae(actual, member_windows(members[name], y, o, 12, Q)[..., 1]) < 0.5 * naive, name
+
+
+def test_ets_reads_later_histories_in_the_fitted_seasonal_phase():
+    """A history longer than MAX_FIT_ROWS is read from whole seasons after the fitted start,
+    and a history given from another first row (offset) forecasts the same numbers."""
+    y = seasonal(rows=MAX_FIT_ROWS + 300, period=24)
+    member = Member.fit("auto_ets", y[: MAX_FIT_ROWS + 100], 24)
+    full = member.forecast(y, 24, Q, offset=0)
+    cut = 37
+    shifted = member.forecast(y[cut:], 24, Q, offset=cut)
+    np.testing.assert_allclose(full, shifted, atol=1e-8)
+
+
+def test_seasonal_anchor_makes_doing_nothing_the_seasonal_naive_forecast():
+    """With a zero network output, the decoded forecast is last season's values."""
+    y = seasonal(rows=100)
+    frame = pd.DataFrame({"y": y}, index=pd.date_range("2000-01-01", periods=100, freq="MS"))
+    pre = Preprocessor("y", [], lookback=24, horizon=18, anchor="season", season=12).fit(frame)
+    values = pre.transform(frame)
+    o = np.array([40, 60, 82])
+    x = values[o[:, None] + np.arange(-24, 0)]
+    decoded = pre.decode_target(np.zeros((3, 18)), x)
+    np.testing.assert_allclose(decoded, baselines.seasonal_naive(y, o, 18, 12), rtol=1e-5)
+    # and encode -> decode returns the targets
+    target = values[o[:, None] + np.arange(18), 0]
+    back = pre.decode_target(pre.encode_target(target, x), x)
+    np.testing.assert_allclose(back, y[o[:, None] + np.arange(18)], rtol=1e-5)
+
+
+def test_choice_prefers_the_better_member_and_can_combine():
+    rng = np.random.default_rng(1)
+    actual = rng.standard_normal((20, 6))
+    good = actual + 0.1 * rng.standard_normal((20, 6))
+    bad = actual + 2.0
+    f = {"lstm": np.stack([good - 1, good, good + 1], -1), "naive": np.stack([bad - 1, bad, bad + 1], -1)}
+    picked = choose(actual, f, 1, 1.0)
+    assert picked["weights"] == {"lstm": 1.0} and picked["label"] == "lstm"
+    assert set(picked["scores"]) == {"lstm", "naive", "0.5 lstm + 0.5 naive"}
+    # two members with errors of opposite sign: their mean wins
+    up, down = actual + 1.0, actual - 1.0
+    f = {"a": np.stack([up] * 3, -1), "b": np.stack([down] * 3, -1)}
+    picked = choose(actual, f, 1, 1.0)
+    assert picked["weights"] == {"a": 0.5, "b": 0.5}
+    np.testing.assert_allclose(combine(f, picked["weights"])[..., 1], actual)
+    assert label({"a": 0.5, "b": 0.5}) == "0.5 a + 0.5 b"
+
+
+def test_members_match_statsforecast_peers_on_airline():
+    """The backtest protocol on airline-passengers (H12, W2): AutoTheta 1.069 and AutoETS 1.458
+    in ../shared/PEERS.md; fitted once on the rows before the test region, never refitted."""
+    frame = pd.read_csv(shared_csv("airline-passengers.csv"))
+    y = frame["Passengers"].to_numpy(dtype="float64")
+    start = len(y) - 24
+    members = fit_members(y[:start], 12)
+    o = np.array([start, start + 12])
+    actual = y[o[:, None] + np.arange(12)]
+    scale = mase_scale(y[:start], 12)
+    for name, peer in (("auto_theta", 1.069), ("auto_ets", 1.458), ("seasonal_naive", 1.665)):
+        got = mae(actual, member_windows(members[name], y, o, 12, Q)[..., 1]) / scale
+        assert got == pytest.approx(peer, abs=0.01), name
