@@ -205,19 +205,24 @@ class Forecaster:
         return self.quantiles or [0.5]
 
     def _member_windows(
-        self, values: np.ndarray, origins_: np.ndarray, series: str | None, offset: int = 0
+        self, values: np.ndarray, origins_: np.ndarray, series: str | None, offset: int | None = 0,
+        only: set[str] | None = None,
     ) -> dict[str, np.ndarray]:
         """Every member's forecasts ``(n, horizon, q)`` at ``origins_`` of a scaled array (in
         original units, no interval scale): the LSTM, then the statistical members.
 
         Args:
             offset: position of ``values``' first row in the series the members were fitted on.
+            only: the members wanted (default: all).
         """
         pre = self.preprocessor_
-        out = {"lstm": self._lstm_windows(values, origins_, series)}
-        if out["lstm"].ndim == 2:
-            out["lstm"] = out["lstm"][..., None]
-        members = getattr(self, "members_", {}).get(series or "", {})
+        out = {}
+        if only is None or "lstm" in only:
+            out["lstm"] = self._lstm_windows(values, origins_, series)
+            if out["lstm"].ndim == 2:
+                out["lstm"] = out["lstm"][..., None]
+        members = {n: m for n, m in getattr(self, "members_", {}).get(series or "", {}).items()
+                   if only is None or n in only}
         if members:
             mean, scale = pre._stats(series)
             y = values[:, 0].astype("float64") * scale[0] + mean[0]  # the target in original units
@@ -232,6 +237,11 @@ class Forecaster:
         weights = {n: w for n, w in self.choice_["weights"].items() if n in forecasts}
         if not weights:  # a member the choice named is missing (e.g. failed to fit): the LSTM
             weights = {"lstm": 1.0}
+            if "lstm" not in forecasts:
+                raise BundleError(
+                    f"The chosen forecast ({self.choice_['label']}) needs members this bundle lacks. "
+                    "Retrain the bundle."
+                )
         return combine(forecasts, weights)
 
     def _check(self) -> None:
@@ -266,7 +276,8 @@ class Forecaster:
             ``(n, horizon)``, or ``(n, horizon, q)`` with quantiles (ascending levels).
         """
         self._check()
-        return self.finish(self._combine(self.member_windows(values, origins, series, offset)))
+        needed = set(self.choice_["weights"])  # only the chosen members: statsforecast loads only if needed
+        return self.finish(self._combine(self._member_windows(values, origins, series, offset, needed)))
 
     def member_windows(
         self, values: np.ndarray, origins: np.ndarray, series: str | None = None, offset: int = 0

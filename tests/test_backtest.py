@@ -42,7 +42,10 @@ def test_a_fold_never_sees_data_after_its_origin(series, refit):
 def test_result_has_the_documented_keys(series):
     result = backtest(series, TrainConfig(target="y", **TINY), windows=2, season=24)
     assert {"protocol", "models", "per_step_mae", "persistence", "skill"} <= set(result)
-    assert set(result["models"]) == {"model", "naive", "seasonal_naive", "drift"}
+    assert set(result["models"]) == {
+        "model", "lstm", "auto_ets", "auto_theta", "naive", "seasonal_naive", "drift"
+    }
+    assert result["choice"]["label"] in result["choice"]["scores"]
     for m in result["models"].values():
         assert {"mae", "rmse", "smape", "mase"} <= set(m)
     assert {"pinball", "coverage"} <= set(result["models"]["model"])

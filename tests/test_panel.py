@@ -78,8 +78,14 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     for command in (["explain", str(out)], ["detect", str(out)]):
         refused = runner.invoke(app, command)
         assert refused.exit_code == 1 and "works on one-series bundles" in refused.output
-    refused = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY])
-    assert refused.exit_code == 1 and "forecast backtest scores one series" in refused.output
+    # backtest scores every series and averages their own MASE
+    scored = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY,
+                                 "--windows", "1", "--json", str(tmp_path / "bt.json")])
+    assert scored.exit_code == 0, scored.output
+    result = json.loads((tmp_path / "bt.json").read_text())
+    assert result["protocol"]["series"] == 3 and set(result["per_series"]) == {"s0", "s1", "s2"}
+    mean = np.mean([m["model"] for m in result["per_series"].values()])
+    assert result["models"]["model"]["mase"] == pytest.approx(mean, rel=1e-4, abs=1e-5)
 
 
 def test_cli_wide_file_with_two_targets(tmp_path, sine_csv):
