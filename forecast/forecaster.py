@@ -83,6 +83,7 @@ class Forecaster:
         calendar = cycles_for(series.freq) if cfg.calendar else []
         season = cfg.season or season_length(series.freq)
         resume = None
+        self.notes_: list[str] = []  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
             if (pre.lookback, pre.horizon, pre.columns, pre.calendar, pre.relative) != (
@@ -98,8 +99,7 @@ class Forecaster:
                             resume_from.history_, resume_from.training_["epochs"])
         else:
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
-            if note:
-                series.notes.append(note)
+            self.notes_ = [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
                                cfg.relative, season if anchor == "season" else 1)
             layout.fit(pre)  # each series' training part only: no leakage
@@ -135,7 +135,7 @@ class Forecaster:
                 "validation": [str(first.index[split.train_end]), str(first.index[split.val_end - 1])],
                 "test": [str(first.index[min(split.val_end, split.rows - 1)]), str(first.index[-1])],
             },
-            "notes": series.notes + layout.skipped,
+            "notes": series.notes + layout.skipped + self.notes_,
             "filled": series.filled,
             # the longest run of identical target values in training: longer ones look stuck
             "longest_run": max(

@@ -72,8 +72,8 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
 
 def _train_rows(rows: int, horizon: int, config: TrainConfig) -> int:
     """Rows left for training once test (whole horizons) and validation are cut off the end."""
-    # at least two horizons: the validation windows also choose the forecast and its intervals
-    val = max(2 * horizon, round(config.val_fraction * rows))
+    # two horizons where the series allows: the validation windows also choose the forecast
+    val = max(2 * horizon if rows >= 8 * horizon else horizon, round(config.val_fraction * rows))
     return rows - _test_rows(rows, horizon, config) - val
 
 

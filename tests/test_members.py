@@ -105,3 +105,22 @@ def test_members_match_statsforecast_peers_on_airline():
     for name, peer in (("auto_theta", 1.069), ("auto_ets", 1.458), ("seasonal_naive", 1.665)):
         got = mae(actual, member_windows(members[name], y, o, 12, Q)[..., 1]) / scale
         assert got == pytest.approx(peer, abs=0.01), name
+
+
+def test_a_series_too_short_for_its_season_gets_a_non_seasonal_base_with_a_note(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    y = seasonal(rows=46)
+    path = tmp_path / "short.csv"
+    pd.DataFrame({"month": pd.date_range("2020-01-01", periods=46, freq="MS").strftime("%Y-%m"),
+                  "y": y}).to_csv(path, index=False)
+    out = tmp_path / "b"
+    result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
+                                      "--units", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "is longer than the lookback" in result.output and "Traceback" not in result.output
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["preprocessor"]["anchor"] == "last" and meta["season"] == 12
+    assert meta["choice"]["label"] in meta["choice"]["scores"]

@@ -50,6 +50,8 @@ def backtest(**kwargs: Any) -> None:
                       f"{m['mase']:.3f}", f"{m['pinball']:.4g}" if "pinball" in m else "",
                       f"{m['coverage']:.1%}" if "coverage" in m else "")
     console.print(table)
+    for note in result.get("notes", []):
+        console.print(f"  note: {note}", highlight=False)
     console.print(choice_line(result["choice"]), highlight=False)
     console.print(f"Skill vs the best baseline ({result['best_baseline']}): {result['skill']:+.1%}; "
                   f"training {result['training']['seconds']:.0f}s", highlight=False)

@@ -237,6 +237,8 @@ def _print_fit(console: Any, forecaster: Any) -> None:
         f"{t['epochs']} epochs ({t['seconds']:.0f}s), best epoch {t['best_epoch']}",
         highlight=False,
     )
+    for note in getattr(forecaster, "notes_", []):
+        console.print(f"  note: {note}", highlight=False)
     console.print(choice_line(forecaster.choice_), highlight=False)
     interval = forecaster.interval()
     table = Table(title=f"Test part: {forecaster.holdout_['windows']} windows of {pre.horizon} steps")
