@@ -112,9 +112,9 @@ def test_a_series_too_short_for_its_season_gets_a_non_seasonal_base_with_a_note(
 
     from forecast.cli import app
 
-    y = seasonal(rows=46)
+    y = seasonal(rows=30)
     path = tmp_path / "short.csv"
-    pd.DataFrame({"month": pd.date_range("2020-01-01", periods=46, freq="MS").strftime("%Y-%m"),
+    pd.DataFrame({"month": pd.date_range("2020-01-01", periods=30, freq="MS").strftime("%Y-%m"),
                   "y": y}).to_csv(path, index=False)
     out = tmp_path / "b"
     result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
