@@ -231,7 +231,9 @@ def test_dayfirst_dates_are_parsed_to_the_right_day(tmp_path):
     assert series.frame.index[0] == pd.Timestamp("2002-01-13 01:00")
     assert series.frame.index[-1] == pd.Timestamp("2002-01-15 00:00")
     assert series.freq == "h"
-    assert series.notes == []
+    assert series.notes == [
+        "dates read day first (%d-%m-%Y %H:%M): '13-01-2002 01:00' on row 2 can only be day first"
+    ]
 
 
 def test_dayfirst_dates_are_detected(tmp_path):
