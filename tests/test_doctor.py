@@ -84,13 +84,16 @@ def test_non_numeric_column_and_missing_target(tmp_path):
     assert "column 'note' is not numeric" in result.output
 
 
-def test_decimal_comma_is_spotted(tmp_path):
+def test_decimal_comma_is_read_and_the_flags_named(tmp_path):
     stamps = pd.date_range("2024-01-01", periods=300, freq="h")
     path = tmp_path / "s.csv"
-    path.write_text("time;y\n" + "".join(f"{t:%Y-%m-%d %H:%M};{i % 24},5\n" for i, t in enumerate(stamps)))
+    path.write_text("time;y\n" + "".join(f"{t:%Y-%m-%d %H:%M};1.{i % 24:03d},5\n" for i, t in enumerate(stamps)))
     result = _doctor(path, "--target", "y")
-    assert result.exit_code == 1 and "--decimal ," in result.output
-    assert _doctor(path, "--target", "y", "--decimal", ",").exit_code == 0
+    assert result.exit_code == 0, result.output
+    assert "decimal comma and '.' thousands (e.g. '1.000,5')" in result.output
+    assert "--decimal , --thousands . says so" in result.output
+    assert "--thousands ," not in result.output
+    assert _doctor(path, "--target", "y", "--decimal", ",", "--thousands", ".").exit_code == 0
 
 
 def test_long_file_without_id_is_a_problem_naming_the_column(tmp_path):
