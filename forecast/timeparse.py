@@ -41,7 +41,7 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
             )
         return names
     for col in df.columns:
-        if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.9 or _epoch_unit(df[col]) or _years(df[col])):
+        if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.5 or _epoch_unit(df[col]) or _years(df[col])):
             return [col]
     for col in df.columns:
         if not pd.api.types.is_numeric_dtype(df[col]) and _parse_rate(df[col]) > 0.9:
