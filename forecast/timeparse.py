@@ -41,7 +41,8 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
             )
         return names
     for col in df.columns:
-        if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.5 or _epoch_unit(df[col]) or _years(df[col])):
+        if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.5 or _epoch_unit(df[col])
+                                       or _years(df[col]) or _compact_dates(df[col])):
             return [col]
     for col in df.columns:
         if not pd.api.types.is_numeric_dtype(df[col]) and _parse_rate(df[col]) > 0.9:
@@ -69,6 +70,17 @@ def _years(col: pd.Series) -> bool:
     values = col.to_numpy(dtype="float64")
     return bool((values == np.round(values)).all() and (values >= 1000).all() and (values < 3000).all()
                 and len(np.unique(values)) > len(values) // 2)
+
+
+def _compact_dates(col: pd.Series) -> bool:
+    """Whole numbers such as 20240131: dates written ``%Y%m%d`` that pandas read as numbers."""
+    if not pd.api.types.is_numeric_dtype(col) or col.isna().any() or len(col) < 2:
+        return False
+    values = col.to_numpy(dtype="float64")
+    if not ((values == np.round(values)).all() and (values >= 10000101).all() and (values <= 29991231).all()):
+        return False
+    text = col.astype("int64").astype(str)
+    return bool(pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna().all())
 
 
 def _epoch_unit(col: pd.Series) -> str | None:
@@ -105,6 +117,9 @@ def time_index(
     unit = EPOCH_FORMATS.get((time_format or "").lower()) or (
         _epoch_unit(col) if time_format is None else None
     )
+    if time_format is None and _compact_dates(col):
+        index = pd.DatetimeIndex(pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d"))
+        return index.as_unit("ns"), False, [f"column '{label}' read as dates written %Y%m%d"]
     if time_format is None and _years(col):
         index = pd.DatetimeIndex(pd.to_datetime(col.astype("int64").astype(str), format="%Y"))
         return index.as_unit("ns"), False, [f"column '{label}' read as years"]
