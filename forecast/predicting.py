@@ -85,7 +85,7 @@ def decimals_of(values: np.ndarray) -> int:
     for d in range(_MAX_DECIMALS - 1, -1, -1):
         exact = np.abs(np.round(present, d) - present) <= 1e-9 * scale
         places[exact] = d
-    return int(np.percentile(places, 90))
+    return int(np.percentile(places, 90, method="higher"))
 
 
 _MAX_DECIMALS = 10
@@ -96,16 +96,15 @@ def round_forecast(result: pd.DataFrame, input_decimals: int, extra: int = 2) ->
     """The forecast columns rounded to ``extra`` decimals past the input's own, and never past
     the ~7 significant digits a float32 network produces (``4123.456787109375`` -> ``4123.46``)."""
     out = result.copy()
-    for col in out.columns:
-        if not pd.api.types.is_float_dtype(out[col]):
-            continue
-        values = out[col].to_numpy(dtype="float64")
-        finite = np.abs(values[np.isfinite(values)])
-        top = float(finite.max()) if finite.size else 0.0
-        magnitude = int(np.floor(np.log10(top))) if top > 0 else 0
-        decimals = min(input_decimals + extra, _SIGNIFICANT - 1 - magnitude)
+    columns = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    values = out[columns].to_numpy(dtype="float64")  # (steps, columns)
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    magnitude = int(np.floor(np.log10(top))) if top > 0 else 0
+    decimals = min(input_decimals + extra, _SIGNIFICANT - 1 - magnitude)  # one for every column
+    for col in columns:
         if decimals >= 0:
-            out[col] = np.round(values, decimals)
+            out[col] = np.round(out[col].to_numpy(dtype="float64"), decimals)
         else:  # huge values: keep significant digits only
-            out[col] = [float(f"{v:.{_SIGNIFICANT}g}") for v in values]
+            out[col] = [float(f"{v:.{_SIGNIFICANT}g}") for v in out[col]]
     return out

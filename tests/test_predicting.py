@@ -1,0 +1,35 @@
+"""`forecast predict` output: rounded a few digits past the data's own (issue 16)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.predicting import decimals_of, round_forecast
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals"),
+    [([15136.0, 16733.0], 0), ([1.10148, 2.2, 0.5], 5), ([1.5, 2.25] * 20 + [1.3333333333], 2)],
+)
+def test_decimals_of_the_input(values, decimals):
+    assert decimals_of(np.array(values)) == decimals
+
+
+def test_float32_noise_is_not_printed():
+    result = pd.DataFrame({"forecast": [4123.456787109375, 4200.1], "lower": [3999.000122, 4000.5]})
+    text = round_forecast(result, decimals_of(np.array([4100.0, 4150.0]))).to_csv(index=False)
+    assert text.splitlines()[1:] == ["4123.46,3999.0", "4200.1,4000.5"]
+
+
+def test_small_and_huge_values_keep_their_significant_digits():
+    small = round_forecast(pd.DataFrame({"forecast": [0.000123456789]}), 6)
+    assert small["forecast"].iloc[0] == pytest.approx(0.00012346, abs=1e-12)
+    huge = round_forecast(pd.DataFrame({"forecast": [1.23456789123e300]}), 0)
+    assert str(float(huge["forecast"].iloc[0])) == "1.234568e+300"
+
+
+def test_id_and_text_columns_are_left_alone():
+    result = pd.DataFrame({"id": ["a"], "forecast": [1.23456789]})
+    assert round_forecast(result, 1).to_dict("list") == {"id": ["a"], "forecast": [1.235]}
