@@ -33,3 +33,23 @@ def test_small_and_huge_values_keep_their_significant_digits():
 def test_id_and_text_columns_are_left_alone():
     result = pd.DataFrame({"id": ["a"], "forecast": [1.23456789]})
     assert round_forecast(result, 1).to_dict("list") == {"id": ["a"], "forecast": [1.235]}
+
+
+def test_predict_reads_dates_in_the_order_training_decided(tmp_path):
+    """01/02/2020, 01/03/2020... fit both orders: predict must not guess again but reuse the bundle's."""
+    from types import SimpleNamespace
+
+    from forecast.config import TrainConfig
+    from forecast.predicting import load_histories
+
+    path = tmp_path / "recent.csv"
+    path.write_text("date,y\n01/02/2020,1\n01/03/2020,2\n01/04/2020,3\n")
+    bundle = SimpleNamespace(
+        data_={"dayfirst": True, "freq": "MS", "source": str(path), "series": []},
+        preprocessor_=SimpleNamespace(lookback=3),
+        config=TrainConfig(target="y"),
+    )
+    series = load_histories(bundle, path)
+    assert series.freq == "MS" and series.frame.index[0] == pd.Timestamp("2020-02-01")
+    bundle.data_.update(dayfirst=False, freq="D")
+    assert load_histories(bundle, path).frame.index[0] == pd.Timestamp("2020-01-02")
