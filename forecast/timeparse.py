@@ -19,6 +19,7 @@ from pandas.tseries.api import guess_datetime_format
 
 from .errors import DataError
 from .frequency import infer_freq
+from .numbers import STYLES
 
 _TIME_NAMES = re.compile(
     r"^(date|time|datetime|timestamp|ds|month|period|day|week|year|dt|date_time|index)$",
@@ -57,6 +58,8 @@ def _parse_rate(col: pd.Series) -> float:
     sample = col.dropna().astype(str).head(200)
     if sample.empty or sample.str.fullmatch(r"-?\d+(\.\d+)?").all():
         return 0.0  # plain numbers are values, not dates
+    if any(sample.str.strip().str.match(style.pattern).all() for style in STYLES):
+        return 0.0  # so are 1.002,51 and 1 002,51 (which dateutil would read as years)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         parsed = pd.to_datetime(sample, errors="coerce", format="mixed", utc=True)
@@ -332,7 +335,8 @@ def _read_group(text: pd.Series, dayfirst: bool | None, name: str) -> _Reading |
     if len(results) == 1:
         reading = results[0]
         if reading.dayfirst is not None and dayfirst is None:
-            row = int(np.flatnonzero(reading.index.day > 12)[0])
+            proof = np.flatnonzero(reading.index.day > 12)
+            row = int(proof[0]) if proof.size else 0
             reading.why = (f"'{text.iloc[row]}' on row {text.index[row] + 2} can only be "
                            f"{'day' if reading.dayfirst else 'month'} first")
         elif reading.dayfirst is not None:
