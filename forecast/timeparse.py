@@ -1,9 +1,12 @@
 """Find and parse the time of each row: one column or several, text dates or epoch numbers.
 
-Dates are ISO, day first or month first (detected), or follow ``--time-format``;
-epoch seconds/milliseconds are recognised in numeric time columns; times with UTC
-offsets are converted to UTC (and the note says so). Naive local times stay naive:
-their daylight-saving repeats and skips are handled as duplicates and gaps.
+Dates are ISO (never read day first), day first or month first (decided by the values:
+a first field above 12 proves day first; else the order giving a regular series, month
+first on a tie; the decision is noted once), or follow ``--time-format``. A column mixing
+formats is read format by format. Epoch seconds/milliseconds, years and ``%Y%m%d``
+numbers are recognised in numeric time columns; times with UTC offsets, even offsets
+changing at daylight saving, are converted to UTC (and the note says so). Naive local
+times stay naive: their daylight-saving repeats and skips are handled as duplicates and gaps.
 """
 
 from __future__ import annotations
@@ -198,7 +201,7 @@ def parse_times(
     Returns:
         The parsed naive index, whether day first was used, and notes saying what was decided.
     """
-    text = _text(col)
+    text = _text(col).reset_index(drop=True)  # index = position; row number = index + 2
     sample = _sample(text)
     shapes = _shape(sample)
     if shapes.nunique() == 1:  # the usual case: one format, checked on the whole column below
@@ -230,7 +233,6 @@ def parse_times(
 
 
 _MAX_FORMATS = 8  # more distinct date shapes than this: the column is not dates
-_OFFSET = re.compile(r"(?:[+-]\d{2}:?\d{2}|Z)$")
 
 
 @dataclass
