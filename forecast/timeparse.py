@@ -265,20 +265,23 @@ def _row_of(group: pd.Series, value: str) -> int:
     return int(group.index[(group == value).to_numpy()][0]) + 2
 
 
-def _candidates(first: str) -> list[str]:
-    """Formats the first value may follow, month-first before day-first; never year-day-month."""
+def _candidates(values: list[str]) -> list[str]:
+    """Formats the values may follow, month-first before day-first; never year-day-month."""
     found: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        for order in (False, True):
-            fmt = guess_datetime_format(first, dayfirst=order)
-            if fmt:
-                found.append(fmt)
+        for value in values:
+            for order in (False, True):
+                fmt = guess_datetime_format(value, dayfirst=order)
+                if fmt:
+                    found.append(fmt)
     out: list[str] = []
     for fmt in found:
-        for variant in (fmt, _swap(fmt)):
-            if variant and variant not in out and not _year_day_month(variant):
-                out.append(variant)
+        # "May" reads as a full month name, "Apr" as an abbreviation: try both spellings
+        for spelled in dict.fromkeys((fmt, fmt.replace("%B", "%b"), fmt.replace("%b", "%B"))):
+            for variant in (spelled, _swap(spelled)):
+                if variant and variant not in out and not _year_day_month(variant):
+                    out.append(variant)
     return sorted(out, key=lambda f: _day_first(f) is True)
 
 
@@ -322,7 +325,7 @@ def _check_one_order(text: pd.Series, formats: list[str], name: str) -> None:
 
 def _read_group(text: pd.Series, dayfirst: bool | None, name: str) -> _Reading | str:
     """Read values of one layout; on failure, the first value that could not be read."""
-    formats = _candidates(text.iloc[0])
+    formats = _candidates(list(dict.fromkeys([text.iloc[0], text.iloc[len(text) // 2], text.iloc[-1]])))
     if dayfirst is not None:
         formats = [f for f in formats if _day_first(f) in (None, dayfirst)]
     results = [r for r in (_exact(text, f) for f in formats) if r is not None]

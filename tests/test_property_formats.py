@@ -31,9 +31,16 @@ def series_file(draw) -> tuple[bytes, str, str]:
     """A file's bytes, the frequency written, and a description for failure messages."""
     freq = draw(st.sampled_from(sorted(SEASONS)))
     rows = draw(st.integers(30, 80))
-    start = draw(st.sampled_from(["2001-01-01", "2013-06-01", "1998-11-01"]))
-    stamps = pd.date_range(start, periods=rows, freq=freq)
-    fmt = draw(st.sampled_from(INTRADAY if freq.endswith(("min", "h")) else DAILY))
+    intraday = freq.endswith(("min", "h"))
+    starts = ["2001-01-01", "2013-06-01", "1998-11-01"] + (["2021-03-27 20:00"] if intraday else [])
+    start = draw(st.sampled_from(starts))
+    # intraday stamps may carry UTC offsets that change at daylight saving (+01:00 -> +02:00)
+    tz = draw(st.sampled_from([None, "Europe/Berlin"])) if intraday else None
+    stamps = pd.date_range(start, periods=rows, freq=freq, tz="UTC" if tz else None)
+    fmt = draw(st.sampled_from(INTRADAY if intraday else DAILY))
+    if tz:
+        stamps = stamps.tz_convert(tz)
+        fmt = draw(st.sampled_from(["%Y-%m-%d %H:%M%z", "%Y-%m-%dT%H:%M:%S%z"]))
     gaps = draw(st.lists(st.integers(2, rows - 3), max_size=2, unique=True))
     kept = stamps.delete(gaps) if freq != "B" else stamps
     sep = draw(st.sampled_from([",", ";", "\t", "|"]))
@@ -47,7 +54,7 @@ def series_file(draw) -> tuple[bytes, str, str]:
     if order == "newest first":
         lines.reverse()
     text = "\n".join([f"date{sep}y{sep}place", *lines]) + "\n"
-    about = f"{freq} {fmt!r} sep={sep!r} decimal={decimal!r} {encoding} gaps={gaps} {order}"
+    about = f"{freq} {fmt!r} tz={tz} sep={sep!r} decimal={decimal!r} {encoding} gaps={gaps} {order}"
     return text.encode(encoding), freq, about
 
 
