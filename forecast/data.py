@@ -19,6 +19,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days
+from .numbers import number_hint, read_numbers
 from .reading import read_table, sentinel_mask
 from .timeparse import find_time_column, time_index
 
@@ -168,10 +169,11 @@ class RawTable:
 def read_raw(path: Path, opts: DataOptions) -> RawTable:
     """Read the file and parse the time of each row."""
     path = Path(path)
-    df = read_table(path, opts.decimal, opts.thousands, opts.na_values)
+    notes: list[str] = []
+    df = read_table(path, opts.decimal, opts.thousands, opts.na_values, notes)
     names = find_time_column(df, opts.time, path.name)
-    index, dayfirst_used, notes = time_index(df, names, opts.dayfirst, opts.time_format)
-    return RawTable(df, names, index, dayfirst_used, notes, path)
+    index, dayfirst_used, found = time_index(df, names, opts.dayfirst, opts.time_format)
+    return RawTable(df, names, index, dayfirst_used, notes + found, path)
 
 
 def build_series(
@@ -188,7 +190,7 @@ def build_series(
                and not pd.api.types.is_numeric_dtype(df[c])]
     if ignored:
         notes.append(f"non-numeric columns ignored: {', '.join(ignored[:6])}")
-    values = to_numeric(df, columns, source, missing_hint, opts.thousands)
+    values = to_numeric(df, columns, source, missing_hint, opts.thousands, notes)
     values = _drop_sentinels(values, opts.na_values, notes)
     values.index = raw.index
     ids = _ids(df, opts.id, source)
@@ -401,8 +403,13 @@ def to_numeric(
     source: str,
     missing_hint: str = "Use --target/--features with one of them.",
     thousands: str | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
-    """Convert the named columns to float, naming the first bad value when one is not a number."""
+    """Convert the named columns to float, naming the first bad value when one is not a number.
+
+    Text columns of numbers written one consistent way (``1.002,51``, ``1 002,51``,
+    ``1,002.51``) are read as such, with a note naming the flags that say so.
+    """
     out = {}
     for col in columns:
         if col not in df.columns:
@@ -412,11 +419,19 @@ def to_numeric(
             )
         values = pd.to_numeric(df[col], errors="coerce")
         bad = df[col][values.isna() & df[col].notna()]
-        if len(bad):
+        styled = read_numbers(df[col], col) if len(bad) else None
+        if styled is not None:
+            values, style = styled
+            example = df[col].dropna().astype(str).str.strip()
+            example = example[example.str.contains(r"\D\d{3}", regex=True)].head(1).tolist() or example.head(1).tolist()
+            if notes is not None:
+                notes.append(f"numbers in '{col}' written with a {style.label} (e.g. '{example[0]}'): "
+                             f"read as such ({style.flags} says so)")
+        elif len(bad):
             example = str(bad.iloc[0])
-            hint = _number_hint(example, thousands)
             raise DataError(
-                f"Column '{col}' is not numeric (e.g. '{example}' on row {bad.index[0] + 2}). {hint}"
+                f"Column '{col}' is not numeric (e.g. '{example}' on row {bad.index[0] + 2}). "
+                f"{number_hint(example)}"
             )
         values = values.astype("float64")
         if not np.isfinite(values.dropna()).all():
@@ -425,15 +440,3 @@ def to_numeric(
             raise DataError(f"Column '{col}' has no values (all empty). Choose another column.")
         out[col] = values
     return pd.DataFrame(out, index=df.index)
-
-
-def _number_hint(example: str, thousands: str | None) -> str:
-    """What probably fixes a number pandas could not read."""
-    text = example.strip()
-    if text.replace(",", "", 1).replace("-", "", 1).isdigit() and "," in text:
-        return "It looks like a decimal comma: add --decimal ,"
-    if "," in text and text.replace(",", "").replace(".", "", 1).replace("-", "", 1).isdigit():
-        return "It looks like a thousands separator: add --thousands ,"
-    if thousands is None and "." in text and text.replace(".", "").replace(",", "", 1).isdigit():
-        return "It looks like 1.234,5: add --decimal , --thousands ."
-    return "Choose a numeric column, or mark such values missing with --na-values."

@@ -3,7 +3,9 @@
 Every finding comes with the flag that fixes or changes it. A *problem* means the
 file cannot be trained as is (or would train on nonsense, such as -9999 sentinels
 or several series averaged together); *notes* are handled automatically and say
-how. No TensorFlow here: the diagnosis takes about a second.
+how. `forecast train` runs the same :func:`diagnose` and stops at its first problem,
+so both commands give every file the same verdict. No TensorFlow here: the
+diagnosis takes about a second.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,10 +21,12 @@ import pandas as pd
 from .data import DataOptions, RawTable, Series, build_series, read_raw
 from .errors import ConfigError, DataError
 from .frequency import is_trading_days
+from .numbers import read_numbers
+
+if TYPE_CHECKING:
+    from .config import TrainConfig
 
 _SENTINEL = re.compile(r"^-?9{2,}(\.0+)?$|^-?9{2,}\.9+$")
-_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
-_THOUSANDS = re.compile(r"^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$")
 
 
 @dataclass
@@ -40,10 +45,22 @@ class Diagnosis:
     facts: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
+    series: Series | None = None  # the loaded series, when the columns could be read
 
     @property
     def trainable(self) -> bool:
         return not any(f.level == "problem" for f in self.findings)
+
+    def raise_problem(self) -> Series:
+        """The series, or the first problem as a one-line :class:`DataError` naming its fix."""
+        problem = next((f for f in self.findings if f.level == "problem"), None)
+        if problem is not None:
+            text = problem.text.rstrip()
+            if problem.fix:
+                text = f"{text.rstrip('.')}. Fix: {problem.fix}."
+            raise DataError(text)
+        assert self.series is not None  # no problem means the series was built
+        return self.series
 
     def add(self, level: str, text: str, fix: str | None = None, flag: str | None = None) -> None:
         self.findings.append(Finding(level, text, fix))
@@ -58,8 +75,14 @@ def diagnose(
     features: list[str],
     lookback: int | None = None,
     horizon: int | None = None,
+    config: TrainConfig | None = None,
 ) -> Diagnosis:
-    """Read ``path`` with ``options`` and report everything training would meet."""
+    """Read ``path`` with ``options`` and report everything training would meet.
+
+    Args:
+        config: the training settings (`forecast train` passes its own); else built
+            from ``targets``, ``features``, ``lookback`` and ``horizon``.
+    """
     diag = Diagnosis()
     try:
         raw = read_raw(Path(path), options)
@@ -73,7 +96,7 @@ def diagnose(
     for note in raw.notes:
         diag.add("info", note)
     numeric = [c for c in df.columns if c not in raw.time_columns and pd.api.types.is_numeric_dtype(df[c])]
-    _check_columns(diag, raw, numeric, options)
+    _check_columns(diag, raw, numeric, options, [*targets, *features])
     _check_layout(diag, raw, options)
     if not targets:
         candidates = [c for c in numeric if not _index_like(c, df[c])]
@@ -85,9 +108,16 @@ def diagnose(
     except (DataError, ConfigError) as exc:
         diag.add("problem", str(exc))
         return diag
+    diag.series = series
     _describe(diag, series)
-    _check_fit(diag, series, targets, features, lookback, horizon)
+    _check_fit(diag, series, config or _config(targets, features, lookback, horizon))
     return diag
+
+
+def _config(targets: list[str], features: list[str], lookback: int | None, horizon: int | None) -> TrainConfig:
+    from .config import TrainConfig
+
+    return TrainConfig(target=",".join(targets), features=features, lookback=lookback, horizon=horizon)
 
 
 def _index_like(name: str, col: pd.Series) -> bool:
@@ -100,37 +130,38 @@ def _index_like(name: str, col: pd.Series) -> bool:
     return bool(values[0] in (0, 1) and np.array_equal(values, np.arange(values[0], values[0] + len(values))))
 
 
-def _check_columns(diag: Diagnosis, raw: RawTable, numeric: list[str], options: DataOptions) -> None:
+def _check_columns(
+    diag: Diagnosis, raw: RawTable, numeric: list[str], options: DataOptions, used: list[str]
+) -> None:
+    """Each column: problems only for the columns training reads (``used``; all when none given)."""
     df = raw.df
     for col in df.columns:
         if col in raw.time_columns or col == options.id:
             continue
         values = df[col]
         if col in numeric:
-            if _index_like(col, values):
+            if _index_like(col, values) and col not in used:
                 diag.add("info", f"column '{col}' looks like a saved row index: not used")
                 continue
-            _check_numeric(diag, col, values, options)
-        else:
-            text = values.dropna().astype(str)
-            if len(text) and text.str.match(_DECIMAL_COMMA).mean() > 0.9:
-                diag.add("problem", f"column '{col}' holds numbers with a decimal comma (e.g. '{text.iloc[0]}')",
-                         "--decimal ,", "--decimal ,")
-            elif len(text) and text.str.match(_THOUSANDS).mean() > 0.9:
-                diag.add("problem", f"column '{col}' holds numbers with thousands separators "
-                         f"(e.g. '{text.iloc[0]}')", "--thousands ,", "--thousands ,")
+            _check_numeric(diag, col, values, options, not used or col in used)
+        elif col not in used:
+            try:
+                styled = read_numbers(values.head(1000), col)  # a look, not the reading
+            except DataError:
+                styled = None
+            if styled is not None:
+                diag.add("info", f"column '{col}' holds numbers with a {styled[1].label}: read as such "
+                         "when chosen", styled[1].flags)
             else:
                 diag.add("info", f"column '{col}' is not numeric: ignored unless it names series (--id)")
 
 
-def _check_numeric(diag: Diagnosis, col: str, values: pd.Series, options: DataOptions) -> None:
+def _check_numeric(diag: Diagnosis, col: str, values: pd.Series, options: DataOptions, used: bool) -> None:
     finite = values.to_numpy(dtype="float64")
     missing = int(np.isnan(finite).sum())
     if missing:
         diag.add("note", f"column '{col}' has {missing} empty values: filled by {options.fill}",
                  "--fill interpolate|ffill|zero|none")
-    if np.isinf(finite).any():
-        diag.add("problem", f"column '{col}' holds infinite values", "blank or remove them")
     present = finite[np.isfinite(finite)]
     if present.size and np.ptp(present) == 0:
         diag.add("note", f"column '{col}' is constant ({present[0]:g}): nothing to learn from it",
@@ -138,8 +169,9 @@ def _check_numeric(diag: Diagnosis, col: str, values: pd.Series, options: DataOp
         return
     for value in _sentinels(present, options.na_values):
         count = int((present == value).sum())
-        diag.add("problem", f"column '{col}' has {count} values of {value:g}, far outside the rest: "
-                 "a sentinel for missing?", f"--na-values {value:g}", f"--na-values {value:g}")
+        diag.add("problem" if used else "info",
+                 f"column '{col}' has {count} values of {value:g}, far outside the rest: a sentinel for "
+                 "missing?", f"--na-values {value:g}", f"--na-values {value:g}" if used else None)
 
 
 def _sentinels(values: np.ndarray, known: list[str]) -> list[float]:
@@ -214,19 +246,11 @@ def _fix_for(note: str) -> str | None:
     return None
 
 
-def _check_fit(
-    diag: Diagnosis,
-    series: Series,
-    targets: list[str],
-    features: list[str],
-    lookback: int | None,
-    horizon: int | None,
-) -> None:
-    """Whether lookback + horizon + validation + test fit each series (as `forecast train` splits)."""
-    from .config import TrainConfig
+def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
+    """Whether lookback + horizon + validation + test fit each series (as `forecast train` splits),
+    whether the target varies, and whether the values can be scaled (as training scales them)."""
     from .layout import Layout
 
-    config = TrainConfig(target=",".join(targets), features=features, lookback=lookback, horizon=horizon)
     try:
         layout = Layout.plan(series, config)
     except DataError as exc:
@@ -242,5 +266,26 @@ def _check_fit(
         diag.add("note", note, "--lookback / --horizon")
     target = series.frames[layout.names[0]][series.target]
     if not series.is_panel and np.ptp(target.to_numpy()) == 0:
-        diag.add("problem", f"target '{targets[0]}' is constant: nothing to forecast", "--target")
+        diag.add("problem", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}): nothing to "
+                 "forecast", "another --target")
+    for frame, part in zip(layout.frames, layout.splits):
+        bad = unscalable(frame, part.train_end)
+        if bad:
+            diag.add("problem", f"column(s) {', '.join(bad)} hold values too extreme to scale (beyond about "
+                     "1e38, or spread wider than float64 allows)", "rescale them in the file, or another "
+                     "--target/--features")
+            return
 
+
+def unscalable(frame: pd.DataFrame, train_rows: int) -> list[str]:
+    """The columns that standard scaling on the first ``train_rows`` rows cannot bring into float32
+    (as :class:`forecast.preprocessing.Preprocessor` scales them; no scikit-learn import here)."""
+    values = frame.to_numpy(dtype="float64")  # (rows, columns)
+    with np.errstate(all="ignore"):
+        train = values[:train_rows]
+        mean = train.mean(axis=0)
+        scale = train.std(axis=0)
+        scale = np.where(scale == 0, 1.0, scale)
+        scaled = ((values - mean) / scale).astype("float32")
+    ok = np.isfinite(scaled).all(axis=0) & np.isfinite(mean) & np.isfinite(scale)
+    return [str(c) for c, good in zip(frame.columns, ok) if not good]

@@ -15,14 +15,16 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
     """Infer the step of a sorted, duplicate-free index, robust to a few gaps.
 
     ``pd.infer_freq`` needs a perfect index; real files have gaps (DST, missing
-    days, holidays), so fall back to the most common step. Daily data with no
-    weekend rows is trading-day data (``"B"``).
+    days, holidays), so fall back to the most common step, read on the calendar:
+    28..31 days is monthly (start or end), 89..92 quarterly, 365/366 yearly, 7 days
+    weekly on the weekday of the rows. Daily data with no weekend rows is
+    trading-day data (``"B"``).
     """
     index = index.as_unit("ns")  # pandas may parse to s/ms/us; steps below are in ns
     if len(index) >= 3:
         exact = _exact_freq(index)
         if exact is not None:
-            return exact
+            return _anchored(exact, index)
     steps = np.diff(index.asi8)
     if steps.size == 0:
         raise DataError("The series has a single timestamp; give at least a few rows.")
@@ -34,12 +36,34 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
     if pd.Timedelta(days=27) <= step <= pd.Timedelta(days=31):
         return "MS" if (index.day == 1).mean() > 0.9 else "ME"
     if pd.Timedelta(days=89) <= step <= pd.Timedelta(days=92):
-        return "QS" if (index.day == 1).mean() > 0.9 else "QE"
+        return _anchored("QS" if (index.day == 1).mean() > 0.9 else "QE", index)
     if pd.Timedelta(days=365) <= step <= pd.Timedelta(days=366):
-        return "YS" if (index.dayofyear == 1).mean() > 0.9 else "YE"
+        return _anchored("YS" if (index.day == 1).mean() > 0.9 else "YE", index)
+    if step == 7 * day and index.normalize().equals(index) and index.day_of_week.nunique() == 1:
+        return f"W-{_DAYS[index[0].day_of_week]}"
     if step % day == pd.Timedelta(0):
         return f"{step // day}D" if step > day else "D"
     return _normalise(to_offset(step).freqstr)
+
+
+_DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def _anchored(alias: str, index: pd.DatetimeIndex) -> str:
+    """Quarters and years anchored on the months of the rows, written one way:
+    quarter starts as QS-JAN/FEB/MAR, quarter ends as QE-DEC/JAN/FEB, years by their month."""
+    base = alias.split("-")[0]
+    month = int(index[0].month)
+    if base in ("QS", "BQS"):
+        return f"{base}-{_MONTHS[(month - 1) % 3]}"
+    if base in ("QE", "BQE"):
+        return f"{base}-{_MONTHS[(month - 1) % 3 + 9]}"
+    if base in ("YS", "BYS"):
+        return f"{base}-{_MONTHS[month - 1]}"
+    if base in ("YE", "BYE"):
+        return f"{base}-{_MONTHS[month - 1]}"
+    return alias
 
 
 def _exact_freq(index: pd.DatetimeIndex) -> str | None:
@@ -62,18 +86,20 @@ def is_trading_days(freq: str) -> bool:
 
 
 def season_length(freq: str) -> int:
-    """Seasonal period M in steps: 24 hourly, 7 daily, 5 trading-daily, 12 monthly..."""
+    """Seasonal period M in steps: one day of intraday steps (48 half-hourly, 24 hourly,
+    144 ten-minute), a week of days (7 daily, 5 business-daily), a year of longer steps
+    (52 weekly, 12 monthly, 4 quarterly, 1 yearly)."""
     offset = to_offset(freq)
-    name = offset.rule_code
+    name = offset.rule_code.split("-")[0]
     if name in ("B", "C"):
         return 5
-    if name in ("MS", "ME", "M", "BMS", "BME"):
-        return 12
-    if name in ("QS", "QE", "Q", "BQS", "BQE") or name.startswith("Q"):
-        return 4
     if name.startswith("W"):
         return 52
-    if name.startswith("Y") or name.startswith("A"):
+    if name in ("MS", "ME", "M", "BMS", "BME", "BM", "CBMS", "CBME", "SMS", "SME"):
+        return 24 if name.startswith("S") else 12
+    if name.startswith(("Q", "BQ")):
+        return 4
+    if name.startswith(("Y", "A", "BY", "BA")):
         return 1
     try:
         step = pd.Timedelta(offset)
@@ -84,6 +110,8 @@ def season_length(freq: str) -> int:
         return int(day / step)  # one day: 24 hourly, 48 half-hourly, 144 ten-minute
     if step == day:
         return 7
+    if step == 7 * day:
+        return 52
     return 1
 
 

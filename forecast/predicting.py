@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from .data import Series, load_series
@@ -71,3 +72,39 @@ def load_history(forecaster: Forecaster, data: Path | None) -> pd.DataFrame:
             "works on one-series bundles. Train one series (a file with one id, without --id) to use it."
         )
     return load_histories(forecaster, data).frame
+
+
+def decimals_of(values: np.ndarray) -> int:
+    """The decimals the values are written with (most of them; filled values may carry more)."""
+    present = np.asarray(values, dtype="float64")
+    present = present[np.isfinite(present)][-2000:]
+    if present.size == 0:
+        return 0
+    scale = np.maximum(np.abs(present), 1.0)
+    places = np.full(present.shape, _MAX_DECIMALS)
+    for d in range(_MAX_DECIMALS - 1, -1, -1):
+        exact = np.abs(np.round(present, d) - present) <= 1e-9 * scale
+        places[exact] = d
+    return int(np.percentile(places, 90, method="higher"))
+
+
+_MAX_DECIMALS = 10
+_SIGNIFICANT = 7  # a float32 forecast carries about 7 significant digits; the rest is noise
+
+
+def round_forecast(result: pd.DataFrame, input_decimals: int, extra: int = 2) -> pd.DataFrame:
+    """The forecast columns rounded to ``extra`` decimals past the input's own, and never past
+    the ~7 significant digits a float32 network produces (``4123.456787109375`` -> ``4123.46``)."""
+    out = result.copy()
+    columns = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    values = out[columns].to_numpy(dtype="float64")  # (steps, columns)
+    finite = np.abs(values[np.isfinite(values)])
+    top = float(finite.max()) if finite.size else 0.0
+    magnitude = int(np.floor(np.log10(top))) if top > 0 else 0
+    decimals = min(input_decimals + extra, _SIGNIFICANT - 1 - magnitude)  # one for every column
+    for col in columns:
+        if decimals >= 0:
+            out[col] = np.round(out[col].to_numpy(dtype="float64"), decimals)
+        else:  # huge values: keep significant digits only
+            out[col] = [float(f"{v:.{_SIGNIFICANT}g}") for v in out[col]]
+    return out

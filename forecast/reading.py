@@ -22,15 +22,22 @@ def read_table(
     decimal: str = ".",
     thousands: str | None = None,
     na_values: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Read ``path`` into a frame with stripped string column names.
+
+    Text may be UTF-8 (with or without BOM), UTF-16 (LE or BE with a BOM, as Excel's
+    "Unicode text" export writes it) or, failing UTF-8, Windows-1252/Latin-1 (noted);
+    the separator (comma, semicolon, tab or pipe) is sniffed from the first lines.
 
     Args:
         decimal: the decimal mark of numbers in a CSV ("," for 1,5).
         thousands: the thousands separator in a CSV, if any ("," for 1,234.5).
         na_values: extra values meaning "missing": text ones (``n/a``) here; numeric ones
             (``-9999``) as numbers once the columns are converted, so they can be counted.
+        notes: a list that gets what was assumed (encoding), for the user.
     """
+    found = notes if notes is not None else []
     path = Path(path)
     if not path.exists():
         raise DataError(f"File {path} not found. Check the path.")
@@ -39,30 +46,28 @@ def read_table(
     if path.suffix.lower() in PARQUET:
         return _read_parquet(path)
     raw = _head_bytes(path)
-    if not raw.strip():
+    if not raw.strip(b"\x00\r\n\t \xef\xbb\xbf\xff\xfe"):
         raise DataError(f"{path} is empty. Give a CSV with a header row and data rows.")
     if raw[:4] == b"PAR1":
         return _read_parquet(path)
-    if b"\x00" in raw:
-        raise DataError(f"{path} looks binary, not a CSV text file. Give a CSV file.")
-    try:
-        head = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(raw) - 3 or len(raw) < _HEAD:  # not a character cut at the edge
-            raise DataError(f"{path} is not UTF-8 text (byte {exc.start}). Re-save it as UTF-8.") from None
-        head = raw[: exc.start].decode("utf-8-sig")
+    encoding, head = _decode_head(path, raw)
+    if encoding.startswith("utf-16"):
+        found.append(f"{path.name} is UTF-16 text: read as such")
     sep = sniff_delimiter(head, exclude=decimal if decimal != "." else "")
     header = next(csv.reader([head.splitlines()[0]], delimiter=sep))
     dupes = sorted({c.strip() for c in header if header.count(c) > 1 and c})
     if dupes:
         raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
+    kwargs = dict(sep=sep, decimal=decimal, thousands=thousands,
+                  na_values=[v for v in (na_values or []) if not _is_number(v)] or None)
     try:
-        df = pd.read_csv(
-            path, sep=sep, encoding="utf-8-sig", decimal=decimal, thousands=thousands,
-            na_values=[v for v in (na_values or []) if not _is_number(v)] or None,
-        )
-    except UnicodeDecodeError:
-        raise DataError(f"{path} is not UTF-8 text. Re-save it as UTF-8.") from None
+        try:
+            df = pd.read_csv(path, encoding=encoding, **kwargs)
+        except UnicodeDecodeError:
+            if encoding != "utf-8-sig":
+                raise DataError(f"{path} is not {encoding} text throughout. Re-save it as UTF-8.") from None
+            encoding = _legacy(path)  # a Latin-1 character after the first 64 KiB
+            df = pd.read_csv(path, encoding=encoding, **kwargs)
     except pd.errors.EmptyDataError:
         raise DataError(f"{path} is empty. Give a CSV with a header row and data rows.") from None
     except pd.errors.ParserError as exc:
@@ -71,6 +76,9 @@ def read_table(
             f"{path} has rows with a different number of fields than the header ({detail}). "
             "Fix those rows."
         ) from None
+    if encoding in ("cp1252", "latin-1"):
+        found.append(f"{path.name} is not UTF-8: read as {'Windows-1252' if encoding == 'cp1252' else 'Latin-1'}"
+                     "; re-save it as UTF-8 if characters look wrong")
     if not isinstance(df.index, pd.RangeIndex):  # pandas made the first column an index
         raise DataError(
             f"{path} has rows with a different number of fields than the header (the first data row has "
@@ -99,17 +107,63 @@ def _finish(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return df
 
 
+def _decode_head(path: Path, raw: bytes) -> tuple[str, str]:
+    """The encoding to read ``path`` with, and its first 64 KiB as text."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16", raw[: len(raw) - len(raw) % 2].decode("utf-16", errors="ignore")
+    if b"\x00" in raw:
+        even, odd = raw[0::2], raw[1::2]
+        for zeros, other, name in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
+            if zeros.count(0) > 0.9 * len(zeros) and other.count(0) < 0.1 * len(other):
+                return name, raw[: len(raw) - len(raw) % 2].decode(name, errors="ignore")
+        raise DataError(f"{path} looks binary, not a CSV text file. Give a CSV file "
+                        "(UTF-8, or UTF-16 with a BOM).")
+    try:
+        return "utf-8-sig", raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(raw) - 3 and len(raw) == _HEAD:  # a character cut at the edge
+            return "utf-8-sig", raw[: exc.start].decode("utf-8-sig")
+    legacy = _legacy(path)
+    return legacy, raw.decode(legacy, errors="replace")
+
+
+def _legacy(path: Path) -> str:
+    """Windows-1252 when it decodes the whole file (it leaves five bytes undefined), else Latin-1."""
+    try:
+        path.read_bytes().decode("cp1252")
+    except UnicodeDecodeError:
+        return "latin-1"
+    return "cp1252"
+
+
 def _head_bytes(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(_HEAD)
 
 
 def sniff_delimiter(text: str, exclude: str = "") -> str:
-    """The delimiter of the first lines: ``,``, ``;``, tab or ``|`` (``,`` when unsure)."""
-    lines = "\n".join(text.splitlines()[:20])
+    """The delimiter of the first lines: ``,``, ``;``, tab or ``|`` (``,`` when unsure).
+
+    The one that splits the header and every following line into the same number of
+    fields (more than one) wins; on a tie, the most fields, then tab, ``;``, ``|``, ``,``
+    (``1,5`` inside a semicolon file is a decimal comma, not a separator).
+    """
+    lines = [line for line in text.splitlines() if line.strip()][:30]
+    if len(lines) > 2:
+        lines = lines[:-1]  # the last line may be cut at the edge of the head
+    best: tuple[int, int, str] | None = None
+    for rank, delimiter in enumerate("\t;|,"):
+        if delimiter in exclude or not lines:
+            continue
+        counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)}
+        if len(counts) == 1 and (fields := counts.pop()) > 1:
+            if best is None or (fields, -rank) > (best[0], best[1]):
+                best = (fields, -rank, delimiter)
+    if best is not None:
+        return best[2]
     delimiters = "".join(d for d in ",;\t|" if d not in exclude)
     try:
-        return csv.Sniffer().sniff(lines, delimiters=delimiters).delimiter
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=delimiters).delimiter
     except csv.Error:
         return ";" if exclude == "," else ","
 

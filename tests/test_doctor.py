@@ -84,13 +84,16 @@ def test_non_numeric_column_and_missing_target(tmp_path):
     assert "column 'note' is not numeric" in result.output
 
 
-def test_decimal_comma_is_spotted(tmp_path):
+def test_decimal_comma_is_read_and_the_flags_named(tmp_path):
     stamps = pd.date_range("2024-01-01", periods=300, freq="h")
     path = tmp_path / "s.csv"
-    path.write_text("time;y\n" + "".join(f"{t:%Y-%m-%d %H:%M};{i % 24},5\n" for i, t in enumerate(stamps)))
+    path.write_text("time;y\n" + "".join(f"{t:%Y-%m-%d %H:%M};1.{i % 24:03d},5\n" for i, t in enumerate(stamps)))
     result = _doctor(path, "--target", "y")
-    assert result.exit_code == 1 and "--decimal ," in result.output
-    assert _doctor(path, "--target", "y", "--decimal", ",").exit_code == 0
+    assert result.exit_code == 0, result.output
+    assert "decimal comma and '.' thousands (e.g. '1.000,5')" in result.output
+    assert "--decimal , --thousands . says so" in result.output
+    assert "--thousands ," not in result.output
+    assert _doctor(path, "--target", "y", "--decimal", ",", "--thousands", ".").exit_code == 0
 
 
 def test_long_file_without_id_is_a_problem_naming_the_column(tmp_path):
@@ -136,3 +139,86 @@ def test_shared_files(name, flags, expected):
     result = _doctor(shared_csv(name), *flags)
     for text in expected:
         assert text in result.output, result.output
+
+
+# --- doctor and train: one verdict, and one line for every unreadable file (issue 16) ---
+
+
+def _verdicts(tmp_path: Path, path: Path, *flags: str):
+    out = tmp_path / "bundle"
+    doctor = _doctor(path, "--target", "y", *flags)
+    train = runner.invoke(app, ["train", str(path), "--target", "y", "--epochs", "1", "--out", str(out), *flags])
+    return doctor, train, out
+
+
+def _hours(n: int = 300) -> list[str]:
+    return [f"{t:%Y-%m-%d %H:%M}" for t in pd.date_range("2024-01-01", periods=n, freq="h")]
+
+
+BAD_FILES = {
+    "constant": ("time,y\n" + "".join(f"{t},5\n" for t in _hours()), "is constant"),
+    "near-1e308": ("time,y\n" + "".join(f"{t},{(1 + i % 5) * 3e307:.17g}\n" for i, t in enumerate(_hours())),
+                   "too extreme to scale"),
+    "sentinel": ("time,y\n" + "".join(f"{t},{-9999 if i == 50 else i % 24}\n" for i, t in enumerate(_hours())),
+                 "--na-values -9999"),
+    "unit": ("time,y\n" + "".join(f"{t},{i % 24}.5 kWh\n" for i, t in enumerate(_hours())), "Strip 'kWh'"),
+    "both-orders": ("time,y\n01/02/2020,1\n01/13/2020,2\n14/02/2020,3\n15/02/2020,4\n", "mixes date orders"),
+    "offsets-and-none": ("time,y\n2021-03-01 00:00+01:00,1\n2021-03-01 01:00,2\n2021-03-01 02:00+01:00,3\n",
+                         "with and without UTC offsets"),
+    "ambiguous-numbers": ("time;y\n" + "".join(f"{t};1,{100 + i % 50}\n" for i, t in enumerate(_hours())),
+                          "read two ways"),
+    "binary": (b"\x00\x01\x02\xff" * 50, "looks binary"),
+    "empty": ("", "is empty"),
+    "ragged": ("time,y\n2024-01-01 00:00,1\n2024-01-01 01:00,2,7\n2024-01-01 02:00,3\n",
+               "different number of fields"),
+    "too-short": ("time,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n2024-01-04,4\n", "too few"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_doctor_and_train_refuse_alike_with_one_line_and_no_files(tmp_path, case):
+    content, expected = BAD_FILES[case]
+    path = tmp_path / "s.csv"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    doctor, train, out = _verdicts(tmp_path, path)
+    assert doctor.exit_code == 1 and expected in doctor.output, doctor.output
+    assert train.exit_code == 1 and isinstance(train.exception, SystemExit), train.output
+    lines = [line for line in train.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and expected in lines[0], train.stderr
+    assert "Traceback" not in train.output and not out.exists()
+
+
+def test_problem_fixes_are_flags_train_accepts(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(BAD_FILES["sentinel"][0])
+    doctor, train, _ = _verdicts(tmp_path, path)
+    assert "Try: forecast doctor" in doctor.output and "--na-values -9999" in doctor.output
+    assert "Fix: --na-values -9999." in train.stderr
+    assert _doctor(path, "--target", "y", "--na-values", "-9999").exit_code == 0
+
+
+def test_problems_in_columns_training_does_not_read_do_not_block(tmp_path):
+    rows = "".join(f"{t},{i % 24},{-9999 if i == 9 else i}\n" for i, t in enumerate(_hours()))
+    path = tmp_path / "s.csv"
+    path.write_text("time,y,other\n" + rows)
+    result = _doctor(path, "--target", "y")
+    assert result.exit_code == 0, result.output
+    assert "values of -9999" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "freq", "rows"),
+    [
+        ("wineind.csv", "Y", "MS", 176),
+        ("ausbeer.csv", "Y", "QS-JAN", 211),
+        ("woolyrnq.csv", "Y", "QS-JAN", 119),
+        ("us_gasoline.csv", "Gasoline", "W-FRI", 1578),
+        ("ILINet.csv", "% WEIGHTED ILI", "W-SUN", 1305),
+    ],
+)
+def test_monthly_quarterly_and_weekly_shared_files(name, target, freq, rows):
+    result = _doctor(shared_csv(name), "--target", target)
+    assert result.exit_code == 0, result.output
+    assert f"frequency    {freq}\n" in result.output
+    assert f"rows         {rows} after loading" in result.output
+    assert "day first" not in result.output

@@ -146,20 +146,22 @@ def test_bad_flag_values_are_config_errors():
         DataOptions(resample="fortnight")
 
 
-def test_semicolon_decimal_comma_file(tmp_path):
+def test_semicolon_decimal_comma_file_is_read_with_a_note(tmp_path):
     rows = "".join(f"{t:%Y-%m-%d %H:%M};{i},5\n" for i, t in enumerate(_hourly(6)))
     path = _write(tmp_path, "time;y\n" + rows)
-    with pytest.raises(DataError, match="--decimal ,"):
-        load_series(path, ["y"])
-    series = load_series(path, ["y"], options=DataOptions(decimal=","))
+    series = load_series(path, ["y"])
     assert series.frame["y"].iloc[1] == 1.5
+    assert any("decimal comma" in n and "--decimal , says so" in n for n in series.notes)
+    flagged = load_series(path, ["y"], options=DataOptions(decimal=","))
+    assert flagged.frame["y"].iloc[1] == 1.5 and flagged.notes == []
 
 
-def test_thousands_separator(tmp_path):
+def test_thousands_separator_is_read_with_a_note(tmp_path):
     rows = "".join(f'{t:%Y-%m-%d %H:%M},"1,{i:03d}.5"\n' for i, t in enumerate(_hourly(6)))
     path = _write(tmp_path, "time,y\n" + rows)
-    with pytest.raises(DataError, match="--thousands ,"):
-        load_series(path, ["y"])
+    series = load_series(path, ["y"])
+    assert series.frame["y"].iloc[2] == 1002.5
+    assert any("--thousands , says so" in n for n in series.notes)
     series = load_series(path, ["y"], options=DataOptions(thousands=","))
     assert series.frame["y"].iloc[2] == 1002.5
 

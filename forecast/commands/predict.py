@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
 from . import BundleArg, HistoryOpt, check_output, user_errors
@@ -31,18 +32,21 @@ def predict(
 
     The CSV has the time column first, then the series id for several-series
     models, then `forecast` (the median), then `lower` and `upper` (the interval;
-    its levels are in bundle.json).
+    its levels are in bundle.json). Values are rounded two decimals past the data's own.
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     from ..forecaster import Forecaster
-    from ..predicting import load_histories
+    from ..predicting import decimals_of, load_histories, round_forecast
 
     forecaster = Forecaster.load(bundle)
     history = load_histories(forecaster, data, series)
     result = forecaster.predict_all(history, horizon, recursive=recursive)
+    target = forecaster.preprocessor_.target
+    written = np.concatenate([f[target].to_numpy() for f in history.frames.values()])
+    result = round_forecast(result, decimals_of(written))
     if plot is not None:
         from ..plots import forecast_plot
 

@@ -163,7 +163,7 @@ def _load_previous(out: Path) -> Any:
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     """Settings from the flags, and the loaded series (printed with its loading notes)."""
     from ..config import TrainConfig
-    from ..data import load_series
+    from ..doctor import diagnose
 
     fields = set(TrainConfig.__dataclass_fields__)
     settings = {k: v for k, v in args.items() if k in fields}
@@ -172,7 +172,9 @@ def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     settings["quantiles"] = parse_quantiles(args["quantiles"])
     config = TrainConfig(**settings)
     data: Path = args["data"]
-    series = load_series(data, config.columns, options=config.data_options(), n_targets=len(config.targets))
+    # the checks of `forecast doctor`, run the same way: both give every file the same verdict
+    diagnosis = diagnose(data, config.data_options(), config.targets, config.features, config=config)
+    series = diagnosis.raise_problem()
     print_series(console, data, series)
     out = args.get("out") or default_out(data, config.target)
     return config, series, out

@@ -1,0 +1,137 @@
+"""Numbers written as text: decimal commas, thousands separators, units.
+
+pandas reads ``1234.5`` itself; a column it leaves as text may still hold numbers
+written the European way (``1.002,51``, ``1 002,51``), with thousands commas
+(``1,002.51``), or with a unit (``100.3 kWh``). :func:`read_numbers` reads the first
+kinds when only one reading fits every value, and otherwise says which flag decides.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError
+
+_SPACES = " \u00a0\u202f"  # space, no-break space, narrow no-break space (French, Excel)
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    """One way of writing numbers: the decimal mark and the thousands separator."""
+
+    decimal: str
+    thousands: str  # "" for none
+    pattern: re.Pattern[str]
+
+    @property
+    def flags(self) -> str:
+        """The `forecast train` flags that read this style."""
+        if self.thousands in _SPACES and self.thousands:
+            thousands = "' '"
+        else:
+            thousands = self.thousands
+        out = f"--decimal {self.decimal}" if self.decimal != "." else ""
+        if thousands:
+            out += f" --thousands {thousands}"
+        return out.strip()
+
+    @property
+    def label(self) -> str:
+        mark = "decimal comma" if self.decimal == "," else "decimal point"
+        if not self.thousands:
+            return mark
+        sep = "space" if self.thousands in _SPACES else f"'{self.thousands}'"
+        return f"{mark} and {sep} thousands"
+
+    def convert(self, text: pd.Series) -> pd.Series:
+        out = text
+        for sep in self.thousands:
+            out = out.str.replace(sep, "", regex=False)
+        if self.decimal != ".":
+            out = out.str.replace(self.decimal, ".", regex=False)
+        return pd.to_numeric(out, errors="coerce")
+
+
+def _style(decimal: str, thousands: str) -> NumberStyle:
+    d, t = re.escape(decimal), "[" + re.escape(thousands) + "]" if thousands else ""
+    grouped = rf"\d{{1,3}}(?:{t}\d{{3}})+|" if thousands else ""
+    return NumberStyle(decimal, thousands, re.compile(rf"^[-+]?(?:{grouped}\d+)(?:{d}\d+)?$"))
+
+
+# in order of preference when several read every value to the same numbers
+STYLES = (
+    _style(",", ""),
+    _style(",", "."),
+    _style(",", _SPACES),
+    _style(".", ","),
+    _style(".", _SPACES),
+    _style(".", "'"),
+)
+_UNIT = re.compile(r"^([-+]?[\d.,'\s\u00a0\u202f]*\d)\s*([^\d\s.,+-][^\d]*)$")
+_PREFIX = re.compile(r"^([$€£¥])\s*([-+]?\d[\d.,'\s\u00a0\u202f]*)$")
+
+
+def read_numbers(values: pd.Series, name: str) -> tuple[pd.Series, NumberStyle] | None:
+    """Numbers written as text in one consistent style, as float64, with that style.
+
+    Returns:
+        None when the values are not numbers in any known style (the caller names a bad one).
+
+    Raises:
+        DataError: when the values carry a unit, or read two ways (``1,234``: 1.234 or 1234).
+    """
+    present = values.dropna()
+    text = present.astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty:
+        return None
+    _refuse_units(text, name)
+    fits = [s for s in STYLES if text.str.match(s.pattern).all()]
+    if not fits:
+        return None
+    readings = [(s, s.convert(text)) for s in fits]
+    first_style, first = readings[0]
+    for style, other in readings[1:]:
+        if not np.allclose(first.to_numpy(), other.to_numpy(), equal_nan=True):
+            example = text[~np.isclose(first.to_numpy(), other.to_numpy())].iloc[0]
+            raise DataError(
+                f"Column '{name}' holds numbers like '{example}' that read two ways: "
+                f"{first_style.flags} reads {first[text == example].iloc[0]:g}, {style.flags} reads "
+                f"{other[text == example].iloc[0]:g}. Add the flags that match the file."
+            )
+    out = pd.Series(np.nan, index=values.index, dtype="float64")
+    out[first.index] = first.to_numpy(dtype="float64")
+    return out, first_style
+
+
+def _refuse_units(text: pd.Series, name: str) -> None:
+    """Numbers followed (or preceded) by the same unit: name it and ask to strip it."""
+    sample = text.head(200)
+    for pattern, unit_group in ((_UNIT, 2), (_PREFIX, 1)):
+        found = sample.str.extract(pattern)
+        units = found[unit_group - 1].dropna().str.strip()
+        if len(units) > 0.5 * len(sample) and units.nunique() <= 3:
+            unit = units.mode().iloc[0]
+            row = int(units.index[0]) + 2
+            raise DataError(
+                f"Column '{name}' holds numbers with a unit ('{text.loc[units.index[0]]}' on row {row}). "
+                f"Strip '{unit}' from the values (put it in the column name, e.g. '{name} ({unit})')."
+            )
+
+
+def number_hint(example: str) -> str:
+    """What probably fixes a number that no style reads."""
+    text = example.strip()
+    if re.fullmatch(r"[-+]?\d+,\d+", text):
+        return "It looks like a decimal comma: add --decimal ,"
+    if re.fullmatch(r"[-+]?\d{1,3}(\.\d{3})*,\d+", text):
+        return "It looks like 1.234,5: add --decimal , --thousands ."
+    if re.fullmatch(r"[-+]?\d{1,3}([ \u00a0\u202f]\d{3})*,\d+", text):
+        return "It looks like 1 234,5: add --decimal , --thousands ' '"
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
+        return "It looks like a thousands separator: add --thousands ,"
+    return "Choose a numeric column, or mark such values missing with --na-values."

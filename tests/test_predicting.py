@@ -1,0 +1,55 @@
+"""`forecast predict` output: rounded a few digits past the data's own (issue 16)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecast.predicting import decimals_of, round_forecast
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals"),
+    [([15136.0, 16733.0], 0), ([1.10148, 2.2, 0.5], 5), ([1.5, 2.25] * 20 + [1.3333333333], 2)],
+)
+def test_decimals_of_the_input(values, decimals):
+    assert decimals_of(np.array(values)) == decimals
+
+
+def test_float32_noise_is_not_printed():
+    result = pd.DataFrame({"forecast": [4123.456787109375, 4200.1], "lower": [3999.000122, 4000.5]})
+    text = round_forecast(result, decimals_of(np.array([4100.0, 4150.0]))).to_csv(index=False)
+    assert text.splitlines()[1:] == ["4123.46,3999.0", "4200.1,4000.5"]
+
+
+def test_small_and_huge_values_keep_their_significant_digits():
+    small = round_forecast(pd.DataFrame({"forecast": [0.000123456789]}), 6)
+    assert small["forecast"].iloc[0] == pytest.approx(0.00012346, abs=1e-12)
+    huge = round_forecast(pd.DataFrame({"forecast": [1.23456789123e300]}), 0)
+    assert str(float(huge["forecast"].iloc[0])) == "1.234568e+300"
+
+
+def test_id_and_text_columns_are_left_alone():
+    result = pd.DataFrame({"id": ["a"], "forecast": [1.23456789]})
+    assert round_forecast(result, 1).to_dict("list") == {"id": ["a"], "forecast": [1.235]}
+
+
+def test_predict_reads_dates_in_the_order_training_decided(tmp_path):
+    """01/02/2020, 01/03/2020... fit both orders: predict must not guess again but reuse the bundle's."""
+    from types import SimpleNamespace
+
+    from forecast.config import TrainConfig
+    from forecast.predicting import load_histories
+
+    path = tmp_path / "recent.csv"
+    path.write_text("date,y\n01/02/2020,1\n01/03/2020,2\n01/04/2020,3\n")
+    bundle = SimpleNamespace(
+        data_={"dayfirst": True, "freq": "MS", "source": str(path), "series": []},
+        preprocessor_=SimpleNamespace(lookback=3),
+        config=TrainConfig(target="y"),
+    )
+    series = load_histories(bundle, path)
+    assert series.freq == "MS" and series.frame.index[0] == pd.Timestamp("2020-02-01")
+    bundle.data_.update(dayfirst=False, freq="D")
+    assert load_histories(bundle, path).frame.index[0] == pd.Timestamp("2020-01-02")

@@ -1,0 +1,98 @@
+"""Files read right: encodings, separators, number formats and units (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecast.data import load_series
+from forecast.errors import DataError
+from forecast.reading import sniff_delimiter
+
+DAYS = pd.date_range("2024-01-01", periods=30, freq="D")
+
+
+def _text(sep: str = ",", values: list[str] | None = None, newline: str = "\n") -> str:
+    values = values or [str(i) for i in range(len(DAYS))]
+    return newline.join([f"date{sep}y", *(f"{d:%Y-%m-%d}{sep}{v}" for d, v in zip(DAYS, values))]) + newline
+
+
+def _load(tmp_path: Path, data: bytes, name: str = "s.csv"):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return load_series(path, ["y"])
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")],
+)
+def test_utf8_and_utf16_with_a_bom_are_read(tmp_path, encoding, bom):
+    series = _load(tmp_path, bom + _text().encode(encoding))
+    assert series.freq == "D" and series.frame["y"].tolist() == list(range(30))
+    assert series.time == "date"
+
+
+def test_excel_unicode_text_export_is_read(tmp_path):
+    """Excel's "Unicode text": UTF-16 LE with a BOM, tab-separated, CRLF, decimal commas."""
+    values = [f"{i},25" for i in range(30)]
+    data = "\ufeff".encode("utf-16-le") + _text("\t", values, "\r\n").encode("utf-16-le")
+    series = _load(tmp_path, data, "export.txt")
+    assert series.frame["y"].iloc[3] == 3.25
+    assert any("UTF-16" in n for n in series.notes)
+
+
+def test_latin1_file_is_read_with_a_note(tmp_path):
+    text = "date;y;Ort\n" + "".join(f"{d:%Y-%m-%d};{i};Köln\n" for i, d in enumerate(DAYS))
+    path = tmp_path / "s.csv"
+    path.write_bytes(text.encode("cp1252"))
+    series = load_series(path, ["y"])
+    assert len(series.frame) == 30
+    assert any("not UTF-8: read as Windows-1252" in n for n in series.notes)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_separators_are_sniffed(tmp_path, sep):
+    assert _load(tmp_path, _text(sep).encode()).frame["y"].iloc[-1] == 29
+
+
+def test_semicolon_beats_decimal_commas():
+    assert sniff_delimiter("time;y\n2024-01-01;1,5\n2024-01-02;2,5\n") == ";"
+    assert sniff_delimiter('time,y\n2024-01-01,"1,5"\n2024-01-02,"2,5"\n') == ","
+
+
+@pytest.mark.parametrize(
+    ("values", "first", "flags"),
+    [
+        ([f"1.{i:03d},51" for i in range(30)], 1000.51, "--decimal , --thousands ."),
+        ([f"1 {i:03d},51" for i in range(30)], 1000.51, "--decimal , --thousands ' '"),
+        ([f"1\u202f{i:03d},5" for i in range(30)], 1000.5, "--decimal , --thousands ' '"),
+        ([f"{i},5" for i in range(30)], 0.5, "--decimal ,"),
+    ],
+)
+def test_european_numbers_are_read_with_a_note_naming_the_flags(tmp_path, values, first, flags):
+    series = _load(tmp_path, _text(";", values).encode())
+    assert series.frame["y"].iloc[0] == pytest.approx(first)
+    assert any(f"({flags} says so)" in n for n in series.notes), series.notes
+
+
+def test_ambiguous_numbers_name_both_readings(tmp_path):
+    values = [f"1,{i + 100:03d}" for i in range(30)]
+    with pytest.raises(DataError, match=r"'1,100' that read two ways: --decimal , reads 1.1, --thousands , "
+                                        r"reads 1100"):
+        _load(tmp_path, _text(";", values).encode())
+
+
+@pytest.mark.parametrize(
+    ("values", "unit"), [([f"{i}.3 kWh" for i in range(30)], "kWh"), ([f"{i}%" for i in range(30)], "%")]
+)
+def test_units_in_values_are_named_with_the_advice_to_strip_them(tmp_path, values, unit):
+    with pytest.raises(DataError, match=rf"holds numbers with a unit \('0.3 kWh' on row 2\)|Strip '{unit}'"):
+        _load(tmp_path, _text(",", values).encode())
+
+
+def test_binary_file_is_still_refused(tmp_path):
+    with pytest.raises(DataError, match="looks binary"):
+        _load(tmp_path, b"\x00\x01\x02\xff" * 40)

@@ -1,0 +1,153 @@
+"""Dates read right: ISO never day first, day first only when proved, offsets to UTC, mixed formats,
+and the frequencies people use (issue 16)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from forecast import frequency
+from forecast.data import DataOptions, load_series
+from forecast.errors import DataError
+from forecast.timeparse import parse_times
+
+
+def _write(tmp_path: Path, lines: list[str], header: str = "date,y", name: str = "s.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _series(tmp_path: Path, stamps: list[str], **options) -> object:
+    rows = [f"{t},{i % 7 + i / 10}" for i, t in enumerate(stamps)]
+    return load_series(_write(tmp_path, rows), ["y"], options=DataOptions(**options))
+
+
+def test_iso_monthly_dates_are_never_read_day_first(tmp_path):
+    stamps = pd.date_range("1980-01-01", periods=176, freq="MS").strftime("%Y-%m-%d").tolist()
+    series = _series(tmp_path, stamps)
+    assert series.freq == "MS" and len(series.frame) == 176
+    assert series.dayfirst is False and series.filled == {"y": 0}
+    assert not any("inserted" in n for n in series.notes)
+    forced = _series(tmp_path, stamps, dayfirst=True)  # --dayfirst cannot turn ISO into Y-D-M
+    assert forced.freq == "MS" and forced.frame.index[1] == pd.Timestamp("1980-02-01")
+
+
+def test_wineind_layout_value_before_date(tmp_path):
+    stamps = pd.date_range("1980-01-01", periods=40, freq="MS")
+    path = _write(tmp_path, [f"{15000 + i},{t:%Y-%m-%d}" for i, t in enumerate(stamps)], header='"Y","date"')
+    series = load_series(path, ["Y"])
+    assert series.freq == "MS" and len(series.frame) == 40
+
+
+def test_day_first_only_when_a_value_proves_it():
+    index, dayfirst, notes = parse_times(pd.Series(["01/02/2020", "13/02/2020", "14/02/2020"]), None, "d")
+    assert dayfirst is True and index[0] == pd.Timestamp("2020-02-01")
+    assert notes == ["dates read day first (%d/%m/%Y): '13/02/2020' on row 3 can only be day first"]
+    index, dayfirst, notes = parse_times(pd.Series(["02/8/1991", "02/15/1991", "02/22/1991"]), None, "d")
+    assert dayfirst is False and index[0] == pd.Timestamp("1991-02-08")
+    assert "can only be month first" in notes[0]
+
+
+def test_ambiguous_dates_default_to_month_first_and_say_how_to_change_it():
+    values = pd.Series(["01/02/2020", "01/03/2020", "01/04/2020"])
+    index, dayfirst, notes = parse_times(values, None, "d")
+    assert dayfirst is False and index[0] == pd.Timestamp("2020-01-02")
+    assert "give --dayfirst" in notes[0]
+    index, dayfirst, _ = parse_times(values, True, "d")
+    assert dayfirst is True and index[0] == pd.Timestamp("2020-02-01")
+
+
+def test_ambiguous_monthly_dates_take_the_order_that_is_regular():
+    stamps = pd.date_range("2020-01-01", periods=14, freq="MS").strftime("%d/%m/%Y")
+    index, dayfirst, notes = parse_times(pd.Series(stamps), None, "d")
+    assert dayfirst is True and index[12] == pd.Timestamp("2021-01-01")
+    assert "only day first gives a regular series" in notes[0]
+
+
+def test_dates_in_both_orders_are_refused_naming_a_row_of_each():
+    with pytest.raises(DataError, match=r"mixes date orders: '01/13/2020' on row 3 can only be month first, "
+                                        r"'14/02/2020' on row 4 only day first"):
+        parse_times(pd.Series(["01/02/2020", "01/13/2020", "14/02/2020"]), None, "d")
+
+
+def test_explicit_order_contradicted_by_the_values_is_one_line():
+    with pytest.raises(DataError, match="cannot be parsed .*'13/02/2020'"):
+        parse_times(pd.Series(["01/02/2020", "13/02/2020"]), False, "d")
+
+
+def test_offsets_changing_at_daylight_saving_are_converted_to_utc(tmp_path):
+    local = pd.date_range("2021-03-27 20:00", periods=30, freq="h", tz="Europe/Berlin")
+    stamps = [t.isoformat(sep=" ", timespec="minutes") for t in local]
+    assert "2021-03-28 01:00+01:00" in stamps and "2021-03-28 03:00+02:00" in stamps
+    series = _series(tmp_path, stamps)
+    assert series.freq == "h" and len(series.frame) == 30 and series.filled == {"y": 0}
+    assert series.frame.index[0] == pd.Timestamp("2021-03-27 19:00")
+    assert series.notes.count("times carry UTC offsets: converted to UTC") == 1
+
+
+def test_z_suffix_and_fall_back_change(tmp_path):
+    local = pd.date_range("2021-10-30 20:00", periods=30, freq="h", tz="Europe/Berlin")
+    series = _series(tmp_path, [t.isoformat() for t in local])
+    assert series.freq == "h" and len(series.frame) == 30
+    utc = pd.date_range("2021-03-01", periods=24, freq="h").strftime("%Y-%m-%dT%H:%M:%SZ").tolist()
+    assert _series(tmp_path, utc).freq == "h"
+
+
+def test_two_formats_in_one_column_are_each_recognised(tmp_path):
+    days = pd.date_range("2021-03-01", periods=20, freq="D")
+    stamps = [f"{d:%Y-%m-%d}" if i < 10 else f"{d:%d.%m.%Y}" for i, d in enumerate(days)]
+    series = _series(tmp_path, stamps)
+    assert series.freq == "D" and len(series.frame) == 20
+    assert any("mixes 2 date formats" in n for n in series.notes)
+
+
+def test_an_unreadable_second_format_names_a_row_of_each(tmp_path):
+    stamps = ["2021-03-01", "2021-03-02", "March the 3rd", "2021-03-04"]
+    with pytest.raises(DataError, match=r"mixes 2 date formats \(row 2 '2021-03-01' and row 4 'March the 3rd'\)"):
+        _series(tmp_path, stamps)
+
+
+def test_times_with_and_without_offsets_are_refused(tmp_path):
+    stamps = ["2021-03-01 00:00+01:00", "2021-03-01 01:00", "2021-03-01 02:00+01:00"]
+    with pytest.raises(DataError, match="mixes times with and without UTC offsets"):
+        _series(tmp_path, stamps)
+
+
+FREQS = {
+    "MS": 12, "ME": 12, "QS-JAN": 4, "QE-DEC": 4, "QS-FEB": 4, "W-SUN": 52, "W-WED": 52,
+    "W-FRI": 52, "YS-JAN": 1, "YE-DEC": 1, "B": 5, "30min": 48, "10min": 144, "h": 24, "D": 7,
+}
+
+
+@pytest.mark.parametrize("freq", FREQS)
+def test_each_frequency_is_read_back_with_its_season_and_gaps_filled(tmp_path, freq):
+    stamps = pd.date_range("2001-02-01", periods=40, freq=freq)
+    kept = stamps.delete([7, 20, 21])  # two gaps inside
+    fmt = "%Y-%m-%d %H:%M" if freq.endswith("min") or freq == "h" else "%Y-%m-%d"
+    series = _series(tmp_path, kept.strftime(fmt).tolist())
+    assert series.freq == freq
+    assert frequency.season_length(series.freq) == FREQS[freq]
+    if freq == "B":  # trading days: holidays are never invented
+        assert len(series.frame) == 37
+    else:
+        assert series.frame.index.equals(stamps) and series.filled == {"y": 3}
+
+
+@pytest.mark.parametrize(
+    ("freq", "season"),
+    [("30min", 48), ("h", 24), ("D", 7), ("B", 5), ("W-MON", 52), ("W", 52), ("MS", 12), ("ME", 12),
+     ("QS", 4), ("QE", 4), ("QS-OCT", 4), ("YS", 1), ("YE", 1)],
+)
+def test_season_length_of_every_frequency(freq, season):
+    assert frequency.season_length(freq) == season
+
+
+def test_quarterly_strings_and_years(tmp_path):
+    quarters = [f"{y}Q{q}" for y in range(2001, 2011) for q in range(1, 5)]
+    assert _series(tmp_path, quarters).freq == "QS-JAN"
+    path = _write(tmp_path, [f"{y},{y % 7}" for y in range(1960, 2000)], header="year,y")
+    series = load_series(path, ["y"])
+    assert series.freq == "YS-JAN" and len(series.frame) == 40
