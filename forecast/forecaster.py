@@ -14,7 +14,7 @@ from .data import Series
 from .errors import BundleError, ConfigError, DataError
 from .anchor import choose_anchor
 from .frequency import future_index, season_length
-from .members import MAX_FIT_ROWS, VALIDATION_WINDOWS, Member, fit_members, member_names, member_windows
+from .members import MAX_FIT_ROWS, MAX_STAT_SERIES, VALIDATION_WINDOWS, Member, fit_members, member_names, member_windows
 from .numpy_net import export_weights
 from .preprocessing import Preprocessor
 from .windows import Windows, gather, origins
@@ -195,6 +195,8 @@ class Forecaster:
             if self.quantiles:
                 combined = self._combine(forecasts)
                 self.interval_scale_ = fit_interval_scale(actual_, combined, self.quantiles)
+        if len(layout.names) > MAX_STAT_SERIES:  # many series: the fits on the training part stay
+            return
         for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
             y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
             self.members_[layout.key(i) or ""] = fit_members(y, self.season_, names)
