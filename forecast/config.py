@@ -43,7 +43,8 @@ class TrainConfig:
     horizon: int | None = None  # None: one natural cycle by frequency (24 hourly, 14 daily, ...)
     epochs: int = 100  # an upper bound: early stopping and the time budget end training sooner
     patience: int = 6  # epochs without validation improvement before stopping
-    batch_size: int = 64  # small batches generalise better on the few thousand windows typical here
+    batch_size: int | None = None  # None: scaled with the windows, 32..512 (training.batch_for):
+    # small data keeps small batches (more updates per pass), big data big ones (less overhead)
     units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
     layers: int = 1  # stacked recurrent layers
     arch: str = "lstm"  # lstm | gru | bilstm | attention
@@ -56,8 +57,9 @@ class TrainConfig:
     test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
     val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
     seed: int = 42
-    deterministic: bool = True  # identical weights for a seed (TF op determinism); False lets
-    # Keras compile the CPU training step with XLA: 1.9x the throughput in bench/run.py
+    deterministic: bool = False  # True: TF op determinism (turns XLA off: ~1.9x slower on CPUs).
+    # Off, runs are still seeded: the same seed on the same machine and backend repeated the
+    # same forecast (bench/speed.py "repeat"), as XLA's CPU kernels and tf.data keep their order
     device: str = "auto"  # auto: a GPU when TensorFlow sees one | cpu: hide GPUs | gpu: require one
     mixed_precision: bool = False  # float16 compute on GPUs (tensor cores); float32 on CPUs
     distribute: str = "none"  # none | mirrored (this machine's GPUs) | multi-worker (TF_CONFIG)
