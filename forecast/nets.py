@@ -31,6 +31,7 @@ def build_model(
     learning_rate: float = 1e-3,
     quantiles: list[float] | None = None,
     steps_per_execution: int = 1,
+    jit_compile: bool = True,
 ) -> Any:
     """Build and compile a regressor ``(batch, lookback, n_features) -> (batch, horizon[, q])``.
 
@@ -42,6 +43,7 @@ def build_model(
             both ways) or ``attention`` (attention of the last hidden state over all of them).
         dropout: applied between layers and before the head, never inside the recurrence.
         steps_per_execution: batches per call of the compiled training step (see ``compile``).
+        jit_compile: let the CPU training step be compiled with XLA (see ``compile_model``).
     """
     import keras
     from keras import layers as kl
@@ -72,7 +74,7 @@ def build_model(
         # zero weights: the untrained network forecasts exactly its base (see module docstring)
         outputs = kl.Dense(horizon, name="horizon", dtype="float32", kernel_initializer="zeros")(x)
     model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
-    compile_model(model, learning_rate, quantiles, steps_per_execution)
+    compile_model(model, learning_rate, quantiles, steps_per_execution, jit_compile)
     return model
 
 
@@ -98,13 +100,18 @@ def precision(mixed: bool) -> Iterator[None]:
 
 
 def compile_model(
-    model: Any, learning_rate: float, quantiles: list[float] | None, steps_per_execution: int = 1
+    model: Any,
+    learning_rate: float,
+    quantiles: list[float] | None,
+    steps_per_execution: int = 1,
+    jit_compile: bool = True,
 ) -> None:
     """Adam with gradient clipping; pinball loss for quantile outputs, MAE otherwise.
 
-    On the CPU the training step asks for XLA (``jit_compile``): measured by bench/run.py
-    at 1.9x the throughput without it. Keras turns XLA off while TF op determinism is on
-    (the default, ``deterministic=True``). On GPUs the cuDNN kernels are left to Keras.
+    On the CPU the training step asks for XLA when ``jit_compile``: 1.3-1.9x the throughput
+    (bench/speed.py) for a compile of 5-15 s, so small data goes without (see
+    ``training.XLA_WINDOWS``). Keras turns XLA off while TF op determinism is on
+    (``deterministic=True``). On GPUs the cuDNN kernels are left to Keras.
     """
     import keras
     import tensorflow as tf
@@ -116,7 +123,7 @@ def compile_model(
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
             loss=loss,
-            jit_compile=not tf.config.list_physical_devices("GPU"),
+            jit_compile=jit_compile and not tf.config.list_physical_devices("GPU"),
             steps_per_execution=steps_per_execution,
         )
 

@@ -70,7 +70,7 @@ def train(
     ] = "0.1,0.5,0.9",
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")] = None,
-    learning_rate: Annotated[float, typer.Option(min=0.0)] = 1e-3,
+    learning_rate: Annotated[float, typer.Option(min=0.0)] = 3e-3,
     time_budget: Annotated[
         float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
     ] = 180.0,
