@@ -26,7 +26,8 @@ EPOCH_WINDOWS = 16_384  # an epoch is at most this many (fresh random) windows: 
 VAL_WINDOWS = 4_096  # early stopping reads an evenly spaced sample of at most this many windows
 VAL_BATCH = 4_096  # validation in one batch: one compiled shape, one step
 MIN_DELTA = 1e-4  # scaled-loss improvement that counts for early stopping and LR plateaus
-STEPS_PER_EXECUTION = 8  # batches per call into the compiled step: less Python per batch
+STEPS_PER_EXECUTION = 8  # at most this many batches per call into the compiled step: less
+# Python per batch (callbacks, the time budget and Ctrl-C are checked between calls)
 XLA_WINDOWS = 8_192  # XLA compiles the CPU step for 5-15 s and then saves ~30% a window: it pays
 # from about this many training windows (README sample, 2.9k windows: 20 s epoch 1 with, 6 s without)
 
@@ -257,7 +258,7 @@ def fit_model(
                 dropout=config.dropout,
                 learning_rate=config.learning_rate,
                 quantiles=config.quantiles,
-                steps_per_execution=STEPS_PER_EXECUTION,
+                steps_per_execution=per_execution(epoch_steps(len(windows.train), config.batch_size)),
                 jit_compile=len(windows.train) >= XLA_WINDOWS,
             )
 
@@ -317,6 +318,12 @@ def epoch_steps(n_windows: int, batch_size: int) -> int:
     return max(1, math.ceil(min(n_windows, EPOCH_WINDOWS) / batch_size))
 
 
+def per_execution(steps: int) -> int:
+    """Batches per call of the compiled step: the largest divisor of an epoch's ``steps`` up to
+    ``STEPS_PER_EXECUTION`` (Keras runs whole executions, so a divisor keeps epochs exact)."""
+    return max(d for d in range(1, STEPS_PER_EXECUTION + 1) if steps % d == 0)
+
+
 def sample(origins_: np.ndarray, most: int) -> np.ndarray:
     """At most ``most`` origins, evenly spaced over ``origins_`` (all of them when fewer)."""
     if len(origins_) <= most:
@@ -353,8 +360,8 @@ def _fit_keras(
         model = build()
     else:
         model = resume.model
-        compile_model(model, config.learning_rate, config.quantiles, STEPS_PER_EXECUTION,
-                      len(windows.train) >= XLA_WINDOWS)
+        compile_model(model, config.learning_rate, config.quantiles,
+                      per_execution(epoch_steps(len(windows.train), batch)), len(windows.train) >= XLA_WINDOWS)
         _restore_optimizer(model, resume.optimizer_state)
     first_epoch = resume.epochs_done if resume else 0
     epochs = max(config.epochs, first_epoch + 1)

@@ -57,3 +57,9 @@ def test_seeded_runs_repeat_without_op_determinism():
     x = np.random.default_rng(0).normal(size=(5, 12, 1)).astype("float32")
     a, b = (np.asarray(fit_model(_windows(), config)[0](x)) for _ in range(2))
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_steps_per_execution_divides_the_epoch():
+    from forecast.training import per_execution
+
+    assert [per_execution(s) for s in (1, 10, 32, 44, 11)] == [1, 5, 8, 4, 1]
