@@ -140,18 +140,23 @@ def fit_distributed(
     import tensorflow as tf
 
     from .nets import window_loss
-    from .training import Run, _restore_optimizer, nan_error, optimizer_state
+    from .training import (
+        MIN_DELTA, VAL_BATCH, Run, _restore_optimizer, epoch_steps, nan_error, optimizer_state,
+    )
+
     replicas = int(strategy.num_replicas_in_sync)
     global_batch = config.batch_size * replicas
     options = tf.data.Options()  # every worker reads all windows and keeps its share of each batch
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
 
     def distributed(part: str, batch: int, shuffle: bool) -> Any:
-        ds = windows.dataset(part, batch, shuffle, config.seed)
+        ds = windows.dataset(part, batch, shuffle, config.seed, repeat=shuffle)
         return strategy.experimental_distribute_dataset(ds.with_options(options))
 
-    train_ds = distributed("train", global_batch, True)  # same seed: same order on every worker
-    val_ds = distributed("validation", 512 * replicas, False)
+    # endless, reshuffled windows, as model.fit reads them; same seed: same order on every worker
+    train_batches = iter(distributed("train", global_batch, True))
+    steps = epoch_steps(len(windows.train), global_batch)
+    val_ds = distributed("validation", min(VAL_BATCH, len(windows.validation)) * replicas, False)
     with strategy.scope():
         model = build()
         if resume is not None:
@@ -212,11 +217,12 @@ def fit_distributed(
     first_epoch = resume.epochs_done if resume else 0
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "learning_rate": []}
     best, best_weights, best_epoch, wait, stopped_epoch = None, None, 0, 0, 0
-    lr_best, lr_wait, lr_patience = None, 0, max(1, config.patience // 2)
+    lr_best, lr_wait, lr_patience = None, 0, max(1, config.patience // 3)
     halted: str | None = None
     for epoch in range(first_epoch, max(config.epochs, first_epoch + 1)):
         loss_sum = count = 0.0
-        for batch in train_ds:
+        for _ in range(steps):
+            batch = next(train_batches)
             reason = wanted()
             total, n, stops = first(train_step(batch, flag(reason)))
             if not np.isfinite(total):
@@ -237,14 +243,14 @@ def fit_distributed(
         for key, value in logs.items():
             history[key].append(value)
         current = logs["val_loss"]
-        # EarlyStopping(patience, restore_best_weights=True), min_delta 0
+        # EarlyStopping(patience, min_delta=MIN_DELTA, restore_best_weights=True)
         wait += 1
-        if best is None or current < best:
+        if best is None or current < best - MIN_DELTA:
             best, best_epoch, best_weights, wait = current, epoch, model.get_weights(), 0
         elif wait >= config.patience and epoch > 0:
             stopped_epoch = epoch
-        # ReduceLROnPlateau(factor=0.5, patience=max(1, patience // 2), min_lr=1e-5), min_delta 1e-4
-        if lr_best is None or current + 1e-4 < lr_best:
+        # ReduceLROnPlateau(factor=0.5, patience=max(1, patience // 3), min_lr=1e-5, min_delta)
+        if lr_best is None or current + MIN_DELTA < lr_best:
             lr_best, lr_wait = current, 0
         else:
             lr_wait += 1
@@ -252,7 +258,11 @@ def fit_distributed(
             if lr_wait >= lr_patience and old > np.float32(1e-5):
                 optimizer.learning_rate = max(old * 0.5, 1e-5)
                 lr_wait = 0
-        info = {**logs, "seconds": time.perf_counter() - start}
+        seconds = time.perf_counter() - start
+        run = epoch + 1 - first_epoch
+        left = min(config.patience - wait, config.epochs - epoch - 1)  # if no improvement comes
+        info = {**logs, "seconds": seconds,
+                "remaining": max(0.0, min(config.time_budget - seconds, max(left, 0) * seconds / run))}
         if report:
             report(epoch + 1, info)
         if halted is None and first(agree_fn(flag(wanted()))) > 0:

@@ -3,7 +3,10 @@
 Every recurrent layer keeps the cuDNN conditions (tanh/sigmoid, no
 ``recurrent_dropout``, ``unroll=False``, ``use_bias=True``) so GPUs run the fast kernel.
 No Lambda or custom layers: bundles load with ``safe_mode=True``. The output layer
-computes in float32 even under mixed precision (see :func:`precision`).
+computes in float32 even under mixed precision (see :func:`precision`). The output layer
+starts at zero weights: before the first step the network forecasts exactly its base
+(the preprocessor's anchor: last value or season) and learns a correction to it, which
+takes fewer steps than learning the level from random outputs.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 ARCHS = ("lstm", "gru", "bilstm", "attention")
+_START_SPREAD = 0.1  # scaled units between quantile levels before training (learnt from step 1)
 
 
 def build_model(
@@ -26,6 +30,8 @@ def build_model(
     dropout: float = 0.0,
     learning_rate: float = 1e-3,
     quantiles: list[float] | None = None,
+    steps_per_execution: int = 1,
+    jit_compile: bool = True,
 ) -> Any:
     """Build and compile a regressor ``(batch, lookback, n_features) -> (batch, horizon[, q])``.
 
@@ -36,6 +42,8 @@ def build_model(
         arch: ``lstm`` (stacked when ``layers`` > 1), ``gru``, ``bilstm`` (reads the window
             both ways) or ``attention`` (attention of the last hidden state over all of them).
         dropout: applied between layers and before the head, never inside the recurrence.
+        steps_per_execution: batches per call of the compiled training step (see ``compile``).
+        jit_compile: let the CPU training step be compiled with XLA (see ``compile_model``).
     """
     import keras
     from keras import layers as kl
@@ -60,11 +68,13 @@ def build_model(
     if dropout:
         x = kl.Dropout(dropout)(x)
     if quantiles:
-        outputs = _quantile_head(x, horizon, len(quantiles))  # (batch, horizon, q)
+        median_at = quantiles.index(0.5) if 0.5 in quantiles else None
+        outputs = _quantile_head(x, horizon, len(quantiles), median_at)  # (batch, horizon, q)
     else:
-        outputs = kl.Dense(horizon, name="horizon", dtype="float32")(x)  # (batch, horizon)
+        # zero weights: the untrained network forecasts exactly its base (see module docstring)
+        outputs = kl.Dense(horizon, name="horizon", dtype="float32", kernel_initializer="zeros")(x)
     model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
-    compile_model(model, learning_rate, quantiles)
+    compile_model(model, learning_rate, quantiles, steps_per_execution, jit_compile)
     return model
 
 
@@ -89,12 +99,19 @@ def precision(mixed: bool) -> Iterator[None]:
         keras.mixed_precision.set_global_policy(previous)
 
 
-def compile_model(model: Any, learning_rate: float, quantiles: list[float] | None) -> None:
+def compile_model(
+    model: Any,
+    learning_rate: float,
+    quantiles: list[float] | None,
+    steps_per_execution: int = 1,
+    jit_compile: bool = True,
+) -> None:
     """Adam with gradient clipping; pinball loss for quantile outputs, MAE otherwise.
 
-    On the CPU the training step asks for XLA (``jit_compile``): measured by bench/run.py
-    at 1.9x the throughput without it. Keras turns XLA off while TF op determinism is on
-    (the default, ``deterministic=True``). On GPUs the cuDNN kernels are left to Keras.
+    On the CPU the training step asks for XLA when ``jit_compile``: 1.3-1.9x the throughput
+    (bench/speed.py) for a compile of 5-15 s, so small data goes without (see
+    ``training.XLA_WINDOWS``). Keras turns XLA off while TF op determinism is on
+    (``deterministic=True``). On GPUs the cuDNN kernels are left to Keras.
     """
     import keras
     import tensorflow as tf
@@ -106,11 +123,12 @@ def compile_model(model: Any, learning_rate: float, quantiles: list[float] | Non
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
             loss=loss,
-            jit_compile=not tf.config.list_physical_devices("GPU"),
+            jit_compile=jit_compile and not tf.config.list_physical_devices("GPU"),
+            steps_per_execution=steps_per_execution,
         )
 
 
-def _quantile_head(x: Any, horizon: int, n_q: int) -> Any:
+def _quantile_head(x: Any, horizon: int, n_q: int, median_at: int | None = None) -> Any:
     """Quantiles that cannot cross: the lowest level plus cumulative non-negative increments.
 
     ``base (batch, horizon, 1)`` and ``softplus`` increments ``(batch, horizon, q-1)`` are
@@ -119,10 +137,18 @@ def _quantile_head(x: Any, horizon: int, n_q: int) -> Any:
     increments, so each level is at least the one below, for any weights and inputs.
     """
     import numpy as np
+    from keras import initializers
     from keras import layers as kl
 
-    base = kl.Reshape((horizon, 1))(kl.Dense(horizon, name="quantile_base")(x))
-    steps = kl.Dense(horizon * (n_q - 1), name="quantile_steps")(x)
+    # zero kernels: at the start every window gets the base forecast as its median and
+    # increments of _START_SPREAD between levels (median = base + median_at x spread)
+    below = median_at if median_at is not None else (n_q - 1) // 2
+    start = initializers.Constant(-below * _START_SPREAD)
+    base = kl.Dense(horizon, name="quantile_base", kernel_initializer="zeros", bias_initializer=start)(x)
+    base = kl.Reshape((horizon, 1))(base)
+    inverse_softplus = float(np.log(np.expm1(_START_SPREAD)))
+    steps = kl.Dense(horizon * (n_q - 1), name="quantile_steps", kernel_initializer="zeros",
+                     bias_initializer=initializers.Constant(inverse_softplus))(x)
     steps = kl.Activation("softplus")(kl.Reshape((horizon, n_q - 1))(steps))
     v = kl.Concatenate(axis=-1)([base, steps])  # (batch, horizon, q)
     cumulative = kl.Dense(

@@ -56,6 +56,7 @@ def dataset(
     shuffle: bool,
     seed: int,
     inputs: Callable[[Any], Any] | None = None,
+    repeat: bool = False,
 ) -> Any:
     """A tf.data pipeline that gathers each batch of windows from ``values`` by index.
 
@@ -63,6 +64,8 @@ def dataset(
     gathered on the fly as ``x (batch, lookback, F)``, ``y (batch, horizon)``. Pass a
     tensor as ``values`` to share one copy between several pipelines. ``inputs`` maps
     each batch of windows to what the network reads (``encode`` sees the windows as gathered).
+    ``repeat``: stream the windows endlessly, reshuffled on each pass, in full batches only
+    (one batch shape: XLA compiles the step once); the caller says how many steps an epoch is.
     """
     import tensorflow as tf
 
@@ -72,7 +75,9 @@ def dataset(
     ds = tf.data.Dataset.from_tensor_slices(origins_.astype("int64"))
     if shuffle:
         ds = ds.shuffle(len(origins_), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(batch_size)
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.batch(batch_size, drop_remainder=repeat)
 
     def to_xy(o: Any) -> tuple[Any, Any]:
         x = tf.gather(table, o[:, None] + offsets_x)  # (batch, lookback, F)
@@ -102,8 +107,10 @@ class Windows:
     encode: Callable[[Any, Any], Any]
     inputs: Callable[[Any], Any] | None = None
 
-    def dataset(self, part: str, batch_size: int, shuffle: bool, seed: int) -> Any:
-        """The tf.data pipeline of the ``"train"`` or ``"validation"`` windows."""
+    def dataset(
+        self, part: str, batch_size: int, shuffle: bool, seed: int, repeat: bool = False
+    ) -> Any:
+        """The tf.data pipeline of the ``"train"`` or ``"validation"`` windows (see :func:`dataset`)."""
         origins_ = self.train if part == "train" else self.validation
         return dataset(self.values, origins_, self.lookback, self.horizon, batch_size, self.encode,
-                       shuffle, seed, self.inputs)
+                       shuffle, seed, self.inputs, repeat)

@@ -97,7 +97,7 @@ def test_custom_loop_stops_on_the_event_and_the_time_budget():
     _, _, summary = fit_model(_windows(values), config, lambda e, logs: reports.append((e, logs)), stop)
     assert summary["stopped_by"] == "interrupt" and summary["interrupted"] is True
     assert summary["epochs"] == 1 and len(reports) == 1
-    assert set(reports[0][1]) == {"loss", "val_loss", "learning_rate", "seconds"}
+    assert set(reports[0][1]) == {"loss", "val_loss", "learning_rate", "seconds", "remaining"}
     _, _, summary = _fit(values, epochs=5, time_budget=1e-3, distribute="mirrored")
     assert summary["stopped_by"] == "time budget" and summary["epochs"] == 1
 

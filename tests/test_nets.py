@@ -71,3 +71,13 @@ def test_quantiles_never_cross_for_random_weights_and_inputs(quantile_model, see
     out = np.asarray(model(x, training=False))  # (8, 5, 5)
     assert np.isfinite(out).all()
     assert (np.diff(out, axis=-1) >= 0).all()
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_untrained_network_forecasts_its_base(arch):
+    """Zero output weights: before training the correction is 0 and the median is the base."""
+    x = np.random.default_rng(0).normal(size=(3, 16, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(build_model(16, 3, 4, units=8, arch=arch)(x)), 0.0)
+    out = np.asarray(build_model(16, 3, 4, units=8, arch=arch, quantiles=LEVELS)(x))  # (3, 4, 5)
+    np.testing.assert_allclose(out[..., LEVELS.index(0.5)], 0.0, atol=1e-6)
+    assert (np.diff(out, axis=-1) > 0).all()

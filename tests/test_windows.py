@@ -38,3 +38,14 @@ def test_tf_dataset_gathers_the_same_windows():
     x_ref, y_ref = gather(values, o, 5, 4)
     np.testing.assert_allclose(np.concatenate(xs), x_ref)
     np.testing.assert_allclose(np.concatenate(ys), y_ref)
+
+
+def test_repeated_dataset_streams_full_batches_reshuffled_each_pass():
+    values = np.arange(40, dtype="float32").reshape(20, 2)
+    o = origins(0, 20, lookback=2, horizon=1)  # 18 windows
+    ds = dataset(values, o, 2, 1, batch_size=6, encode=lambda y, x: y, shuffle=True, seed=0, repeat=True)
+    batches = [y.numpy()[:, 0] for _, y in ds.take(6)]  # two passes
+    assert all(b.shape == (6,) for b in batches)  # full batches only: one shape to compile
+    first, second = np.concatenate(batches[:3]), np.concatenate(batches[3:])
+    assert sorted(first) == sorted(second) == sorted(values[o, 0])  # every window once per pass
+    assert first.tolist() != second.tolist()  # fresh order each pass

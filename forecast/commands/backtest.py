@@ -33,11 +33,19 @@ def backtest(**kwargs: Any) -> None:
     config, series, _ = _prepare(console, kwargs)
     quiet_tensorflow()
     windows = kwargs["windows"]
+    from ..training import listening
+
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("series" if series.is_panel else "folds",
                             total=len(series.frames) if series.is_panel else windows)
-        result = run(series, config, windows, kwargs["season"], kwargs["refit"],
-                     fold_done=lambda k: bar.update(task, completed=k))
+
+        def epoch_done(epoch: int, logs: dict[str, float]) -> None:
+            bar.update(task, description=f"epoch {epoch}, {logs['seconds']:.0f}s, "
+                                         f"~{logs.get('remaining', 0):.0f}s left")
+
+        with listening(epoch_done):
+            result = run(series, config, windows, kwargs["season"], kwargs["refit"],
+                         fold_done=lambda k: bar.update(task, completed=k))
     p = result["protocol"]
     table = Table(title=f"Backtest: {p['windows']} windows x {p['horizon']} steps "
                         f"({when(p['test_start'])} .. {when(p['test_end'])}), season {p['season']}"

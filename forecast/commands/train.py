@@ -79,16 +79,16 @@ def train(
         str, typer.Option(help="The network's base: auto | last (value) | season (last season's) | none.")
     ] = "auto",
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
-    batch_size: Annotated[int, typer.Option(min=1)] = 64,
-    learning_rate: Annotated[float, typer.Option(min=0.0)] = 1e-3,
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")] = None,
+    learning_rate: Annotated[float, typer.Option(min=0.0)] = 3e-3,
     time_budget: Annotated[
         float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
     ] = 180.0,
     seed: Annotated[int, typer.Option()] = 42,
     deterministic: Annotated[
-        bool, typer.Option(help="Identical weights for a seed; --no-deterministic trains ~1.9x "
-                                "faster on CPUs (XLA).")
-    ] = True,
+        bool, typer.Option(help="TF op determinism (no XLA: ~1.9x slower on CPUs). Seeded runs "
+                                "repeat on the same machine without it.")
+    ] = False,
     device: Annotated[
         str, typer.Option(help="auto (a GPU when there is one) | cpu | gpu (fail without one).")
     ] = "auto",
@@ -212,7 +212,8 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
     def report(epoch: int, logs: dict[str, float]) -> None:
         console.print(
             f"  epoch {epoch:3d}  loss {logs['loss']:.4f}  "
-            f"val_loss {logs.get('val_loss', float('nan')):.4f}  {logs['seconds']:.0f}s",
+            f"val_loss {logs.get('val_loss', float('nan')):.4f}  {logs['seconds']:.0f}s"
+            + (f", ~{logs['remaining']:.0f}s left" if "remaining" in logs else ""),
             highlight=False,
         )
 
