@@ -141,7 +141,13 @@ def fit_distributed(
 
     from .nets import window_loss
     from .training import (
-        MIN_DELTA, VAL_BATCH, Run, _restore_optimizer, epoch_steps, nan_error, optimizer_state,
+        MIN_DELTA,
+        VAL_BATCH,
+        Run,
+        _restore_optimizer,
+        epoch_steps,
+        nan_error,
+        optimizer_state,
     )
 
     replicas = int(strategy.num_replicas_in_sync)

@@ -9,35 +9,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .anchor import choose_anchor
 from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError, DataError
-from .anchor import choose_anchor
 from .frequency import future_index, season_length
-from .members import MAX_FIT_ROWS, MAX_STAT_SERIES, VALIDATION_WINDOWS, Member, fit_members, member_names, member_windows
+from .members import MAX_FIT_ROWS, Member, member_windows
 from .numpy_net import export_weights
 from .preprocessing import Preprocessor
-from .windows import Windows, gather, origins
+from .selection import select
+from .windows import Windows, gather
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
-
-
-def fit_shrink(
-    actual: np.ndarray, lstm: np.ndarray, base: np.ndarray, median: int
-) -> tuple[float, np.ndarray]:
-    """The share ``a`` of the network's correction to its base (``base + a (lstm - base)``)
-    with the lowest validation MAE, on a grid of 0, 0.1, ... 1, and the shrunk forecasts.
-
-    A network that cannot beat its own base on validation falls back towards it (a = 0 is
-    the base itself: naive or seasonal naive), instead of adding noise to it.
-
-    Args:
-        actual: ``(n, horizon)``; lstm: ``(n, horizon, q)``; base: ``(n, horizon)``.
-    """
-    delta = lstm - base[..., None]
-    errors = {a: float(np.mean(np.abs(actual - base - a * delta[..., median]))) for a in np.linspace(0, 1, 11)}
-    best = min(errors, key=lambda a: (errors[a], -a))
-    return round(float(best), 2), base[..., None] + best * delta
 
 
 class Forecaster:
@@ -112,7 +95,7 @@ class Forecaster:
         self.interval_scale_ = 1.0
         self.shrink_ = 1.0
         self.season_ = season
-        self._fit_members(layout, parts)  # statistical members, the validation choice, the intervals
+        select(self, layout, parts)  # statistical members, the validation choice, the intervals
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
         first, split = layout.frames[0], layout.splits[0]
         frame = max(layout.frames, key=len)
@@ -151,55 +134,6 @@ class Forecaster:
         else:
             self.holdout_ = {"metrics": {}, "windows": 0}  # no test part: scored elsewhere (backtest)
         return self
-
-    def _fit_members(self, layout: Any, parts: list[np.ndarray]) -> None:
-        """Fit the statistical members on each series' training part, choose the forecast on
-        the validation windows (see :mod:`forecast.choice`), calibrate its intervals there,
-        then refit the members on training + validation rows for the final forecaster."""
-        from .choice import choose
-        from .intervals import fit_interval_scale
-        from .metrics import mase_scale
-
-        pre, cfg = self.preprocessor_, self.config
-        names = member_names(cfg.model, len(layout.names))
-        self.members_: dict[str, dict[str, Member]] = {}
-        self.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
-        actual, forecasts, scales = [], {}, []
-        for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
-            key = layout.key(i) or ""
-            y = frame[pre.target].to_numpy(dtype="float64")
-            self.members_[key] = fit_members(y[: split.train_end], self.season_, names)
-            o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
-            o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), VALIDATION_WINDOWS)).astype(int))] if len(o) else o
-            if not len(o):
-                continue
-            scale = mase_scale(y[: split.train_end], self.season_)
-            actual.append(y[o[:, None] + np.arange(pre.horizon)] / scale)  # scale-free: series comparable
-            for name, f in self._member_windows(values, o, layout.key(i)).items():
-                forecasts.setdefault(name, []).append(f / scale)
-            scales.append(scale)
-        forecasts = {n: np.concatenate(f) for n, f in forecasts.items() if len(f) == len(actual)}
-        if actual:
-            actual_ = np.concatenate(actual)
-            levels = self.levels
-            base = {"last": "naive", "season": "seasonal_naive"}.get(pre.anchor)
-            if base in forecasts:  # how much of the network's correction to its base to keep
-                self.shrink_, forecasts["lstm"] = fit_shrink(
-                    actual_, forecasts["lstm"], forecasts[base][..., levels.index(0.5)], levels.index(0.5)
-                )
-            if cfg.model == "auto":
-                self.choice_ = choose(actual_, forecasts, levels.index(0.5), 1.0)
-            else:
-                self.choice_ = {"weights": {cfg.model: 1.0}, "label": cfg.model, "windows": len(actual_),
-                                "scores": choose(actual_, forecasts, levels.index(0.5), 1.0)["scores"]}
-            if self.quantiles:
-                combined = self._combine(forecasts)
-                self.interval_scale_ = fit_interval_scale(actual_, combined, self.quantiles)
-        if len(layout.names) > MAX_STAT_SERIES:  # many series: the fits on the training part stay
-            return
-        for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
-            y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
-            self.members_[layout.key(i) or ""] = fit_members(y, self.season_, names)
 
     @property
     def levels(self) -> list[float]:

@@ -1,0 +1,88 @@
+"""Beside the trained network: the statistical members, the forecast chosen on validation
+windows, the share of the network's correction kept, and the calibrated intervals.
+
+Runs once the network is trained, on the validation part of every series (rolling
+origins, at most :data:`forecast.members.VALIDATION_WINDOWS` per series, never the test
+part), and leaves the results on the forecaster: ``members_``, ``choice_``, ``shrink_``
+and ``interval_scale_``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .choice import choose
+from .intervals import fit_interval_scale
+from .members import MAX_STAT_SERIES, VALIDATION_WINDOWS, fit_members, member_names
+from .metrics import mase_scale
+from .windows import origins
+
+if TYPE_CHECKING:
+    from .layout import Layout
+
+
+def fit_shrink(
+    actual: np.ndarray, lstm: np.ndarray, base: np.ndarray, median: int
+) -> tuple[float, np.ndarray]:
+    """The share ``a`` of the network's correction to its base (``base + a (lstm - base)``)
+    with the lowest validation MAE, on a grid of 0, 0.1, ... 1, and the shrunk forecasts.
+
+    A network that cannot beat its own base on validation falls back towards it (a = 0 is
+    the base itself: naive or seasonal naive), instead of adding noise to it.
+
+    Args:
+        actual: ``(n, horizon)``; lstm: ``(n, horizon, q)``; base: ``(n, horizon)``.
+    """
+    delta = lstm - base[..., None]
+    errors = {a: float(np.mean(np.abs(actual - base - a * delta[..., median]))) for a in np.linspace(0, 1, 11)}
+    best = min(errors, key=lambda a: (errors[a], -a))
+    return round(float(best), 2), base[..., None] + best * delta
+
+
+def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
+    """Given a :class:`forecast.forecaster.Forecaster` whose network is trained: fit the statistical members on each series' training part, choose the forecast on
+    the validation windows (see :mod:`forecast.choice`), calibrate its intervals there,
+    then refit the members on training + validation rows for the final forecaster."""
+    pre, cfg = forecaster.preprocessor_, forecaster.config
+    names = member_names(cfg.model, len(layout.names))
+    forecaster.members_ = {}
+    forecaster.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
+    actual, forecasts, scales = [], {}, []
+    for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
+        key = layout.key(i) or ""
+        y = frame[pre.target].to_numpy(dtype="float64")
+        forecaster.members_[key] = fit_members(y[: split.train_end], forecaster.season_, names)
+        o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
+        o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), VALIDATION_WINDOWS)).astype(int))] if len(o) else o
+        if not len(o):
+            continue
+        scale = mase_scale(y[: split.train_end], forecaster.season_)
+        actual.append(y[o[:, None] + np.arange(pre.horizon)] / scale)  # scale-free: series comparable
+        for name, f in forecaster._member_windows(values, o, layout.key(i)).items():
+            forecasts.setdefault(name, []).append(f / scale)
+        scales.append(scale)
+    forecasts = {n: np.concatenate(f) for n, f in forecasts.items() if len(f) == len(actual)}
+    if actual:
+        actual_ = np.concatenate(actual)
+        levels = forecaster.levels
+        base = {"last": "naive", "season": "seasonal_naive"}.get(pre.anchor)
+        if base in forecasts:  # how much of the network's correction to its base to keep
+            forecaster.shrink_, forecasts["lstm"] = fit_shrink(
+                actual_, forecasts["lstm"], forecasts[base][..., levels.index(0.5)], levels.index(0.5)
+            )
+        if cfg.model == "auto":
+            forecaster.choice_ = choose(actual_, forecasts, levels.index(0.5), 1.0)
+        else:
+            forecaster.choice_ = {"weights": {cfg.model: 1.0}, "label": cfg.model, "windows": len(actual_),
+                            "scores": choose(actual_, forecasts, levels.index(0.5), 1.0)["scores"]}
+        if forecaster.quantiles:
+            combined = forecaster._combine(forecasts)
+            forecaster.interval_scale_ = fit_interval_scale(actual_, combined, forecaster.quantiles)
+    if len(layout.names) > MAX_STAT_SERIES:  # many series: the fits on the training part stay
+        return
+    for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
+        y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
+        forecaster.members_[layout.key(i) or ""] = fit_members(y, forecaster.season_, names)
+
