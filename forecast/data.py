@@ -190,7 +190,7 @@ def build_series(
                and not pd.api.types.is_numeric_dtype(df[c])]
     if ignored:
         notes.append(f"non-numeric columns ignored: {', '.join(ignored[:6])}")
-    values = to_numeric(df, columns, source, missing_hint, opts.thousands, notes)
+    values = to_numeric(df, columns, source, missing_hint, notes)
     values = _drop_sentinels(values, opts.na_values, notes)
     values.index = raw.index
     ids = _ids(df, opts.id, source)
@@ -402,7 +402,6 @@ def to_numeric(
     columns: list[str],
     source: str,
     missing_hint: str = "Use --target/--features with one of them.",
-    thousands: str | None = None,
     notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Convert the named columns to float, naming the first bad value when one is not a number.
@@ -422,11 +421,9 @@ def to_numeric(
         styled = read_numbers(df[col], col) if len(bad) else None
         if styled is not None:
             values, style = styled
-            example = df[col].dropna().astype(str).str.strip()
-            example = example[example.str.contains(r"\D\d{3}", regex=True)].head(1).tolist() or example.head(1).tolist()
             if notes is not None:
-                notes.append(f"numbers in '{col}' written with a {style.label} (e.g. '{example[0]}'): "
-                             f"read as such ({style.flags} says so)")
+                notes.append(f"numbers in '{col}' written with a {style.label} (e.g. "
+                             f"'{style.example(df[col])}'): read as such ({style.flags} says so)")
         elif len(bad):
             example = str(bad.iloc[0])
             raise DataError(

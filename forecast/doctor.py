@@ -59,7 +59,8 @@ class Diagnosis:
             if problem.fix:
                 text = f"{text.rstrip('.')}. Fix: {problem.fix}."
             raise DataError(text)
-        assert self.series is not None  # no problem means the series was built
+        if self.series is None:  # unreachable: every early return of diagnose() adds a problem
+            raise DataError("The data could not be read. Run forecast doctor on it.")
         return self.series
 
     def add(self, level: str, text: str, fix: str | None = None, flag: str | None = None) -> None:

@@ -47,6 +47,12 @@ class NumberStyle:
         sep = "space" if self.thousands in _SPACES else f"'{self.thousands}'"
         return f"{mark} and {sep} thousands"
 
+    def example(self, values: pd.Series) -> str:
+        """A value that shows the style: one with a thousands separator if any, else the first."""
+        text = values.dropna().astype(str).str.strip()
+        marked = text[text.str.contains(r"\d\D\d{3}", regex=True)]
+        return str((marked if len(marked) else text).iloc[0])
+
     def convert(self, text: pd.Series) -> pd.Series:
         out = text
         for sep in self.thousands:

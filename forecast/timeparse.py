@@ -325,10 +325,19 @@ def _check_one_order(text: pd.Series, formats: list[str], name: str) -> None:
 
 def _read_group(text: pd.Series, dayfirst: bool | None, name: str) -> _Reading | str:
     """Read values of one layout; on failure, the first value that could not be read."""
-    formats = _candidates(list(dict.fromkeys([text.iloc[0], text.iloc[len(text) // 2], text.iloc[-1]])))
-    if dayfirst is not None:
-        formats = [f for f in formats if _day_first(f) in (None, dayfirst)]
+    every = _candidates(list(dict.fromkeys([text.iloc[0], text.iloc[len(text) // 2], text.iloc[-1]])))
+    formats = [f for f in every if dayfirst is None or _day_first(f) in (None, dayfirst)]
     results = [r for r in (_exact(text, f) for f in formats) if r is not None]
+    if not results and dayfirst is not None:
+        other = [f for f in every if _day_first(f) is (not dayfirst)]
+        if other and _exact(text, other[0]) is not None:
+            bad = _first_bad(text, formats[0]) if formats else str(text.iloc[0])
+            given, order = ("--dayfirst", "day") if dayfirst else ("--monthfirst", "month")
+            raise DataError(
+                f"Column '{name}' has dates that cannot be {order} first (e.g. '{bad}' on row "
+                f"{_row_of(text, bad)}), but {given} says so (given, or recorded in the bundle). "
+                f"Drop {given}, or fix the dates."
+            )
     if not results:
         orders = [f for f in formats if _day_first(f) is not None]
         if dayfirst is None and len(orders) == 2:

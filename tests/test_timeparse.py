@@ -74,7 +74,8 @@ def test_dates_in_both_orders_are_refused_naming_a_row_of_each():
 
 
 def test_explicit_order_contradicted_by_the_values_is_one_line():
-    with pytest.raises(DataError, match="cannot be parsed .*'13/02/2020'"):
+    with pytest.raises(DataError, match=r"cannot be month first \(e.g. '13/02/2020' on row 3\), but "
+                                        r"--monthfirst says so .* Drop --monthfirst"):
         parse_times(pd.Series(["01/02/2020", "13/02/2020"]), False, "d")
 
 
