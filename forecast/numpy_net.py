@@ -101,8 +101,31 @@ class NumpyNet:
 
     @classmethod
     def load(cls, folder: Path, config: dict[str, Any]) -> NumpyNet:
-        with np.load(Path(folder) / WEIGHTS_FILE, allow_pickle=False) as saved:
-            return cls(config, {k: saved[k] for k in saved.files})
+        """Read ``weights.npz`` (never with pickle) and check it against the bundle's settings.
+
+        Raises:
+            BundleError: when the file is not a NumPy archive of plain arrays, or its arrays
+                do not have the names and shapes the bundle's architecture implies.
+        """
+        import json
+        import zipfile
+
+        from .errors import BundleError
+        from .schema import check_weights
+
+        path = Path(folder) / WEIGHTS_FILE
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                weights = {k: saved[k] for k in saved.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+            raise BundleError(
+                f"{WEIGHTS_FILE} in {folder} is not an archive of plain arrays ({first}). "
+                "Retrain the bundle or get an intact copy."
+            ) from None
+        meta = json.loads((Path(folder) / "bundle.json").read_text(encoding="utf-8"))  # validated
+        check_weights(meta, weights)
+        return cls(config, weights)
 
     def _get(self, layer: str, count: int) -> list[np.ndarray]:
         return [self.w[f"{layer}/{i}"] for i in range(count)]
