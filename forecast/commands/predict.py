@@ -26,22 +26,35 @@ def predict(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
+    allow_filled: Annotated[
+        bool, typer.Option(help="Forecast even when values the model reads were blank or missing "
+                                "(filled as in training); noted on stderr.")
+    ] = False,
 ) -> None:
     """Forecast the steps after the last row of the data, in the data's units.
 
     The CSV has the time column first, then the series id for several-series
     models, then `forecast` (the median), then `lower` and `upper` (the interval;
-    its levels are in bundle.json).
+    its levels are in bundle.json). Blank or missing values among the last
+    lookback rows are refused unless --allow-filled.
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
+    from ..errors import DataError
     from ..forecaster import Forecaster
-    from ..predicting import load_histories
+    from ..predicting import check_horizon, filled_in_window, load_histories
 
     forecaster = Forecaster.load(bundle)
     history = load_histories(forecaster, data, series)
+    check_horizon(forecaster, history, horizon, recursive)
+    filled = filled_in_window(forecaster, history)
+    if filled and not allow_filled:
+        raise DataError(f"{filled[0]}{f' (and {len(filled) - 1} more series)' if len(filled) > 1 else ''}. "
+                        "Give complete recent data, or pass --allow-filled to forecast from the filled values.")
+    for line in filled:
+        typer.echo(f"note: {line}", err=True)
     result = forecaster.predict_all(history, horizon, recursive=recursive)
     if plot is not None:
         from ..plots import forecast_plot
