@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -30,7 +31,7 @@ def report(
     """
     from ..bundle import read_meta
     from ..errors import ConfigError
-    from ..report import render
+    from ..report import check_backtest, render
 
     out = out or bundle.parent / f"{bundle.name}-report.html"
     check_output(out, (".html", ".htm"), "--out")
@@ -38,12 +39,29 @@ def report(
     result = None
     if backtest is not None:
         try:
-            result = json.loads(backtest.read_text())
-            result["protocol"], result["models"]  # noqa: B018 - the keys the report reads
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            result = json.loads(backtest.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigError(
                 f"--backtest {backtest} is not a `forecast backtest --json` file ({exc}). "
                 "Run forecast backtest with --json first."
             ) from None
-    out.write_text(render(bundle, meta, result), encoding="utf-8")
+        check_backtest(result, backtest.name)
+    text = render(bundle, meta, result)
+    _write_atomic(out, text)
     typer.echo(f"Report written to {out}")
+
+
+def _write_atomic(out: Path, text: str) -> None:
+    """Write through a temporary sibling renamed into place: a failed write leaves no half file."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
