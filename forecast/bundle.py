@@ -30,6 +30,7 @@ from .errors import BundleError
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "bundle.json"
+WEIGHTS_FILE = "weights.npz"
 
 
 def versions() -> dict[str, str]:
@@ -297,7 +298,12 @@ def read_meta(path: Path) -> dict[str, Any]:
             )
     if MODEL_FILE not in files:
         raise BundleError(f"{path} has no {MODEL_FILE}. Retrain the bundle.")
-    return schema.validate(meta)
+    schema.validate(meta)
+    if WEIGHTS_FILE in files:  # another model's weights, even with matching checksums, are refused
+        from .numpy_net import read_weights
+
+        schema.check_weights(meta, read_weights(path / WEIGHTS_FILE))
+    return meta
 
 
 def load_model(path: Path) -> Any:

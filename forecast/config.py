@@ -160,7 +160,7 @@ class TrainConfig:
         given = [f"--{n} {v}" for n, v in (("lookback", self.lookback), ("horizon", self.horizon)) if v]
         raise ConfigError(
             f"The longest series has {rows} rows, too few for {' and '.join(given) or 'the geometry'} "
-            f"({need} rows needed with validation and test). Use a smaller --lookback or --horizon, "
+            f"plus validation and test ({need} rows needed). Use a smaller --lookback or --horizon, "
             "or give a longer series."
         )
 

@@ -101,31 +101,31 @@ class NumpyNet:
 
     @classmethod
     def load(cls, folder: Path, config: dict[str, Any]) -> NumpyNet:
-        """Read ``weights.npz`` (never with pickle) and check it against the bundle's settings.
+        """Read ``weights.npz`` (checked against the settings by :func:`forecast.bundle.read_meta`)."""
+        return cls(config, read_weights(Path(folder) / WEIGHTS_FILE))
 
-        Raises:
-            BundleError: when the file is not a NumPy archive of plain arrays, or its arrays
-                do not have the names and shapes the bundle's architecture implies.
-        """
-        import json
-        import zipfile
 
-        from .errors import BundleError
-        from .schema import check_weights
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``weights.npz`` (never unpickled).
 
-        path = Path(folder) / WEIGHTS_FILE
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                weights = {k: saved[k] for k in saved.files}
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-            raise BundleError(
-                f"{WEIGHTS_FILE} in {folder} is not an archive of plain arrays ({first}). "
-                "Retrain the bundle or get an intact copy."
-            ) from None
-        meta = json.loads((Path(folder) / "bundle.json").read_text(encoding="utf-8"))  # validated
-        check_weights(meta, weights)
-        return cls(config, weights)
+    Raises:
+        BundleError: when the file is not a NumPy archive of plain arrays.
+    """
+    import zipfile
+
+    from .errors import BundleError
+
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {k: saved[k] for k in saved.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        if "pickle" in first.lower():
+            first = "it holds Python objects, not numbers"
+        raise BundleError(
+            f"{path.name} in {path.parent} is not an archive of plain arrays ({first}). "
+            "Retrain the bundle or get an intact copy."
+        ) from None
 
     def _get(self, layer: str, count: int) -> list[np.ndarray]:
         return [self.w[f"{layer}/{i}"] for i in range(count)]
