@@ -129,7 +129,8 @@ def writing_lock(out: Path) -> Iterator[None]:
 
 
 def _lock_path(key: Path) -> Path:
-    folder = Path(tempfile.gettempdir()) / "forecast-locks"
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # one folder per user: no clashes
+    folder = Path(tempfile.gettempdir()) / f"forecast-locks{user}"
     folder.mkdir(exist_ok=True)
     return folder / f"{hashlib.sha256(str(key).encode()).hexdigest()[:32]}.lock"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import tempfile
@@ -20,7 +21,7 @@ HistoryOpt = Annotated[
 ]
 
 __all__ = ["BundleArg", "HistoryOpt", "check_output", "check_writable", "join_list", "parse_quantiles",
-           "quiet_tensorflow", "split_list", "user_errors", "when"]
+           "quiet_tensorflow", "split_list", "user_errors", "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,3 +119,17 @@ def check_writable(folder: Path, flag: str) -> None:
     os.close(fd)
     os.unlink(probe)
 
+
+
+def write_atomic(out: Path, write: Callable[[Path], Any]) -> None:
+    """Run ``write`` on a temporary sibling of ``out`` (same suffix), then rename it into place:
+    a failure or a kill never leaves a half-written file at ``out``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

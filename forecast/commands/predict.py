@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import BundleArg, HistoryOpt, check_output, user_errors
+from . import BundleArg, HistoryOpt, check_output, user_errors, write_atomic
 
 
 @user_errors
@@ -63,9 +63,9 @@ def predict(
         label = f"{interval['coverage']:.0%} interval" if interval else "interval"
         name, frame = next(iter(history.frames.items()))
         shown = result[result[forecaster.data_["id"]] == name] if forecaster.data_.get("series") else result
-        forecast_plot(frame[forecaster.preprocessor_.target], shown, plot, label)
+        write_atomic(plot, lambda p: forecast_plot(frame[forecaster.preprocessor_.target], shown, p, label))
     if out is None:
         sys.stdout.write(result.to_csv())
     else:
-        result.to_csv(out)
+        write_atomic(out, result.to_csv)
         typer.echo(f"{len(result)} steps written to {out}")

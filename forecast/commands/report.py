@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from . import BundleArg, check_output, user_errors
+from . import BundleArg, check_output, user_errors, write_atomic
 
 
 @user_errors
@@ -47,21 +46,6 @@ def report(
             ) from None
         check_backtest(result, backtest.name)
     text = render(bundle, meta, result)
-    _write_atomic(out, text)
+    write_atomic(out, lambda p: p.write_text(text, encoding="utf-8"))
     typer.echo(f"Report written to {out}")
 
-
-def _write_atomic(out: Path, text: str) -> None:
-    """Write through a temporary sibling renamed into place: a failed write leaves no half file."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
