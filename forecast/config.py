@@ -133,7 +133,9 @@ class TrainConfig:
         for label, names in (("--target", targets), ("--features", self.features)):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
-                raise ConfigError(f"{label} names {', '.join(repeated)} more than once. Name each column once.")
+                raise ConfigError(
+                    f"{label} names {', '.join(repeated)} more than once. Name each column once."
+                )
 
     @property
     def targets(self) -> list[str]:

@@ -116,7 +116,7 @@ def _holdout_errors(path: Path) -> tuple[dict[str, list[float]], np.ndarray]:
             f"({type(exc).__name__}). Retrain the bundle or get an intact copy."
         ) from None
     per_step = {
-        name: values.assign(err=(values["actual"] - values[name]).abs()).groupby("step")["err"].mean().tolist()
+        name: (values["actual"] - values[name]).abs().groupby(values["step"]).mean().tolist()
         for name in ("forecast", "naive", "seasonal_naive")
     }
     per_step["model"] = per_step.pop("forecast")
@@ -131,7 +131,8 @@ def _backtest_section(backtest: dict[str, Any]) -> list[str]:
         f"<p>{_e(bp['windows'])} windows of {_e(bp['horizon'])} steps from {_e(when(bp['test_start']))} "
         f"to {_e(when(bp['test_end']))}, season {_e(bp['season'])}"
         f"{', refit per fold' if bp['refit'] else ', trained once'}; skill vs the best baseline "
-        f"({_e(str(backtest['best_baseline']).replace('_', ' '))}): {_e(format(backtest['skill'], '+.1%'))}.</p>",
+        f"({_e(str(backtest['best_baseline']).replace('_', ' '))}): "
+        f"{_e(format(backtest['skill'], '+.1%'))}.</p>",
         _table(_METRIC_HEADER, _metrics_rows(backtest["models"])),
     ]
     persistence = backtest.get("persistence") or {}
@@ -152,7 +153,8 @@ def check_backtest(result: Any, name: str) -> dict[str, Any]:
     def need(ok: bool, field: str, expected: str) -> None:
         if not ok:
             raise ConfigError(
-                f"--backtest {name}: {field} must be {expected}. Give the file `forecast backtest --json` wrote."
+                f"--backtest {name}: {field} must be {expected}. "
+                "Give the file `forecast backtest --json` wrote."
             )
 
     def number(v: Any) -> bool:

@@ -135,7 +135,8 @@ def validate(meta: Any) -> dict[str, Any]:
         raise _fail("history", "an object of lists of numbers", history)
     files = meta.get("files", {})
     if not isinstance(files, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and "/" not in k and "\\" not in k and k not in ("", ".", "..")
+        isinstance(k, str) and isinstance(v, str) and "/" not in k and "\\" not in k
+        and k not in ("", ".", "..")
         for k, v in files.items()
     ):
         raise _fail("files", "an object of file names and sha256 digests", files)

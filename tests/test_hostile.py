@@ -151,10 +151,12 @@ def test_doctor_with_a_huge_horizon_answers_at_once(csv):
 def test_rows_needed_is_arithmetic_and_exact():
     from forecast.config import _train_rows, rows_needed
 
-    for lookback, horizon, tf, vf in [(8, 3, 0.1, 0.1), (50, 24, 0.1, 0.1), (1, 1, 0, 0.1), (333, 7, 0.2, 0.15)]:
+    cases = [(8, 3, 0.1, 0.1), (50, 24, 0.1, 0.1), (1, 1, 0, 0.1), (333, 7, 0.2, 0.15)]
+    for lookback, horizon, tf, vf in cases:
         for start in (1, 100, 5000):
             need = rows_needed(lookback, horizon, tf, vf, start)
-            brute = next(n for n in range(start, 10**6) if _train_rows(n, horizon, tf, vf) >= lookback + horizon)
+            brute = next(n for n in range(start, 10**6)
+                         if _train_rows(n, horizon, tf, vf) >= lookback + horizon)
             assert need == brute
     assert rows_needed(10**9, 10**9, 0.1, 0.1) >= 3 * 10**9  # instantly, no search
 
@@ -295,6 +297,15 @@ def test_random_bytes_in_weights_are_refused_without_numpy_internals(bundle, tmp
     _rehash(copy)
     line = refused(runner.invoke(app, ["predict", str(copy)]), 1, "weights.npz", "not an archive of plain arrays")
     assert "pickle" not in line.lower()
+
+
+def test_garbled_holdout_csv_is_one_line_in_report(bundle, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    (copy / "holdout.csv").write_text("step,actual\n1,<b>\n")
+    _rehash(copy)
+    refused(runner.invoke(app, ["report", str(copy), "--out", str(tmp_path / "r.html")]), 1, "holdout.csv")
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_another_models_weights_with_matching_checksums_are_refused(bundle, tmp_path):

@@ -101,7 +101,8 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> Non
             f"{flag} {path} should end in {' or '.join(suffixes)}; got '{path.suffix or 'no suffix'}'."
         )
     if path.is_dir():
-        raise ConfigError(f"{flag} {path} is a folder; give a file name, e.g. {path / ('out' + suffixes[0])}.")
+        example = path / ("out" + suffixes[0])
+        raise ConfigError(f"{flag} {path} is a folder; give a file name, e.g. {example}.")
     if path.exists() and not os.access(path, os.W_OK):
         raise ConfigError(f"{flag} {path} exists and is read-only. Choose another {flag}.")
     check_writable(path.parent, flag)

@@ -51,8 +51,9 @@ def predict(
     check_horizon(forecaster, history, horizon, recursive)
     filled = filled_in_window(forecaster, history)
     if filled and not allow_filled:
-        raise DataError(f"{filled[0]}{f' (and {len(filled) - 1} more series)' if len(filled) > 1 else ''}. "
-                        "Give complete recent data, or pass --allow-filled to forecast from the filled values.")
+        more = f" (and {len(filled) - 1} more series)" if len(filled) > 1 else ""
+        raise DataError(f"{filled[0]}{more}. Give complete recent data, or pass --allow-filled "
+                        "to forecast from the filled values.")
     for line in filled:
         typer.echo(f"note: {line}", err=True)
     result = forecaster.predict_all(history, horizon, recursive=recursive)
