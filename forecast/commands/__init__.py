@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import tempfile
@@ -37,6 +38,8 @@ def user_errors(func: F) -> F:
             typer.echo(f"Error: {one_line(str(exc))}", err=True)
             raise typer.Exit(1) from None
         except OSError as exc:  # a path the user named: unreadable, unwritable, full disk...
+            if exc.errno == errno.EPIPE:
+                raise  # stdout closed by the reader (| head): Typer exits quietly
             typer.echo(f"Error: {os_error(exc)}", err=True)
             raise typer.Exit(1) from None
 
