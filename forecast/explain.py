@@ -141,7 +141,12 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
         try:
             when = pd.Timestamp(at)
             end = int(frame.index.searchsorted(when, side="right")) - 1
-        except (ValueError, TypeError, OverflowError):
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise DataError(
+                f"--at {at} lies outside the dates pandas can hold ({pd.Timestamp.min:%Y-%m-%d} .. "
+                f"{pd.Timestamp.max:%Y-%m-%d}). Give a time within the data."
+            ) from None
+        except (ValueError, TypeError):
             raise DataError(f"--at '{at}' is not a time. Give one like 2018-06-01 12:00.") from None
         if when > frame.index[-1]:
             raise DataError(

@@ -388,8 +388,13 @@ def test_predict_past_the_last_date_pandas_holds(bundle, tmp_path):
             1, "the last date pandas can hold")
 
 
-def test_explain_at_a_time_after_the_data(bundle):
-    refused(runner.invoke(app, ["explain", str(bundle), "--at", "2099-01-01"]), 1, "after the last row")
+@pytest.mark.parametrize(("at", "fragment"), [
+    ("2099-01-01", "after the last row"),
+    ("9999-01-01", "outside the dates pandas can hold"),
+    ("soon", "is not a time"),
+])
+def test_explain_at_a_time_outside_the_data(bundle, at, fragment):
+    refused(runner.invoke(app, ["explain", str(bundle), "--at", at]), 1, fragment)
 
 
 # --- 5. the HTML report: nothing from the data becomes an element or an attribute -------------
