@@ -67,12 +67,20 @@ MAX_ROLLOUT = 100  # trained horizons chained by --recursive at most: errors com
 # and a longer forecast is better served by retraining with a longer --horizon
 
 
-def check_horizon(forecaster: Forecaster, series: Series, horizon: int | None, recursive: bool) -> None:
-    """Refuse, by arithmetic and before any forecast, a horizon past the rollout limit or past
-    the last date pandas can hold (2262-04-11)."""
+def check_horizon(
+    forecaster: Forecaster, series: Series | None, horizon: int | None, recursive: bool
+) -> None:
+    """Refuse, by arithmetic and before any forecast, a horizon longer than trained (without
+    ``recursive``), past the rollout limit, or (given ``series``, the history) past the last
+    date pandas can hold (2262-04-11)."""
     pre = forecaster.preprocessor_
-    if horizon is None or (horizon > pre.horizon and not recursive):
-        return  # the trained horizon, or refused by Forecaster.predict with its advice
+    if horizon is None:
+        return
+    if horizon > pre.horizon and not recursive:
+        raise ConfigError(
+            f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. Use --horizon "
+            f"{pre.horizon} or less, add --recursive, or retrain with --horizon {horizon}."
+        )
     if recursive and horizon > MAX_ROLLOUT * pre.horizon:
         raise ConfigError(
             f"--horizon {horizon} with --recursive chains {-(-horizon // pre.horizon)} forecasts of the "
@@ -80,7 +88,7 @@ def check_horizon(forecaster: Forecaster, series: Series, horizon: int | None, r
             f"steps), as errors compound. Retrain with a longer --horizon."
         )
     freq = pd.tseries.frequencies.to_offset(forecaster.data_["freq"])
-    for frame in series.frames.values():
+    for frame in series.frames.values() if series is not None else []:
         try:
             end = frame.index[-1] + horizon * freq
             if end < frame.index[-1] or end > pd.Timestamp.max:

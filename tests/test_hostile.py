@@ -377,6 +377,12 @@ def test_predict_ignores_holes_before_its_window(bundle, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_predict_horizon_longer_than_trained_is_refused_before_reading_data(bundle, tmp_path):
+    missing = tmp_path / "nowhere.csv"  # never read: the horizon is refused first
+    refused(runner.invoke(app, ["predict", str(bundle), "--data", str(missing), "--horizon", "1000000000"]),
+            1, "Horizon 1000000000 is longer than the trained horizon 3")
+
+
 def test_predict_huge_recursive_horizon(bundle):
     refused(runner.invoke(app, ["predict", str(bundle), "--horizon", "1000000000", "--recursive"]),
             1, "--horizon 1000000000", "at most 100")

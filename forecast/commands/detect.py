@@ -45,11 +45,11 @@ def detect(
     from ..forecaster import Forecaster
     from ..predicting import load_history
 
-    forecaster = Forecaster.load(bundle)
-    frame = load_history(forecaster, data)
-    levels = parse_quantiles(quantiles) if quantiles else None
+    levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
         raise ConfigError(f"--quantiles takes two levels like 0.1,0.9; got '{quantiles}'.")
+    forecaster = Forecaster.load(bundle)
+    frame = load_history(forecaster, data)
     result = run(forecaster, frame, threshold=threshold, use_interval=interval,
                  levels=tuple(levels) if levels else None)
     flagged = result[result["anomaly"]].drop(columns="anomaly")

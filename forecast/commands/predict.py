@@ -47,6 +47,7 @@ def predict(
     from ..predicting import check_horizon, filled_in_window, load_histories
 
     forecaster = Forecaster.load(bundle)
+    check_horizon(forecaster, None, horizon, recursive)  # before reading any data
     history = load_histories(forecaster, data, series)
     check_horizon(forecaster, history, horizon, recursive)
     filled = filled_in_window(forecaster, history)
