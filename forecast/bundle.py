@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import fcntl
 import hashlib
 import json
 import os
 import platform
 import shutil
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -24,11 +24,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import schema
 from .errors import BundleError
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "bundle.json"
+WEIGHTS_FILE = "weights.npz"
 
 
 def versions() -> dict[str, str]:
@@ -42,17 +44,41 @@ def versions() -> dict[str, str]:
     return out
 
 
-def check_target(out: Path, force: bool) -> None:
-    """Refuse before any work when ``out`` holds something that must not be overwritten."""
+def check_target(out: Path, force: bool, create_parent: bool = False) -> None:
+    """Refuse before any work when ``out`` holds something that must not be overwritten,
+    or cannot be written.
+
+    Args:
+        create_parent: a missing parent folder will be created (the default ``models/``).
+    """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise BundleError(
+            f"--out {out} is a file, not a bundle folder; refusing to replace it. Choose another --out."
+        )
     if out.exists() and not force:
         raise BundleError(f"{out} already exists. Use --force to replace it, or choose another --out.")
     if out.exists() and not (out / META_FILE).exists() and any(out.iterdir()):
         raise BundleError(
             f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
         )
-    if not out.parent.exists():
+    parent = out.parent
+    if not parent.exists() and create_parent:
+        parent = next(p for p in out.parents if p.exists())
+    if not parent.is_dir():
         raise BundleError(f"Folder {out.parent} does not exist. Create it or choose another --out.")
+    _check_writable(parent)
+
+
+def _check_writable(folder: Path) -> None:
+    """Try to create a file in ``folder``: mode bits do not tell (root, ACLs, read-only mounts)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".forecast-probe-", dir=folder)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise BundleError(f"Cannot write into {folder} ({reason}). Choose a writable --out.") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _sha256(path: Path) -> str:
@@ -67,52 +93,60 @@ def _sha256(path: Path) -> str:
 def writing_lock(out: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``out`` for writing (re-entrant within this process).
 
-    The lock is ``flock`` on a hidden sibling file, released by the kernel when the
-    process dies, so a killed run never leaves a stale lock behind. The file is
-    removed on release; a run that locked a file just removed finds out by
-    comparing inodes and counts as having lost the race.
+    The lock (:mod:`filelock`: ``flock`` on Unix, ``msvcrt`` on Windows, released by the
+    system when the process dies, so a killed run never leaves a stale lock) is a file
+    in the temporary folder named by a hash of ``out``'s absolute path: nothing is left
+    beside the bundle, and the file is never removed, so two runs always lock the same one.
 
     Raises:
         BundleError: when another process is writing the same bundle.
     """
+    from filelock import FileLock, Timeout
+
     key = Path(out).resolve()
     if key in _HELD:
         yield
         return
-    lock_path = key.parent / f".{key.name}.lock"
-    if not key.parent.is_dir():
-        raise BundleError(f"Folder {key.parent} does not exist. Create it or choose another --out.")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = FileLock(_lock_path(key), timeout=0)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if os.fstat(fd).st_ino != os.stat(lock_path).st_ino:
-            raise BlockingIOError  # the holder removed this file as we opened it
-    except (BlockingIOError, FileNotFoundError):
-        os.close(fd)
+        lock.acquire()
+    except Timeout:
         raise BundleError(
             f"Another forecast run is writing {out} right now. Wait for it to finish, "
             "or choose another --out."
+        ) from None
+    except OSError as exc:
+        raise BundleError(
+            f"Cannot create the lock file for {out} in {_lock_path(key).parent} "
+            f"({(exc.strerror or type(exc).__name__).lower()}). Set TMPDIR to a writable folder."
         ) from None
     _HELD.add(key)
     try:
         yield
     finally:
         _HELD.discard(key)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(lock_path)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+        lock.release()
+
+
+def _lock_path(key: Path) -> Path:
+    user = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # one folder per user: no clashes
+    folder = Path(tempfile.gettempdir()) / f"forecast-locks{user}"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{hashlib.sha256(str(key).encode()).hexdigest()[:32]}.lock"
 
 
 _HELD: set[Path] = set()
 
 
 def _exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported
+    (macOS, Windows, old glibc), and the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         return False
     at_fdcwd, rename_exchange = -100, 2
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
@@ -234,16 +268,27 @@ def read_meta(path: Path) -> dict[str, Any]:
     if not meta_path.exists():
         raise BundleError(f"{path} has no {META_FILE}; it is not a complete bundle. Retrain it.")
     try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise BundleError(f"{meta_path} is not valid JSON ({exc}). Retrain the bundle.") from None
+    except OSError as exc:
+        raise BundleError(f"Cannot read {meta_path} ({(exc.strerror or 'unreadable').lower()}).") from None
+    if not isinstance(meta, dict):
+        schema.validate(meta)  # names what was found instead of an object
     version = meta.get("schema_version")
     if not isinstance(version, int) or version > SCHEMA_VERSION:
         raise BundleError(
             f"{path} has bundle schema version {version}; this forecast reads up to "
             f"{SCHEMA_VERSION}. Upgrade forecast."
         )
-    for name, digest in meta.get("files", {}).items():
+    files = meta.get("files")
+    if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+        raise BundleError(f"bundle.json: files must be an object of sha256 digests, found {files!r:.60}. "
+                          "Retrain the bundle.")
+    for name, digest in files.items():
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            raise BundleError(f"bundle.json: files lists '{name}', which is not a file name in the bundle. "
+                              "Retrain the bundle.")
         file = path / name
         if not file.exists():
             raise BundleError(f"{path} is missing {name}. Retrain the bundle.")
@@ -252,8 +297,13 @@ def read_meta(path: Path) -> dict[str, Any]:
                 f"{name} in {path} does not match its sha256 in {META_FILE}: the bundle was "
                 "changed after training. Retrain it or get an intact copy."
             )
-    if MODEL_FILE not in meta.get("files", {}):
+    if MODEL_FILE not in files:
         raise BundleError(f"{path} has no {MODEL_FILE}. Retrain the bundle.")
+    schema.validate(meta)
+    if WEIGHTS_FILE in files:  # another model's weights, even with matching checksums, are refused
+        from .numpy_net import read_weights
+
+        schema.check_weights(meta, read_weights(path / WEIGHTS_FILE))
     return meta
 
 
@@ -265,10 +315,29 @@ def load_model(path: Path) -> Any:
     import keras
 
     try:
-        return keras.saving.load_model(Path(path) / MODEL_FILE, compile=False, safe_mode=True)
+        model = keras.saving.load_model(Path(path) / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for unsafe or broken files
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BundleError(
             f"{MODEL_FILE} in {path} could not be loaded safely ({first[:200]}). "
             "Only bundles made by forecast load; retrain it."
         ) from None
+    _check_model(model, path)
+    return model
+
+
+def _check_model(model: Any, path: Path) -> None:
+    """Refuse a model.keras whose window or weights do not fit bundle.json's settings."""
+    import numpy as np
+
+    meta = json.loads((Path(path) / META_FILE).read_text(encoding="utf-8"))  # validated on read
+    pre = meta["preprocessor"]
+    lookback = getattr(model, "input_shape", (None, None))[1]
+    if lookback is not None and lookback != pre["lookback"]:
+        raise BundleError(
+            f"{MODEL_FILE} in {path} reads windows of {lookback} steps, but bundle.json says lookback "
+            f"{pre['lookback']}. The model belongs to another bundle; retrain it."
+        )
+    arrays = {f"{layer.name}/{i}": np.asarray(w) for layer in model.layers
+              for i, w in enumerate(layer.get_weights())}
+    schema.check_weights(meta, arrays, MODEL_FILE)

@@ -7,11 +7,42 @@ Heavy libraries (pandas, TensorFlow) are imported inside them so that
 
 from __future__ import annotations
 
-import typer
+import sys
+from typing import Any
 
-from .commands import backtest, detect, doctor, explain, predict, report, train
+import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.20 vendors click; older releases use the click package
+    from typer import _click as click  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover
+    import click  # type: ignore[no-redef]
+
+from .commands import backtest, detect, doctor, explain, one_line, predict, report, train
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a missing option, a value out of range) as one ``Error: ...`` line on
+    stderr, like every other user error, instead of a framed panel."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as exc:
+            name = f" {exc.ctx.command_path}" if getattr(exc, "ctx", None) else ""
+            message = one_line(exc.format_message()).rstrip(".")
+            click.echo(f"Error: {message}. See{name} --help.", err=True)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            click.echo("Error: aborted.", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="forecast",
     help="Train LSTM forecasters on CSV time series and forecast the future.\n\n"
     "Example: forecast train data/energy_demand.csv --target demand",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -9,6 +10,11 @@ from .errors import ConfigError
 
 DEVICES = ("auto", "cpu", "gpu")
 STRATEGIES = ("none", "mirrored", "multi-worker")
+MAX_UNITS = 4096  # one 4096-unit LSTM layer holds 67M weights (x3 with Adam): far past what a
+# few series can use, and where a bad flag (--units 1000000000) would otherwise die out of memory
+MAX_LAYERS = 16  # deeper recurrent stacks do not train on a few thousand windows
+MAX_SEED = 2**32 - 1  # NumPy and TensorFlow take seeds in [0, 2**32)
+MAX_LEARNING_RATE = 1.0  # Adam diverges long before; 0 would train nothing
 
 
 @dataclass
@@ -81,6 +87,8 @@ class TrainConfig:
         if len(self.targets) > 1 and self.id:
             raise ConfigError("Give one --target with --id; several targets are for wide files.")
 
+        self._check_ranges()
+
         from .members import MEMBERS
 
         if self.model not in ("auto", "lstm", *MEMBERS):
@@ -108,6 +116,47 @@ class TrainConfig:
         else:
             self.quantiles = None
 
+    def _check_ranges(self) -> None:
+        """Refuse values no data could make sensible, before any work (names the limit)."""
+        limits = (("units", MAX_UNITS), ("layers", MAX_LAYERS))
+        for name, most in limits:
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 1 <= value <= most:
+                raise ConfigError(f"--{name} must be between 1 and {most}; got {value}.")
+        for name in ("epochs", "batch_size", "patience", "lookback", "horizon"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                flag = name.replace("_", "-")
+                raise ConfigError(f"--{flag} must be a whole number of at least 1; got {value}.")
+        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"--seed must be between 0 and {MAX_SEED}; got {self.seed}.")
+        if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= MAX_LEARNING_RATE):
+            raise ConfigError(
+                f"--learning-rate must be above 0 and at most {MAX_LEARNING_RATE:g} (0 trains nothing); "
+                f"got {self.learning_rate}. The default is 0.003."
+            )
+        if not (math.isfinite(self.dropout) and 0.0 <= self.dropout < 1.0):
+            raise ConfigError(f"--dropout must be at least 0 and below 1; got {self.dropout}.")
+        if not (math.isfinite(self.time_budget) and self.time_budget > 0):
+            raise ConfigError(f"--time-budget must be a positive number of seconds; got {self.time_budget}.")
+        for name, top in (("test_fraction", 0.5), ("val_fraction", 0.5)):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and 0.0 <= value < top):
+                raise ConfigError(f"{name} must be at least 0 and below {top}; got {value}.")
+        targets = self.targets
+        for name in self.features:
+            if name in targets:
+                raise ConfigError(
+                    f"--features names the target '{name}'; the target is always an input. "
+                    "Remove it from --features."
+                )
+        for label, names in (("--target", targets), ("--features", self.features)):
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                raise ConfigError(
+                    f"{label} names {', '.join(repeated)} more than once. Name each column once."
+                )
+
     @property
     def targets(self) -> list[str]:
         return [t.strip() for t in self.target.split(",") if t.strip()]
@@ -117,6 +166,26 @@ class TrainConfig:
         """The numeric columns read from the file: targets, then past covariates."""
         return [*self.targets, *self.features]
 
+    def check_rows(self, rows: int) -> None:
+        """Refuse, by arithmetic, a lookback and horizon that the longest series cannot hold.
+
+        Training needs one window (lookback + horizon) before validation (at least one
+        horizon) and test (at least one horizon, unless ``test_fraction`` is 0).
+
+        Raises:
+            ConfigError: naming the rows there are, the rows needed and the flags to change.
+        """
+        horizon, lookback = self.horizon or 1, self.lookback or 1
+        if _train_rows(rows, horizon, self.test_fraction, self.val_fraction) >= lookback + horizon:
+            return
+        need = rows_needed(lookback, horizon, self.test_fraction, self.val_fraction, start=rows + 1)
+        given = [f"--{n} {v}" for n, v in (("lookback", self.lookback), ("horizon", self.horizon)) if v]
+        raise ConfigError(
+            f"The longest series has {rows} rows, too few for {' and '.join(given) or 'the geometry'} "
+            f"plus validation and test ({need} rows needed). Use a smaller --lookback or --horizon, "
+            "or give a longer series."
+        )
+
     def data_options(self) -> Any:
         from .data import DataOptions
 
@@ -124,3 +193,34 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _train_rows(rows: int, horizon: int, test_fraction: float, val_fraction: float) -> int:
+    """Rows left for training once test (whole horizons) and validation are cut off the end."""
+    test = 0 if test_fraction == 0 else horizon * max(1, round(test_fraction * rows / horizon))
+    # two horizons of validation where the series allows: its windows also choose the forecast
+    val = max(2 * horizon if rows >= 8 * horizon else horizon, round(val_fraction * rows))
+    return rows - test - val
+
+
+def rows_needed(
+    lookback: int, horizon: int, test_fraction: float, val_fraction: float, start: int = 1
+) -> int:
+    """The fewest rows (from ``start`` on) whose split leaves one training window, by arithmetic.
+
+    The split's rounding makes the training rows only roughly increasing, so the answer is
+    bracketed by two bounds that differ by about a horizon: an exact scan between them when
+    that is short, else the upper bound (rows that surely suffice).
+    """
+    want = lookback + horizon  # training rows for one window
+    keep = 1.0 - test_fraction - val_fraction
+    tests = 1 if test_fraction else 0
+    low = max(start, want + (1 + tests) * horizon, math.floor((want - horizon / 2 - 1) / keep))
+    high = max(low, math.ceil((want + 3 * horizon + 1) / keep))
+    if high - low > 100_000:
+        return high
+    return next(
+        (n for n in range(low, high + 1)
+         if _train_rows(n, horizon, test_fraction, val_fraction) >= want),
+        high,
+    )

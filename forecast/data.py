@@ -108,6 +108,7 @@ class Series:
     filled: dict[str, int] = field(default_factory=dict)
     id: str | None = None
     target: str | None = None
+    filled_at: dict[str, pd.DatetimeIndex] = field(default_factory=dict)  # per series: rows filled
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -206,13 +207,13 @@ def build_series(
     else:
         split = {targets[0]: values}
         target = targets[0]
-    frames, step, filled = _regularise_all(split, opts, notes, source)
+    frames, step, filled, filled_at = _regularise_all(split, opts, notes, source)
     label = ",".join(names)
     for frame in frames.values():
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target)
+                  panel_id, target, filled_at)
 
 
 def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
@@ -242,7 +243,7 @@ def _drop_sentinels(values: pd.DataFrame, na_values: list[str], notes: list[str]
 
 def _regularise_all(
     raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str
-) -> tuple[dict[str, pd.DataFrame], str, dict[str, int]]:
+) -> tuple[dict[str, pd.DataFrame], str, dict[str, int], dict[str, pd.DatetimeIndex]]:
     """Regularise every series on one shared frequency; notes name the series they concern."""
     several = len(raw) > 1
     per_series: dict[str, list[str]] = {}
@@ -253,14 +254,15 @@ def _regularise_all(
     step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
     frames: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
+    filled_at: dict[str, pd.DatetimeIndex] = {}
     for name, frame in prepared.items():
         label = f"series '{name}'" if several else source
-        frames[name], counts = _reindex_and_fill(frame, step, opts, per_series[name], label)
+        frames[name], counts, filled_at[name] = _reindex_and_fill(frame, step, opts, per_series[name], label)
         per_series[name] += _dst_note(raw[name].index, frames[name].index, step)
         for col, n in counts.items():
             filled[col] = filled.get(col, 0) + n
     notes += _merge_notes(per_series) if several else per_series[next(iter(raw))]
-    return frames, step, filled
+    return frames, step, filled, filled_at
 
 
 def _dst_note(raw: pd.DatetimeIndex, regular: pd.DatetimeIndex, step: str) -> list[str]:
@@ -328,8 +330,9 @@ def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
 
 def _reindex_and_fill(
     frame: pd.DataFrame, step: str, opts: DataOptions, notes: list[str], label: str
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Insert the missing steps of ``step`` (never for trading days) and fill them."""
+) -> tuple[pd.DataFrame, dict[str, int], pd.DatetimeIndex]:
+    """Insert the missing steps of ``step`` (never for trading days) and fill them; also
+    returns the timestamps of the rows filled."""
     if not is_trading_days(step):
         full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
         off = frame.index.difference(full)
@@ -344,8 +347,9 @@ def _reindex_and_fill(
             notes.append(f"{missing} missing time steps inserted")
             _note_gaps(frame, notes)
     counts = {c: int(frame[c].isna().sum()) for c in frame.columns}
+    holes = pd.DatetimeIndex(frame.index[frame.isna().any(axis=1).to_numpy()])
     if not any(counts.values()):
-        return frame, counts
+        return frame, counts, holes
     _check_gaps(frame, opts, label)
     if opts.fill == "none":
         col = next(c for c, n in counts.items() if n)
@@ -365,7 +369,7 @@ def _reindex_and_fill(
         how = "zeros"
     listed = ", ".join(f"{c}: {n}" for c, n in counts.items() if n)
     notes.append(f"values filled by {how} ({listed})")
-    return frame, counts
+    return frame, counts, holes
 
 
 def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:

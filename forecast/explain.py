@@ -139,9 +139,20 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     end = len(frame) - 1
     if at is not None:
         try:
-            end = int(frame.index.searchsorted(pd.Timestamp(at), side="right")) - 1
+            when = pd.Timestamp(at)
+            end = int(frame.index.searchsorted(when, side="right")) - 1
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise DataError(
+                f"--at {at} lies outside the dates pandas can hold ({pd.Timestamp.min:%Y-%m-%d} .. "
+                f"{pd.Timestamp.max:%Y-%m-%d}). Give a time within the data."
+            ) from None
         except (ValueError, TypeError):
             raise DataError(f"--at '{at}' is not a time. Give one like 2018-06-01 12:00.") from None
+        if when > frame.index[-1]:
+            raise DataError(
+                f"--at {at} is after the last row of the data ({frame.index[-1]}); nothing ends "
+                "there to explain. Give a time up to the last row, or leave --at out."
+            )
     if end + 1 < pre.lookback:
         raise DataError(
             f"--at {at} leaves {end + 1} rows of history; the window needs {pre.lookback}. Pick a later time."

@@ -14,17 +14,15 @@ from .plots import COLOURS, _dates, _save
 def gates_plot(history: pd.Series, steps: dict[str, np.ndarray], path: Path) -> None:
     """The input window above heatmaps (units x time) of the input, forget and output gates
     and the cell state of the first LSTM layer, on one time axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     rows = [("input gate: what to add", "input", "viridis", (0, 1)),
             ("forget gate: what to keep", "forget", "viridis", (0, 1)),
             ("output gate: what to expose", "output", "viridis", (0, 1)),
             ("cell state", "cell", "coolwarm", None)]
-    fig, axes = plt.subplots(len(rows) + 1, 1, figsize=(10, 11), dpi=100, sharex=True,
-                             gridspec_kw={"height_ratios": [1.2] + [1] * len(rows)})
+    fig = Figure(figsize=(10, 11), dpi=100)  # no pyplot: the global backend stays the user's
+    axes = fig.subplots(len(rows) + 1, 1, sharex=True,
+                        gridspec_kw={"height_ratios": [1.2] + [1] * len(rows)})
     times = history.index
     axes[0].plot(times, history.to_numpy(), color=COLOURS["actual"], lw=1)
     axes[0].set_ylabel(str(history.name))
@@ -54,12 +52,9 @@ def _edges(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
 
 def importance_plot(result: dict[str, Any], path: Path) -> None:
     """Two bar charts: MAE increase when each feature, or each part of the lookback, is shuffled."""
-    import matplotlib
+    from .plots import _figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=100)
+    fig, (left, right) = _figure(10, 3.6, ncols=2)
     for ax, key, title in ((left, "features", "Input features"), (right, "lookback", "Parts of the lookback")):
         names = list(result[key])
         ax.barh(names[::-1], [result[key][n] for n in names][::-1], color=COLOURS["forecast"])

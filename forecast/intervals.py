@@ -26,9 +26,21 @@ def fit_interval_scale(actual: np.ndarray, quantiles: np.ndarray, levels: list[f
     above = np.maximum(quantiles[..., -1] - med, _EPS)
     need = np.where(actual < med, (med - actual) / below, (actual - med) / above)
     nominal = levels[-1] - levels[0]
-    n = need.size
-    level = min(1.0, np.ceil((n + 1) * nominal) / n)  # finite-sample conformal level
-    return float(np.clip(np.quantile(need, level), *SCALE_RANGE))
+    return float(np.clip(conformal_quantile(need.ravel(), nominal), *SCALE_RANGE))
+
+
+def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
+    """The split-conformal threshold: the ``ceil((n + 1) * coverage)``-th smallest of ``n`` scores.
+
+    A new exchangeable score falls at or below it with probability at least ``coverage``;
+    an interpolated quantile (NumPy's default) can sit below that order statistic and lose
+    the guarantee. With too few scores for the rank (``k > n``) the threshold is infinite.
+    """
+    n = scores.size
+    k = int(np.ceil((n + 1) * coverage))
+    if n == 0 or k > n:
+        return float("inf")
+    return float(np.sort(scores)[max(k, 1) - 1])  # the k-th order statistic (1-based)
 
 
 def apply_interval_scale(quantiles: np.ndarray, levels: list[float], scale: float) -> np.ndarray:

@@ -101,8 +101,8 @@ class NumpyNet:
 
     @classmethod
     def load(cls, folder: Path, config: dict[str, Any]) -> NumpyNet:
-        with np.load(Path(folder) / WEIGHTS_FILE, allow_pickle=False) as saved:
-            return cls(config, {k: saved[k] for k in saved.files})
+        """Read ``weights.npz`` (checked against the settings by :func:`forecast.bundle.read_meta`)."""
+        return cls(config, read_weights(Path(folder) / WEIGHTS_FILE))
 
     def _get(self, layer: str, count: int) -> list[np.ndarray]:
         return [self.w[f"{layer}/{i}"] for i in range(count)]
@@ -143,3 +143,26 @@ class NumpyNet:
         steps = np.logaddexp(0.0, h @ ks + bs).reshape(len(h), base.shape[1], -1)  # softplus
         v = np.concatenate([base[..., None], steps], axis=-1)  # (n, horizon, q)
         return v @ cumulative
+
+
+def read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of a ``weights.npz`` (never unpickled).
+
+    Raises:
+        BundleError: when the file is not a NumPy archive of plain arrays.
+    """
+    import zipfile
+
+    from .errors import BundleError
+
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {k: saved[k] for k in saved.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        if "pickle" in first.lower():
+            first = "it holds Python objects, not numbers"
+        raise BundleError(
+            f"{path.name} in {path.parent} is not an archive of plain arrays ({first}). "
+            "Retrain the bundle or get an intact copy."
+        ) from None

@@ -1,4 +1,4 @@
-"""Plots written to PNG files (Agg backend; nothing is ever shown on screen)."""
+"""Plots written to PNG files: Figure objects drawn off screen, never pyplot or its global backend."""
 
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ COLOURS = {  # one colour per role, in every plot
 }
 
 
-def _figure(width: float = 9, height: float = 4, ncols: int = 1) -> tuple[Any, Any]:
-    import matplotlib
+def _figure(width: float = 9, height: float = 4, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """A :class:`matplotlib.figure.Figure` and its axes, made without pyplot: the global
+    backend (a notebook's, a GUI's) is never touched, and nothing is kept in a registry."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt.subplots(1, ncols, figsize=(width, height), dpi=100)
+    fig = Figure(figsize=(width, height), dpi=100)
+    return fig, fig.subplots(1, ncols, **kwargs)
 
 
 def _dates(ax: Any) -> None:
@@ -39,12 +39,10 @@ def _dates(ax: Any) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def _save(fig: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
+def _save(fig: Any, path: Any) -> None:
+    """Write ``fig`` to a path or a binary file (PNG unless the path's suffix says otherwise)."""
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def loss_plot(history: dict[str, list[float]], path: Path) -> None:

@@ -64,6 +64,64 @@ def load_histories(forecaster: Forecaster, data: Path | None, only: str | None =
     return series
 
 
+MAX_ROLLOUT = 100  # trained horizons chained by --recursive at most: errors compound with each one,
+# and a longer forecast is better served by retraining with a longer --horizon
+
+
+def check_horizon(
+    forecaster: Forecaster, series: Series | None, horizon: int | None, recursive: bool
+) -> None:
+    """Refuse, by arithmetic and before any forecast, a horizon longer than trained (without
+    ``recursive``), past the rollout limit, or (given ``series``, the history) past the last
+    date pandas can hold (2262-04-11)."""
+    pre = forecaster.preprocessor_
+    if horizon is None:
+        return
+    if horizon > pre.horizon and not recursive:
+        raise ConfigError(
+            f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. Use --horizon "
+            f"{pre.horizon} or less, add --recursive, or retrain with --horizon {horizon}."
+        )
+    if recursive and horizon > MAX_ROLLOUT * pre.horizon:
+        raise ConfigError(
+            f"--horizon {horizon} with --recursive chains {-(-horizon // pre.horizon)} forecasts of the "
+            f"trained {pre.horizon} steps; at most {MAX_ROLLOUT} are allowed ({MAX_ROLLOUT * pre.horizon} "
+            f"steps), as errors compound. Retrain with a longer --horizon."
+        )
+    freq = pd.tseries.frequencies.to_offset(forecaster.data_["freq"])
+    for frame in series.frames.values() if series is not None else []:
+        try:
+            end = frame.index[-1] + horizon * freq
+            if end < frame.index[-1] or end > pd.Timestamp.max:
+                raise OverflowError
+        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
+            raise ConfigError(
+                f"--horizon {horizon} steps of {forecaster.data_['freq']} after {frame.index[-1]} reach "
+                f"past {pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold. Give a shorter --horizon."
+            ) from None
+
+
+def filled_in_window(forecaster: Forecaster, series: Series) -> list[str]:
+    """One line per series whose last ``lookback`` rows (what the model reads) hold values
+    that were blank or missing in the file and were filled when loading."""
+    pre = forecaster.preprocessor_
+    found = []
+    for name, frame in series.frames.items():
+        holes = series.filled_at.get(name)
+        if holes is None or not len(holes):
+            continue
+        window = frame.index[-pre.lookback :]
+        inside = holes[holes.isin(window)]
+        if len(inside):
+            label = f"series '{name}': " if len(series.frames) > 1 else ""
+            found.append(
+                f"{label}{len(inside)} of the last {pre.lookback} rows the model reads were blank or "
+                f"missing in the file and were filled by --fill {forecaster.config.fill} "
+                f"(first {inside[0]}, last {inside[-1]})"
+            )
+    return found
+
+
 def load_history(forecaster: Forecaster, data: Path | None) -> pd.DataFrame:
     """The history of a one-series model as one frame (see :func:`load_histories`)."""
     if forecaster.data_.get("series"):

@@ -1,7 +1,9 @@
 """One self-contained HTML report of a bundle: images embedded, no network, no JavaScript.
 
 Built from the bundle's files alone (bundle.json, the PNGs, holdout.csv), so it
-needs neither the training data nor TensorFlow.
+needs neither the training data nor TensorFlow. Every string that comes from the
+data or a file (column and file names, notes, a backtest's fields) goes through
+:func:`_e` (HTML-escaped), so a column named ``<script>`` is shown, never run.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ border-bottom:1px solid #eee;text-align:right}th{background:#f6f6f6}td:first-chi
 .good{color:#1a7f37;font-weight:600}.bad{color:#b42318;font-weight:600}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em}dt{color:#666}dd{margin:0}
 """
+
+
+def _e(value: Any) -> str:
+    """Any value as HTML text: escaped, quotes included."""
+    return html.escape(str(value), quote=True)
 
 
 def _img(data: bytes, alt: str) -> str:
@@ -92,7 +99,88 @@ def _card(meta: dict[str, Any]) -> str:
         "loading": "; ".join(d["notes"]) or "nothing changed",
         "versions": ", ".join(f"{k} {v}" for k, v in versions().items()),
     }
-    return "<dl>" + "".join(f"<dt>{k}</dt><dd>{html.escape(str(v))}</dd>" for k, v in items.items()) + "</dl>"
+    return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items.items()) + "</dl>"
+
+
+def _holdout_errors(path: Path) -> tuple[dict[str, list[float]], np.ndarray]:
+    """MAE by horizon step of the model and the baselines, and the model's residuals."""
+    from .errors import BundleError
+
+    columns = ["step", "actual", "forecast", "naive", "seasonal_naive"]
+    try:
+        frame = pd.read_csv(path)
+        values = frame[columns].astype("float64")
+    except (KeyError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise BundleError(
+            f"{path.name} in {path.parent} lacks the columns {', '.join(columns)} or holds non-numbers "
+            f"({type(exc).__name__}). Retrain the bundle or get an intact copy."
+        ) from None
+    per_step = {
+        name: (values["actual"] - values[name]).abs().groupby(values["step"]).mean().tolist()
+        for name in ("forecast", "naive", "seasonal_naive")
+    }
+    per_step["model"] = per_step.pop("forecast")
+    return per_step, (values["actual"] - values["forecast"]).to_numpy()
+
+
+def _backtest_section(backtest: dict[str, Any]) -> list[str]:
+    """A `forecast backtest --json` result (checked by :func:`check_backtest`), escaped."""
+    bp = backtest["protocol"]
+    parts = [
+        "<h2>Backtest</h2>",
+        f"<p>{_e(bp['windows'])} windows of {_e(bp['horizon'])} steps from {_e(when(bp['test_start']))} "
+        f"to {_e(when(bp['test_end']))}, season {_e(bp['season'])}"
+        f"{', refit per fold' if bp['refit'] else ', trained once'}; skill vs the best baseline "
+        f"({_e(str(backtest['best_baseline']).replace('_', ' '))}): "
+        f"{_e(format(backtest['skill'], '+.1%'))}.</p>",
+        _table(_METRIC_HEADER, _metrics_rows(backtest["models"])),
+    ]
+    persistence = backtest.get("persistence") or {}
+    if persistence.get("repeats_recent_values"):
+        parts.append('<p class="bad">The model mostly repeats recent values: its forecasts match the actuals '
+                     f'shifted by {_e(persistence.get("best_shift"))} step(s) better than unshifted.</p>')
+    return parts
+
+
+def check_backtest(result: Any, name: str) -> dict[str, Any]:
+    """Check a `forecast backtest --json` result before it is shown.
+
+    Raises:
+        ConfigError: naming the first field missing or of the wrong type.
+    """
+    from .errors import ConfigError
+
+    def need(ok: bool, field: str, expected: str) -> None:
+        if not ok:
+            raise ConfigError(
+                f"--backtest {name}: {field} must be {expected}. "
+                "Give the file `forecast backtest --json` wrote."
+            )
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    need(isinstance(result, dict), "the file", "a JSON object")
+    bp = result.get("protocol")
+    need(isinstance(bp, dict), "protocol", "an object")
+    for key in ("windows", "horizon", "season"):
+        need(isinstance(bp.get(key), int) and not isinstance(bp.get(key), bool) and bp[key] >= 1,
+             f"protocol.{key}", "a whole number >= 1")
+    for key in ("test_start", "test_end"):
+        need(isinstance(bp.get(key), str), f"protocol.{key}", "a timestamp string")
+    need(isinstance(bp.get("refit"), bool), "protocol.refit", "true or false")
+    models = result.get("models")
+    need(isinstance(models, dict) and bool(models), "models", "an object of per-model metrics")
+    for model, m in models.items():
+        need(isinstance(m, dict) and number(m.get("mase")) and all(number(v) for v in m.values()),
+             f"models.{model}", "an object of numbers including mase")
+    need(isinstance(result.get("best_baseline"), str), "best_baseline", "a string")
+    need(number(result.get("skill")), "skill", "a number")
+    persistence = result.get("persistence", {})
+    need(isinstance(persistence, dict) and isinstance(persistence.get("repeats_recent_values", False), bool)
+         and isinstance(persistence.get("best_shift", 0), int), "persistence",
+         "an object with repeats_recent_values and best_shift")
+    return result
 
 
 def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None = None) -> str:
@@ -105,13 +193,14 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
     d, p = meta["data"], meta["preprocessor"]
     target = p["target"]
     parts = [
-        f"<h1>Forecast report: {html.escape(target)}</h1>",
-        f'<p class="sub">{html.escape(Path(d["source"]).name)}'
-        + (f' · created {html.escape(str(meta["created"]))}' if meta.get("created") else "") + "</p>",
+        f"<h1>Forecast report: {_e(target)}</h1>",
+        f'<p class="sub">{_e(Path(d["source"]).name)}'
+        + (f' · created {_e(meta["created"])}' if meta.get("created") else "") + "</p>",
         "<h2>Data</h2>",
-        f"<p>{d['split']['rows']} rows at frequency <b>{html.escape(d['freq'])}</b> from {when(d['start'])} to {when(d['end'])}; "
-        f"train {d['split']['train_rows']}, validation {d['split']['val_rows']}, test {d['split']['test_rows']} rows. "
-        f"Loading: {html.escape('; '.join(d['notes']) or 'nothing changed')}.</p>",
+        f"<p>{_e(d['split']['rows'])} rows at frequency <b>{_e(d['freq'])}</b> from {_e(when(d['start']))} "
+        f"to {_e(when(d['end']))}; train {_e(d['split']['train_rows'])}, validation "
+        f"{_e(d['split']['val_rows'])}, test {_e(d['split']['test_rows'])} rows. "
+        f"Loading: {_e('; '.join(d['notes']) or 'nothing changed')}.</p>",
         _file_img(folder, "overview.png", "the series with its split"),
         "<h2>Training</h2>",
         _file_img(folder, "loss.png", "training curves"),
@@ -136,34 +225,17 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
             ]
     holdout_csv = folder / "holdout.csv"
     if holdout_csv.exists():
-        frame = pd.read_csv(holdout_csv)
-        per_step = {
-            name: frame.assign(err=(frame["actual"] - frame[name]).abs()).groupby("step")["err"].mean().tolist()
-            for name in ("forecast", "naive", "seasonal_naive")
-        }
-        per_step["model"] = per_step.pop("forecast")
-        residuals = (frame["actual"] - frame["forecast"]).to_numpy()
+        per_step, residuals = _holdout_errors(holdout_csv)
         parts += [
             "<h2>Error by horizon step</h2>",
             _figure_img(lambda b: plots.step_error_plot(per_step, b), "MAE by horizon step"),
             "<h2>Residuals</h2>",
             f"<p>Mean {np.mean(residuals):.4g}, standard deviation {np.std(residuals):.4g} "
-            f"({target} units). Bars outside the dotted lines are autocorrelation the model left unexplained.</p>",
+            f"({_e(target)} units). Bars outside the dotted lines are autocorrelation the model left unexplained.</p>",
             _figure_img(lambda b: plots.residual_plot(residuals, int(d["season"]), b), "residuals"),
         ]
     if backtest:
-        bp = backtest["protocol"]
-        parts += [
-            "<h2>Backtest</h2>",
-            f"<p>{bp['windows']} windows of {bp['horizon']} steps from {when(bp['test_start'])} to "
-            f"{when(bp['test_end'])}, "
-            f"season {bp['season']}{', refit per fold' if bp['refit'] else ', trained once'}; skill vs the best "
-            f"baseline ({backtest['best_baseline'].replace('_', ' ')}): {backtest['skill']:+.1%}.</p>",
-            _table(_METRIC_HEADER, _metrics_rows(backtest["models"])),
-        ]
-        if backtest["persistence"]["repeats_recent_values"]:
-            parts.append('<p class="bad">The model mostly repeats recent values: its forecasts match the actuals '
-                         f'shifted by {backtest["persistence"]["best_shift"]} step(s) better than unshifted.</p>')
+        parts += _backtest_section(backtest)
     inside = [_file_img(folder, name, alt) for name, alt in (
         ("gates.png", "LSTM gate activations over the input window"),
         ("attention.png", "attention weights over the lookback window"),
@@ -177,4 +249,4 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
     parts += ["<h2>Model card</h2>", _card(meta)]
     body = "\n".join(x for x in parts if x)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forecast report: '
-            f"{html.escape(target)}</title><style>{_CSS}</style></head><body>{body}</body></html>")
+            f"{_e(target)}</title><style>{_CSS}</style></head><body>{body}</body></html>")

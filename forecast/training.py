@@ -69,10 +69,9 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
         lookback = min(max(4 * horizon, 7 * season), MAX_AUTO_LOOKBACK)
         lookback = max(1, min(lookback, (train_end - horizon) // 2))
     if train_end - lookback - horizon + 1 < 1:
-        need = next(
-            n for n in range(rows + 1, rows + 100 * (lookback + horizon) + 1000)
-            if _train_rows(n, horizon, config) - lookback - horizon + 1 >= 1
-        )
+        from .config import rows_needed  # arithmetic: a search would hang on --horizon 1e9
+
+        need = rows_needed(lookback, horizon, config.test_fraction, config.val_fraction, start=rows + 1)
         raise DataError(
             f"The series has {rows} rows, too few for lookback {lookback} + horizon {horizon} "
             f"+ validation {val} + test {test} rows ({need} rows needed). "
@@ -83,9 +82,9 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
 
 def _train_rows(rows: int, horizon: int, config: TrainConfig) -> int:
     """Rows left for training once test (whole horizons) and validation are cut off the end."""
-    # two horizons where the series allows: the validation windows also choose the forecast
-    val = max(2 * horizon if rows >= 8 * horizon else horizon, round(config.val_fraction * rows))
-    return rows - _test_rows(rows, horizon, config) - val
+    from .config import _train_rows as train_rows
+
+    return train_rows(rows, horizon, config.test_fraction, config.val_fraction)
 
 
 def _test_rows(rows: int, horizon: int, config: TrainConfig) -> int:

@@ -29,3 +29,21 @@ def test_too_wide_intervals_are_narrowed():
     scale = fit_interval_scale(actual, wide, LEVELS)
     assert scale < 0.6
     assert 0.78 <= _coverage(actual, apply_interval_scale(wide, LEVELS, scale)) <= 0.84
+
+
+def test_conformal_threshold_is_the_order_statistic():
+    from forecast.intervals import conformal_quantile
+
+    scores = np.arange(1.0, 10.0)[::-1]  # 9 scores, unsorted
+    assert conformal_quantile(scores, 0.8) == 8.0  # ceil(10 * 0.8) = 8th smallest, not interpolated
+    assert conformal_quantile(scores, 0.95) == float("inf")  # ceil(10 * 0.95) = 10 > 9 scores
+    assert conformal_quantile(np.array([]), 0.8) == float("inf")
+
+
+def test_conformal_threshold_keeps_its_coverage_guarantee():
+    from forecast.intervals import conformal_quantile
+
+    rng = np.random.default_rng(0)
+    hits = [rng.exponential(size=20)[-1] <= conformal_quantile(rng.exponential(size=19), 0.8)
+            for _ in range(4000)]
+    assert np.mean(hits) >= 0.79  # at least nominal (exactly 16/20 = 0.8 in expectation)

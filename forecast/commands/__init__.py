@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -17,7 +21,8 @@ HistoryOpt = Annotated[
     Path | None, typer.Option("--data", help="CSV with recent history (default: the training CSV).")
 ]
 
-__all__ = ["BundleArg", "HistoryOpt", "check_output", "parse_quantiles", "quiet_tensorflow", "split_list", "user_errors", "when"]
+__all__ = ["BundleArg", "HistoryOpt", "check_output", "check_writable", "join_list", "parse_quantiles",
+           "quiet_tensorflow", "split_list", "user_errors", "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,10 +35,28 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ForecastError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {one_line(str(exc))}", err=True)
+            raise typer.Exit(1) from None
+        except OSError as exc:  # a path the user named: unreadable, unwritable, full disk...
+            if exc.errno == errno.EPIPE:
+                raise  # stdout closed by the reader (| head): Typer exits quietly
+            typer.echo(f"Error: {os_error(exc)}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def one_line(text: str) -> str:
+    """Messages may quote data (column names, file names): keep the error one line."""
+    return " ".join(text.split())
+
+
+def os_error(exc: OSError) -> str:
+    """``PermissionError(13, ..., 'out/x')`` -> "Cannot write out/x: permission denied. ..."."""
+    where = f" {exc.filename}" if exc.filename else ""
+    reason = (exc.strerror or type(exc).__name__).lower()
+    return one_line(f"Cannot use{where}: {reason}. Check the path and its permissions, "
+                    "or choose another one.")
 
 
 def quiet_tensorflow() -> None:
@@ -42,13 +65,23 @@ def quiet_tensorflow() -> None:
     import_tensorflow()
 
 
-def split_list(text: str | None) -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``; None or empty -> ``[]``."""
-    return [c.strip() for c in text.split(",") if c.strip()] if text else []
+def split_list(text: str | list[str] | None) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``; a repeated option (a list) is split the same way,
+    so ``--features a --features b,c`` equals ``--features a,b,c``; None or empty -> ``[]``."""
+    if not text:
+        return []
+    parts = [text] if isinstance(text, str) else text
+    return [c.strip() for part in parts for c in part.split(",") if c.strip()]
 
 
-def parse_quantiles(text: str) -> list[float] | None:
+def join_list(value: str | list[str] | None) -> str | None:
+    """A repeated option as one comma list (None stays None)."""
+    return ",".join(split_list(value)) if value else None
+
+
+def parse_quantiles(text: str | list[str]) -> list[float] | None:
     """``"0.1,0.5,0.9"`` -> levels; ``"none"`` -> None (a point forecast)."""
+    text = join_list(text) or ""
     if text.strip().lower() in ("none", ""):
         return None
     try:
@@ -60,7 +93,8 @@ def parse_quantiles(text: str) -> list[float] | None:
 
 
 def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> None:
-    """Refuse, before any work, an output path whose folder is missing or whose type is unknown."""
+    """Refuse, before any work, an output file whose folder is missing or unwritable, which is
+    a folder, or whose type is unknown."""
     if path is None:
         return
     if not path.parent.is_dir():
@@ -69,4 +103,37 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> Non
         raise ConfigError(
             f"{flag} {path} should end in {' or '.join(suffixes)}; got '{path.suffix or 'no suffix'}'."
         )
+    if path.is_dir():
+        example = path / ("out" + suffixes[0])
+        raise ConfigError(f"{flag} {path} is a folder; give a file name, e.g. {example}.")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise ConfigError(f"{flag} {path} exists and is read-only. Choose another {flag}.")
+    check_writable(path.parent, flag)
 
+
+def check_writable(folder: Path, flag: str) -> None:
+    """Refuse a folder this process cannot create files in (tried, not guessed from mode bits)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".forecast-probe-", dir=folder)
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(
+            f"Cannot write into {folder} for {flag} ({reason}). Choose a writable folder."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+
+def write_atomic(out: Path, write: Callable[[Path], Any]) -> None:
+    """Run ``write`` on a temporary sibling of ``out`` (same suffix), then rename it into place:
+    a failure or a kill never leaves a half-written file at ``out``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import check_output, quiet_tensorflow, user_errors, when
+from . import check_output, quiet_tensorflow, user_errors, when, write_atomic
 from .train import _prepare, choice_line, train_signature
 
 
@@ -70,7 +70,8 @@ def backtest(**kwargs: Any) -> None:
                       f"the actuals shifted by {result['persistence']['best_shift']} step(s) better "
                       f"than the actuals themselves.[/]")
     if kwargs["json"] is not None:
-        kwargs["json"].write_text(json.dumps(result, indent=2))
+        text = json.dumps(result, indent=2)
+        write_atomic(kwargs["json"], lambda p: p.write_text(text, encoding="utf-8"))
         console.print(f"Backtest written to {kwargs['json']}")
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors
+from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors, write_atomic
 
 
 @user_errors
@@ -45,18 +45,18 @@ def detect(
     from ..forecaster import Forecaster
     from ..predicting import load_history
 
-    forecaster = Forecaster.load(bundle)
-    frame = load_history(forecaster, data)
-    levels = parse_quantiles(quantiles) if quantiles else None
+    levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
         raise ConfigError(f"--quantiles takes two levels like 0.1,0.9; got '{quantiles}'.")
+    forecaster = Forecaster.load(bundle)
+    frame = load_history(forecaster, data)
     result = run(forecaster, frame, threshold=threshold, use_interval=interval,
                  levels=tuple(levels) if levels else None)
     flagged = result[result["anomaly"]].drop(columns="anomaly")
-    flagged.rename_axis(frame.index.name).to_csv(out)
+    write_atomic(out, flagged.rename_axis(frame.index.name).to_csv)
     if plot is not None:
         from ..plots import anomaly_plot
 
-        anomaly_plot(result, forecaster.preprocessor_.target, plot)
+        write_atomic(plot, lambda p: anomaly_plot(result, forecaster.preprocessor_.target, p))
     share = len(flagged) / max(len(result), 1)
     typer.echo(f"{len(flagged)} of {len(result)} values flagged ({share:.1%}); written to {out}")

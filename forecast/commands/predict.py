@@ -9,7 +9,7 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from . import BundleArg, HistoryOpt, check_output, user_errors
+from . import BundleArg, HistoryOpt, check_output, user_errors, write_atomic
 
 
 @user_errors
@@ -27,22 +27,37 @@ def predict(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
+    allow_filled: Annotated[
+        bool, typer.Option(help="Forecast even when values the model reads were blank or missing "
+                                "(filled as in training); noted on stderr.")
+    ] = False,
 ) -> None:
     """Forecast the steps after the last row of the data, in the data's units.
 
     The CSV has the time column first, then the series id for several-series
     models, then `forecast` (the median), then `lower` and `upper` (the interval;
     its levels are in bundle.json). Values are rounded two decimals past the data's own.
+    Blank or missing values among the last lookback rows are refused unless --allow-filled.
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
+    from ..errors import DataError
     from ..forecaster import Forecaster
-    from ..predicting import decimals_of, load_histories, round_forecast
+    from ..predicting import check_horizon, decimals_of, filled_in_window, load_histories, round_forecast
 
     forecaster = Forecaster.load(bundle)
+    check_horizon(forecaster, None, horizon, recursive)  # before reading any data
     history = load_histories(forecaster, data, series)
+    check_horizon(forecaster, history, horizon, recursive)
+    filled = filled_in_window(forecaster, history)
+    if filled and not allow_filled:
+        more = f" (and {len(filled) - 1} more series)" if len(filled) > 1 else ""
+        raise DataError(f"{filled[0]}{more}. Give complete recent data, or pass --allow-filled "
+                        "to forecast from the filled values.")
+    for line in filled:
+        typer.echo(f"note: {line}", err=True)
     result = forecaster.predict_all(history, horizon, recursive=recursive)
     target = forecaster.preprocessor_.target
     written = np.concatenate([f[target].to_numpy() for f in history.frames.values()])
@@ -54,9 +69,9 @@ def predict(
         label = f"{interval['coverage']:.0%} interval" if interval else "interval"
         name, frame = next(iter(history.frames.items()))
         shown = result[result[forecaster.data_["id"]] == name] if forecaster.data_.get("series") else result
-        forecast_plot(frame[forecaster.preprocessor_.target], shown, plot, label)
+        write_atomic(plot, lambda p: forecast_plot(frame[forecaster.preprocessor_.target], shown, p, label))
     if out is None:
         sys.stdout.write(result.to_csv())
     else:
-        result.to_csv(out)
+        write_atomic(out, result.to_csv)
         typer.echo(f"{len(result)} steps written to {out}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from . import BundleArg, check_output, user_errors
+from . import BundleArg, check_output, user_errors, write_atomic
 
 
 @user_errors
@@ -30,7 +30,7 @@ def report(
     """
     from ..bundle import read_meta
     from ..errors import ConfigError
-    from ..report import render
+    from ..report import check_backtest, render
 
     out = out or bundle.parent / f"{bundle.name}-report.html"
     check_output(out, (".html", ".htm"), "--out")
@@ -38,12 +38,14 @@ def report(
     result = None
     if backtest is not None:
         try:
-            result = json.loads(backtest.read_text())
-            result["protocol"], result["models"]  # noqa: B018 - the keys the report reads
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            result = json.loads(backtest.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise ConfigError(
                 f"--backtest {backtest} is not a `forecast backtest --json` file ({exc}). "
                 "Run forecast backtest with --json first."
             ) from None
-    out.write_text(render(bundle, meta, result), encoding="utf-8")
+        check_backtest(result, backtest.name)
+    text = render(bundle, meta, result)
+    write_atomic(out, lambda p: p.write_text(text, encoding="utf-8"))
     typer.echo(f"Report written to {out}")
+

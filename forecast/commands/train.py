@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from . import parse_quantiles, quiet_tensorflow, split_list, user_errors, when
+from . import join_list, parse_quantiles, quiet_tensorflow, split_list, user_errors, when
+
+DEFAULT_QUANTILES = "0.1,0.5,0.9"  # an 80% interval and the median
 
 
 @user_errors
 def train(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file with a time column and numeric columns.")],
     target: Annotated[
-        str, typer.Option(help="Column to forecast; several comma-separated train one model on each.")
+        list[str], typer.Option(help="Column to forecast; several (comma-separated or repeated) "
+                                     "train one model on each.")
     ],
     features: Annotated[
-        str | None, typer.Option(help="Comma-separated past covariate columns.")
+        list[str] | None, typer.Option(help="Past covariate columns, comma-separated or repeated.")
     ] = None,
     calendar: Annotated[
         bool, typer.Option(help="Calendar cycles (hour, weekday, month...) as known-future inputs.")
@@ -55,7 +59,7 @@ def train(
         int | None, typer.Option(min=0, help="Longest run of missing steps to fill (no limit).")
     ] = None,
     na_values: Annotated[
-        str | None, typer.Option(help="Comma-separated values meaning missing, e.g. -9999,NA.")
+        list[str] | None, typer.Option(help="Values meaning missing, e.g. -9999,NA (or repeated).")
     ] = None,
     decimal: Annotated[str, typer.Option(help="Decimal mark, e.g. , for 1,5.")] = ".",
     thousands: Annotated[str | None, typer.Option(help="Thousands separator, e.g. , for 1,234.")] = None,
@@ -66,8 +70,9 @@ def train(
     units: Annotated[int, typer.Option(min=1, help="Units per recurrent layer.")] = 64,
     dropout: Annotated[float, typer.Option(min=0.0, max=0.9, help="Between layers.")] = 0.0,
     quantiles: Annotated[
-        str, typer.Option(help="Quantile levels (pinball loss), or 'none' for a point forecast.")
-    ] = "0.1,0.5,0.9",
+        list[str] | None, typer.Option(help="Quantile levels (pinball loss), or 'none' for a point "
+                                            f"forecast (default: {DEFAULT_QUANTILES}).")
+    ] = None,
     model: Annotated[
         str, typer.Option(help="The forecast given: auto (chosen on validation windows) | lstm | "
                                "auto_ets | auto_theta | seasonal_naive | naive.")
@@ -80,11 +85,11 @@ def train(
     ] = "auto",
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
     batch_size: Annotated[int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")] = None,
-    learning_rate: Annotated[float, typer.Option(min=0.0)] = 3e-3,
+    learning_rate: Annotated[float, typer.Option(help="Adam's step size, above 0 and at most 1.")] = 3e-3,
     time_budget: Annotated[
         float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
     ] = 180.0,
-    seed: Annotated[int, typer.Option()] = 42,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice (0 .. 2**32-1).")] = 42,
     deterministic: Annotated[
         bool, typer.Option(help="TF op determinism (no XLA: ~1.9x slower on CPUs). Seeded runs "
                                 "repeat on the same machine without it.")
@@ -127,14 +132,16 @@ def train(
     from ..distribute import is_chief
 
     console = Console()
+    target = join_list(target) or ""
     args = dict(locals())
+    default = out is None
     out = out or default_out(data, target)
     chief = is_chief(distribute)  # multi-worker: only the chief writes the bundle
     with writing_lock(out) if chief else contextlib.nullcontext():  # a second run fails at once
-        if not resume and chief:
-            check_target(out, force)
+        if chief:  # a resumed bundle is replaced: only its folder must be writable
+            check_target(out, force or resume, create_parent=default)
         config, series, out = _prepare(console, args)
-        previous = _load_previous(out) if resume else None
+        previous = _load_previous(out, config) if resume else None
         forecaster, interrupted = _fit(console, config, series, previous)
         _print_fit(console, forecaster)
         if not chief:
@@ -143,6 +150,7 @@ def train(
         if interrupted and not save_on_interrupt:
             console.print("Interrupted: nothing saved (--no-save-on-interrupt).")
             raise typer.Exit(130)
+        out.parent.mkdir(parents=True, exist_ok=True)  # the default models/ folder
         path = forecaster.save(out, force=force or resume, report=report)
         console.print(f"Bundle written to [bold]{path}[/]")
         if interrupted:
@@ -150,14 +158,39 @@ def train(
             raise typer.Exit(130)
 
 
-def _load_previous(out: Path) -> Any:
-    quiet_tensorflow()
-    from ..errors import BundleError
+RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features")
+# ^ what the saved network's shapes and outputs are made of: --resume cannot change them
+
+
+def _load_previous(out: Path, config: Any) -> Any:
+    """The bundle to continue, refused when the flags would change its network."""
+    from ..errors import BundleError, ConfigError
     from ..forecaster import Forecaster
 
     if not out.exists():
         raise BundleError(f"--resume: there is no bundle at {out} to continue. Train without --resume.")
+    before = _saved_config(out)
+    changed = [f"--{k.replace('_', '-')} {_flag(before[k])} (now {_flag(getattr(config, k))})"
+               for k in RESUME_FIXED if before.get(k) != getattr(config, k)]
+    if changed:
+        raise ConfigError(
+            f"--resume continues the network saved in {out}, so it cannot change its shape; it was "
+            f"trained with {'; '.join(changed)}. Pass the same flags, or train a new bundle without --resume."
+        )
+    quiet_tensorflow()
     return Forecaster.load(out, engine="keras")  # training continues on the Keras model
+
+
+def _saved_config(out: Path) -> dict[str, Any]:
+    from ..bundle import read_meta
+
+    return read_meta(out)["config"]
+
+
+def _flag(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value) or "none"
+    return "none" if value is None else str(value)
 
 
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
@@ -167,21 +200,25 @@ def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
 
     fields = set(TrainConfig.__dataclass_fields__)
     settings = {k: v for k, v in args.items() if k in fields}
+    settings["target"] = join_list(args["target"]) or ""
     settings["features"] = split_list(args["features"])
     settings["na_values"] = split_list(args.get("na_values"))
-    settings["quantiles"] = parse_quantiles(args["quantiles"])
+    settings["quantiles"] = parse_quantiles(args["quantiles"] or DEFAULT_QUANTILES)
     config = TrainConfig(**settings)
     data: Path = args["data"]
     # the checks of `forecast doctor`, run the same way: both give every file the same verdict
     diagnosis = diagnose(data, config.data_options(), config.targets, config.features, config=config)
     series = diagnosis.raise_problem()
+    config.check_rows(max(len(f) for f in series.frames.values()))  # before any training
     print_series(console, data, series)
     out = args.get("out") or default_out(data, config.target)
     return config, series, out
 
 
 def default_out(data: Path, target: str) -> Path:
-    return Path("models") / f"{data.stem}_{target.replace(',', '_')}"
+    """``models/<file>_<target>``, with only letters, digits, ``.``, ``-`` and ``_`` (any system)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{data.stem}_{target.replace(',', '_')}").strip("._")
+    return Path("models") / (name[:100] or "model")
 
 
 def print_series(console: Any, data: Path, series: Any) -> None:
@@ -295,16 +332,18 @@ def compare(**kwargs: Any) -> None:
     from ..errors import ConfigError
 
     console = Console()
+    if kwargs["keep"] not in ("best", "all"):
+        raise ConfigError(f"Unknown --keep '{kwargs['keep']}'. Choose best or all.")
     archs = split_list(kwargs["arch"]) or list(ARCHS_ALL)
     unknown = [a for a in archs if a not in ARCHS_ALL]
     if unknown:
         raise ConfigError(f"Unknown --arch {', '.join(unknown)}. Choose from {', '.join(ARCHS_ALL)}.")
     keep_all = kwargs["keep"] == "all"
     kwargs["arch"] = archs[0]
-    config, series, out = _prepare(console, kwargs)
-    if kwargs["out"] is None:
-        out = out.with_name(out.name + "_compare")
-    check_target(out, kwargs["force"])
+    out = kwargs["out"] or default_out(kwargs["data"], join_list(kwargs["target"]) or "")
+    out = out if kwargs["out"] else out.with_name(out.name + "_compare")
+    check_target(out, kwargs["force"], create_parent=kwargs["out"] is None)
+    config, series, _ = _prepare(console, kwargs)
     quiet_tensorflow()
 
     def started(arch: str) -> None:
@@ -328,6 +367,7 @@ def compare(**kwargs: Any) -> None:
     table.add_row("", "seasonal naive", *(f"{base['seasonal_naive'][k]:.4g}" for k in ("mae", "rmse")),
                   f"{base['seasonal_naive']['mase']:.3f}", "", "", "", "")
     console.print(table)
+    out.parent.mkdir(parents=True, exist_ok=True)  # the default models/ folder
     if keep_all:
         out.mkdir(exist_ok=True)
         for arch, forecaster in results:
@@ -363,8 +403,8 @@ def train_signature(
 
 
 compare.__signature__ = train_signature(  # type: ignore[attr-defined]
-    {"arch": (Annotated[str, typer.Option(help="Comma-separated architectures.")],
-              "lstm,gru,bilstm,attention")},
+    {"arch": (Annotated[list[str], typer.Option(help="Architectures, comma-separated or repeated.")],
+              ["lstm,gru,bilstm,attention"])},
     {"keep": (Annotated[str, typer.Option(help="best: keep the best bundle; all: every one.")],
               "best")},
 )

@@ -1,0 +1,544 @@
+"""Hostile input (issue 21): bad flags, damaged bundles, unwritable paths, holes in the data
+predict reads, HTML in names, other machines.
+
+Every refusal must be: a non-zero exit code (1, or 2 for what Typer checks itself), exactly one
+line starting ``Error: `` on stderr naming the problem, no exception escaping (so no traceback),
+and nothing left behind (no bundle, no temporary folder, no half-written file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from forecast.cli import app
+
+runner = CliRunner()
+ROWS = 200
+TINY = ["--epochs", "1", "--units", "4", "--lookback", "8", "--horizon", "3", "--time-budget", "30"]
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _csv(path: Path, rows: int = ROWS, start: str = "2024-01-01", target: str = "load") -> Path:
+    """An hourly sine with a daily period and a covariate: `time,<target>,x`."""
+    t = pd.date_range(start, periods=rows, freq="h")
+    y = 10 + np.sin(np.arange(rows) * 2 * np.pi / 24)
+    frame = pd.DataFrame({"time": t.strftime("%Y-%m-%d %H:%M"), target: y, "x": np.cos(np.arange(rows))})
+    frame.to_csv(path, index=False)
+    return path
+
+
+def refused(result, code: int = 1, *fragments: str) -> str:
+    """The exit code, one `Error:` line on stderr naming ``fragments``, no exception escaping."""
+    assert isinstance(result.exception, SystemExit), f"escaped: {result.exception!r}\n{result.output}"
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, result.output
+    assert errors[0] in result.stderr.splitlines()
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+    return errors[0]
+
+
+def _listing(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a default models/ never lands in the repository
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory) -> Path:
+    return _csv(tmp_path_factory.mktemp("data") / "sine.csv")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory, csv) -> Path:
+    out = tmp_path_factory.mktemp("models") / "sine_load"
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def readonly(tmp_path, monkeypatch) -> Path:
+    """A folder nothing can be created in (as root, where mode bits do not stop writes,
+    creating a file there fails as it would on a read-only mount)."""
+    folder = tmp_path / "readonly"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder)
+    except PermissionError:
+        pass
+    else:
+        import os
+
+        os.close(fd)
+        os.unlink(probe)
+        real = tempfile.mkstemp
+
+        def mkstemp(*args, **kwargs):
+            if Path(kwargs.get("dir") or "") == folder:
+                raise PermissionError(13, "Permission denied", str(folder / "probe"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    yield folder
+    folder.chmod(0o755)
+
+
+# --- 1. flags: range and meaning checked before any work --------------------------------------
+
+FLAG_CASES = [
+    (["--horizon", "1000000000"], 1, ["200 rows", "--horizon 1000000000", "rows needed"]),
+    (["--lookback", "1000000000"], 1, ["200 rows", "--lookback 1000000000", "rows needed"]),
+    (["--horizon", "1000000000", "--lookback", "1000000000"], 1, ["rows needed"]),
+    (["--lookback", "150", "--horizon", "30"], 1, ["too few", "rows needed"]),
+    (["--units", "1000000000"], 1, ["--units must be between 1 and 4096"]),
+    (["--layers", "1000000000"], 1, ["--layers must be between 1 and 16"]),
+    (["--units", "0"], 2, ["--units"]),
+    (["--seed", "-1"], 2, ["--seed"]),
+    (["--seed", str(2**32)], 1, ["--seed must be between 0 and 4294967295"]),
+    (["--learning-rate", "0"], 1, ["--learning-rate must be above 0", "0 trains nothing"]),
+    (["--learning-rate", "nan"], 1, ["--learning-rate"]),
+    (["--learning-rate", "5"], 1, ["at most 1"]),
+    (["--dropout", "nan"], 2, ["--dropout"]),
+    (["--time-budget", "nan"], 2, ["--time-budget"]),
+    (["--features", "load"], 1, ["--features names the target 'load'"]),
+    (["--features", "x", "--features", "x"], 1, ["--features names x more than once"]),
+    (["--features", "nope", "--features", "x"], 1, ["'nope'"]),  # repeated: both kept
+    (["--quantiles", "0.1,1.5"], 1, ["Quantiles must lie strictly between 0 and 1"]),
+    (["--arch", "transformer"], 1, ["Unknown --arch 'transformer'"]),
+]
+
+
+@pytest.mark.parametrize(("flags", "code", "fragments"), FLAG_CASES,
+                         ids=[" ".join(f)[:40] for f, _, _ in FLAG_CASES])
+def test_bad_flag_is_refused_before_any_work(tmp_path, csv, flags, code, fragments):
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *flags, "--out", str(tmp_path / "b")])
+    refused(result, code, *fragments)
+    assert "Training" not in result.output  # refused before any training started
+    assert _listing(tmp_path) == []
+
+
+def test_compare_keep_bogus_is_refused_before_training(tmp_path, csv):
+    result = runner.invoke(app, ["compare", str(csv), "--target", "load", "--keep", "bogus", *TINY])
+    refused(result, 1, "Unknown --keep 'bogus'")
+    assert _listing(tmp_path) == []
+
+
+def test_doctor_with_a_huge_horizon_answers_at_once(csv):
+    result = runner.invoke(app, ["doctor", str(csv), "--target", "load", "--horizon", "1000000000"])
+    assert "Traceback" not in result.output
+    assert "rows needed" in result.output or result.exit_code != 0, result.output
+
+
+def test_rows_needed_is_arithmetic_and_exact():
+    from forecast.config import _train_rows, rows_needed
+
+    cases = [(8, 3, 0.1, 0.1), (50, 24, 0.1, 0.1), (1, 1, 0, 0.1), (333, 7, 0.2, 0.15)]
+    for lookback, horizon, tf, vf in cases:
+        for start in (1, 100, 5000):
+            need = rows_needed(lookback, horizon, tf, vf, start)
+            brute = next(n for n in range(start, 10**6)
+                         if _train_rows(n, horizon, tf, vf) >= lookback + horizon)
+            assert need == brute
+    assert rows_needed(10**9, 10**9, 0.1, 0.1) >= 3 * 10**9  # instantly, no search
+
+
+# --- 2. output paths: checked before training, one line for every OS error ---------------------
+
+
+def test_train_into_a_read_only_folder_is_refused_before_training(csv, readonly):
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(readonly / "b")])
+    refused(result, 1, "Cannot write into", str(readonly))
+    assert "Training" not in result.output
+    assert _listing(readonly) == []
+
+
+def test_train_out_that_is_a_file_is_refused_even_with_force(tmp_path, csv):
+    target = tmp_path / "some_file.txt"
+    target.write_text("keep me")
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(target), "--force"])
+    refused(result, 1, "is a file")
+    assert target.read_text() == "keep me" and _listing(tmp_path) == ["some_file.txt"]
+
+
+@pytest.mark.parametrize("option", ["--out", "--plot"])
+def test_predict_into_a_read_only_folder(bundle, readonly, option):
+    name = "f.csv" if option == "--out" else "f.png"
+    refused(runner.invoke(app, ["predict", str(bundle), option, str(readonly / name)]), 1, "Cannot write into")
+    assert _listing(readonly) == []
+
+
+def test_predict_out_that_is_a_folder(bundle, tmp_path):
+    (tmp_path / "f.csv").mkdir()
+    refused(runner.invoke(app, ["predict", str(bundle), "--out", str(tmp_path / "f.csv")]), 1, "is a folder")
+
+
+def test_report_into_a_read_only_folder(bundle, readonly):
+    refused(runner.invoke(app, ["report", str(bundle), "--out", str(readonly / "r.html")]), 1, "Cannot write into")
+    assert _listing(readonly) == []
+
+
+def test_backtest_json_into_a_read_only_folder_fails_before_training(csv, readonly):
+    result = runner.invoke(app, ["backtest", str(csv), "--target", "load", *TINY, "--windows", "2",
+                                 "--json", str(readonly / "bt.json")])
+    refused(result, 1, "Cannot write into")
+    assert "rows" not in result.stdout  # not even the data was read
+    assert _listing(readonly) == []
+
+
+def test_default_out_creates_models_outside_the_project(tmp_path, csv):
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *TINY])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "models" / "sine_load" / "bundle.json").exists()
+
+
+def test_refused_default_out_leaves_no_models_folder(tmp_path, csv):
+    refused(runner.invoke(app, ["train", str(csv), "--target", "load", "--units", "99999"]), 1, "--units")
+    assert _listing(tmp_path) == []
+
+
+def test_os_errors_become_one_line():
+    from forecast.commands import os_error
+
+    line = os_error(PermissionError(13, "Permission denied", "/x/y.csv"))
+    assert line.startswith("Cannot use /x/y.csv: permission denied.") and "\n" not in line
+
+
+# --- 3. damaged bundles: bundle.json checked against a typed schema by every command ----------
+
+
+def _rehash(folder: Path) -> None:
+    """Make bundle.json's checksums agree with the files, as a careful attacker would."""
+    meta = json.loads((folder / "bundle.json").read_text())
+    if isinstance(meta, dict) and isinstance(meta.get("files"), dict):
+        meta["files"] = {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in meta["files"]}
+        (folder / "bundle.json").write_text(json.dumps(meta))
+
+
+def _edit(path: Path, change) -> None:
+    meta = json.loads((path / "bundle.json").read_text())
+    meta = change(meta) or meta
+    (path / "bundle.json").write_text(json.dumps(meta))
+
+
+def _set(keys: str, value):
+    def change(meta):
+        *parents, last = keys.split(".")
+        node = meta
+        for key in parents:
+            node = node[key]
+        if value is _DELETE:
+            del node[last]
+        else:
+            node[last] = value
+
+    return change
+
+
+_DELETE = object()
+
+DAMAGE = [
+    ("list instead of object", lambda m: [m], "bundle.json must hold an object, found a list"),
+    ("negative horizon", _set("preprocessor.horizon", -5), "preprocessor.horizon must be >= 1, found -5"),
+    ("negative config horizon", _set("config.horizon", -5), "config.horizon must be >= 1, found -5"),
+    ("empty scaler mean", _set("preprocessor.scaler.mean", []), "preprocessor.scaler.mean must be a list of 1"),
+    ("zero scale", _set("preprocessor.scaler.scale", [0.0]), "preprocessor.scaler.scale"),
+    ("deleted freq", _set("data.freq", _DELETE), "data.freq must be a string"),
+    ("deleted parameters (report)", _set("training.parameters", _DELETE), "training.parameters"),
+    ("deleted metrics", _set("metrics", _DELETE), "metrics must be an object"),
+    ("negative interval scale", _set("interval_scale", -3), "interval_scale must be a number in [0.2, 5.0]"),
+    ("text interval scale", _set("interval_scale", "big"), "interval_scale"),
+    ("quantiles disagree", _set("quantiles", [0.2, 0.5, 0.8]), "config.quantiles"),
+    ("unknown arch", _set("config.arch", "transformer"), "config.arch must be one of"),
+    ("huge units", _set("config.units", 10**9), "config.units must be <= 4096"),
+    ("units of another model", _set("config.units", 8), "weights.npz does not fit bundle.json"),
+    ("bad start", _set("data.start", "yesterday-ish"), "data.start must be a timestamp"),
+    ("split does not add up", _set("data.split.rows", 5), "data.split must be parts adding up to rows"),
+    ("unknown calendar", _set("preprocessor.calendar", ["moon"]), "preprocessor.calendar"),
+    ("path in files", lambda m: m["files"].update({"../escape": "0" * 64}), "not a file name in the bundle"),
+    ("newer schema", _set("schema_version", 99), "Upgrade forecast"),
+]
+
+
+@pytest.mark.parametrize("command", ["predict", "report"])
+@pytest.mark.parametrize(("change", "fragment"), [d[1:] for d in DAMAGE], ids=[d[0] for d in DAMAGE])
+def test_damaged_bundle_json_names_the_field(bundle, tmp_path, command, change, fragment):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    _edit(copy, change)
+    before = _listing(tmp_path)
+    refused(runner.invoke(app, [command, str(copy), "--out", str(tmp_path / ("o.csv" if command == "predict"
+                                                                           else "o.html"))]), 1, fragment)
+    assert _listing(tmp_path) == before
+
+
+def test_random_bytes_in_weights_are_refused_without_numpy_internals(bundle, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    (copy / "weights.npz").write_bytes(np.random.default_rng(0).bytes(4096))
+    _rehash(copy)
+    line = refused(runner.invoke(app, ["predict", str(copy)]), 1, "weights.npz", "not an archive of plain arrays")
+    assert "pickle" not in line.lower()
+
+
+def test_garbled_holdout_csv_is_one_line_in_report(bundle, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    (copy / "holdout.csv").write_text("step,actual\n1,<b>\n")
+    _rehash(copy)
+    refused(runner.invoke(app, ["report", str(copy), "--out", str(tmp_path / "r.html")]), 1, "holdout.csv")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_another_models_weights_with_matching_checksums_are_refused(bundle, tmp_path):
+    from forecast.schema import expected_shapes
+
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    meta = json.loads((copy / "bundle.json").read_text())
+    other = {**meta, "config": {**meta["config"], "units": 6}}  # a 6-unit model's arrays
+    rng = np.random.default_rng(0)
+    with open(copy / "weights.npz", "wb") as fh:
+        np.savez(fh, **{k: rng.normal(size=s) for k, s in expected_shapes(other).items()})
+    _rehash(copy)
+    refused(runner.invoke(app, ["predict", str(copy)]), 1, "weights.npz does not fit", "expected")
+
+
+def test_keras_model_is_checked_against_the_settings_too(bundle, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+
+    def change(meta):
+        meta["config"]["units"] = 8
+        del meta["files"]["weights.npz"]  # so the Keras model is what gets loaded
+
+    _edit(copy, change)
+    refused(runner.invoke(app, ["predict", str(copy)]), 1, "model.keras does not fit bundle.json")
+
+
+def test_resume_refuses_another_architecture(bundle, csv, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    before = (copy / "bundle.json").read_bytes()
+    flags = [f for f in TINY if f not in ("--units", "4")]
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *flags, "--units", "8",
+                                 "--arch", "gru", "--out", str(copy), "--resume"])
+    refused(result, 1, "--resume", "--arch lstm (now gru)", "--units 4 (now 8)")
+    assert (copy / "bundle.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
+
+
+# --- 4. the data given to predict -------------------------------------------------------------
+
+
+def _holed(tmp_path: Path, rows: list[int], drop: bool = False) -> Path:
+    frame = pd.read_csv(_csv(tmp_path / "recent.csv"))
+    frame = frame.drop(index=rows) if drop else frame.assign(load=frame["load"].where(~frame.index.isin(rows)))
+    frame.to_csv(tmp_path / "recent.csv", index=False)
+    return tmp_path / "recent.csv"
+
+
+@pytest.mark.parametrize(("rows", "drop", "count"), [
+    ([197, 198, 199], False, "3 of the last 8 rows"),  # the last values blank
+    ([194], False, "1 of the last 8 rows"),  # a blank inside the window
+    ([195, 196], True, "2 of the last 8 rows"),  # missing time steps inside the window
+], ids=["last values blank", "blank inside window", "rows missing inside window"])
+def test_predict_refuses_filled_values_in_its_window(bundle, tmp_path, rows, drop, count):
+    data = _holed(tmp_path, rows, drop)
+    out = tmp_path / "f.csv"
+    refused(runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--out", str(out)]),
+            1, count, "--allow-filled")
+    assert not out.exists()
+    allowed = runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--out", str(out), "--allow-filled"])
+    assert allowed.exit_code == 0, allowed.output
+    assert f"note: {count}" in allowed.stderr and out.exists()
+
+
+def test_predict_ignores_holes_before_its_window(bundle, tmp_path):
+    result = runner.invoke(app, ["predict", str(bundle), "--data", str(_holed(tmp_path, [50, 51]))])
+    assert result.exit_code == 0, result.output
+
+
+def test_predict_horizon_longer_than_trained_is_refused_before_reading_data(bundle, tmp_path):
+    missing = tmp_path / "nowhere.csv"  # never read: the horizon is refused first
+    refused(runner.invoke(app, ["predict", str(bundle), "--data", str(missing), "--horizon", "1000000000"]),
+            1, "Horizon 1000000000 is longer than the trained horizon 3")
+
+
+def test_predict_huge_recursive_horizon(bundle):
+    refused(runner.invoke(app, ["predict", str(bundle), "--horizon", "1000000000", "--recursive"]),
+            1, "--horizon 1000000000", "at most 100")
+
+
+def test_predict_past_the_last_date_pandas_holds(bundle, tmp_path):
+    data = _csv(tmp_path / "late.csv", start="2262-04-03 03:00")  # ends 2262-04-11 10:00
+    refused(runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--horizon", "60", "--recursive"]),
+            1, "the last date pandas can hold")
+
+
+@pytest.mark.parametrize(("at", "fragment"), [
+    ("2099-01-01", "after the last row"),
+    ("9999-01-01", "outside the dates pandas can hold"),
+    ("soon", "is not a time"),
+])
+def test_explain_at_a_time_outside_the_data(bundle, at, fragment):
+    refused(runner.invoke(app, ["explain", str(bundle), "--at", at]), 1, fragment)
+
+
+# --- 5. the HTML report: nothing from the data becomes an element or an attribute -------------
+
+EVIL = '<img src=x onerror=alert(1)>'
+ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "b", "img", "table",
+                "tr", "th", "td", "dl", "dt", "dd"}
+ALLOWED_ATTRS = {"lang", "charset", "class", "alt", "src"}
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, list[tuple[str, str | None]]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def _assert_inert(page: str, *shown: str) -> None:
+    parser = _Collect()
+    parser.feed(page)
+    tags = {t for t, _ in parser.tags}
+    attrs = {a for _, pairs in parser.tags for a, _ in pairs}
+    assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    assert attrs <= ALLOWED_ATTRS, attrs - ALLOWED_ATTRS
+    for tag, pairs in parser.tags:
+        if tag == "img":
+            assert dict(pairs)["src"].startswith("data:image/png;base64,")
+    text = "".join(parser.text)
+    for value in shown:
+        assert value in text  # shown as text, not run
+
+
+@pytest.fixture(scope="module")
+def evil_bundle(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("evil")
+    data = _csv(folder / '"><svg onload=alert(2)>.csv', target=EVIL)
+    out = folder / "bundle"
+    result = runner.invoke(app, ["train", str(data), "--target", EVIL, *TINY, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_html_in_column_and_file_names_stays_text_in_the_trained_report(evil_bundle):
+    _assert_inert((evil_bundle / "report.html").read_text(), EVIL, '"><svg onload=alert(2)>.csv')
+
+
+def test_html_in_a_backtest_json_stays_text(evil_bundle, tmp_path):
+    backtest = {
+        "protocol": {"windows": 2, "horizon": 3, "test_start": "<script>alert(3)</script>",
+                     "test_end": "2024-01-09", "season": 24, "refit": False},
+        "models": {"<b onmouseover=alert(4)>model": {"mae": 1.0, "mase": 0.5},
+                   "naive": {"mae": 2.0, "mase": 1.0}},
+        "best_baseline": "<iframe src=javascript:alert(5)>",
+        "skill": 0.5,
+        "persistence": {"repeats_recent_values": True, "best_shift": 1},
+    }
+    path = tmp_path / "bt.json"
+    path.write_text(json.dumps(backtest))
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(evil_bundle), "--backtest", str(path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    _assert_inert(out.read_text(), "<script>alert(3)</script>", "<iframe src=javascript:alert(5)>")
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (lambda b: b.update(skill="high"), "skill must be a number"),
+    (lambda b: b["protocol"].update(windows="<b>"), "protocol.windows"),
+    (lambda b: b.pop("models"), "models must be"),
+], ids=["skill text", "windows text", "no models"])
+def test_malformed_backtest_json_is_one_line(bundle, tmp_path, change, fragment):
+    backtest = {"protocol": {"windows": 2, "horizon": 3, "test_start": "a", "test_end": "b", "season": 24,
+                             "refit": False},
+                "models": {"model": {"mase": 1.0}}, "best_baseline": "naive", "skill": 0.1}
+    change(backtest)
+    (tmp_path / "bt.json").write_text(json.dumps(backtest))
+    refused(runner.invoke(app, ["report", str(bundle), "--backtest", str(tmp_path / "bt.json"),
+                                "--out", str(tmp_path / "r.html")]), 1, fragment)
+    assert not (tmp_path / "r.html").exists()
+
+
+# --- 6. other machines: no Unix-only import, no global matplotlib backend, portable swap --------
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+
+
+def test_every_module_imports_without_fcntl():
+    code = ("import sys, pkgutil, importlib; sys.modules['fcntl'] = None\n"
+            "import forecast.bundle, forecast.cli, forecast\n"
+            "for m in pkgutil.walk_packages(forecast.__path__, 'forecast.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print('ok')")
+    done = _python(code)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+def test_bundle_lock_works_without_fcntl(tmp_path):
+    code = ("import sys; sys.modules['fcntl'] = None\n"
+            "from forecast.bundle import writing_lock\n"
+            f"with writing_lock({str(tmp_path / 'b')!r}): print('locked')")
+    done = _python(code)
+    assert done.returncode == 0 and "locked" in done.stdout, done.stderr[-2000:]
+
+
+def test_swap_without_renameat2_replaces_the_bundle(tmp_path, monkeypatch):
+    from forecast import bundle
+
+    monkeypatch.setattr(bundle.sys, "platform", "win32")  # no renameat2 there
+    assert bundle._exchange(tmp_path, tmp_path) is False
+    out, tmp = tmp_path / "out", tmp_path / "tmp"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    tmp.mkdir()
+    (tmp / "new.txt").write_text("new")
+    bundle._swap_in(tmp, out)
+    assert _listing(tmp_path) == ["out", "out/new.txt"]
+
+
+def test_plots_leave_the_global_matplotlib_backend_alone(tmp_path):
+    code = ("import sys, matplotlib; matplotlib.use('svg')\n"
+            "from forecast import plots\n"
+            f"plots.loss_plot({{'loss': [1.0, 0.5], 'val_loss': [1.1, 0.6]}}, {str(tmp_path / 'l.png')!r})\n"
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    done = _python(code)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["svg", "False"]
+    assert (tmp_path / "l.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_repeated_list_options_equal_comma_lists():
+    from forecast.commands import parse_quantiles, split_list
+
+    assert split_list(["a", "b,c"]) == split_list("a,b,c") == ["a", "b", "c"]
+    assert parse_quantiles(["0.1", "0.9"]) == parse_quantiles("0.1,0.9") == [0.1, 0.9]
