@@ -128,6 +128,7 @@ def validate(meta: Any) -> dict[str, Any]:
     _data(_obj(meta, "data", ""))
     _training(_obj(meta, "training", ""))
     _metrics(meta)
+    _selection(meta)
     history = meta.get("history", {})
     if not isinstance(history, dict) or not all(
         isinstance(v, list) and all(isinstance(x, (int, float)) for x in v) for v in history.values()
@@ -170,11 +171,16 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     _int(c, "lookback", w, 1, optional=True)
     _int(c, "horizon", w, 1, optional=True)
     _int(c, "epochs", w, 1)
-    _int(c, "batch_size", w, 1)
+    _int(c, "batch_size", w, 1, optional=True)
+    _int(c, "season", w, 1, optional=True)
+    if "model" in c:
+        from .members import MEMBERS
+
+        _str(c, "model", w, ("auto", "lstm", *MEMBERS))
     _int(c, "seed", w, 0, MAX_SEED)
     _num(c, "dropout", w, lambda v: 0 <= v < 1, "a number in [0, 1)")
     _num(c, "learning_rate", w, lambda v: 0 < v <= 1, "a number in (0, 1]")
-    _str(c, "anchor", w, ("last", "none"))
+    _str(c, "anchor", w, ("auto", "last", "season", "none"))
     if c.get("quantiles") != quantiles:
         raise _fail("config.quantiles", f"equal to quantiles ({quantiles})", c.get("quantiles"))
 
@@ -187,7 +193,11 @@ def _preprocessor(p: dict[str, Any]) -> dict[str, Any]:
     features = _strs(p, "features", w)
     _int(p, "lookback", w, 1)
     _int(p, "horizon", w, 1)
-    _str(p, "anchor", w, ("last", "none"))
+    anchor = _str(p, "anchor", w, ("last", "season", "none"))
+    season = _int(p, "season", w, 1, optional=True)
+    if anchor == "season" and (season is None or season > p["lookback"]):
+        raise _fail(f"{w}season", f"between 1 and the lookback ({p['lookback']}) for the seasonal anchor",
+                    season)
     calendar = _strs(p, "calendar", w)
     unknown = [c for c in calendar if c not in _CYCLES]
     if unknown:
@@ -354,3 +364,67 @@ def check_weights(meta: dict[str, Any], arrays: dict[str, np.ndarray], file: str
             )
         if array.dtype.kind not in "fiu" or not np.isfinite(array).all():
             raise BundleError(f"{file}: {name} holds values that are not finite numbers. {_FIX}")
+
+
+def _selection(meta: dict[str, Any]) -> None:
+    """The statistical members, the choice and the shrink (absent in bundles of before them)."""
+    from .members import MEMBERS
+
+    _int(meta, "season", "", 1, optional=True)
+    if "lstm_shrink" in meta:
+        _num(meta, "lstm_shrink", "", lambda v: 0 <= v <= 1, "a number in [0, 1]")
+    members = meta.get("members", {})
+    if not isinstance(members, dict):
+        raise _fail("members", "an object", members)
+    for key, group in members.items():
+        where = f"members.{key}."
+        if not isinstance(group, dict):
+            raise _fail(f"members.{key}", "an object", group)
+        for name, m in group.items():
+            if name not in MEMBERS or not isinstance(m, dict) or m.get("name") != name:
+                raise _fail(f"{where}{name}", f"a member among {', '.join(MEMBERS)}", m)
+            _int(m, "season", f"{where}{name}.", 1)
+            _int(m, "start", f"{where}{name}.", 0)
+            _num(m, "sigma", f"{where}{name}.", lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
+            _member_params(m.get("params"), f"{where}{name}.params", name)
+    choice = meta.get("choice")
+    if choice is None:
+        return
+    if not isinstance(choice, dict):
+        raise _fail("choice", "an object", choice)
+    weights = _obj(choice, "weights", "choice.")
+    known = ("lstm", *MEMBERS)
+    if not weights or not all(
+        n in known and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1
+        for n, v in weights.items()
+    ):
+        raise _fail("choice.weights", f"weights in (0, 1] of members among {', '.join(known)}", weights)
+    stat = set(weights) - {"lstm", "naive", "seasonal_naive"}
+    for key, group in members.items():
+        missing = stat - set(group)
+        if missing:
+            raise _fail(f"members.{key}", f"the chosen members {', '.join(sorted(stat))}", sorted(group))
+    _str(choice, "label", "choice.")
+
+
+def _member_params(params: Any, where: str, name: str) -> None:
+    if not isinstance(params, dict):
+        raise _fail(where, "an object", params)
+    if name == "auto_ets":
+        _int(params, "m", f"{where}.", 1)
+        _int(params, "n_params", f"{where}.", 0)
+        comp = params.get("components")
+        if not (isinstance(comp, str) and len(comp) == 4 and comp[0] in "AM" and comp[1] in "NAM"
+                and comp[2] in "NAM" and comp[3] in "ND"):
+            raise _fail(f"{where}.components", "ETS components such as 'AAAN'", comp)
+        par = params.get("par")
+        if not (isinstance(par, list) and len(par) >= 5 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)
+                for v in par)):
+            raise _fail(f"{where}.par", "a list of numbers", par)
+    elif name == "auto_theta":
+        _int(params, "m", f"{where}.", 1)
+        _str(params, "modeltype", f"{where}.", ("STM", "OTM", "DSTM", "DOTM"))
+        par = _obj(params, "par", f"{where}.")
+        for key in ("initial_smoothed", "alpha", "theta"):
+            _num(par, key, f"{where}.par.")
