@@ -69,7 +69,9 @@ def train(
         str, typer.Option(help="Quantile levels (pinball loss), or 'none' for a point forecast.")
     ] = "0.1,0.5,0.9",
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")
+    ] = None,
     learning_rate: Annotated[float, typer.Option(min=0.0)] = 3e-3,
     time_budget: Annotated[
         float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
