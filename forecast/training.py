@@ -308,9 +308,8 @@ def batch_for(n_windows: int) -> int:
     (about 48 steps per pass), between 32 and 512.
 
     On CPUs a window costs about the same at any batch size (README sample: ~0.7 ms at 64
-    and at 256, with XLA), so
-    small data keeps small batches (more updates per pass); big data gets big batches
-    (less per-step overhead, and GPUs need them).
+    and at 256, with XLA), so small data keeps small batches (more updates per pass); big
+    data gets big batches (less per-step overhead, and GPUs need them).
     """
     return int(2 ** np.clip(round(math.log2(max(n_windows, 1) / 48)), 5, 9))
 
