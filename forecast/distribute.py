@@ -267,8 +267,8 @@ def fit_distributed(
         seconds = time.perf_counter() - start
         run = epoch + 1 - first_epoch
         left = min(config.patience - wait, config.epochs - epoch - 1)  # if no improvement comes
-        info = {**logs, "seconds": seconds,
-                "remaining": max(0.0, min(config.time_budget - seconds, max(left, 0) * seconds / run))}
+        estimate = min(config.time_budget - seconds, max(left, 0) * seconds / run)
+        info = {**logs, "seconds": seconds, "remaining": max(0.0, estimate)}
         if report:
             report(epoch + 1, info)
         if halted is None and first(agree_fn(flag(wanted()))) > 0:

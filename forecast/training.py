@@ -29,7 +29,7 @@ MIN_DELTA = 1e-4  # scaled-loss improvement that counts for early stopping and L
 STEPS_PER_EXECUTION = 8  # at most this many batches per call into the compiled step: less
 # Python per batch (callbacks, the time budget and Ctrl-C are checked between calls)
 XLA_WINDOWS = 8_192  # XLA compiles the CPU step for 5-15 s and then saves ~30% a window: it pays
-# from about this many training windows (README sample, 2.9k windows: 20 s epoch 1 with, 6 s without)
+# from about this many training windows (README sample, 2.9k windows: epoch 1 20 s with, 6 s without)
 
 
 @dataclass(frozen=True)
@@ -244,6 +244,7 @@ def fit_model(
         raise ConfigError("The validation part holds no window; use a smaller --lookback.")
     report = report or _LISTENER.get()
     config = replace(config, batch_size=config.batch_size or batch_for(len(windows.train)))
+    steps = epoch_steps(len(windows.train), config.batch_size)
     windows = replace(windows, validation=sample(windows.validation, VAL_WINDOWS))
 
     def build() -> Any:
@@ -258,7 +259,7 @@ def fit_model(
                 dropout=config.dropout,
                 learning_rate=config.learning_rate,
                 quantiles=config.quantiles,
-                steps_per_execution=per_execution(epoch_steps(len(windows.train), config.batch_size)),
+                steps_per_execution=per_execution(steps),
                 jit_compile=len(windows.train) >= XLA_WINDOWS,
             )
 
@@ -285,7 +286,7 @@ def fit_model(
         "train_windows": int(len(windows.train)),
         "val_windows": int(len(windows.validation)),  # the sample early stopping reads
         "batch_size": int(config.batch_size),
-        "epoch_windows": int(epoch_steps(len(windows.train), config.batch_size) * config.batch_size),
+        "epoch_windows": int(steps * config.batch_size),
         "parameters": int(run.model.count_params()),
         "distribute": config.distribute,
         **placement.to_dict(),
@@ -306,9 +307,9 @@ def batch_for(n_windows: int) -> int:
     """The batch size for ``n_windows`` training windows: a power of two near n / 48
     (about 48 steps per pass), between 32 and 512.
 
-    On CPUs a window costs about the same at any batch size (measured, bench/speed.py), so
-    small data keeps small batches (more updates per pass); big data gets big batches
-    (less per-step overhead, and GPUs need them).
+    On CPUs a window costs about the same at any batch size (README sample: ~0.7 ms at 64
+    and at 256, with XLA), so small data keeps small batches (more updates per pass); big
+    data gets big batches (less per-step overhead, and GPUs need them).
     """
     return int(2 ** np.clip(round(math.log2(max(n_windows, 1) / 48)), 5, 9))
 
@@ -352,16 +353,17 @@ def _fit_keras(
 
     from .nets import compile_model
 
-    windows = replace(windows, values=tf.constant(windows.values, dtype=tf.float32))  # one copy for both
-    batch = config.batch_size
+    windows = replace(windows, values=tf.constant(windows.values, dtype=tf.float32))  # one copy
+    batch, steps = config.batch_size, epoch_steps(len(windows.train), config.batch_size)
     train_ds = windows.dataset("train", batch, True, config.seed, repeat=True)
-    val_ds = windows.dataset("validation", min(VAL_BATCH, len(windows.validation)), False, config.seed)
+    val_batch = min(VAL_BATCH, len(windows.validation))
+    val_ds = windows.dataset("validation", val_batch, False, config.seed)
     if resume is None:
         model = build()
     else:
         model = resume.model
-        compile_model(model, config.learning_rate, config.quantiles,
-                      per_execution(epoch_steps(len(windows.train), batch)), len(windows.train) >= XLA_WINDOWS)
+        compile_model(model, config.learning_rate, config.quantiles, per_execution(steps),
+                      len(windows.train) >= XLA_WINDOWS)
         _restore_optimizer(model, resume.optimizer_state)
     first_epoch = resume.epochs_done if resume else 0
     epochs = max(config.epochs, first_epoch + 1)
@@ -378,7 +380,7 @@ def _fit_keras(
         validation_data=val_ds,
         initial_epoch=first_epoch,
         epochs=epochs,
-        steps_per_epoch=epoch_steps(len(windows.train), batch),
+        steps_per_epoch=steps,
         callbacks=[keras.callbacks.TerminateOnNaN(), stopper, plateau, progress],
         shuffle=False,  # the tf.data pipeline shuffles the window origins itself
         verbose=0,

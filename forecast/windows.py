@@ -110,7 +110,7 @@ class Windows:
     def dataset(
         self, part: str, batch_size: int, shuffle: bool, seed: int, repeat: bool = False
     ) -> Any:
-        """The tf.data pipeline of the ``"train"`` or ``"validation"`` windows (see :func:`dataset`)."""
+        """The tf.data pipeline of the ``"train"`` or ``"validation"`` windows (:func:`dataset`)."""
         origins_ = self.train if part == "train" else self.validation
         return dataset(self.values, origins_, self.lookback, self.horizon, batch_size, self.encode,
                        shuffle, seed, self.inputs, repeat)

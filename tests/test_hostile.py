@@ -105,8 +105,8 @@ def readonly(tmp_path, monkeypatch) -> Path:
 # --- 1. flags: range and meaning checked before any work --------------------------------------
 
 FLAG_CASES = [
-    (["--horizon", "1000000000"], 1, ["200 rows", "--horizon 1000000000", "rows needed"]),
-    (["--lookback", "1000000000"], 1, ["200 rows", "--lookback 1000000000", "rows needed"]),
+    (["--horizon", "1000000000"], 1, ["200 rows", "horizon 1000000000", "rows needed"]),
+    (["--lookback", "1000000000"], 1, ["200 rows", "lookback 1000000000", "rows needed"]),
     (["--horizon", "1000000000", "--lookback", "1000000000"], 1, ["rows needed"]),
     (["--lookback", "150", "--horizon", "30"], 1, ["too few", "rows needed"]),
     (["--units", "1000000000"], 1, ["--units must be between 1 and 4096"]),

@@ -39,16 +39,21 @@ def _windows() -> Windows:
 
 
 def test_progress_reports_elapsed_and_remaining_to_a_listener():
-    config = TrainConfig(target="y", lookback=12, horizon=4, units=4, epochs=3, patience=2,
-                         quantiles=None)
+    config = TrainConfig(
+        target="y", lookback=12, horizon=4, units=4, epochs=3, patience=2, quantiles=None
+    )
     heard = []
     with listening(lambda epoch, logs: heard.append((epoch, logs))):
         _, _, summary = fit_model(_windows(), config)
     assert [e for e, _ in heard] == list(range(1, summary["epochs"] + 1))
-    for epoch, logs in heard:
+    for _, logs in heard:
         assert logs["seconds"] > 0 and 0 <= logs["remaining"] <= config.time_budget
-    assert heard[-1][1]["remaining"] == 0.0 or summary["epochs"] < 3  # epoch limit reached: none left
-    assert summary["batch_size"] == 32 and summary["epoch_windows"] == 320  # 305 windows, full batches
+    assert (
+        heard[-1][1]["remaining"] == 0.0 or summary["epochs"] < 3
+    )  # epoch limit reached: none left
+    assert (
+        summary["batch_size"] == 32 and summary["epoch_windows"] == 320
+    )  # 305 windows, full batches
 
 
 def test_seeded_runs_repeat_without_op_determinism():

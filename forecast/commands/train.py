@@ -84,7 +84,9 @@ def train(
         str, typer.Option(help="The network's base: auto | last (value) | season (last season's) | none.")
     ] = "auto",
     epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
-    batch_size: Annotated[int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")
+    ] = None,
     learning_rate: Annotated[float, typer.Option(help="Adam's step size, above 0 and at most 1.")] = 3e-3,
     time_budget: Annotated[
         float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
