@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from .commands import backtest, detect, doctor, explain, predict, report, train
+from .commands import tune as tune_command
 
 app = typer.Typer(
     name="forecast",
@@ -27,6 +28,7 @@ app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("explain")(explain.explain)
 app.command("detect")(detect.detect)
+app.command("tune")(tune_command.tune)
 
 
 def main() -> None:
