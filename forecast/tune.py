@@ -248,6 +248,23 @@ def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> N
     stamp.write_text(json.dumps(signature, indent=2, default=str))
 
 
+def check_search(series: Series, config: TrainConfig, budget: float, trials: int) -> tuple[int, int]:
+    """Refuse an impossible search before any work; returns :func:`lookback_unit`'s answer.
+
+    Raises:
+        ConfigError: a budget too short for one trial, or no trials.
+        DataError: a series too short for one season of lookback.
+    """
+    if not budget >= MIN_TRIAL_SECONDS:
+        raise ConfigError(
+            f"--time-budget {budget:g} s is too short for one trial (each needs at least "
+            f"{MIN_TRIAL_SECONDS:g} s). Give --time-budget {MIN_TRIAL_SECONDS:g} or more."
+        )
+    if trials < 1:
+        raise ConfigError(f"--trials must be at least 1; got {trials}.")
+    return lookback_unit(series, config)
+
+
 def tune(
     series: Series,
     config: TrainConfig,
@@ -284,14 +301,7 @@ def tune(
     import keras_tuner as kt
     from sklearn.exceptions import ConvergenceWarning
 
-    if not budget >= MIN_TRIAL_SECONDS:
-        raise ConfigError(
-            f"--time-budget {budget:g} s is too short for one trial (each needs at least "
-            f"{MIN_TRIAL_SECONDS:g} s). Give --time-budget {MIN_TRIAL_SECONDS:g} or more."
-        )
-    if trials < 1:
-        raise ConfigError(f"--trials must be at least 1; got {trials}.")
-    unit, seasons = lookback_unit(series, config)
+    unit, seasons = check_search(series, config, budget, trials)
     project = Path(project)
     fixed = {k: v for k, v in config.to_dict().items() if k not in (*SEARCHED, "time_budget")}
     rows = {str(k): len(f) for k, f in series.frames.items()}

@@ -32,7 +32,7 @@ def tune(**kwargs: Any) -> None:
     from ..bundle import check_target, update, writing_lock
     from ..errors import TrainingError
     from ..training import interruptible
-    from ..tune import project_dir, tune as search, tuning_plot
+    from ..tune import check_search, project_dir, tune as search, tuning_plot
 
     console = Console()
     budget, trials, force = kwargs["time_budget"], kwargs["trials"], kwargs["force"]
@@ -41,6 +41,7 @@ def tune(**kwargs: Any) -> None:
     if kwargs["out"] is None:
         out = out.with_name(out.name + "_tuned")
     project = project_dir(out)
+    check_search(series, config, budget, trials)
     with writing_lock(out):
         if force or not project.exists():  # a bundle not written by this search needs --force
             check_target(out, force)
@@ -48,12 +49,15 @@ def tune(**kwargs: Any) -> None:
         rows: dict[str, dict[str, Any]] = {}
         console.print(f"Searching for {budget:g} s, {trials} trials in all; trials kept in {project}",
                       highlight=False)
-        with interruptible() as stop, Live(trials_table(rows), console=console, refresh_per_second=2) as live:
+        wide = console if console.is_terminal else Console(width=max(console.width, 100))  # logs: no squeeze
+        with interruptible() as stop, Live(trials_table(rows), console=wide, refresh_per_second=2) as live:
             def shown(row: dict[str, Any]) -> None:
                 rows[row["trial"]] = row
                 live.update(trials_table(rows))
 
             result = search(series, config, budget, trials, project, restart=force, stop=stop, update=shown)
+        if not console.is_terminal:
+            wide.line()  # Live leaves a log's last line open
         interrupted = result.stopped_by == "interrupt"
         best = result.best
         console.print(f"Stopped by {result.stopped_by} after {result.seconds:.0f}s; "
@@ -88,11 +92,12 @@ def trials_table(rows: dict[str, dict[str, Any]]) -> Any:
     best = min(scored) if scored else None
     table = Table(title="Trials: validation MASE of the LSTM (lower is better; * best)",
                   box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
-    for col in ("#", "lookback", "units", "layers", "arch", "dropout", "lr", "batch", "budget s",
-                "s", "epochs", "MASE", "status"):
-        table.add_column(col, justify="left" if col in ("arch", "status") else "right")
+    for col in ("#", "lookback", "units", "layers", "arch", "drop", "lr", "batch", "budget", "s",
+                "epochs", "MASE"):
+        table.add_column(col, justify="left" if col == "arch" else "right", min_width=9 if col == "arch" else None)
     for key in sorted(rows):
         r, p = rows[key], rows[key].get("params", {})
+        status = r.get("status", "")
         mark = " *" if best is not None and r.get("score") == best else ""
         table.add_row(
             str(int(r["trial"]) + 1), *(str(p.get(k, "")) for k in ("lookback", "units", "layers", "arch")),
@@ -101,8 +106,7 @@ def trials_table(rows: dict[str, dict[str, Any]]) -> Any:
             "" if r.get("time_budget") is None else f"{r['time_budget']:.0f}",
             "" if r.get("seconds") is None else f"{r['seconds']:.0f}",
             "" if r.get("epochs") is None else str(r["epochs"]),
-            "" if r.get("score") is None else f"{r['score']:.3f}{mark}",
-            {"completed": "done"}.get(r.get("status", ""), r.get("status", "")),
+            f"{r['score']:.3f}{mark}" if r.get("score") is not None else status,  # running, failed...
         )
     return table
 
