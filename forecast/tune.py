@@ -18,6 +18,7 @@ running the same search again continues it (a trial cut short by Ctrl-C is run a
 from __future__ import annotations
 
 import json
+import logging
 import math
 import shutil
 import threading
@@ -153,10 +154,14 @@ def _tuner_class() -> type:
     class _Interrupted(kt.errors.FatalError):
         """Ctrl-C during a trial: the trial stays open and runs again on the next search."""
 
+    class _UserError(kt.errors.FatalError):
+        """A ConfigError or DataError in a trial: the settings, not the trial, are wrong."""
+
     class ForecastTuner(kt.Tuner):
         """A KerasTuner tuner whose trial is one Forecaster fit (not a bare Keras model)."""
 
         Interrupted = _Interrupted
+        UserError = _UserError
 
         def setup(self, series: Series, config: TrainConfig, unit: int, budget: float, trials: int,
                   stop: threading.Event | None, update: Callable[[dict[str, Any]], None]) -> None:
@@ -188,7 +193,11 @@ def _tuner_class() -> type:
             self.update({"trial": trial.trial_id, "params": params, "status": "running",
                          "time_budget": round(config.time_budget, 1)})
             began = time.monotonic()
-            forecaster = Forecaster(config).fit(replace(self.series, notes=list(self.series.notes)), stop=self.stop)
+            try:
+                forecaster = Forecaster(config).fit(replace(self.series, notes=list(self.series.notes)),
+                                                    stop=self.stop)
+            except (ConfigError, DataError) as exc:  # every trial would fail alike: stop here
+                raise _UserError(exc) from exc
             seconds = time.monotonic() - began
             if forecaster.training_.get("interrupted") or (self.stop is not None and self.stop.is_set()):
                 raise _Interrupted("interrupted")
@@ -327,6 +336,9 @@ def tune(
     tuner.setup(series, config, unit, budget, trials, stop, on_update)
     for trial in oracle.trials.values():  # earlier runs' trials, shown first
         on_update(trial_row(trial, unit))
+    tf_log = logging.getLogger("tensorflow")
+    level = tf_log.level
+    tf_log.setLevel(logging.ERROR)  # "retracing" warnings: each trial is a new model, as meant
     try:
         with warnings.catch_warnings():  # the Gaussian process on a few points warns of its bounds
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
@@ -336,6 +348,10 @@ def tune(
         stopped_by = str(exc)
     except tuner.Interrupted:
         stopped_by = "interrupt"
+    except tuner.UserError as exc:
+        raise exc.args[0] from None
+    finally:
+        tf_log.setLevel(level)
     rows_all = [trial_row(oracle.trials[t], unit) for t in sorted(oracle.trials)]
     done = [r for r in rows_all if r["score"] is not None]
     best = min(done, key=lambda r: r["score"]) if done else None

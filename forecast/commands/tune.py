@@ -50,14 +50,17 @@ def tune(**kwargs: Any) -> None:
         console.print(f"Searching for {budget:g} s, {trials} trials in all; trials kept in {project}",
                       highlight=False)
         wide = console if console.is_terminal else Console(width=max(console.width, 100))  # logs: no squeeze
-        with interruptible() as stop, Live(trials_table(rows), console=wide, refresh_per_second=2) as live:
-            def shown(row: dict[str, Any]) -> None:
-                rows[row["trial"]] = row
-                live.update(trials_table(rows))
+        try:
+            with interruptible() as stop, Live(trials_table(rows), console=wide, refresh_per_second=2) as live:
+                def shown(row: dict[str, Any]) -> None:
+                    rows[row["trial"]] = row
+                    live.update(trials_table(rows))
 
-            result = search(series, config, budget, trials, project, restart=force, stop=stop, update=shown)
-        if not console.is_terminal:
-            wide.line()  # Live leaves a log's last line open
+                result = search(series, config, budget, trials, project, restart=force, stop=stop,
+                                update=shown)
+        finally:
+            if not console.is_terminal:
+                wide.line()  # Live leaves a log's last line open
         interrupted = result.stopped_by == "interrupt"
         best = result.best
         console.print(f"Stopped by {result.stopped_by} after {result.seconds:.0f}s; "
@@ -68,9 +71,10 @@ def tune(**kwargs: Any) -> None:
                 console.print("Interrupted: nothing new to save"
                               + (f"; {out} holds the best of an earlier run." if best else "."))
                 raise typer.Exit(130)
+            failed = [r["message"] for r in result.trials if r["status"] == "failed" and r["message"]]
             raise TrainingError(
-                "No trial completed (see the table); give a longer --time-budget or check the data "
-                "with forecast doctor."
+                "No trial completed" + (f"; the last failed with: {failed[-1]}" if failed else "")
+                + ". Give a longer --time-budget, or check the settings and the data (forecast doctor)."
             )
         forecaster = result.forecaster
         forecaster.tuning_ = result.info()
