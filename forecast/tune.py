@@ -36,11 +36,13 @@ from .frequency import default_horizon, season_length
 
 OBJECTIVE = "val_mase"  # the LSTM's MASE on the validation windows (lower is better)
 MIN_TRIAL_SECONDS = 10.0  # less than this cannot train and score one network
+MIN_TRIAL_TRAINING = 30.0  # a trial trains at least this long (or what is left): the first epoch
+# alone (tracing the step) took 17-27 s on a busy 2-core machine; shorter shares scored 1-epoch nets
 MAX_SEASONS = 8  # the longest lookback searched, in seasons
 MAX_LOOKBACK = 336  # as for the automatic lookback: longer windows cost time and rarely help
 BATCH_SIZES = (32, 64, 128, 256)
 SEARCHED = ("lookback", "units", "layers", "arch", "dropout", "learning_rate", "batch_size")
-INITIAL_POINTS = 3  # random trials before the Gaussian process proposes (few trials fit a budget)
+INITIAL_POINTS = 3  # the defaults and 2 random trials, then the Gaussian process proposes
 
 
 @dataclass
@@ -104,25 +106,50 @@ def lookback_unit(series: Series, config: TrainConfig) -> tuple[int, int]:
     return unit, max(1, most)
 
 
-def search_space(seasons: int) -> Any:
+def search_space(seasons: int, defaults: dict[str, Any] | None = None) -> Any:
     """The KerasTuner hyperparameters: lookback in seasons, units, layers, arch, dropout,
-    learning rate (log scale) and batch size."""
+    learning rate (log scale) and batch size; ``defaults`` (see :func:`default_values`) are the
+    values of the first trial."""
     import keras_tuner as kt
 
     from .nets import ARCHS
 
+    d = defaults or {}
     hp = kt.HyperParameters()
     if seasons > 1:
-        hp.Int("seasons", 1, seasons)
+        hp.Int("seasons", 1, seasons, default=d.get("seasons"))
     else:
         hp.Fixed("seasons", 1)
-    hp.Int("units", 8, 128, sampling="log")
-    hp.Int("layers", 1, 2)
-    hp.Choice("arch", list(ARCHS))
-    hp.Float("dropout", 0.0, 0.3, step=0.05)
-    hp.Float("learning_rate", 1e-4, 1e-2, sampling="log")
-    hp.Choice("batch_size", list(BATCH_SIZES))
+    hp.Int("units", 8, 128, sampling="log", default=d.get("units"))
+    hp.Int("layers", 1, 2, default=d.get("layers"))
+    hp.Choice("arch", list(ARCHS), default=d.get("arch"))
+    hp.Float("dropout", 0.0, 0.3, step=0.05, default=d.get("dropout"))
+    hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=d.get("learning_rate"))
+    hp.Choice("batch_size", list(BATCH_SIZES), default=d.get("batch_size"))
     return hp
+
+
+def default_values(series: Series, config: TrainConfig, unit: int, seasons: int) -> dict[str, Any]:
+    """``config``'s own settings (the library defaults from the CLI) as values of the space, the
+    automatic lookback in whole seasons: the first trial, so the search never ends worse on
+    validation than not searching."""
+    from .nets import ARCHS
+    from .training import plan
+
+    rows = min(len(f) for f in series.frames.values())
+    try:
+        lookback = config.lookback or plan(rows, series.freq, replace(config, lookback=None))[1]
+    except DataError:
+        lookback = unit
+    return {
+        "seasons": min(max(1, round(lookback / unit)), seasons),
+        "units": min(max(8, config.units), 128),
+        "layers": min(max(1, config.layers), 2),
+        "arch": config.arch if config.arch in ARCHS else "lstm",
+        "dropout": min(max(0.0, round(config.dropout * 20) / 20), 0.3),
+        "learning_rate": min(max(1e-4, config.learning_rate), 1e-2),
+        "batch_size": min(BATCH_SIZES, key=lambda b: abs(b - config.batch_size)),
+    }
 
 
 def trial_params(values: dict[str, Any], unit: int) -> dict[str, Any]:
@@ -142,6 +169,21 @@ def project_dir(out: Path) -> Path:
     """Where the search of the bundle ``out`` keeps its trials: ``<out>.tuner`` beside it."""
     out = Path(out)
     return out.parent / f"{out.name}.tuner"
+
+
+def _oracle_class() -> type:
+    import keras_tuner as kt
+
+    class DefaultsFirst(kt.oracles.BayesianOptimizationOracle):
+        """Bayesian optimisation whose first trial is the space's defaults (the settings
+        `forecast train` would use), then random points, then the Gaussian process."""
+
+        def populate_space(self, trial_id: str) -> dict[str, Any]:
+            if not self.trials:
+                return {"status": "RUNNING", "values": self.hyperparameters.copy().values}
+            return super().populate_space(trial_id)  # type: ignore[no-any-return]
+
+    return DefaultsFirst
 
 
 class _Stop(Exception):
@@ -188,8 +230,10 @@ def _tuner_class() -> type:
             from .forecaster import Forecaster
 
             params = trial_params(trial.hyperparameters.values, self.unit)
+            # its share of what is left, but no less than MIN_TRIAL_TRAINING: fewer, useful trials
             share = self.left() / max(1, self.to_start()) - self.overhead
-            config = replace(self.config, **params, time_budget=max(MIN_TRIAL_SECONDS / 2, share))
+            floor = min(MIN_TRIAL_TRAINING, self.left() - self.overhead)
+            config = replace(self.config, **params, time_budget=max(MIN_TRIAL_SECONDS / 2, share, floor))
             self.update({"trial": trial.trial_id, "params": params, "status": "running",
                          "time_budget": round(config.time_budget, 1)})
             began = time.monotonic()
@@ -317,11 +361,11 @@ def tune(
     _check_project(project, {"settings": fixed, "rows": rows, "source": series.source,
                              "unit": unit, "seasons": seasons}, restart)
     began = time.monotonic()
-    oracle = kt.oracles.BayesianOptimizationOracle(
+    oracle = _oracle_class()(
         objective=kt.Objective(OBJECTIVE, "min"),
         max_trials=max(trials, 1000),  # the count is checked by the tuner (it may grow on resume)
-        num_initial_points=min(INITIAL_POINTS, trials),
-        hyperparameters=search_space(seasons),
+        num_initial_points=INITIAL_POINTS,
+        hyperparameters=search_space(seasons, default_values(series, config, unit, seasons)),
         seed=config.seed,
         max_consecutive_failed_trials=1000,  # a failed trial (e.g. NaN loss) is a bad point, not a stop
     )
