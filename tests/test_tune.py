@@ -12,7 +12,14 @@ from forecast.cli import app
 from forecast.config import TrainConfig
 from forecast.data import load_series
 from forecast.errors import ConfigError, DataError
-from forecast.tune import check_search, lookback_unit, project_dir, trial_params, tuning_plot
+from forecast.tune import (
+    check_search,
+    default_values,
+    lookback_unit,
+    project_dir,
+    trial_params,
+    tuning_plot,
+)
 
 runner = CliRunner()
 TINY = ["--horizon", "4", "--epochs", "1", "--time-budget", "120", "--no-report"]
@@ -43,6 +50,9 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
     trials = meta["tuning"]["trials"]
     assert [t["trial"] for t in trials] == ["0000", "0001"]
     assert trials[0]["params"] == before[0]["params"]  # the first trial is kept, not rerun
+    # ... and is what `forecast train` would use (auto lookback 78 rounded to whole seasons)
+    assert trials[0]["params"] == {"lookback": 72, "units": 64, "layers": 1, "arch": "lstm",
+                                   "dropout": 0.0, "learning_rate": 0.001, "batch_size": 64}
     assert all(t["status"] == "completed" and t["score"] > 0 for t in trials)
     best = meta["tuning"]["best"]
     assert best["score"] == min(t["score"] for t in trials)
@@ -81,6 +91,9 @@ def test_lookback_is_searched_in_seasons_capped_by_the_data(tmp_path):
     assert lookback_unit(series, config) == (24, 3)
     long, config = _series(_csv(tmp_path, rows=5000), horizon=24)
     assert lookback_unit(long, config) == (24, 8)
+    assert default_values(series, TrainConfig(target="y", horizon=4, batch_size=100, units=500), 24, 3) == {
+        "seasons": 3, "units": 128, "layers": 1, "arch": "lstm", "dropout": 0.0, "learning_rate": 0.001,
+        "batch_size": 128}  # clipped into the space
     with pytest.raises(DataError, match="Give a longer series"):
         check_search(series, TrainConfig(target="y", horizon=150), 60, 2)
     with pytest.raises(ConfigError, match="Give --time-budget 10 or more"):
