@@ -156,7 +156,7 @@ def trial_params(values: dict[str, Any], unit: int) -> dict[str, Any]:
     """A trial's hyperparameter values -> TrainConfig fields."""
     return {
         "lookback": int(values["seasons"]) * unit,
-        "units": int(values["units"]),
+        "units": min(max(8, int(values["units"])), 128),  # the log-scale Int can round past its ends
         "layers": int(values["layers"]),
         "arch": str(values["arch"]),
         "dropout": round(float(values["dropout"]), 4),

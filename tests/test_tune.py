@@ -107,6 +107,7 @@ def test_trial_values_become_train_settings_and_the_plot_is_written(tmp_path):
     assert params == {"lookback": 36, "units": 17, "layers": 2, "arch": "gru", "dropout": 0.15,
                       "learning_rate": 0.000123, "batch_size": 128}
     TrainConfig(target="y", **params)  # valid settings
+    assert trial_params({**values, "units": 129}, 12)["units"] == 128
     path = tmp_path / "tuning.png"
     tuning_plot([{"score": 0.9}, {"score": None}, {"score": 0.7}], path)
     assert path.read_bytes()[:4] == b"\x89PNG"
