@@ -223,7 +223,7 @@ def _tuner_class() -> type:
         def pre_create_trial(self) -> None:
             if self.to_start() <= 0:
                 raise _Stop("trials")
-            if self.left() < MIN_TRIAL_SECONDS:
+            if self.left() - self.overhead < MIN_TRIAL_SECONDS:  # too little left to train one
                 raise _Stop("time budget")
 
         def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
