@@ -425,6 +425,7 @@ def _retrain(series: Series, config: TrainConfig, best: dict[str, Any]) -> Any:
 def tuning_plot(trials: list[dict[str, Any]], path: Path) -> None:
     """Validation MASE of each trial, in order, and the best so far (``tuning.png``)."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     done = [(i, r["score"]) for i, r in enumerate(trials, 1) if r.get("score") is not None]
     fig = Figure(figsize=(7, 3.5))
@@ -435,6 +436,7 @@ def tuning_plot(trials: list[dict[str, Any]], path: Path) -> None:
         best = [min(y[: k + 1]) for k in range(len(y))]
         ax.step(x, best, where="post", label="best so far")
         ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("trial")
     ax.set_ylabel("validation MASE (LSTM)")
     ax.set_title("Hyperparameter search")
