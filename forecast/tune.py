@@ -334,8 +334,9 @@ def tune(
         series: the loaded series; its test part (``config.test_fraction``) is never scored.
         config: every other setting, as for ``forecast train``; the searched fields are ignored.
         budget: seconds for this run of the search: a ceiling on when trials start and how long
-            each trains (each gets its share of what is left). A trial's fixed costs (the
-            statistical members, scoring) come on top of its training time.
+            each trains (its share of what is left, at least :data:`MIN_TRIAL_TRAINING` or what
+            is left). A trial's fixed costs (the statistical members, scoring) and its first
+            epoch come on top of its training budget.
         trials: trials in the whole search, earlier runs' included.
         project: the KerasTuner project folder (see :func:`project_dir`); continued when present.
         restart: delete the project and start over.
