@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 
 from .commands import backtest, detect, doctor, explain, one_line, predict, report, train
+from .commands import tune as tune_command
 
 
 class _OneLineErrors(TyperGroup):
@@ -58,6 +59,7 @@ app.command("backtest")(backtest.backtest)
 app.command("report")(report.report)
 app.command("explain")(explain.explain)
 app.command("detect")(detect.detect)
+app.command("tune")(tune_command.tune)
 
 
 def main() -> None:

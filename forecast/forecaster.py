@@ -451,4 +451,5 @@ class Forecaster:
             # statistical members as plain numbers (refitted on training + validation rows)
             "members": {k: {n: m.to_dict() for n, m in ms.items()} for k, ms in self.members_.items()},
             "member_start": self.member_start_,
+            **({"tuning": self.tuning_} if hasattr(self, "tuning_") else {}),  # forecast tune's trials
         }
