@@ -16,6 +16,12 @@ MAX_LAYERS = 16  # deeper recurrent stacks do not train on a few thousand window
 MAX_SEED = 2**32 - 1  # NumPy and TensorFlow take seeds in [0, 2**32)
 MAX_LEARNING_RATE = 1.0  # Adam diverges long before; 0 would train nothing
 
+# The choices, declared once: nets and members build them, the CLI and the schema list them.
+ARCHS = ("lstm", "gru", "bilstm", "attention")  # the LSTM family (forecast.nets)
+STATISTICAL = ("auto_ets", "auto_theta")  # statsforecast members (forecast.members)
+SIMPLE = ("seasonal_naive", "naive")  # parameter-free members
+MEMBERS = (*STATISTICAL, *SIMPLE)
+
 
 @dataclass
 class TrainConfig:
@@ -79,7 +85,6 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         from .data import DataOptions
-        from .nets import ARCHS
 
         DataOptions.pick(self)  # checks the data flags
         if not self.targets:
@@ -88,8 +93,6 @@ class TrainConfig:
             raise ConfigError("Give one --target with --id; several targets are for wide files.")
 
         self._check_ranges()
-
-        from .members import MEMBERS
 
         if self.model not in ("auto", "lstm", *MEMBERS):
             raise ConfigError(

@@ -14,26 +14,17 @@ and everything is scored again, until the flags settle.
 from __future__ import annotations
 
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, DataError
+from .metrics import longest_run, run_lengths
 
-if TYPE_CHECKING:
-    from .forecaster import Forecaster
+Forecaster = Any  # a fitted forecast.forecaster.Forecaster (not imported: it is a later stage)
 
 MAX_PASSES = 6
-
-
-def run_lengths(values: np.ndarray) -> np.ndarray:
-    """How many identical values end at each position: ``[1, 1, 2, 3, 1]`` for ``a b c c c d``."""
-    same = np.concatenate([[False], np.diff(values) == 0])
-    runs = np.ones(len(values), dtype=int)
-    for i in np.flatnonzero(same):
-        runs[i] = runs[i - 1] + 1
-    return runs
 
 
 def detect(
@@ -137,8 +128,3 @@ def _spread(
         return width / z
     mad = np.median(np.abs(actual - expected - np.median(actual - expected)))
     return np.full(len(expected), max(1.4826 * mad, 1e-12))
-
-
-def longest_run(values: np.ndarray) -> int:
-    """The longest stretch of identical consecutive values."""
-    return int(run_lengths(values).max()) if len(values) else 1

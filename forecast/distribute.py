@@ -140,7 +140,7 @@ def fit_distributed(
     import tensorflow as tf
 
     from .nets import window_loss
-    from .training import (
+    from .schedule import (
         MIN_DELTA,
         VAL_BATCH,
         Run,

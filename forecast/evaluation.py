@@ -14,8 +14,9 @@ from .windows import origins
 SCORED_MEMBERS = ("lstm", "auto_ets", "auto_theta")  # scored beside the chosen forecast
 
 if TYPE_CHECKING:
-    from .forecaster import Forecaster
-    from .training import Split
+    from .split import Split
+
+Forecaster = Any  # a fitted forecast.forecaster.Forecaster (not imported: evaluation is used by it)
 
 
 def holdout_frame(holdout: dict[str, Any]) -> pd.DataFrame:

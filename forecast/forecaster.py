@@ -54,9 +54,9 @@ class Forecaster:
                 (its weights, optimizer state and fitted preprocessor).
         """
         from .calendar import cycles_for
-        from .detect import longest_run
         from .evaluation import combine_holdouts, evaluate_holdout
         from .layout import Layout
+        from .metrics import longest_run
         from .training import Resume, fit_model
 
         cfg = self.config

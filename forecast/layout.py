@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .training import Split, plan
+from .split import Split, plan
 from .windows import origins
 
 if TYPE_CHECKING:

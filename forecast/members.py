@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-STATISTICAL = ("auto_ets", "auto_theta")  # fitted with statsforecast
-SIMPLE = ("seasonal_naive", "naive")  # no parameters
-MEMBERS = (*STATISTICAL, *SIMPLE)
+from .config import MEMBERS, SIMPLE, STATISTICAL  # noqa: F401 - declared once, in config
+
+
 MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (seconds, not minutes)
 MIN_FIT_ROWS = 8  # shorter histories get the simple members only
 MAX_STAT_SERIES = 50  # more series than this: no AutoETS, and members fitted once (train part only)

@@ -73,3 +73,17 @@ def score(actual: np.ndarray, forecast: np.ndarray, scale: float) -> dict[str, f
     """MAE, RMSE and MASE (MAE divided by ``scale``, see :func:`mase_scale`)."""
     m = mae(actual, forecast)
     return {"mae": m, "rmse": rmse(actual, forecast), "mase": m / scale}
+
+
+def run_lengths(values: np.ndarray) -> np.ndarray:
+    """How many identical values end at each position: ``[1, 1, 2, 3, 1]`` for ``a b c c c d``."""
+    same = np.concatenate([[False], np.diff(values) == 0])
+    runs = np.ones(len(values), dtype=int)
+    for i in np.flatnonzero(same):
+        runs[i] = runs[i - 1] + 1
+    return runs
+
+
+def longest_run(values: np.ndarray) -> int:
+    """The longest stretch of identical consecutive values."""
+    return int(run_lengths(values).max()) if len(values) else 1

@@ -16,7 +16,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-ARCHS = ("lstm", "gru", "bilstm", "attention")
+from .config import ARCHS  # noqa: F401 - the choices are declared once, in config
+
 _START_SPREAD = 0.1  # scaled units between quantile levels before training (learnt from step 1)
 
 

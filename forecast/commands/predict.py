@@ -45,7 +45,13 @@ def predict(
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     from ..errors import DataError
     from ..forecaster import Forecaster
-    from ..predicting import check_horizon, decimals_of, filled_in_window, load_histories, round_forecast
+    from ..predicting import (
+        check_horizon,
+        decimals_of,
+        filled_in_window,
+        load_histories,
+        round_forecast,
+    )
 
     forecaster = Forecaster.load(bundle)
     check_horizon(forecaster, None, horizon, recursive)  # before reading any data

@@ -32,7 +32,8 @@ def tune(**kwargs: Any) -> None:
     from ..bundle import check_target, update, writing_lock
     from ..errors import TrainingError
     from ..training import interruptible
-    from ..tune import check_search, project_dir, tune as search, tuning_plot
+    from ..tune import check_search, project_dir, tuning_plot
+    from ..tune import tune as search
 
     console = Console()
     budget, trials, force = kwargs["time_budget"], kwargs["trials"], kwargs["force"]
