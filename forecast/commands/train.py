@@ -19,103 +19,103 @@ DEFAULT_QUANTILES = "0.1,0.5,0.9"  # an 80% interval and the median
 def train(
     data: Annotated[Path, typer.Argument(help="CSV or Parquet file with a time column and numeric columns.")],
     target: Annotated[
-        list[str], typer.Option(help="Column to forecast; several (comma-separated or repeated) "
+        list[str], typer.Option(rich_help_panel="Data", help="Column to forecast; several (comma-separated or repeated) "
                                      "train one model on each.")
     ],
     features: Annotated[
-        list[str] | None, typer.Option(help="Past covariate columns, comma-separated or repeated.")
+        list[str] | None, typer.Option(rich_help_panel="Data", help="Past covariate columns, comma-separated or repeated.")
     ] = None,
     calendar: Annotated[
-        bool, typer.Option(help="Calendar cycles (hour, weekday, month...) as known-future inputs.")
+        bool, typer.Option(rich_help_panel="Data", help="Calendar cycles (hour, weekday, month...) as known-future inputs.")
     ] = True,
     relative: Annotated[
-        bool, typer.Option("--relative/--absolute",
+        bool, typer.Option("--relative/--absolute", rich_help_panel="Data",
                            help="Read the target relative to each window's last value (for trends).")
     ] = True,
     time: Annotated[
-        str | None, typer.Option(help="Time column, or several joined: year,month,day,hour (detected).")
+        str | None, typer.Option(rich_help_panel="Data", help="Time column, or several joined: year,month,day,hour (detected).")
     ] = None,
     dayfirst: Annotated[
-        bool | None, typer.Option("--dayfirst/--monthfirst", help="Date order (detected).")
+        bool | None, typer.Option("--dayfirst/--monthfirst", rich_help_panel="Data", help="Date order (detected).")
     ] = None,
     time_format: Annotated[
-        str | None, typer.Option(help="strftime format such as %d.%m.%Y %H:%M, or epoch / epoch_ms.")
+        str | None, typer.Option(rich_help_panel="Data", help="strftime format such as %d.%m.%Y %H:%M, or epoch / epoch_ms.")
     ] = None,
     id: Annotated[
-        str | None, typer.Option("--id", help="Long file: the column naming each series (one model for all).")
+        str | None, typer.Option("--id", rich_help_panel="Data", help="Long file: the column naming each series (one model for all).")
     ] = None,
     duplicates: Annotated[
-        str, typer.Option(help="Repeated timestamps: mean | first | last | error.")
+        str, typer.Option(rich_help_panel="Data", help="Repeated timestamps: mean | first | last | error.")
     ] = "mean",
-    freq: Annotated[str | None, typer.Option(help="Frequency such as h, D, B, MS (inferred).")] = None,
+    freq: Annotated[str | None, typer.Option(rich_help_panel="Data", help="Frequency such as h, D, B, MS (inferred).")] = None,
     resample: Annotated[
-        str | None, typer.Option(help="Aggregate to this frequency first, e.g. h or D.")
+        str | None, typer.Option(rich_help_panel="Data", help="Aggregate to this frequency first, e.g. h or D.")
     ] = None,
-    agg: Annotated[str, typer.Option(help="How --resample aggregates: mean | sum | last | first | min | max.")] = "mean",
+    agg: Annotated[str, typer.Option(rich_help_panel="Data", help="How --resample aggregates: mean | sum | last | first | min | max.")] = "mean",
     fill: Annotated[
-        str, typer.Option(help="Missing values: interpolate | ffill | zero | none.")
+        str, typer.Option(rich_help_panel="Data", help="Missing values: interpolate | ffill | zero | none.")
     ] = "interpolate",
     max_gap: Annotated[
-        int | None, typer.Option(min=0, help="Longest run of missing steps to fill (no limit).")
+        int | None, typer.Option(rich_help_panel="Data", min=0, help="Longest run of missing steps to fill (no limit).")
     ] = None,
     na_values: Annotated[
-        list[str] | None, typer.Option(help="Values meaning missing, e.g. -9999,NA (or repeated).")
+        list[str] | None, typer.Option(rich_help_panel="Data", help="Values meaning missing, e.g. -9999,NA (or repeated).")
     ] = None,
-    decimal: Annotated[str, typer.Option(help="Decimal mark, e.g. , for 1,5.")] = ".",
-    thousands: Annotated[str | None, typer.Option(help="Thousands separator, e.g. , for 1,234.")] = None,
-    lookback: Annotated[int | None, typer.Option(min=1, help="Input steps (auto).")] = None,
-    horizon: Annotated[int | None, typer.Option(min=1, help="Steps to forecast (auto).")] = None,
-    arch: Annotated[str, typer.Option(help="lstm | gru | bilstm | attention.")] = "lstm",
-    layers: Annotated[int, typer.Option(min=1, help="Stacked recurrent layers.")] = 1,
-    units: Annotated[int, typer.Option(min=1, help="Units per recurrent layer.")] = 64,
-    dropout: Annotated[float, typer.Option(min=0.0, max=0.9, help="Between layers.")] = 0.0,
+    decimal: Annotated[str, typer.Option(rich_help_panel="Data", help="Decimal mark, e.g. , for 1,5.")] = ".",
+    thousands: Annotated[str | None, typer.Option(rich_help_panel="Data", help="Thousands separator, e.g. , for 1,234.")] = None,
+    lookback: Annotated[int | None, typer.Option(rich_help_panel="Model", min=1, help="Input steps (auto).")] = None,
+    horizon: Annotated[int | None, typer.Option(rich_help_panel="Model", min=1, help="Steps to forecast (auto).")] = None,
+    arch: Annotated[str, typer.Option(rich_help_panel="Model", help="lstm | gru | bilstm | attention.")] = "lstm",
+    layers: Annotated[int, typer.Option(rich_help_panel="Model", min=1, help="Stacked recurrent layers.")] = 1,
+    units: Annotated[int, typer.Option(rich_help_panel="Model", min=1, help="Units per recurrent layer.")] = 64,
+    dropout: Annotated[float, typer.Option(rich_help_panel="Model", min=0.0, max=0.9, help="Between layers.")] = 0.0,
     quantiles: Annotated[
-        list[str] | None, typer.Option(help="Quantile levels (pinball loss), or 'none' for a point "
+        list[str] | None, typer.Option(rich_help_panel="Model", help="Quantile levels (pinball loss), or 'none' for a point "
                                             f"forecast (default: {DEFAULT_QUANTILES}).")
     ] = None,
     model: Annotated[
-        str, typer.Option(help="The forecast given: auto (chosen on validation windows) | lstm | "
+        str, typer.Option(rich_help_panel="Model", help="The forecast given: auto (chosen on validation windows) | lstm | "
                                "auto_ets | auto_theta | seasonal_naive | naive.")
     ] = "auto",
     season: Annotated[
-        int | None, typer.Option(min=1, help="Seasonal period (from the frequency: hourly 24, monthly 12...).")
+        int | None, typer.Option(rich_help_panel="Model", min=1, help="Seasonal period (from the frequency: hourly 24, monthly 12...).")
     ] = None,
     anchor: Annotated[
-        str, typer.Option(help="The network's base: auto | last (value) | season (last season's) | none.")
+        str, typer.Option(rich_help_panel="Model", help="The network's base: auto | last (value) | season (last season's) | none.")
     ] = "auto",
-    epochs: Annotated[int, typer.Option(min=1, help="Most epochs.")] = 100,
+    epochs: Annotated[int, typer.Option(rich_help_panel="Training", min=1, help="Most epochs.")] = 100,
     batch_size: Annotated[
-        int | None, typer.Option(min=1, help="Windows per step (auto: 32..512 by data size).")
+        int | None, typer.Option(rich_help_panel="Training", min=1, help="Windows per step (auto: 32..512 by data size).")
     ] = None,
-    learning_rate: Annotated[float, typer.Option(help="Adam's step size, above 0 and at most 1.")] = 3e-3,
+    learning_rate: Annotated[float, typer.Option(rich_help_panel="Training", help="Adam's step size, above 0 and at most 1.")] = 3e-3,
     time_budget: Annotated[
-        float, typer.Option(min=1.0, help="Seconds of training at most (best weights kept).")
+        float, typer.Option(rich_help_panel="Training", min=1.0, help="Seconds of training at most (best weights kept).")
     ] = 180.0,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of every random choice (0 .. 2**32-1).")] = 42,
+    seed: Annotated[int, typer.Option(rich_help_panel="Training", min=0, help="Seed of every random choice (0 .. 2**32-1).")] = 42,
     deterministic: Annotated[
-        bool, typer.Option(help="TF op determinism (no XLA: ~1.9x slower on CPUs). Seeded runs "
+        bool, typer.Option(rich_help_panel="Training", help="TF op determinism (no XLA: ~1.9x slower on CPUs). Seeded runs "
                                 "repeat on the same machine without it.")
     ] = False,
     device: Annotated[
-        str, typer.Option(help="auto (a GPU when there is one) | cpu | gpu (fail without one).")
+        str, typer.Option(rich_help_panel="Hardware", help="auto (a GPU when there is one) | cpu | gpu (fail without one).")
     ] = "auto",
     mixed_precision: Annotated[
-        bool, typer.Option(help="float16 compute on GPUs (tensor cores); float32 on CPUs.")
+        bool, typer.Option(rich_help_panel="Hardware", help="float16 compute on GPUs (tensor cores); float32 on CPUs.")
     ] = False,
     distribute: Annotated[
-        str, typer.Option(help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG cluster; "
+        str, typer.Option(rich_help_panel="Hardware", help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG cluster; "
                                "the chief writes the bundle).")
     ] = "none",
     out: Annotated[
-        Path | None, typer.Option(help="Bundle directory (default: models/<file>_<target>).")
+        Path | None, typer.Option(rich_help_panel="Output", help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
-    force: Annotated[bool, typer.Option(help="Replace an existing bundle.")] = False,
-    report: Annotated[bool, typer.Option(help="Write report.html into the bundle.")] = True,
+    force: Annotated[bool, typer.Option(rich_help_panel="Output", help="Replace an existing bundle.")] = False,
+    report: Annotated[bool, typer.Option(rich_help_panel="Output", help="Write report.html into the bundle.")] = True,
     resume: Annotated[
-        bool, typer.Option(help="Continue training the bundle at --out (same flags as before).")
+        bool, typer.Option(rich_help_panel="Training", help="Continue training the bundle at --out (same flags as before).")
     ] = False,
     save_on_interrupt: Annotated[
-        bool, typer.Option(help="On Ctrl-C/SIGTERM, save the best model so far (exit 130).")
+        bool, typer.Option(rich_help_panel="Training", help="On Ctrl-C/SIGTERM, save the best model so far (exit 130).")
     ] = True,
 ) -> None:
     """Train an LSTM on DATA and save a bundle (model, settings, metrics, plots).
