@@ -14,13 +14,14 @@ from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError, DataError
 from .frequency import future_index, season_length
-from .members import MAX_FIT_ROWS, Member, member_windows
+from .members import MAX_FIT_ROWS, STATISTICAL, Member, member_windows
 from .numpy_net import export_weights
 from .preprocessing import Preprocessor
 from .selection import select
 from .windows import Windows, gather
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
+MAX_CACHED_SERIES = 50  # forecasts from the training file's end kept in bundle.json up to this many series
 
 
 class Forecaster:
@@ -97,6 +98,10 @@ class Forecaster:
         self.season_ = season
         select(self, layout, parts)  # statistical members, the validation choice, the intervals
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
+        if len(layout.frames) <= MAX_CACHED_SERIES:
+            self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
+        if len(layout.frames) <= MAX_CACHED_SERIES:
+            self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
         first, split = layout.frames[0], layout.splits[0]
         frame = max(layout.frames, key=len)
         self.data_ = {
@@ -163,6 +168,10 @@ class Forecaster:
             mean, scale = pre._stats(series)
             y = values[:, 0].astype("float64") * scale[0] + mean[0]  # the target in original units
             for name, member in members.items():
+                cached = getattr(self, "_cached", {}).get(name)
+                if cached is not None and len(origins_) == 1 and origins_[0] == len(values):
+                    out[name] = cached[None]  # computed at training from the same history
+                    continue
                 out[name] = member_windows(member, y, origins_, pre.horizon, self.levels, offset)
         return out
 
@@ -290,13 +299,47 @@ class Forecaster:
         part = frame.iloc[-keep:]
         values = pre.transform(part, series)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
-        out = self.predict_windows(values, np.array([len(part)]), series, offset)[0, :horizon]  # (h[, q])
+        self._cached = self._cached_members(frame, series)  # the training file's end: no refit needed
+        try:
+            out = self.predict_windows(values, np.array([len(part)]), series, offset)[0, :horizon]  # (h[, q])
+        finally:
+            self._cached = {}
         index = future_index(frame.index[-1], self.data_["freq"], horizon)
         index.name = self.data_["time"]
         columns = {"forecast": self.point(out)}
         if self.quantiles:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
+
+    def _end_digest(self, frame: pd.DataFrame) -> str:
+        """The last timestamp and a sha256 of the target's recent values: what a cached
+        forecast from the end of the training file was made from."""
+        import hashlib
+
+        y = frame[self.preprocessor_.target].to_numpy(dtype="float64")[-(MAX_FIT_ROWS + 2 * self.season_):]
+        return f"{frame.index[-1]}|{len(frame)}|{hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()}"
+
+    def cache_member_forecasts(self, frames: dict[str, pd.DataFrame]) -> None:
+        """Forecast each statistical member of the choice from the end of each series, so that
+        ``forecast predict`` on the training file needs no statsforecast import (seconds)."""
+        self.member_cache_ = {}
+        wanted = set(self.choice_["weights"]) - {"lstm"}
+        for key, frame in frames.items():
+            members = {n: m for n, m in self.members_.get(key, {}).items() if n in wanted and n in STATISTICAL}
+            if not members:
+                continue
+            y = frame[self.preprocessor_.target].to_numpy(dtype="float64")
+            self.member_cache_[key] = {
+                "digest": self._end_digest(frame),
+                "forecasts": {n: m.forecast(y, self.preprocessor_.horizon, self.levels).tolist()
+                              for n, m in members.items()},
+            }
+
+    def _cached_members(self, frame: pd.DataFrame, series: str | None) -> dict[str, np.ndarray]:
+        entry = getattr(self, "member_cache_", {}).get(series or "")
+        if not entry or entry.get("digest") != self._end_digest(frame):
+            return {}
+        return {n: np.asarray(f, dtype="float64") for n, f in entry["forecasts"].items()}
 
     def _offset(self, frame: pd.DataFrame, first: int, series: str | None) -> int | None:
         """Position of ``frame``'s row ``first`` in the series the members were fitted on,
@@ -419,6 +462,7 @@ class Forecaster:
                 for k, ms in meta.get("members", {}).items()
             }
             forecaster.member_start_ = {str(k): str(v) for k, v in meta.get("member_start", {}).items()}
+            forecaster.member_cache_ = meta.get("member_cache", {})
             forecaster.path_ = str(path)
         except (KeyError, TypeError, ValueError) as exc:
             raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
@@ -451,5 +495,7 @@ class Forecaster:
             # statistical members as plain numbers (refitted on training + validation rows)
             "members": {k: {n: m.to_dict() for n, m in ms.items()} for k, ms in self.members_.items()},
             "member_start": self.member_start_,
+            # the chosen statistical members' forecasts from the end of each training series
+            "member_cache": getattr(self, "member_cache_", {}),
             **({"tuning": self.tuning_} if hasattr(self, "tuning_") else {}),  # forecast tune's trials
         }

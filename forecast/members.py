@@ -22,7 +22,6 @@ import numpy as np
 
 from .config import MEMBERS, SIMPLE, STATISTICAL  # noqa: F401 - declared once, in config
 
-
 MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (seconds, not minutes)
 MIN_FIT_ROWS = 8  # shorter histories get the simple members only
 MAX_STAT_SERIES = 50  # more series than this: no AutoETS, and members fitted once (train part only)
@@ -100,9 +99,7 @@ class Member:
         levels = levels_for(quantiles)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            out = _model(self.name, self.params, self.season).forward(
-                tail, h=horizon, level=levels or None
-            )
+            out = _apply(self.name, self.params, tail, horizon, levels or None)
         mean = np.asarray(out["mean"], dtype="float64")
         cols = []
         for q in quantiles:
@@ -142,20 +139,22 @@ def _sd(v: np.ndarray) -> float:
     return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
 
 
-def _model(name: str, params: dict[str, Any], season: int) -> Any:
-    """A statsforecast model object carrying ``params`` as its fitted state."""
-    from statsforecast.models import AutoETS, AutoTheta
-
+def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, levels: list[int] | None) -> Any:
+    """Apply a fitted member to ``y`` without refitting: statsforecast's own forward and forecast
+    functions (``statsforecast.ets`` / ``statsforecast.theta``; importing ``statsforecast.models``
+    would add seconds of statsmodels to every cold ``forecast predict``)."""
     if name == "auto_ets":
-        model = AutoETS(season_length=season)
-        model.model_ = {"m": int(params["m"]), "components": str(params["components"]),
-                        "par": np.asarray(params["par"], dtype="float64"),
-                        "n_params": int(params["n_params"]), "fit": None}
-    else:
-        model = AutoTheta(season_length=season)
-        model.model_ = {"m": int(params["m"]), "modeltype": str(params["modeltype"]),
-                        "par": {k: float(v) for k, v in params["par"].items()}}
-    return model
+        from statsforecast.ets import forecast_ets, forward_ets
+
+        model = {"m": int(params["m"]), "components": str(params["components"]),
+                 "par": np.asarray(params["par"], dtype="float64"),
+                 "n_params": int(params["n_params"]), "fit": None}
+        return forecast_ets(forward_ets(model, y=y), h=horizon, level=levels)
+    from statsforecast.theta import forecast_theta, forward_theta
+
+    model = {"m": int(params["m"]), "modeltype": str(params["modeltype"]),
+             "par": {k: float(v) for k, v in params["par"].items()}}
+    return forecast_theta(forward_theta(model, y=y), horizon, level=levels)
 
 
 def _fit_ets(y: np.ndarray, season: int) -> dict[str, Any]:

@@ -387,6 +387,23 @@ def _selection(meta: dict[str, Any]) -> None:
             _int(m, "start", f"{where}{name}.", 0)
             _num(m, "sigma", f"{where}{name}.", lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
             _member_params(m.get("params"), f"{where}{name}.params", name)
+    cache = meta.get("member_cache", {})
+    horizon = meta["preprocessor"]["horizon"]
+    levels = len(meta["quantiles"]) if meta.get("quantiles") else 1
+    if not isinstance(cache, dict):
+        raise _fail("member_cache", "an object", cache)
+    for key, entry in cache.items():
+        where = f"member_cache.{key}"
+        if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
+            raise _fail(where, "an object with a digest", entry)
+        forecasts = _obj(entry, "forecasts", f"{where}.")
+        for name, f in forecasts.items():
+            ok = (name in MEMBERS and isinstance(f, list) and len(f) == horizon and all(
+                isinstance(row, list) and len(row) == levels
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)
+                for row in f))
+            if not ok:
+                raise _fail(f"{where}.forecasts.{name}", f"{horizon} rows of {levels} finite numbers", f)
     choice = meta.get("choice")
     if choice is None:
         return

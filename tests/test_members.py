@@ -124,3 +124,37 @@ def test_a_series_too_short_for_its_season_gets_a_non_seasonal_base_with_a_note(
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["preprocessor"]["anchor"] == "last" and meta["season"] == 12
     assert meta["choice"]["label"] in meta["choice"]["scores"]
+
+
+def test_predict_from_the_training_files_end_uses_the_cached_member_forecasts(tmp_path):
+    """bundle.json keeps the chosen statistical members' forecasts from the end of the training
+    file: predict on that file gives the same numbers as applying the members again, without
+    importing statsforecast; any other history recomputes them."""
+    import subprocess
+    import sys
+
+    from forecast.config import TrainConfig
+    from forecast.data import load_series
+    from forecast.forecaster import Forecaster
+
+    y = seasonal(rows=120)
+    path = tmp_path / "m.csv"
+    pd.DataFrame({"month": pd.date_range("2000-01-01", periods=120, freq="MS").strftime("%Y-%m"),
+                  "y": y}).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    fitted = Forecaster(TrainConfig(target="y", horizon=6, epochs=1, units=4, model="auto_theta")).fit(series)
+    fitted.save(tmp_path / "b")
+    loaded = Forecaster.load(tmp_path / "b")
+    assert set(loaded.member_cache_[""]["forecasts"]) == {"auto_theta"}
+    cached = loaded.predict(series.frame)
+    loaded.member_cache_ = {}
+    again = loaded.predict(series.frame)
+    np.testing.assert_allclose(cached.to_numpy(), again.to_numpy(), rtol=1e-6)
+    other = series.frame.copy()
+    other.iloc[-1, 0] += 50.0  # another history: the cache does not apply
+    assert loaded._cached_members(other, None) == {}
+    code = ("import sys; from forecast.cli import main; sys.argv = ['forecast', 'predict', sys.argv[1]];\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('statsforecast' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], capture_output=True, text=True)
+    assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
