@@ -136,11 +136,15 @@ def default_values(series: Series, config: TrainConfig, unit: int, seasons: int)
     from .nets import ARCHS
     from .training import plan
 
+    from .schedule import batch_for
+
     rows = min(len(f) for f in series.frames.values())
     try:
         lookback = config.lookback or plan(rows, series.freq, replace(config, lookback=None))[1]
     except DataError:
         lookback = unit
+    windows = sum(max(1, int(0.8 * len(f)) - lookback) for f in series.frames.values())
+    batch = config.batch_size or batch_for(windows)  # the automatic batch train would take
     return {
         "seasons": min(max(1, round(lookback / unit)), seasons),
         "units": min(max(8, config.units), 128),
@@ -148,7 +152,7 @@ def default_values(series: Series, config: TrainConfig, unit: int, seasons: int)
         "arch": config.arch if config.arch in ARCHS else "lstm",
         "dropout": min(max(0.0, round(config.dropout * 20) / 20), 0.3),
         "learning_rate": min(max(1e-4, config.learning_rate), 1e-2),
-        "batch_size": min(BATCH_SIZES, key=lambda b: abs(b - config.batch_size)),
+        "batch_size": min(BATCH_SIZES, key=lambda b: abs(b - batch)),
     }
 
 
