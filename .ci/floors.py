@@ -6,7 +6,7 @@ file, the pins install exactly the lowest versions pyproject.toml claims to supp
 that does not install or does not work fails CI instead of a user's machine.
 
     python .ci/floors.py [pyproject.toml] [--extra test] > floors.txt
-    python .ci/floors.py --check [pyproject.toml]   # exit 1 unless every installed version is its floor
+    python .ci/floors.py --check [pyproject.toml]  # exit 1 unless each installed one is its floor
 
 Runs on Python 3.11+ (tomllib); `packaging` is pip's own copy when the package is not installed.
 """
@@ -14,8 +14,9 @@ Runs on Python 3.11+ (tomllib); `packaging` is pip's own copy when the package i
 from __future__ import annotations
 
 import sys
-import tomllib
 from importlib import metadata
+
+import tomllib
 
 try:
     from packaging.requirements import Requirement
