@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI step (issue 21): are pyproject.toml's dependency floors true? Installs the lowest version of
 # every dependency it allows (.ci/floors.py: `name==floor` as pip constraints) into a fresh virtual
-# environment, then trains, predicts, reports and checks a sample: a floor that does not install or
-# does not work fails here. Takes about 2 minutes (install ~1 min with a warm network, smoke ~30 s).
+# environment, then checks (CSV and Parquet), trains, predicts and reports a sample: a floor that does
+# not install or does not work fails here. About 4 minutes on 2 cores: the install 2-3 (TensorFlow is
+# most of the download), the smoke test under a minute.
 #   bash .ci/lowest.sh            # venv in .ci/venv-lowest (LOWEST_VENV=/other/path to move it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,9 @@ python .ci/floors.py --check pyproject.toml > /dev/null  # every dependency at i
 echo "installed in $((SECONDS - start)) s; smoke test on data/energy_demand.csv:"
 
 forecast doctor data/energy_demand.csv --target demand > "$work/doctor.txt"
+python -c "import pandas, sys; pandas.read_csv(sys.argv[1]).to_parquet(sys.argv[2])" \
+  data/energy_demand.csv "$work/energy_demand.parquet"  # pyarrow's floor writes and reads it
+forecast doctor "$work/energy_demand.parquet" --target demand > "$work/doctor-parquet.txt"
 forecast train data/energy_demand.csv --target demand --epochs 1 --time-budget 20 \
   --out "$work/model" > "$work/train.txt"
 forecast predict "$work/model" --out "$work/forecast.csv" --plot "$work/forecast.png" > /dev/null

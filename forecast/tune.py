@@ -134,6 +134,7 @@ def default_values(series: Series, config: TrainConfig, unit: int, seasons: int)
     automatic lookback in whole seasons: the first trial, so the search never ends worse on
     validation than not searching."""
     from .nets import ARCHS
+    from .schedule import batch_for
     from .training import plan
 
     rows = min(len(f) for f in series.frames.values())
@@ -141,6 +142,7 @@ def default_values(series: Series, config: TrainConfig, unit: int, seasons: int)
         lookback = config.lookback or plan(rows, series.freq, replace(config, lookback=None))[1]
     except DataError:
         lookback = unit
+    batch = config.batch_size or batch_for(max(1, rows - lookback))  # None: what train would take
     return {
         "seasons": min(max(1, round(lookback / unit)), seasons),
         "units": min(max(8, config.units), 128),
@@ -148,7 +150,7 @@ def default_values(series: Series, config: TrainConfig, unit: int, seasons: int)
         "arch": config.arch if config.arch in ARCHS else "lstm",
         "dropout": min(max(0.0, round(config.dropout * 20) / 20), 0.3),
         "learning_rate": min(max(1e-4, config.learning_rate), 1e-2),
-        "batch_size": min(BATCH_SIZES, key=lambda b: abs(b - config.batch_size)),
+        "batch_size": min(BATCH_SIZES, key=lambda b: abs(b - batch)),
     }
 
 
