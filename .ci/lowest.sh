@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # CI step (issue 21): are pyproject.toml's dependency floors true? Installs the lowest version of
 # every dependency it allows (.ci/floors.py: `name==floor` as pip constraints) into a fresh virtual
-# environment, then checks (CSV and Parquet), trains, predicts and reports a sample: a floor that does
-# not install or does not work fails here. About 4 minutes on 2 cores: the install 2-3 (TensorFlow is
-# most of the download), the smoke test under a minute.
+# environment, then checks (CSV and Parquet), trains, predicts, reports and tunes on a sample: a
+# floor that does not install or does not work fails here. About 5 minutes on 2 cores: the install
+# 2-3 (TensorFlow is most of the download), the smoke test about 2.
 #   bash .ci/lowest.sh            # venv in .ci/venv-lowest (LOWEST_VENV=/other/path to move it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,8 @@ forecast train data/energy_demand.csv --target demand --epochs 1 --time-budget 2
   --out "$work/model" > "$work/train.txt"
 forecast predict "$work/model" --out "$work/forecast.csv" --plot "$work/forecast.png" > /dev/null
 forecast report "$work/model" --out "$work/report.html" > /dev/null
+forecast tune data/energy_demand.csv --target demand --time-budget 30 --trials 2 --no-report \
+  --out "$work/tuned" > "$work/tune.txt"  # keras-tuner's floor
 python - "$work" <<'PY'
 import json, math, sys
 from pathlib import Path
@@ -45,6 +47,7 @@ assert len(forecast) == horizon, (len(forecast), horizon)
 assert "val_loss" in meta["history"], f"trained without validation: {list(meta['history'])}"
 assert (work / "forecast.png").stat().st_size > 0
 assert "<html" in (work / "report.html").read_text(encoding="utf-8")[:2000].lower()
-print(f"  train, predict ({len(forecast)} steps), report: ok")
+assert (work / "tuned" / "bundle.json").exists()
+print(f"  doctor, train, predict ({len(forecast)} steps), report, tune: ok")
 PY
 echo "lowest versions: passed in $((SECONDS - start)) s"
