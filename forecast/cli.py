@@ -18,7 +18,17 @@ try:  # typer >= 0.20 vendors click; older releases use the click package
 except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 
-from .commands import backtest, detect, doctor, explain, one_line, predict, report, train
+from .commands import (
+    backtest,
+    detect,
+    doctor,
+    explain,
+    one_line,
+    plain_choices,
+    predict,
+    report,
+    train,
+)
 from .commands import tune as tune_command
 
 
@@ -33,7 +43,8 @@ class _OneLineErrors(TyperGroup):
             code = super().main(*args, standalone_mode=False, **kwargs)
         except click.ClickException as exc:
             name = f" {exc.ctx.command_path}" if getattr(exc, "ctx", None) else ""
-            message = one_line(exc.format_message()).rstrip(".")
+            # newer Typer validates with pydantic, which puts "Value error, " before a bad choice
+            message = one_line(exc.format_message()).replace(": Value error, ", ": ").rstrip(".")
             click.echo(f"Error: {message}. See{name} --help.", err=True)
             sys.exit(exc.exit_code)
         except typer.Abort:
@@ -51,15 +62,15 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("train")(train.train)
-app.command("compare")(train.compare)
-app.command("doctor")(doctor.doctor)
-app.command("predict")(predict.predict)
-app.command("backtest")(backtest.backtest)
-app.command("report")(report.report)
-app.command("explain")(explain.explain)
-app.command("detect")(detect.detect)
-app.command("tune")(tune_command.tune)
+app.command("train")(plain_choices(train.train))  # choices as plain strings, not Enum members
+app.command("compare")(plain_choices(train.compare))
+app.command("doctor")(plain_choices(doctor.doctor))
+app.command("predict")(plain_choices(predict.predict))
+app.command("backtest")(plain_choices(backtest.backtest))
+app.command("report")(plain_choices(report.report))
+app.command("explain")(plain_choices(explain.explain))
+app.command("detect")(plain_choices(detect.detect))
+app.command("tune")(plain_choices(tune_command.tune))
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ ARCHS = ("lstm", "gru", "bilstm", "attention")  # the LSTM family (forecast.nets
 STATISTICAL = ("auto_ets", "auto_theta")  # statsforecast members (forecast.members)
 SIMPLE = ("seasonal_naive", "naive")  # parameter-free members
 MEMBERS = (*STATISTICAL, *SIMPLE)
+MODELS = ("auto", "lstm", *MEMBERS)  # --model: chosen on validation windows, or one alone
+ANCHORS = ("auto", "last", "season", "none")  # --anchor: the network's base forecast
 
 
 @dataclass
@@ -94,12 +96,10 @@ class TrainConfig:
 
         self._check_ranges()
 
-        if self.model not in ("auto", "lstm", *MEMBERS):
-            raise ConfigError(
-                f"Unknown --model '{self.model}'. Choose from auto, lstm, {', '.join(MEMBERS)}."
-            )
-        if self.anchor not in ("auto", "last", "season", "none"):
-            raise ConfigError(f"Unknown --anchor '{self.anchor}'. Choose from auto, last, season, none.")
+        if self.model not in MODELS:
+            raise ConfigError(f"Unknown --model '{self.model}'. Choose from {', '.join(MODELS)}.")
+        if self.anchor not in ANCHORS:
+            raise ConfigError(f"Unknown --anchor '{self.anchor}'. Choose from {', '.join(ANCHORS)}.")
         if self.season is not None and not 1 <= self.season <= 10_000:
             raise ConfigError(f"--season must be between 1 and 10000 steps; got {self.season}.")
         if self.arch not in ARCHS:

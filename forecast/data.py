@@ -17,15 +17,13 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from .data_flags import AGGS, DUPLICATES, FILLS  # noqa: F401 - declared once, where --help reads them
 from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days
 from .numbers import number_hint, read_numbers
 from .reading import read_table, sentinel_mask
 from .timeparse import find_time_column, time_index
 
-DUPLICATES = ("mean", "first", "last", "error")
-FILLS = ("interpolate", "ffill", "zero", "none")
-AGGS = ("mean", "sum", "last", "first", "min", "max")
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
 
 

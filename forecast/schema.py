@@ -159,7 +159,7 @@ def _quantiles(meta: dict[str, Any]) -> list[float] | None:
 
 
 def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
-    from .config import MAX_LAYERS, MAX_SEED, MAX_UNITS
+    from .config import ANCHORS, MAX_LAYERS, MAX_SEED, MAX_UNITS, MODELS
     from .nets import ARCHS
 
     w = "config."
@@ -174,13 +174,11 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     _int(c, "batch_size", w, 1, optional=True)
     _int(c, "season", w, 1, optional=True)
     if "model" in c:
-        from .members import MEMBERS
-
-        _str(c, "model", w, ("auto", "lstm", *MEMBERS))
+        _str(c, "model", w, MODELS)
     _int(c, "seed", w, 0, MAX_SEED)
     _num(c, "dropout", w, lambda v: 0 <= v < 1, "a number in [0, 1)")
     _num(c, "learning_rate", w, lambda v: 0 < v <= 1, "a number in (0, 1]")
-    _str(c, "anchor", w, ("auto", "last", "season", "none"))
+    _str(c, "anchor", w, ANCHORS)
     if c.get("quantiles") != quantiles:
         raise _fail("config.quantiles", f"equal to quantiles ({quantiles})", c.get("quantiles"))
 

@@ -134,9 +134,8 @@ def default_values(series: Series, config: TrainConfig, unit: int, seasons: int)
     automatic lookback in whole seasons: the first trial, so the search never ends worse on
     validation than not searching."""
     from .nets import ARCHS
-    from .training import plan
-
     from .schedule import batch_for
+    from .training import plan
 
     rows = min(len(f) for f in series.frames.values())
     try:

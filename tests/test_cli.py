@@ -38,7 +38,8 @@ def test_bad_quantiles_and_arch_are_one_line_errors(tmp_path):
     result = runner.invoke(app, ["train", data, "--target", "y", "--quantiles", "0.1,1.5"])
     assert result.exit_code == 1 and "Error: Quantiles must lie strictly between 0 and 1" in result.output
     result = runner.invoke(app, ["train", data, "--target", "y", "--arch", "transformer"])
-    assert result.exit_code == 1 and "Error: Unknown --arch 'transformer'" in result.output
+    assert result.exit_code == 2, result.output
+    assert "Error: Invalid value for '--arch': 'transformer' is not one of" in result.output
     result = runner.invoke(app, ["compare", data, "--target", "y", "--arch", "lstm,tcn"])
     assert result.exit_code == 1 and "Error: Unknown --arch tcn" in result.output
     assert not (tmp_path / "models").exists()

@@ -246,11 +246,10 @@ def _description(help_text: str) -> str:
     return re.split(r"╭|^\s*(?:Options|Arguments|Commands):", body, maxsplit=1, flags=re.M)[0]
 
 
-@pytest.mark.parametrize(
-    "command",
-    [[], ["train"], ["predict"], ["compare"], ["backtest"]],
-    ids=["forecast", "train", "predict", "compare", "backtest"],
-)
+COMMANDS = ["train", "compare", "doctor", "predict", "backtest", "report", "explain", "detect", "tune"]
+
+
+@pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)], ids=["forecast", *COMMANDS])
 def test_every_command_has_help_ending_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0, result.output
@@ -259,6 +258,38 @@ def test_every_command_has_help_ending_with_an_example(command):
     assert len(paragraphs) >= 2  # a summary, then the example
     last = " ".join(paragraphs[-1].split())
     assert last.startswith("Example: forecast " + (command[0] if command else "")), last
+
+
+def test_every_command_is_tested_for_help():
+    from typer.main import get_command
+
+    assert sorted(get_command(app).commands) == sorted(COMMANDS)
+
+
+def _choices_of(command: str) -> dict[str, tuple[str, ...]]:
+    """``{--flag: allowed values}`` of a command's choice options, from the library's tuples."""
+    from forecast.config import ANCHORS, ARCHS, DEVICES, MODELS, STRATEGIES
+    from forecast.data_flags import AGGS, DUPLICATES, FILLS
+
+    data = {"--duplicates": DUPLICATES, "--fill": FILLS, "--agg": AGGS}
+    model = {"--arch": ARCHS, "--model": MODELS, "--anchor": ANCHORS, "--device": DEVICES}
+    return {"train": {**data, **model, "--distribute": STRATEGIES},
+            "compare": {**data, **model, "--keep": ("best", "all")},
+            "backtest": {**data, **model},
+            "doctor": data}[command]
+
+
+@pytest.mark.parametrize("command", ["train", "compare", "backtest", "doctor"])
+def test_help_lists_the_allowed_values_of_every_choice(command):
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(re.sub(r"[│╭╮╰╯─]", " ", line).split()) for line in result.output.splitlines()]
+    for flag, allowed in _choices_of(command).items():
+        row = next((line for line in lines if line.startswith(flag + " ")), None)
+        assert row is not None, f"{flag} missing from {command} --help"
+        assert all(value in row for value in allowed), (flag, row)
+        if flag != "--arch" or command != "compare":  # compare's --arch is a comma list
+            assert "|".join(allowed) in row, (flag, row)  # Typer's [a|b|c] choice
 
 
 @pytest.mark.parametrize(
@@ -297,9 +328,6 @@ def test_train_bad_file_is_one_error_line_and_writes_nothing(tmp_path, content, 
 @pytest.mark.parametrize(
     ("flags", "fragment"),
     [
-        (["--fill", "spline"], "Unknown --fill 'spline'"),
-        (["--duplicates", "drop"], "Unknown --duplicates 'drop'"),
-        (["--agg", "median"], "Unknown --agg 'median'"),
         (["--resample", "fortnight"], "--resample 'fortnight' is not a pandas frequency"),
         (["--freq", "xx"], "--freq 'xx' is not a pandas frequency"),
         (["--id", "site"], "Id column 'site' not found"),
@@ -311,4 +339,25 @@ def test_train_bad_data_flags(tmp_path, sine_csv, flags, fragment):
     args = ["train", str(sine_csv), *(["--target", "load"] if "--target" not in flags else []), *flags,
             "--out", str(tmp_path / "b")]
     _assert_user_error(runner.invoke(app, args), fragment)
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("command", ["train", "doctor"])
+@pytest.mark.parametrize(
+    ("flag", "value", "allowed"),
+    [
+        ("--fill", "spline", "'interpolate', 'ffill', 'zero', 'none'"),
+        ("--duplicates", "drop", "'mean', 'first', 'last', 'error'"),
+        ("--agg", "median", "'mean', 'sum', 'last', 'first', 'min', 'max'"),
+    ],
+)
+def test_bad_choice_is_one_usage_error_naming_the_choices(tmp_path, sine_csv, command, flag, value,
+                                                          allowed):
+    """Typer checks the choices itself: exit code 2, one `Error:` line, the allowed values."""
+    result = runner.invoke(app, [command, str(sine_csv), "--target", "load", flag, value,
+                                 *(["--out", str(tmp_path / "b")] if command == "train" else [])])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 2, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and errors[0] in result.stderr.splitlines(), result.output
+    assert f"Invalid value for '{flag}': '{value}' is not one of {allowed}" in errors[0], errors[0]
     assert not (tmp_path / "b").exists()

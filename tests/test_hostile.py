@@ -123,7 +123,12 @@ FLAG_CASES = [
     (["--features", "x", "--features", "x"], 1, ["--features names x more than once"]),
     (["--features", "nope", "--features", "x"], 1, ["'nope'"]),  # repeated: both kept
     (["--quantiles", "0.1,1.5"], 1, ["Quantiles must lie strictly between 0 and 1"]),
-    (["--arch", "transformer"], 1, ["Unknown --arch 'transformer'"]),
+    # choices: Typer's own check (exit 2), naming the values --help lists
+    (["--arch", "transformer"], 2, ["'--arch': 'transformer' is not one of 'lstm', 'gru'"]),
+    (["--model", "arima"], 2, ["'--model': 'arima' is not one of 'auto', 'lstm'"]),
+    (["--anchor", "mean"], 2, ["'--anchor': 'mean' is not one of 'auto', 'last'"]),
+    (["--device", "tpu"], 2, ["'--device': 'tpu' is not one of 'auto', 'cpu', 'gpu'"]),
+    (["--distribute", "ring"], 2, ["'--distribute': 'ring' is not one of 'none'"]),
 ]
 
 
@@ -138,7 +143,7 @@ def test_bad_flag_is_refused_before_any_work(tmp_path, csv, flags, code, fragmen
 
 def test_compare_keep_bogus_is_refused_before_training(tmp_path, csv):
     result = runner.invoke(app, ["compare", str(csv), "--target", "load", "--keep", "bogus", *TINY])
-    refused(result, 1, "Unknown --keep 'bogus'")
+    refused(result, 2, "Invalid value for '--keep': 'bogus' is not one of 'best', 'all'")
     assert _listing(tmp_path) == []
 
 

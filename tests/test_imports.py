@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "forecast"
 STAGES = [
     ("base", {"errors", "timefmt", "numbers", "metrics", "baselines", "intervals", "plots",
               "explain_plots"}),
-    ("read", {"reading", "timeparse", "frequency", "data"}),
+    ("read", {"reading", "timeparse", "frequency", "data_flags", "data"}),
     ("options", {"config"}),
     ("features", {"calendar"}),
     ("split, scale, windows", {"split", "preprocessing", "windows", "layout", "anchor", "doctor"}),

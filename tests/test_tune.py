@@ -94,6 +94,8 @@ def test_lookback_is_searched_in_seasons_capped_by_the_data(tmp_path):
     assert default_values(series, TrainConfig(target="y", horizon=4, batch_size=100, units=500), 24, 3) == {
         "seasons": 3, "units": 128, "layers": 1, "arch": "lstm", "dropout": 0.0, "learning_rate": 0.003,
         "batch_size": 128}  # clipped into the space
+    auto = default_values(series, TrainConfig(target="y", horizon=4), 24, 3)  # --batch-size not given
+    assert auto["batch_size"] == 32  # what train would take for ~100 windows
     with pytest.raises(DataError, match="Give a longer series"):
         check_search(series, TrainConfig(target="y", horizon=150), 60, 2)
     with pytest.raises(ConfigError, match="Give --time-budget 10 or more"):

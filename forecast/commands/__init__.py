@@ -8,11 +8,14 @@ import functools
 import os
 import tempfile
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from ..config import ANCHORS, ARCHS, DEVICES, MODELS, STRATEGIES
+from ..data_flags import AGGS, DUPLICATES, FILLS
 from ..errors import ConfigError, ForecastError
 from ..timefmt import when
 
@@ -21,10 +24,40 @@ HistoryOpt = Annotated[
     Path | None, typer.Option("--data", help="CSV with recent history (default: the training CSV).")
 ]
 
-__all__ = ["BundleArg", "HistoryOpt", "check_output", "check_writable", "join_list", "parse_quantiles",
-           "quiet_tensorflow", "split_list", "user_errors", "when", "write_atomic"]
+__all__ = ["Agg", "Anchor", "Arch", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
+           "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
+           "parse_quantiles", "plain_choices", "quiet_tensorflow", "split_list", "user_errors",
+           "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def choices(name: str, values: tuple[str, ...]) -> Any:
+    """A str Enum of ``values`` (declared once, in the library) as an option's type: ``--help``
+    lists them and Typer refuses any other value with one usage error (exit code 2)."""
+    return Enum(name, [(v, v) for v in values], type=str)
+
+
+Arch = choices("Arch", ARCHS)
+Model = choices("Model", MODELS)
+Anchor = choices("Anchor", ANCHORS)
+Device = choices("Device", DEVICES)
+Distribute = choices("Distribute", STRATEGIES)
+Duplicates = choices("Duplicates", DUPLICATES)
+Fill = choices("Fill", FILLS)
+Agg = choices("Agg", AGGS)
+Keep = choices("Keep", ("best", "all"))  # forecast compare: the best bundle, or every one
+
+
+def plain_choices(func: F) -> F:
+    """Hand a command its choices as the plain strings the library takes (TrainConfig, bundle.json),
+    not as Enum members (whose str() and format() differ across Python versions)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **{k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
+
+    return wrapper  # type: ignore[return-value]
 
 
 def user_errors(func: F) -> F:

@@ -10,7 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from . import join_list, parse_quantiles, quiet_tensorflow, split_list, user_errors, when
+from ..config import ARCHS
+from . import (Agg, Anchor, Arch, Device, Distribute, Duplicates, Fill, Keep, Model, join_list,
+               parse_quantiles, quiet_tensorflow, split_list, user_errors, when)
 
 DEFAULT_QUANTILES = "0.1,0.5,0.9"  # an 80% interval and the median
 
@@ -45,15 +47,15 @@ def train(
         str | None, typer.Option("--id", rich_help_panel="Data", help="Long file: the column naming each series (one model for all).")
     ] = None,
     duplicates: Annotated[
-        str, typer.Option(rich_help_panel="Data", help="Repeated timestamps: mean | first | last | error.")
+        Duplicates, typer.Option(rich_help_panel="Data", help="Repeated timestamps: averaged, the first or last kept, or an error.")
     ] = "mean",
     freq: Annotated[str | None, typer.Option(rich_help_panel="Data", help="Frequency such as h, D, B, MS (inferred).")] = None,
     resample: Annotated[
         str | None, typer.Option(rich_help_panel="Data", help="Aggregate to this frequency first, e.g. h or D.")
     ] = None,
-    agg: Annotated[str, typer.Option(rich_help_panel="Data", help="How --resample aggregates: mean | sum | last | first | min | max.")] = "mean",
+    agg: Annotated[Agg, typer.Option(rich_help_panel="Data", help="How --resample aggregates.")] = "mean",
     fill: Annotated[
-        str, typer.Option(rich_help_panel="Data", help="Missing values: interpolate | ffill | zero | none.")
+        Fill, typer.Option(rich_help_panel="Data", help="Missing values after reindexing (none: refuse them).")
     ] = "interpolate",
     max_gap: Annotated[
         int | None, typer.Option(rich_help_panel="Data", min=0, help="Longest run of missing steps to fill (no limit).")
@@ -65,7 +67,7 @@ def train(
     thousands: Annotated[str | None, typer.Option(rich_help_panel="Data", help="Thousands separator, e.g. , for 1,234.")] = None,
     lookback: Annotated[int | None, typer.Option(rich_help_panel="Model", min=1, help="Input steps (auto).")] = None,
     horizon: Annotated[int | None, typer.Option(rich_help_panel="Model", min=1, help="Steps to forecast (auto).")] = None,
-    arch: Annotated[str, typer.Option(rich_help_panel="Model", help="lstm | gru | bilstm | attention.")] = "lstm",
+    arch: Annotated[Arch, typer.Option(rich_help_panel="Model", help="The network (README: Architectures).")] = "lstm",
     layers: Annotated[int, typer.Option(rich_help_panel="Model", min=1, help="Stacked recurrent layers.")] = 1,
     units: Annotated[int, typer.Option(rich_help_panel="Model", min=1, help="Units per recurrent layer.")] = 64,
     dropout: Annotated[float, typer.Option(rich_help_panel="Model", min=0.0, max=0.9, help="Between layers.")] = 0.0,
@@ -74,14 +76,14 @@ def train(
                                             f"forecast (default: {DEFAULT_QUANTILES}).")
     ] = None,
     model: Annotated[
-        str, typer.Option(rich_help_panel="Model", help="The forecast given: auto (chosen on validation windows) | lstm | "
-                               "auto_ets | auto_theta | seasonal_naive | naive.")
+        Model, typer.Option(rich_help_panel="Model", help="The forecast given: auto (chosen on validation windows), "
+                                 "or one model alone.")
     ] = "auto",
     season: Annotated[
         int | None, typer.Option(rich_help_panel="Model", min=1, help="Seasonal period (from the frequency: hourly 24, monthly 12...).")
     ] = None,
     anchor: Annotated[
-        str, typer.Option(rich_help_panel="Model", help="The network's base: auto | last (value) | season (last season's) | none.")
+        Anchor, typer.Option(rich_help_panel="Model", help="The network's base: auto | last (value) | season (last season's) | none.")
     ] = "auto",
     epochs: Annotated[int, typer.Option(rich_help_panel="Training", min=1, help="Most epochs.")] = 100,
     batch_size: Annotated[
@@ -97,14 +99,14 @@ def train(
                                 "repeat on the same machine without it.")
     ] = False,
     device: Annotated[
-        str, typer.Option(rich_help_panel="Hardware", help="auto (a GPU when there is one) | cpu | gpu (fail without one).")
+        Device, typer.Option(rich_help_panel="Hardware", help="auto (a GPU when there is one) | cpu | gpu (fail without one).")
     ] = "auto",
     mixed_precision: Annotated[
         bool, typer.Option(rich_help_panel="Hardware", help="float16 compute on GPUs (tensor cores); float32 on CPUs.")
     ] = False,
     distribute: Annotated[
-        str, typer.Option(rich_help_panel="Hardware", help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG cluster; "
-                               "the chief writes the bundle).")
+        Distribute, typer.Option(rich_help_panel="Hardware", help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG "
+                                      "cluster; the chief writes the bundle).")
     ] = "none",
     out: Annotated[
         Path | None, typer.Option(rich_help_panel="Output", help="Bundle directory (default: models/<file>_<target>).")
@@ -334,8 +336,6 @@ def compare(**kwargs: Any) -> None:
     from ..errors import ConfigError
 
     console = Console()
-    if kwargs["keep"] not in ("best", "all"):
-        raise ConfigError(f"Unknown --keep '{kwargs['keep']}'. Choose best or all.")
     archs = split_list(kwargs["arch"]) or list(ARCHS_ALL)
     unknown = [a for a in archs if a not in ARCHS_ALL]
     if unknown:
@@ -405,8 +405,9 @@ def train_signature(
 
 
 compare.__signature__ = train_signature(  # type: ignore[attr-defined]
-    {"arch": (Annotated[list[str], typer.Option(help="Architectures, comma-separated or repeated.")],
-              ["lstm,gru,bilstm,attention"])},
-    {"keep": (Annotated[str, typer.Option(help="best: keep the best bundle; all: every one.")],
+    {"arch": (Annotated[list[str], typer.Option(
+        help=f"Architectures, comma-separated or repeated, among {', '.join(ARCHS)}.")],
+              [",".join(ARCHS)])},
+    {"keep": (Annotated[Keep, typer.Option(help="best: keep the best bundle; all: every one.")],
               "best")},
 )
