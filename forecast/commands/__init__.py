@@ -22,7 +22,7 @@ HistoryOpt = Annotated[
 ]
 
 __all__ = ["BundleArg", "HistoryOpt", "check_output", "check_writable", "join_list", "parse_quantiles",
-           "quiet_tensorflow", "split_list", "user_errors", "when", "write_atomic"]
+           "quiet_keras", "split_list", "user_errors", "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,10 +59,11 @@ def os_error(exc: OSError) -> str:
                     "or choose another one.")
 
 
-def quiet_tensorflow() -> None:
-    from ..devices import import_tensorflow
+def quiet_keras(backend: str | None = None, device: str = "auto") -> None:
+    """Start Keras on its backend (``--backend``, else ``KERAS_BACKEND``) without start-up noise."""
+    from ..devices import import_keras
 
-    import_tensorflow()
+    import_keras(backend, device)
 
 
 def split_list(text: str | list[str] | None) -> list[str]:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import join_list, parse_quantiles, quiet_tensorflow, split_list, user_errors, when
+from . import join_list, parse_quantiles, quiet_keras, split_list, user_errors, when
 
 DEFAULT_QUANTILES = "0.1,0.5,0.9"  # an 80% interval and the median
 
@@ -104,8 +104,12 @@ def train(
     ] = False,
     distribute: Annotated[
         str, typer.Option(rich_help_panel="Hardware", help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG cluster; "
-                               "the chief writes the bundle).")
+                               "the chief writes the bundle). TensorFlow backend only.")
     ] = "none",
+    backend: Annotated[
+        str | None, typer.Option(rich_help_panel="Hardware", help="Keras backend: tensorflow | jax | torch (default: "
+                                      "KERAS_BACKEND, else tensorflow). jax and torch: pip install -e \".[jax]\" / \".[torch]\".")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(rich_help_panel="Output", help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
@@ -179,7 +183,7 @@ def _load_previous(out: Path, config: Any) -> Any:
             f"--resume continues the network saved in {out}, so it cannot change its shape; it was "
             f"trained with {'; '.join(changed)}. Pass the same flags, or train a new bundle without --resume."
         )
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
     return Forecaster.load(out, engine="keras")  # training continues on the Keras model
 
 
@@ -198,8 +202,11 @@ def _flag(value: Any) -> str:
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     """Settings from the flags, and the loaded series (printed with its loading notes)."""
     from ..config import TrainConfig
+    from ..devices import use_backend
     from ..doctor import diagnose
 
+    # KERAS_BACKEND before Keras starts; an unknown or missing backend fails before any work
+    use_backend(args.get("backend"), args.get("device", "auto"))
     fields = set(TrainConfig.__dataclass_fields__)
     settings = {k: v for k, v in args.items() if k in fields}
     settings["target"] = join_list(args["target"]) or ""
@@ -241,12 +248,12 @@ def print_series(console: Any, data: Path, series: Any) -> None:
 
 def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[Any, bool]:
     """Train with Ctrl-C/SIGTERM turned into "stop after this batch"; returns (forecaster, interrupted)."""
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
     from ..devices import describe_device
     from ..forecaster import Forecaster
     from ..training import interruptible
 
-    console.print(f"Training {config.arch} on {describe_device(config)}", highlight=False)
+    console.print(f"Training {config.arch}: {describe_device(config)}", highlight=False)
 
     def report(epoch: int, logs: dict[str, float]) -> None:
         console.print(
@@ -346,7 +353,7 @@ def compare(**kwargs: Any) -> None:
     out = out if kwargs["out"] else out.with_name(out.name + "_compare")
     check_target(out, kwargs["force"], create_parent=kwargs["out"] is None)
     config, series, _ = _prepare(console, kwargs)
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
 
     def started(arch: str) -> None:
         console.print(f"Training {arch} ...", highlight=False)
