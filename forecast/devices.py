@@ -35,13 +35,6 @@ PACKAGES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}  # backe
 NAMES = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
 
 
-def backend_name() -> str:
-    """The backend Keras runs on: the one already imported, else ``KERAS_BACKEND`` (tensorflow)."""
-    if "keras" in sys.modules:
-        return str(sys.modules["keras"].backend.backend())
-    return os.environ.get("KERAS_BACKEND", "tensorflow") or "tensorflow"
-
-
 def use_backend(backend: str | None = None, device: str = "auto") -> str:
     """Choose the Keras backend (and, for JAX and PyTorch, the CPU) before Keras is imported.
 
@@ -59,25 +52,26 @@ def use_backend(backend: str | None = None, device: str = "auto") -> str:
     from .config import BACKENDS
     from .errors import ConfigError
 
-    source = "--backend" if backend else "KERAS_BACKEND"
     name = backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    source = f"--backend {name}" if backend else f"KERAS_BACKEND={name}"
     if name not in BACKENDS:
-        raise ConfigError(f"Unknown {source} '{name}'. Choose from {', '.join(BACKENDS)}.")
+        flag = "--backend" if backend else "KERAS_BACKEND"
+        raise ConfigError(f"Unknown {flag} '{name}'. Choose from {', '.join(BACKENDS)}.")
+    if importlib.util.find_spec(PACKAGES[name]) is None:
+        extra = "" if name == "tensorflow" else f"[{name}]"
+        raise ConfigError(
+            f"{source} needs {NAMES[name]}, which is not installed. Install it with "
+            f'pip install -e ".{extra}"' + (" (or pip install tensorflow)" if not extra else "")
+            + ", or choose another backend."
+        )
     if "keras" in sys.modules:
         running = sys.modules["keras"].backend.backend()
         if running != name:
             raise ConfigError(
-                f"{source} {name}: Keras already runs on {running} in this process; the backend is "
+                f"{source}: Keras already runs on {running} in this process; the backend is "
                 "chosen before Keras starts. Start a new process."
             )
         return name
-    if importlib.util.find_spec(PACKAGES[name]) is None:
-        extra = "" if name == "tensorflow" else f"[{name}]"
-        raise ConfigError(
-            f"{source} {name} needs {NAMES[name]}, which is not installed. Install it with "
-            f'pip install -e ".{extra}"' + (" (or pip install tensorflow)" if not extra else "")
-            + ", or choose another backend."
-        )
     os.environ["KERAS_BACKEND"] = name
     if device == "cpu" and name != "tensorflow":  # read once, when the backend starts
         os.environ.setdefault(*(("JAX_PLATFORMS", "cpu") if name == "jax" else ("KERAS_TORCH_DEVICE", "cpu")))
