@@ -39,18 +39,35 @@ def measure(epochs: int, n: int) -> dict:
 
     keras = import_keras()
     rows = n + LOOKBACK + HORIZON - 1
-    values = np.random.default_rng(0).standard_normal((rows, FEATURES)).astype("float32")  # (rows, F)
+    values = (
+        np.random.default_rng(0).standard_normal((rows, FEATURES)).astype("float32")
+    )  # (rows, F)
     train = origins(0, rows, LOOKBACK, HORIZON)  # n windows
     windows = Windows(values, train, train[-512:], LOOKBACK, HORIZON, lambda yy, xx: yy)
-    config = TrainConfig(target="y", batch_size=BATCH, units=UNITS, quantiles=None, epochs=epochs,
-                         patience=100, time_budget=1e9, calendar=False)
+    config = TrainConfig(
+        target="y",
+        batch_size=BATCH,
+        units=UNITS,
+        quantiles=None,
+        epochs=epochs,
+        patience=100,
+        time_budget=1e9,
+        calendar=False,
+    )
     seconds: list[float] = []
-    _, _, summary = fit_model(windows, config, report=lambda e, logs: seconds.append(logs["seconds"]))
+    _, _, summary = fit_model(
+        windows, config, report=lambda e, logs: seconds.append(logs["seconds"])
+    )
     per_epoch = epoch_steps(len(train), BATCH) * BATCH
-    rates = [per_epoch / (b - a) for a, b in zip(seconds[:-1], seconds[1:])]
-    return {"backend": keras.backend.backend(), "device": summary["device"],
-            "windows_per_s": statistics.median(rates), "epochs": rates,
-            "first_epoch_s": seconds[0], "epoch_windows": per_epoch}
+    rates = [per_epoch / (b - a) for a, b in zip(seconds[:-1], seconds[1:], strict=True)]
+    return {
+        "backend": keras.backend.backend(),
+        "device": summary["device"],
+        "windows_per_s": statistics.median(rates),
+        "epochs": rates,
+        "first_epoch_s": seconds[0],
+        "epoch_windows": per_epoch,
+    }
 
 
 def main() -> None:
@@ -58,7 +75,9 @@ def main() -> None:
     parser.add_argument("--backends", default="tensorflow,jax,torch")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--windows", type=int, default=16_800)
-    parser.add_argument("--one", help=argparse.SUPPRESS)  # the child process: measure and print JSON
+    parser.add_argument(
+        "--one", help=argparse.SUPPRESS
+    )  # the child process: measure and print JSON
     args = parser.parse_args()
     if args.one:
         print(json.dumps(measure(max(args.epochs, 2), args.windows)))
@@ -66,31 +85,67 @@ def main() -> None:
     results: dict[str, dict] = {}
     for backend in args.backends.split(","):
         if importlib.util.find_spec(backend) is None:
-            print(f"{backend:<11} not installed (pip install -e \".[{backend}]\"): skipped")
+            print(f'{backend:<11} not installed (pip install -e ".[{backend}]"): skipped')
             continue
-        env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3",
-               "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run([sys.executable, __file__, "--one", backend, "--epochs", str(args.epochs),
-                               "--windows", str(args.windows)], capture_output=True, text=True, env=env)
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": backend,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONPATH": str(ROOT),
+        }
+        proc = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                backend,
+                "--epochs",
+                str(args.epochs),
+                "--windows",
+                str(args.windows),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if proc.returncode != 0:
             print(f"{backend:<11} failed: {proc.stderr.strip()[-600:]}")
             continue
         results[backend] = json.loads(proc.stdout.strip().splitlines()[-1])
         r = results[backend]
-        print(f"{backend:<11} {r['windows_per_s']:8.0f} windows/s  (first epoch {r['first_epoch_s']:.1f} s, "
-              f"{r['device']})", flush=True)
+        print(
+            f"{backend:<11} {r['windows_per_s']:8.0f} windows/s  "
+            f"(first epoch {r['first_epoch_s']:.1f} s, {r['device']})",
+            flush=True,
+        )
     base = results.get("tensorflow", {}).get("windows_per_s")
     if base:
-        for backend, r in results.items():
+        for r in results.values():
             r["ratio_to_tensorflow"] = r["windows_per_s"] / base
-        print("ratio to TensorFlow: " + ", ".join(f"{b} {r['ratio_to_tensorflow']:.2f}"
-                                                 for b, r in results.items()))
+        print(
+            "ratio to TensorFlow: "
+            + ", ".join(f"{b} {r['ratio_to_tensorflow']:.2f}" for b, r in results.items())
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    shape = {"units": UNITS, "lookback": LOOKBACK, "features": FEATURES, "horizon": HORIZON,
-             "batch": BATCH, "windows": args.windows}
-    (RESULTS / "backends.json").write_text(json.dumps(
-        {"machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "shape": shape,
-         "results": results}, indent=2))
+    shape = {
+        "units": UNITS,
+        "lookback": LOOKBACK,
+        "features": FEATURES,
+        "horizon": HORIZON,
+        "batch": BATCH,
+        "windows": args.windows,
+    }
+    (RESULTS / "backends.json").write_text(
+        json.dumps(
+            {
+                "machine": platform.processor() or platform.machine(),
+                "cpus": os.cpu_count(),
+                "shape": shape,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

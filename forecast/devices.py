@@ -74,8 +74,20 @@ def use_backend(backend: str | None = None, device: str = "auto") -> str:
         return name
     os.environ["KERAS_BACKEND"] = name
     if device == "cpu" and name != "tensorflow":  # read once, when the backend starts
-        os.environ.setdefault(*(("JAX_PLATFORMS", "cpu") if name == "jax" else ("KERAS_TORCH_DEVICE", "cpu")))
+        variable = "JAX_PLATFORMS" if name == "jax" else "KERAS_TORCH_DEVICE"
+        os.environ.setdefault(variable, "cpu")
     return name
+
+
+def check_distribute(distribute: str, backend: str) -> None:
+    """Refuse a tf.distribute strategy on another backend than TensorFlow (a ConfigError)."""
+    from .errors import ConfigError
+
+    if distribute != "none" and backend != "tensorflow":
+        raise ConfigError(
+            f"--distribute {distribute} needs the TensorFlow backend (tf.distribute); this run "
+            f"uses {backend}. Use --backend tensorflow, or --distribute none."
+        )
 
 
 def import_keras(backend: str | None = None, device: str = "auto") -> Any:
@@ -161,19 +173,17 @@ def place(
         raise ConfigError(
             "--mixed-precision needs a GPU, but --device cpu hides them; drop one of the two flags."
         )
-    if distribute != "none" and name != "tensorflow":
-        raise ConfigError(
-            f"--distribute {distribute} needs the TensorFlow backend (tf.distribute); this run uses "
-            f"{name}. Use --backend tensorflow, or --distribute none."
-        )
+    check_distribute(distribute, name)
     import_keras(name, device)
     accelerators, text = (_tensorflow_devices(device) if name == "tensorflow"
                           else _jax_devices(device) if name == "jax" else _torch_devices(device))
     if device == "gpu" and not accelerators:
         raise ConfigError(
-            f"--device gpu: {NAMES[name]} sees no GPU (driver, CUDA or a CPU-only {PACKAGES[name]} "
-            "package). " + ("Install forecast[gpu]" if name == "tensorflow" else
-                            f"Install {NAMES[name]}'s GPU wheels (see README)") + " / use --device auto."
+            f"--device gpu: {NAMES[name]} sees no GPU (driver, CUDA or a CPU-only "
+            f"{PACKAGES[name]} package). "
+            + ("Install forecast[gpu]" if name == "tensorflow"
+               else f"Install {NAMES[name]}'s GPU wheels (see README)")
+            + " / use --device auto."
         )
     notes = []
     mixed = mixed_precision and accelerators
@@ -247,7 +257,8 @@ def _refuse_late_cpu(device: str, accelerators: list[Any], variable: str) -> Non
 
     if device == "cpu" and accelerators:
         raise ConfigError(
-            f"--device cpu must be chosen before Keras starts (or set {variable}); start a new process."
+            f"--device cpu must be chosen before Keras starts (or set {variable}); "
+            "start a new process."
         )
 
 

@@ -19,8 +19,20 @@ from conftest import sine_frame
 from forecast.windows import gather
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["--epochs", "1", "--units", "4", "--lookback", "24", "--horizon", "6", "--time-budget", "30",
-        "--model", "lstm"]
+TINY = [
+    "--epochs",
+    "1",
+    "--units",
+    "4",
+    "--lookback",
+    "24",
+    "--horizon",
+    "6",
+    "--time-budget",
+    "30",
+    "--model",
+    "lstm",
+]
 NAMES = {"jax": "JAX", "torch": "PyTorch"}
 
 
@@ -29,28 +41,44 @@ def _installed(backend: str) -> bool:
 
 
 def _needs(backend: str) -> pytest.MarkDecorator:
-    return pytest.mark.skipif(not _installed(backend),
-                              reason=f'{backend} is not installed (pip install -e ".[{backend}]")')
+    return pytest.mark.skipif(
+        not _installed(backend),
+        reason=f'{backend} is not installed (pip install -e ".[{backend}]")',
+    )
 
 
 BACKENDS = [pytest.param(b, marks=_needs(b)) for b in ("jax", "torch")]
 
 
-def _cli(args: list[str], backend: str | None, timeout: int = 300, **env: str) -> subprocess.CompletedProcess:
+def _cli(
+    args: list[str], backend: str | None, timeout: int = 300, **env: str
+) -> subprocess.CompletedProcess:
     """``python -m forecast.cli ARGS`` in a fresh process with ``KERAS_BACKEND=backend``."""
     environ = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    environ.update(env, PYTHONPATH=os.pathsep.join([str(ROOT), environ.get("PYTHONPATH", "")]),
-                   TF_CPP_MIN_LOG_LEVEL="3", COLUMNS="200")
+    environ.update(
+        env,
+        PYTHONPATH=os.pathsep.join([str(ROOT), environ.get("PYTHONPATH", "")]),
+        TF_CPP_MIN_LOG_LEVEL="3",
+        COLUMNS="200",
+    )
     if backend:
         environ["KERAS_BACKEND"] = backend
-    return subprocess.run([sys.executable, "-m", "forecast.cli", *args], capture_output=True,
-                          text=True, timeout=timeout, env=environ, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "forecast.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environ,
+        cwd=ROOT,
+    )
 
 
 def _train(backend: str, tmp_path: Path) -> Path:
     csv, out = tmp_path / "sine.csv", tmp_path / f"model_{backend}"
     sine_frame(rows=300).to_csv(csv, index=False)
-    done = _cli(["train", str(csv), "--target", "y", *TINY, "--out", str(out), "--no-report"], backend)
+    done = _cli(
+        ["train", str(csv), "--target", "y", *TINY, "--out", str(out), "--no-report"], backend
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"backend {NAMES[backend]}" in done.stdout and "precision float32" in done.stdout
     assert "tensorflow" not in done.stderr.lower()  # never started on another backend
@@ -65,8 +93,20 @@ def test_train_predict_backtest_on_the_backend(backend, tmp_path):
     done = _cli(["predict", str(out), "--horizon", "6"], backend)
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("\n") >= 6
-    done = _cli(["backtest", str(tmp_path / "sine.csv"), "--target", "y", *TINY, "--windows", "2",
-                 "--backend", backend], None)  # the flag instead of KERAS_BACKEND
+    done = _cli(
+        [
+            "backtest",
+            str(tmp_path / "sine.csv"),
+            "--target",
+            "y",
+            *TINY,
+            "--windows",
+            "2",
+            "--backend",
+            backend,
+        ],
+        None,
+    )  # the flag instead of KERAS_BACKEND
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Backtest: 2 windows x 6 steps" in done.stdout
 
@@ -92,16 +132,27 @@ def test_a_bundle_forecasts_alike_in_numpy_and_in_keras_on_tensorflow(backend, t
 def test_a_backend_that_is_not_installed_is_one_error_line(tmp_path):
     csv = tmp_path / "sine.csv"
     sine_frame(rows=300).to_csv(csv, index=False)
-    code = ("import importlib.util, sys; find = importlib.util.find_spec; "
-            "importlib.util.find_spec = lambda n, *a: None if n == 'jax' else find(n, *a); "
-            "from forecast.cli import main; sys.argv = ['forecast'] + sys.argv[1:]; main()")
+    code = (
+        "import importlib.util, sys; find = importlib.util.find_spec; "
+        "importlib.util.find_spec = lambda n, *a: None if n == 'jax' else find(n, *a); "
+        "from forecast.cli import main; sys.argv = ['forecast'] + sys.argv[1:]; main()"
+    )
     environ = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
     for args, env in ((["--backend", "jax"], {}), ([], {"KERAS_BACKEND": "jax"})):
-        done = subprocess.run([sys.executable, "-c", code, "train", str(csv), "--target", "y", *args],
-                              capture_output=True, text=True, timeout=120, env={**environ, **env})
+        done = subprocess.run(
+            [sys.executable, "-c", code, "train", str(csv), "--target", "y", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**environ, **env},
+        )
         assert done.returncode == 1
         lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("Error: ") and 'pip install -e ".[jax]"' in lines[0]
+        assert (
+            len(lines) == 1
+            and lines[0].startswith("Error: ")
+            and 'pip install -e ".[jax]"' in lines[0]
+        )
 
 
 def test_an_unknown_backend_and_tf_distribute_elsewhere_are_refused(tmp_path):
@@ -115,6 +166,8 @@ def test_an_unknown_backend_and_tf_distribute_elsewhere_are_refused(tmp_path):
     if _installed("jax"):
         done = _cli(["train", str(csv), "--target", "y", *TINY, "--distribute", "mirrored"], "jax")
         assert done.returncode == 1
-        assert done.stderr.strip() == ("Error: --distribute mirrored needs the TensorFlow backend "
-                                       "(tf.distribute); this run uses jax. Use --backend tensorflow, "
-                                       "or --distribute none.")
+        assert done.stderr.strip() == (
+            "Error: --distribute mirrored needs the TensorFlow backend "
+            "(tf.distribute); this run uses jax. Use --backend tensorflow, "
+            "or --distribute none."
+        )

@@ -202,11 +202,12 @@ def _flag(value: Any) -> str:
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     """Settings from the flags, and the loaded series (printed with its loading notes)."""
     from ..config import TrainConfig
-    from ..devices import use_backend
+    from ..devices import check_distribute, use_backend
     from ..doctor import diagnose
 
     # KERAS_BACKEND before Keras starts; an unknown or missing backend fails before any work
-    use_backend(args.get("backend"), args.get("device", "auto"))
+    backend = use_backend(args.get("backend"), args.get("device", "auto"))
+    check_distribute(args.get("distribute", "none"), backend)
     fields = set(TrainConfig.__dataclass_fields__)
     settings = {k: v for k, v in args.items() if k in fields}
     settings["target"] = join_list(args["target"]) or ""
