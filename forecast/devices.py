@@ -141,9 +141,8 @@ class Placement:
 
     def summary(self) -> str:
         """"backend JAX 0.8.1, device CPU (2 cores), precision float32": what train prints first."""
-        from importlib import metadata
-
-        version = metadata.version(PACKAGES[self.backend])
+        module = sys.modules.get(PACKAGES[self.backend])  # imported by place()
+        version = getattr(module, "__version__", "")
         return (f"backend {NAMES[self.backend]} {version}, device {self.description}, "
                 f"precision {self.to_dict()['precision']}")
 
