@@ -254,7 +254,8 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
     from ..forecaster import Forecaster
     from ..training import interruptible
 
-    console.print(f"Training {config.arch}: {describe_device(config)}", highlight=False)
+    # one line even when piped (soft wrap): logs keep "backend ..., device ..., precision ..." whole
+    console.print(f"Training {config.arch}: {describe_device(config)}", highlight=False, soft_wrap=True)
 
     def report(epoch: int, logs: dict[str, float]) -> None:
         console.print(
