@@ -34,13 +34,15 @@ WEIGHTS_FILE = "weights.npz"
 
 
 def versions() -> dict[str, str]:
-    """Versions of the libraries that shape a bundle's numbers."""
+    """Versions of the libraries that shape a bundle's numbers (JAX and PyTorch when installed:
+    either may be the backend it trained on)."""
     out = {"python": platform.python_version()}
-    for name in ("forecast", "tensorflow", "keras", "numpy", "pandas", "scikit-learn"):
+    for name in ("forecast", "tensorflow", "keras", "numpy", "pandas", "scikit-learn", "jax", "torch"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            out[name] = "absent"
+            if name not in ("jax", "torch"):
+                out[name] = "absent"
     return out
 
 
@@ -309,10 +311,9 @@ def read_meta(path: Path) -> dict[str, Any]:
 
 def load_model(path: Path) -> Any:
     """Load ``model.keras`` with ``safe_mode=True``: no Lambda or custom code is ever run."""
-    from .devices import import_tensorflow
+    from .devices import import_keras
 
-    import_tensorflow()
-    import keras
+    keras = import_keras()  # on KERAS_BACKEND: the format is the same on every backend
 
     try:
         model = keras.saving.load_model(Path(path) / MODEL_FILE, compile=False, safe_mode=True)

@@ -10,6 +10,7 @@ from .errors import ConfigError
 
 DEVICES = ("auto", "cpu", "gpu")
 STRATEGIES = ("none", "mirrored", "multi-worker")
+BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's backends (forecast.devices.use_backend)
 MAX_UNITS = 4096  # one 4096-unit LSTM layer holds 67M weights (x3 with Adam): far past what a
 # few series can use, and where a bad flag (--units 1000000000) would otherwise die out of memory
 MAX_LAYERS = 16  # deeper recurrent stacks do not train on a few thousand windows
@@ -84,6 +85,8 @@ class TrainConfig:
     device: str = "auto"  # auto: a GPU when TensorFlow sees one | cpu: hide GPUs | gpu: require one
     mixed_precision: bool = False  # float16 compute on GPUs (tensor cores); float32 on CPUs
     distribute: str = "none"  # none | mirrored (this machine's GPUs) | multi-worker (TF_CONFIG)
+    backend: str | None = None  # Keras backend: tensorflow | jax | torch; None: KERAS_BACKEND, else
+    # tensorflow (the default install). JAX and PyTorch reach Apple, AMD and TPU accelerators
 
     def __post_init__(self) -> None:
         from .data import DataOptions
@@ -105,7 +108,8 @@ class TrainConfig:
         if self.arch not in ARCHS:
             raise ConfigError(f"Unknown --arch '{self.arch}'. Choose from {', '.join(ARCHS)}.")
         for flag, value, allowed in (
-            ("device", self.device, DEVICES), ("distribute", self.distribute, STRATEGIES)
+            ("device", self.device, DEVICES), ("distribute", self.distribute, STRATEGIES),
+            ("backend", self.backend or "tensorflow", BACKENDS),
         ):
             if value not in allowed:
                 raise ConfigError(f"Unknown --{flag} '{value}'. Choose from {', '.join(allowed)}.")

@@ -253,7 +253,11 @@ class Forecaster:
     def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Scaled windows ``(n, lookback, F)`` -> the LSTM's forecasts in original units
         ``(n, horizon[, q])`` (before the interval scale)."""
-        raw = np.asarray(self.model_(self.preprocessor_.encode_inputs(x), training=False))  # (n, horizon[, q])
+        raw = self.model_(self.preprocessor_.encode_inputs(x), training=False)  # (n, horizon[, q])
+        if not isinstance(raw, np.ndarray):  # a backend's tensor (PyTorch's may need detaching)
+            import keras
+
+            raw = keras.ops.convert_to_numpy(raw)
         if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
             raw = raw * self.shrink_
         return self.preprocessor_.decode_target(raw, x, series)

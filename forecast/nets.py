@@ -112,20 +112,28 @@ def compile_model(
     On the CPU the training step asks for XLA when ``jit_compile``: 1.3-1.9x the throughput
     (bench/speed.py) for a compile of 5-15 s, so small data goes without (see
     ``training.XLA_WINDOWS``). Keras turns XLA off while TF op determinism is on
-    (``deterministic=True``). On GPUs the cuDNN kernels are left to Keras.
+    (``deterministic=True``). On GPUs the cuDNN kernels are left to Keras. On JAX the step is
+    always compiled (XLA: without it JAX runs op by op); on PyTorch it is not (``torch.compile``
+    is Keras' "auto" choice there, off), and PyTorch runs one batch per call.
     """
     import keras
-    import tensorflow as tf
 
     loss: Any = pinball_loss(quantiles) if quantiles else "mae"
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        jit: Any = jit_compile and not tf.config.list_physical_devices("GPU")
+    else:
+        jit = "auto"
     with warnings.catch_warnings():
         # Keras falls back to no XLA, with a warning, for layers XLA cannot compile
         warnings.filterwarnings("ignore", message=".*doesn't support `jit_compile=True`.*")
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
             loss=loss,
-            jit_compile=jit_compile and not tf.config.list_physical_devices("GPU"),
-            steps_per_execution=steps_per_execution,
+            jit_compile=jit,
+            steps_per_execution=1 if backend == "torch" else steps_per_execution,
         )
 
 

@@ -139,9 +139,9 @@ class Preprocessor:
             out = x.copy()
             out[:, :, 0] -= x[:, -1:, 0]
             return out
-        import tensorflow as tf
+        from keras import ops  # tensors of any backend (tf.data hands TensorFlow ones)
 
-        return tf.concat([x[:, :, :1] - x[:, -1:, :1], x[:, :, 1:]], axis=-1)
+        return ops.concatenate([x[:, :, :1] - x[:, -1:, :1], x[:, :, 1:]], axis=-1)
 
     def base_positions(self) -> np.ndarray:
         """Where in the window each step's base value sits: the last row for ``"last"``,

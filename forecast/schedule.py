@@ -192,7 +192,9 @@ def sample(origins_: np.ndarray, most: int) -> np.ndarray:
 
 def optimizer_state(model: Any) -> list[np.ndarray]:
     """The optimizer's variables (step count, learning rate, moments) as plain arrays."""
-    return [np.asarray(v.numpy()) for v in model.optimizer.variables]
+    from keras import ops
+
+    return [np.asarray(ops.convert_to_numpy(v)) for v in model.optimizer.variables]
 
 
 def _restore_optimizer(model: Any, state: list[np.ndarray]) -> None:

@@ -159,7 +159,7 @@ def _quantiles(meta: dict[str, Any]) -> list[float] | None:
 
 
 def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
-    from .config import ANCHORS, MAX_LAYERS, MAX_SEED, MAX_UNITS, MODELS
+    from .config import ANCHORS, BACKENDS, MAX_LAYERS, MAX_SEED, MAX_UNITS, MODELS
     from .nets import ARCHS
 
     w = "config."
@@ -179,6 +179,7 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     _num(c, "dropout", w, lambda v: 0 <= v < 1, "a number in [0, 1)")
     _num(c, "learning_rate", w, lambda v: 0 < v <= 1, "a number in (0, 1]")
     _str(c, "anchor", w, ANCHORS)
+    _str(c, "backend", w, BACKENDS, optional=True)  # None: KERAS_BACKEND (older bundles: absent)
     if c.get("quantiles") != quantiles:
         raise _fail("config.quantiles", f"equal to quantiles ({quantiles})", c.get("quantiles"))
 
@@ -276,6 +277,9 @@ def _training(t: dict[str, Any]) -> None:
     _int(t, "parameters", w, 0)
     _num(t, "seconds", w, lambda v: v >= 0, "a number >= 0")
     _str(t, "stopped_by", w)
+    from .config import BACKENDS
+
+    _str(t, "backend", w, BACKENDS, optional=True)  # the backend it trained on (older bundles: absent)
 
 
 def _metrics(meta: dict[str, Any]) -> None:

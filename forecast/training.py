@@ -69,16 +69,14 @@ def fit_model(
         TrainingError: when the loss becomes NaN or infinite.
         ConfigError: a device, precision or cluster that cannot be had (see ``place``).
     """
-    import keras
-    import tensorflow as tf
-
-    from .devices import place
+    from .devices import place, set_determinism, set_seed
     from .nets import build_model, precision
 
-    # first: a multi-worker strategy must exist before any other TensorFlow op
-    placement = place(config.device, config.mixed_precision, config.distribute)
-    keras.utils.set_random_seed(config.seed)
-    _set_determinism(tf, config.deterministic)
+    # first: the backend starts here unless it runs already, and a multi-worker strategy
+    # must exist before any other TensorFlow op
+    placement = place(config.device, config.mixed_precision, config.distribute, config.backend)
+    set_seed(config.seed, placement.backend)
+    set_determinism(placement.backend, config.deterministic)
     if len(windows.validation) == 0:
         raise ConfigError("The validation part holds no window; use a smaller --lookback.")
     report = report or _LISTENER.get()
@@ -150,11 +148,13 @@ def _fit_keras(
     ``VAL_BATCH``.
     """
     import keras
-    import tensorflow as tf
 
     from .nets import compile_model
 
-    windows = replace(windows, values=tf.constant(windows.values, dtype=tf.float32))  # one copy
+    if keras.backend.backend() == "tensorflow":  # one tensor shared by both tf.data pipelines
+        import tensorflow as tf
+
+        windows = replace(windows, values=tf.constant(windows.values, dtype=tf.float32))
     batch, steps = config.batch_size, epoch_steps(len(windows.train), config.batch_size)
     train_ds = windows.dataset("train", batch, True, config.seed, repeat=True)
     val_batch = min(VAL_BATCH, len(windows.validation))
@@ -183,7 +183,7 @@ def _fit_keras(
         epochs=epochs,
         steps_per_epoch=steps,
         callbacks=[keras.callbacks.TerminateOnNaN(), stopper, plateau, progress],
-        shuffle=False,  # the tf.data pipeline shuffles the window origins itself
+        shuffle=False,  # the pipeline (tf.data or PyDataset) shuffles the window origins itself
         verbose=0,
     )
     reason = (
@@ -194,17 +194,4 @@ def _fit_keras(
     )
     new = {k: [float(v) for v in vals] for k, vals in history.history.items()}
     return Run(model, new, reason, int(stopper.best_epoch))
-
-
-def _set_determinism(tf: Any, on: bool) -> None:
-    """TF op determinism on or off (process-wide). Keras compiles with XLA only when it is off."""
-    if on:
-        tf.config.experimental.enable_op_determinism()
-        return
-    from tensorflow.python.framework import config as tf_config  # no public switch-off
-
-    disable = getattr(tf_config, "disable_op_determinism", None)
-    if disable is not None:
-        disable()
-
 

@@ -87,6 +87,69 @@ def dataset(
     return ds.map(to_xy, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def py_dataset(
+    values: np.ndarray,
+    origins_: np.ndarray,
+    lookback: int,
+    horizon: int,
+    batch_size: int,
+    encode: Callable[[Any, Any], Any],
+    shuffle: bool,
+    seed: int,
+    inputs: Callable[[Any], Any] | None = None,
+    repeat: bool = False,
+) -> Any:
+    """The same batches as :func:`dataset` as a ``keras.utils.PyDataset`` (any backend, no tf.data).
+
+    Each batch is gathered in NumPy from ``values`` ``(rows, F)`` by origin:
+    ``x (batch, lookback, F)``, ``y (batch, horizon)``. With ``repeat`` the stream is endless
+    (``num_batches`` None: the caller says how many steps an epoch is), in full batches only
+    (one shape: the compiled step is traced once), each pass over the origins in a new order
+    drawn from ``seed``; without it, one pass in order, the last batch partial.
+    """
+    import keras
+
+    table = np.asarray(values, dtype="float32")  # (rows, F)
+    origins_ = np.asarray(origins_, dtype="int64")
+    n = len(origins_)
+    offsets_x, offsets_y = np.arange(-lookback, 0), np.arange(horizon)
+
+    class WindowBatches(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()  # one worker, in this process: batches are gathered in order
+            self.orders: dict[int, np.ndarray] = {}
+            self.served = 0  # batches served so far: where the endless stream continues
+
+        @property
+        def num_batches(self) -> int | None:
+            return None if repeat else -(-n // batch_size)
+
+        def __len__(self) -> int:
+            return self.num_batches or 0
+
+        def order(self, epoch: int) -> np.ndarray:
+            """Pass ``epoch``'s order of the origins (kept for the passes still being read)."""
+            if epoch not in self.orders:
+                rng = np.random.default_rng([seed, epoch])
+                self.orders = {k: v for k, v in self.orders.items() if k >= epoch - 1}
+                self.orders[epoch] = rng.permutation(n) if shuffle else np.arange(n)
+            return self.orders[epoch]
+
+        def __getitem__(self, index: int) -> tuple[Any, Any]:
+            if repeat:  # the stream's next batch_size positions, across pass boundaries
+                start, self.served = self.served * batch_size, self.served + 1
+                pos = np.arange(start, start + batch_size)
+                picked = np.concatenate([self.order(int(e)) for e in np.unique(pos // n)])
+                chosen = origins_[picked[pos - (pos[0] // n) * n]]
+            else:
+                chosen = origins_[self.order(0)[index * batch_size : (index + 1) * batch_size]]
+            x = table[chosen[:, None] + offsets_x]  # (batch, lookback, F)
+            y = table[chosen[:, None] + offsets_y, 0]  # (batch, horizon): inside the array
+            return (inputs(x) if inputs else x), encode(y, x)
+
+    return WindowBatches()
+
+
 @dataclass(frozen=True)
 class Windows:
     """What training reads: the scaled array, the origins of its training and validation
@@ -110,7 +173,13 @@ class Windows:
     def dataset(
         self, part: str, batch_size: int, shuffle: bool, seed: int, repeat: bool = False
     ) -> Any:
-        """The tf.data pipeline of the ``"train"`` or ``"validation"`` windows (:func:`dataset`)."""
+        """The ``"train"`` or ``"validation"`` windows: a tf.data pipeline (:func:`dataset`) on
+        the TensorFlow backend, where it is faster, else a PyDataset (:func:`py_dataset`)."""
+        import keras
+
         origins_ = self.train if part == "train" else self.validation
+        if keras.backend.backend() != "tensorflow":
+            return py_dataset(self.values, origins_, self.lookback, self.horizon, batch_size,
+                              self.encode, shuffle, seed, self.inputs, repeat)
         return dataset(self.values, origins_, self.lookback, self.horizon, batch_size, self.encode,
                        shuffle, seed, self.inputs, repeat)

@@ -26,7 +26,7 @@ HistoryOpt = Annotated[
 
 __all__ = ["Agg", "Anchor", "Arch", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
            "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
-           "parse_quantiles", "plain_choices", "quiet_tensorflow", "split_list", "user_errors",
+           "parse_quantiles", "plain_choices", "quiet_keras", "split_list", "user_errors",
            "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -92,10 +92,11 @@ def os_error(exc: OSError) -> str:
                     "or choose another one.")
 
 
-def quiet_tensorflow() -> None:
-    from ..devices import import_tensorflow
+def quiet_keras(backend: str | None = None, device: str = "auto") -> None:
+    """Start Keras on its backend (``--backend``, else ``KERAS_BACKEND``) without start-up noise."""
+    from ..devices import import_keras
 
-    import_tensorflow()
+    import_keras(backend, device)
 
 
 def split_list(text: str | list[str] | None) -> list[str]:

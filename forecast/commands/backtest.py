@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import check_output, quiet_tensorflow, user_errors, when, write_atomic
+from . import check_output, quiet_keras, user_errors, when, write_atomic
 from .train import _prepare, choice_line, train_signature
 
 
@@ -31,7 +31,7 @@ def backtest(**kwargs: Any) -> None:
     console = Console()
     check_output(kwargs["json"], (".json",), "--json")
     config, series, _ = _prepare(console, kwargs)
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
     windows = kwargs["windows"]
     from ..training import listening
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import BundleArg, HistoryOpt, quiet_tensorflow, user_errors, when
+from . import BundleArg, HistoryOpt, quiet_keras, user_errors, when
 
 
 @user_errors
@@ -29,7 +29,7 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
-    quiet_tensorflow()
+    quiet_keras()
     from ..explain import explain_bundle
 
     console = Console()

@@ -11,8 +11,23 @@ from typing import Annotated, Any
 import typer
 
 from ..config import ARCHS
-from . import (Agg, Anchor, Arch, Device, Distribute, Duplicates, Fill, Keep, Model, join_list,
-               parse_quantiles, quiet_tensorflow, split_list, user_errors, when)
+from . import (
+    Agg,
+    Anchor,
+    Arch,
+    Device,
+    Distribute,
+    Duplicates,
+    Fill,
+    Keep,
+    Model,
+    join_list,
+    parse_quantiles,
+    quiet_keras,
+    split_list,
+    user_errors,
+    when,
+)
 
 DEFAULT_QUANTILES = "0.1,0.5,0.9"  # an 80% interval and the median
 
@@ -106,8 +121,12 @@ def train(
     ] = False,
     distribute: Annotated[
         Distribute, typer.Option(rich_help_panel="Hardware", help="none | mirrored (all GPUs here) | multi-worker (TF_CONFIG "
-                                      "cluster; the chief writes the bundle).")
+                                      "cluster; the chief writes the bundle). TensorFlow backend only.")
     ] = "none",
+    backend: Annotated[
+        str | None, typer.Option(rich_help_panel="Hardware", help="Keras backend: tensorflow | jax | torch (default: "
+                                      "KERAS_BACKEND, else tensorflow). jax and torch: pip install -e \".[jax]\" / \".[torch]\".")
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(rich_help_panel="Output", help="Bundle directory (default: models/<file>_<target>).")
     ] = None,
@@ -181,7 +200,7 @@ def _load_previous(out: Path, config: Any) -> Any:
             f"--resume continues the network saved in {out}, so it cannot change its shape; it was "
             f"trained with {'; '.join(changed)}. Pass the same flags, or train a new bundle without --resume."
         )
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
     return Forecaster.load(out, engine="keras")  # training continues on the Keras model
 
 
@@ -200,8 +219,12 @@ def _flag(value: Any) -> str:
 def _prepare(console: Any, args: dict[str, Any]) -> tuple[Any, Any, Path]:
     """Settings from the flags, and the loaded series (printed with its loading notes)."""
     from ..config import TrainConfig
+    from ..devices import check_distribute, use_backend
     from ..doctor import diagnose
 
+    # KERAS_BACKEND before Keras starts; an unknown or missing backend fails before any work
+    backend = use_backend(args.get("backend"), args.get("device", "auto"))
+    check_distribute(args.get("distribute", "none"), backend)
     fields = set(TrainConfig.__dataclass_fields__)
     settings = {k: v for k, v in args.items() if k in fields}
     settings["target"] = join_list(args["target"]) or ""
@@ -243,12 +266,13 @@ def print_series(console: Any, data: Path, series: Any) -> None:
 
 def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[Any, bool]:
     """Train with Ctrl-C/SIGTERM turned into "stop after this batch"; returns (forecaster, interrupted)."""
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
     from ..devices import describe_device
     from ..forecaster import Forecaster
     from ..training import interruptible
 
-    console.print(f"Training {config.arch} on {describe_device(config)}", highlight=False)
+    # one line even when piped (soft wrap): logs keep "backend ..., device ..., precision ..." whole
+    console.print(f"Training {config.arch}: {describe_device(config)}", highlight=False, soft_wrap=True)
 
     def report(epoch: int, logs: dict[str, float]) -> None:
         console.print(
@@ -346,7 +370,7 @@ def compare(**kwargs: Any) -> None:
     out = out if kwargs["out"] else out.with_name(out.name + "_compare")
     check_target(out, kwargs["force"], create_parent=kwargs["out"] is None)
     config, series, _ = _prepare(console, kwargs)
-    quiet_tensorflow()
+    quiet_keras(config.backend, config.device)
 
     def started(arch: str) -> None:
         console.print(f"Training {arch} ...", highlight=False)

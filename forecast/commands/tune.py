@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from . import quiet_tensorflow, user_errors
+from . import quiet_keras, user_errors
 from .train import _prepare, _print_fit, train_signature
 
 
@@ -46,7 +46,7 @@ def tune(**kwargs: Any) -> None:
     with writing_lock(out):
         if force or not project.exists():  # a bundle not written by this search needs --force
             check_target(out, force)
-        quiet_tensorflow()
+        quiet_keras(config.backend, config.device)
         rows: dict[str, dict[str, Any]] = {}
         console.print(f"Searching for {budget:g} s, {trials} trials in all; trials kept in {project}",
                       highlight=False)
