@@ -9,6 +9,8 @@ windows/s (the first epoch, with tracing and compiling, left out) and the ratio 
 and writes bench/results/backends.json. Backends that are not installed are skipped.
 
 Options: --backends tensorflow,jax,torch; --epochs N (default 3, at least 2); --windows N.
+PyTorch on CPUs is slow (Keras' generic LSTM loop: ~17 windows/s here): measure it alone with
+`--backends torch --windows 512 --epochs 2` (about a minute).
 """
 
 from __future__ import annotations
