@@ -52,7 +52,7 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
     assert trials[0]["params"] == before[0]["params"]  # the first trial is kept, not rerun
     # ... and is what `forecast train` would use (auto lookback 78 rounded to whole seasons)
     assert trials[0]["params"] == {"lookback": 72, "units": 64, "layers": 1, "arch": "lstm",
-                                   "dropout": 0.0, "learning_rate": 0.001, "batch_size": 64}
+                                   "dropout": 0.0, "learning_rate": 0.003, "batch_size": 32}
     assert all(t["status"] == "completed" and t["score"] > 0 for t in trials)
     best = meta["tuning"]["best"]
     assert best["score"] == min(t["score"] for t in trials)
@@ -73,7 +73,7 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
     ("flags", "message"),
     [
         (["--time-budget", "5"], "Error: --time-budget 5 s is too short for one trial"),
-        (["--horizon", "100"], "Error: The series has 200 rows: too few to search lookbacks"),
+        (["--horizon", "100"], "Error: The series has 200 rows, too few for lookback 1 + horizon 100"),
     ],
 )
 def test_impossible_searches_are_one_line_errors(tmp_path, flags, message):
