@@ -10,6 +10,7 @@ user gets, the LSTM alone, naive, seasonal naive, AutoETS, AutoTheta (MASE), the
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -22,20 +23,20 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"
 RESULTS = ROOT / "bench" / "results"
 
-# name: (file, target, H, M, W, extra flags) as in ../shared/PEERS.md
+# name: (file, target, H, M, W) as in ../shared/PEERS.md
 SETS = {
-    "ETTh1": ("ETTh1.csv", "OT", 24, 24, 10, []),
-    "daily-min": ("daily-min-temperatures.csv", "Temp", 14, 7, 10, []),
-    "airline": ("airline-passengers.csv", "Passengers", 12, 12, 2, []),
-    "aapl": ("aapl_daily_1984_2016.csv", "Close", 5, 5, 20, []),
-    "PJME": ("PJME_hourly.csv", "PJME_MW", 24, 24, 10, []),
-    "ILINet": ("ILINet.csv", "% WEIGHTED ILI", 8, 52, 10, []),
-    "us_gasoline": ("us_gasoline.csv", "Gasoline", 8, 52, 10, []),
-    "monthly-milk": ("monthly-milk.csv", "Pounds per cow", 12, 12, 2, []),
-    "wineind": ("wineind.csv", "Y", 12, 12, 2, []),
-    "ice_cream": ("ice_cream_heater.csv", "ice cream", 12, 12, 2, []),
-    "ausbeer": ("ausbeer.csv", "Y", 8, 4, 4, []),
-    "woolyrnq": ("woolyrnq.csv", "Y", 8, 4, 2, []),
+    "ETTh1": ("ETTh1.csv", "OT", 24, 24, 10),
+    "daily-min": ("daily-min-temperatures.csv", "Temp", 14, 7, 10),
+    "airline": ("airline-passengers.csv", "Passengers", 12, 12, 2),
+    "aapl": ("aapl_daily_1984_2016.csv", "Close", 5, 5, 20),
+    "PJME": ("PJME_hourly.csv", "PJME_MW", 24, 24, 10),
+    "ILINet": ("ILINet.csv", "% WEIGHTED ILI", 8, 52, 10),
+    "us_gasoline": ("us_gasoline.csv", "Gasoline", 8, 52, 10),
+    "monthly-milk": ("monthly-milk.csv", "Pounds per cow", 12, 12, 2),
+    "wineind": ("wineind.csv", "Y", 12, 12, 2),
+    "ice_cream": ("ice_cream_heater.csv", "ice cream", 12, 12, 2),
+    "ausbeer": ("ausbeer.csv", "Y", 8, 4, 4),
+    "woolyrnq": ("woolyrnq.csv", "Y", 8, 4, 2),
 }
 # best of naive / seasonal naive / AutoETS / AutoTheta in ../shared/PEERS.md, and the best deep peer
 PEER_BEST = {
@@ -47,12 +48,12 @@ PEER_BEST = {
 
 
 def run_one(name: str, extra: list[str]) -> dict:
-    file, target, h, m, w, flags = SETS[name]
+    file, target, h, m, w = SETS[name]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bt.json"
         cmd = [sys.executable, "-m", "forecast.cli", "backtest", str(SHARED / file), "--target", target,
                "--horizon", str(h), "--season", str(m), "--windows", str(w), "--json", str(out),
-               *flags, *extra]
+               *extra]
         began = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -75,6 +76,10 @@ def run_one(name: str, extra: list[str]) -> dict:
     }
 
 
+def _cell(row: dict, key: str) -> str:
+    return f"{row[key]:6.3f}" if row.get(key) is not None else "     -"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="", help="comma-separated set names")
@@ -95,7 +100,7 @@ def main() -> None:
             print(f"{name:13} error: {r['error']}", flush=True)
             continue
         peer, deep = PEER_BEST[name]
-        f = lambda k: f"{r[k]:6.3f}" if r.get(k) is not None else "     -"  # noqa: E731
+        f = functools.partial(_cell, r)
         print(f"{name:13} {r['forecast']:8.3f} {f('lstm')} {f('naive')} {f('seasonal_naive')} {f('auto_ets')} "
               f"{f('auto_theta')} {peer:6.3f} {deep if deep else '-':>6} "
               f"{r['coverage'] if r['coverage'] is None else round(r['coverage'], 2):>6} {r['fit_s']:6.0f}  "

@@ -19,6 +19,7 @@ from . import baselines
 from .config import TrainConfig
 from .data import Series
 from .errors import ConfigError, DataError
+from .evaluation import SCORED_MEMBERS
 from .frequency import default_horizon, season_length
 from .metrics import coverage, mase_scale, pinball, score_all
 
@@ -88,7 +89,7 @@ def backtest(
     models = {
         "model": score_all(actual, point, scale),
         **{name: _score_member(actual, np.stack(f), scale, fitted.levels, median)
-           for name, f in members.items() if name in ("lstm", "auto_ets", "auto_theta")},
+           for name, f in members.items() if name in SCORED_MEMBERS},
         "naive": score_all(actual, baselines.naive(target, origins, horizon), scale),
         "seasonal_naive": score_all(
             actual, baselines.seasonal_naive(target, origins, horizon, season), scale
@@ -199,7 +200,7 @@ def backtest_panel(
         rows = {
             "model": score_all(actual, point, scale),
             **{n: _score_member(actual, f, scale, fitted.levels, median)
-               for n, f in each.items() if n in ("lstm", "auto_ets", "auto_theta")},
+               for n, f in each.items() if n in SCORED_MEMBERS},
             "naive": score_all(actual, baselines.naive(target, origins, horizon), scale),
             "seasonal_naive": score_all(actual, baselines.seasonal_naive(target, origins, horizon, season), scale),
             "drift": score_all(actual, baselines.drift(target, origins, horizon), scale),

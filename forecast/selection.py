@@ -49,7 +49,7 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
     names = member_names(cfg.model, len(layout.names))
     forecaster.members_ = {}
     forecaster.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
-    actual, forecasts, scales = [], {}, []
+    actual, forecasts = [], {}
     for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
@@ -62,7 +62,6 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         actual.append(y[o[:, None] + np.arange(pre.horizon)] / scale)  # scale-free: series comparable
         for name, f in forecaster._member_windows(values, o, layout.key(i)).items():
             forecasts.setdefault(name, []).append(f / scale)
-        scales.append(scale)
     forecasts = {n: np.concatenate(f) for n, f in forecasts.items() if len(f) == len(actual)}
     if actual:
         actual_ = np.concatenate(actual)
