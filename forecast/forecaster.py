@@ -147,7 +147,7 @@ class Forecaster:
 
     def _member_windows(
         self, values: np.ndarray, origins_: np.ndarray, series: str | None, offset: int | None = 0,
-        only: set[str] | None = None,
+        only: set[str] | None = None, cached: dict[str, np.ndarray] | None = None,
     ) -> dict[str, np.ndarray]:
         """Every member's forecasts ``(n, horizon, q)`` at ``origins_`` of a scaled array (in
         original units, no interval scale): the LSTM, then the statistical members.
@@ -155,6 +155,8 @@ class Forecaster:
         Args:
             offset: position of ``values``' first row in the series the members were fitted on.
             only: the members wanted (default: all).
+            cached: members' ``(horizon, q)`` forecasts from the end of ``values``, made at training
+                from the same history (see :meth:`cache_member_forecasts`): used, not recomputed.
         """
         pre = self.preprocessor_
         out = {}
@@ -168,9 +170,8 @@ class Forecaster:
             mean, scale = pre._stats(series)
             y = values[:, 0].astype("float64") * scale[0] + mean[0]  # the target in original units
             for name, member in members.items():
-                cached = getattr(self, "_cached", {}).get(name)
-                if cached is not None and len(origins_) == 1 and origins_[0] == len(values):
-                    out[name] = cached[None]  # computed at training from the same history
+                if cached and name in cached and len(origins_) == 1 and origins_[0] == len(values):
+                    out[name] = cached[name][None]
                     continue
                 out[name] = member_windows(member, y, origins_, pre.horizon, self.levels, offset)
         return out
@@ -208,7 +209,8 @@ class Forecaster:
         return forecasts[..., q.index(0.5)] if q else forecasts
 
     def predict_windows(
-        self, values: np.ndarray, origins: np.ndarray, series: str | None = None, offset: int = 0
+        self, values: np.ndarray, origins: np.ndarray, series: str | None = None, offset: int = 0,
+        cached: dict[str, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Forecast the windows at ``origins`` of a scaled array (of ``series``), in original units:
         the chosen forecast (LSTM, statistical members or their weighted mean), interval-scaled.
@@ -216,13 +218,14 @@ class Forecaster:
         Args:
             offset: position of ``values``' first row in the series the members were fitted on
                 (0 when ``values`` starts where the training data started).
+            cached: forecasts from the end of ``values`` made at training (see :meth:`_member_windows`).
 
         Returns:
             ``(n, horizon)``, or ``(n, horizon, q)`` with quantiles (ascending levels).
         """
         self._check()
         needed = set(self.choice_["weights"])  # only the chosen members: statsforecast loads only if needed
-        return self.finish(self._combine(self._member_windows(values, origins, series, offset, needed)))
+        return self.finish(self._combine(self._member_windows(values, origins, series, offset, needed, cached)))
 
     def member_windows(
         self, values: np.ndarray, origins: np.ndarray, series: str | None = None, offset: int = 0
@@ -303,11 +306,8 @@ class Forecaster:
         part = frame.iloc[-keep:]
         values = pre.transform(part, series)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
-        self._cached = self._cached_members(frame, series)  # the training file's end: no refit needed
-        try:
-            out = self.predict_windows(values, np.array([len(part)]), series, offset)[0, :horizon]  # (h[, q])
-        finally:
-            self._cached = {}
+        cached = self._cached_members(frame, series)  # the training file's end: no refit needed
+        out = self.predict_windows(values, np.array([len(part)]), series, offset, cached)[0, :horizon]
         index = future_index(frame.index[-1], self.data_["freq"], horizon)
         index.name = self.data_["time"]
         columns = {"forecast": self.point(out)}
