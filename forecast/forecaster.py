@@ -65,17 +65,24 @@ class Forecaster:
         horizon, lookback = layout.horizon, layout.lookback
         target = series.target or cfg.target
         calendar = cycles_for(series.freq) if cfg.calendar else []
+        holidays = None
+        if cfg.holidays:
+            from .holiday import spec
+
+            holidays = spec(cfg.holidays, series.freq)
         season = cfg.season or season_length(series.freq)
         resume = None
         self.notes_: list[str] = []  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
-            if (pre.lookback, pre.horizon, pre.columns, pre.calendar, pre.relative) != (
-                lookback, horizon, [target, *cfg.features], calendar, cfg.relative
-            ):
+            if (pre.lookback, pre.horizon, pre.columns, pre.future, pre.calendar, pre.holidays,
+                    pre.relative) != (lookback, horizon, [target, *cfg.features], cfg.future, calendar,
+                                      holidays, cfg.relative):
                 raise ConfigError(
                     f"--resume needs the bundle's settings: lookback {pre.lookback}, horizon "
-                    f"{pre.horizon}, columns {', '.join(pre.columns)}, calendar "
+                    f"{pre.horizon}, columns {', '.join(pre.columns)}, future "
+                    f"{', '.join(pre.future) or 'none'}, holidays "
+                    f"{(pre.holidays or {}).get('country') or 'none'}, calendar "
                     f"{'on' if pre.calendar else 'off'}, {'relative' if pre.relative else 'absolute'} "
                     "inputs. Pass the same flags as before."
                 )
@@ -85,7 +92,7 @@ class Forecaster:
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
             self.notes_ = [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
-                               cfg.relative, season if anchor == "season" else 1)
+                               cfg.relative, season if anchor == "season" else 1, cfg.future, holidays)
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -271,12 +278,15 @@ class Forecaster:
         horizon: int | None = None,
         recursive: bool = False,
         series: str | None = None,
+        future: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast the steps after the last row of ``frame``.
 
         Args:
             frame: history with the training columns on a time index (a :class:`Series` frame).
             series: which series of a several-series model ``frame`` is (its scaler).
+            future: the ``--future`` columns' values after the last row (time index): every
+                trained horizon step must have them (:func:`forecast.future.check_covered`).
             horizon: steps to forecast, at most the trained horizon unless ``recursive``.
             recursive: forecast past the trained horizon by appending the median forecast to
                 the history and forecasting again (only when every input is the target).
@@ -304,7 +314,11 @@ class Forecaster:
         if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
             keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
         part = frame.iloc[-keep:]
-        values = pre.transform(part, series)  # (rows, F)
+        if pre.future:
+            from .future import check_covered
+
+            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
+        values = pre.transform(part, series, future)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
         cached = self._cached_members(frame, series)  # the training file's end: no refit needed
         out = self.predict_windows(values, np.array([len(part)]), series, offset, cached)[0, :horizon]
@@ -364,12 +378,13 @@ class Forecaster:
     def predict_all(
         self, series: Series, horizon: int | None = None, recursive: bool = False
     ) -> pd.DataFrame:
-        """Forecast every series of ``series``; several get an id column (the file's id name)."""
+        """Forecast every series of ``series``; several get an id column (the file's id name).
+        The ``--future`` values after each series' end come from ``series.future``."""
         if not self.data_.get("series"):
-            return self.predict(series.frame, horizon, recursive)
+            return self.predict(series.frame, horizon, recursive, future=series.future.get(next(iter(series.frames))))
         pieces = []
         for name, frame in series.frames.items():
-            part = self.predict(frame, horizon, recursive, series=name)
+            part = self.predict(frame, horizon, recursive, series=name, future=series.future.get(name))
             part.insert(0, self.data_["id"], name)
             pieces.append(part)
         return pd.concat(pieces)
@@ -377,6 +392,12 @@ class Forecaster:
     def _rollout(self, frame: pd.DataFrame, horizon: int, series: str | None = None) -> pd.DataFrame:
         """Chain forecasts of the trained horizon, each from the history plus earlier medians."""
         pre = self.preprocessor_
+        if pre.future:
+            raise ConfigError(
+                f"--recursive forecasts past the trained horizon, but the model reads the known-future "
+                f"column(s) {', '.join(pre.future)} only {pre.horizon} steps ahead. Retrain with "
+                f"--horizon {horizon} instead."
+            )
         if pre.features:
             raise ConfigError(
                 f"--recursive needs every input to be the target, but the model also reads "
