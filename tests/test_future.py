@@ -171,3 +171,16 @@ def test_holidays_are_recorded_and_rebuilt_from_timestamps(tmp_path):
 def test_future_column_cannot_also_be_a_feature():
     with pytest.raises(ConfigError, match="also a past covariate"):
         TrainConfig(target="y", features=["t"], future=["t"])
+
+
+def test_explain_ranks_the_future_column_and_stops_where_its_values_end(with_future, tmp_path):
+    from forecast.explain import explain_bundle
+
+    fitted, series = with_future
+    out = fitted.save(tmp_path / "b", report=False)
+    result = explain_bundle(out)
+    importance = result["importance"]["features"]
+    assert max(importance, key=importance.get) == "event"
+    assert result["window_end"] == str(series.frame.index[-1 - 4])  # the last window with known values
+    with pytest.raises(DataError, match=r"--at .* known-future column\(s\) event after the last row"):
+        explain_bundle(out, at=str(series.frame.index[-1]))
