@@ -27,20 +27,32 @@ DATA = next((p / "shared" / "datasets" / "PJME_hourly.csv" for p in (ROOT.parent
 RESULTS = ROOT / "bench" / "results"
 
 
-def command(windows: int, holidays: bool, out: Path) -> list[str]:
+VARIANTS = {  # name in the table: (file tag, --holidays, holiday features kept (None: all))
+    "no holidays": ("none", None, None),
+    "--holidays US": ("us", "US", None),
+    "--holidays US, flag only": ("usflag", "US", ["holiday"]),  # library only: without days to/from
+}
+
+
+def command(windows: int, region: str | None, out: Path) -> list[str]:
     return [sys.executable, "-m", "forecast.cli", "backtest", str(DATA), "--target", "PJME_MW",
             "--horizon", "24", "--windows", str(windows), "--seed", "0", "--json", str(out),
-            *(["--holidays", "US"] if holidays else [])]
+            *(["--holidays", region] if region else [])]
 
 
-def run_library(windows: int, holidays: bool, out: Path) -> None:
-    """The same backtest through the library (what the command calls), for a tree without the flag."""
+def run_library(windows: int, region: str | None, keep: list[str] | None, out: Path) -> None:
+    """The same backtest through the library (what the command calls); ``keep`` narrows the
+    holiday features (to measure what days to/from add)."""
+    from forecast import holiday
     from forecast.backtest import backtest
     from forecast.config import TrainConfig
     from forecast.data import load_series
 
+    if keep is not None:
+        full = holiday.spec
+        holiday.spec = lambda code, freq: {**full(code, freq), "features": keep}  # type: ignore[assignment]
     series = load_series(DATA, ["PJME_MW"])
-    config = TrainConfig(target="PJME_MW", horizon=24, seed=0, holidays="US" if holidays else None)
+    config = TrainConfig(target="PJME_MW", horizon=24, seed=0, holidays=region)
     out.write_text(json.dumps(backtest(series, config, windows), indent=2), encoding="utf-8")
 
 
@@ -79,21 +91,25 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=365)
     parser.add_argument("--score-only", action="store_true")
     parser.add_argument("--library", action="store_true", help="call the library, not the CLI")
+    parser.add_argument("--run", type=lambda v: v.split(";"), default=list(VARIANTS)[:2],
+                        help="variants to run, ';'-separated (default: without and with --holidays US)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     runs = {}
-    for holidays in (False, True):
-        out = RESULTS / f"pjme_holidays_{'us' if holidays else 'none'}_w{args.windows}.json"
-        if not args.score_only:
-            cmd = command(args.windows, holidays, out)
-            print("$", " ".join(cmd[1:]), "(through the library)" if args.library else "", flush=True)
+    for name, (tag, region, keep) in VARIANTS.items():
+        out = RESULTS / f"pjme_holidays_{tag}_w{args.windows}.json"
+        if name in args.run and not args.score_only:
+            cmd = command(args.windows, region, out)
+            via = "(through the library" + (f", holiday features {keep})" if keep else ")")
+            print("$", " ".join(cmd[1:]), via if args.library or keep else "", flush=True)
             began = time.perf_counter()
-            if args.library:
-                run_library(args.windows, holidays, out)
+            if args.library or keep:
+                run_library(args.windows, region, keep, out)
             else:
                 subprocess.run(cmd, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
             print(f"  {time.perf_counter() - began:.0f}s", flush=True)
-        runs["--holidays US" if holidays else "no holidays"] = json.loads(out.read_text())
+        if out.exists():
+            runs[name] = json.loads(out.read_text())
     first = next(iter(runs.values()))
     actual = actuals(first)
     mask = holiday_windows(first)

@@ -181,7 +181,8 @@ def train(
             raise typer.Exit(130)
 
 
-RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features")
+RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features", "future",
+                "holidays")
 # ^ what the saved network's shapes and outputs are made of: --resume cannot change them
 
 
