@@ -100,8 +100,6 @@ class Forecaster:
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
         if len(layout.frames) <= MAX_CACHED_SERIES:
             self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
-        if len(layout.frames) <= MAX_CACHED_SERIES:
-            self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
         first, split = layout.frames[0], layout.splits[0]
         frame = max(layout.frames, key=len)
         self.data_ = {
