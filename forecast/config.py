@@ -13,6 +13,7 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's backends (forecast.devices.use_backend)
 MAX_UNITS = 4096  # one 4096-unit LSTM layer holds 67M weights (x3 with Adam): far past what a
 # few series can use, and where a bad flag (--units 1000000000) would otherwise die out of memory
+MAX_ENSEMBLE = 9  # networks side by side: each adds its whole cost
 MAX_LAYERS = 16  # deeper recurrent stacks do not train on a few thousand windows
 MAX_SEED = 2**32 - 1  # NumPy and TensorFlow take seeds in [0, 2**32)
 MAX_LEARNING_RATE = 1.0  # Adam diverges long before; 0 would train nothing
@@ -68,6 +69,9 @@ class TrainConfig:
     layers: int = 1  # stacked recurrent layers
     arch: str = "lstm"  # lstm | gru | bilstm | attention
     dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
+    ensemble: int | None = None  # networks trained side by side, their median forecast; None:
+    # 3 below ENSEMBLE_WINDOWS training windows, else 1 (nets.ensemble_for): a short series
+    # trains in seconds and one seed can go astray (airline: MASE 0.73-1.36 over 5 seeds)
     learning_rate: float = 3e-3  # the output starts at the base forecast (zero weights), so a
     # higher start than Adam's 1e-3 is stable: README sample val loss 0.031 after 10 epochs
     # (1e-3: 0.044); the plateau schedule halves it when validation stalls
@@ -129,6 +133,8 @@ class TrainConfig:
     def _check_ranges(self) -> None:
         """Refuse values no data could make sensible, before any work (names the limit)."""
         limits = (("units", MAX_UNITS), ("layers", MAX_LAYERS))
+        if self.ensemble is not None:
+            limits += (("ensemble", MAX_ENSEMBLE),)
         for name, most in limits:
             value = getattr(self, name)
             if not isinstance(value, int) or not 1 <= value <= most:

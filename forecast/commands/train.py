@@ -86,6 +86,10 @@ def train(
     layers: Annotated[int, typer.Option(rich_help_panel="Model", min=1, help="Stacked recurrent layers.")] = 1,
     units: Annotated[int, typer.Option(rich_help_panel="Model", min=1, help="Units per recurrent layer.")] = 64,
     dropout: Annotated[float, typer.Option(rich_help_panel="Model", min=0.0, max=0.9, help="Between layers.")] = 0.0,
+    ensemble: Annotated[
+        int | None, typer.Option(rich_help_panel="Model", min=1, max=9, help="Networks trained side by side; "
+                                 "their median is the forecast (auto: 3 for short series, else 1).")
+    ] = None,
     quantiles: Annotated[
         list[str] | None, typer.Option(rich_help_panel="Model", help="Quantile levels (pinball loss), or 'none' for a point "
                                             f"forecast (default: {DEFAULT_QUANTILES}).")
@@ -181,8 +185,8 @@ def train(
             raise typer.Exit(130)
 
 
-RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features", "future",
-                "holidays")
+RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features", "ensemble",
+                "future", "holidays")
 # ^ what the saved network's shapes and outputs are made of: --resume cannot change them
 
 
@@ -195,7 +199,8 @@ def _load_previous(out: Path, config: Any) -> Any:
         raise BundleError(f"--resume: there is no bundle at {out} to continue. Train without --resume.")
     before = _saved_config(out)
     changed = [f"--{k.replace('_', '-')} {_flag(before[k])} (now {_flag(getattr(config, k))})"
-               for k in RESUME_FIXED if before.get(k) != getattr(config, k)]
+               for k in RESUME_FIXED if before.get(k) != getattr(config, k)
+               and not (k == "ensemble" and config.ensemble is None)]  # None: the bundle's
     if changed:
         raise ConfigError(
             f"--resume continues the network saved in {out}, so it cannot change its shape; it was "
