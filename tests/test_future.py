@@ -27,7 +27,7 @@ def event_frame(rows: int = 800, seed: int = 0) -> pd.DataFrame:
 
 
 SMALL = dict(lookback=12, horizon=4, units=16, epochs=80, learning_rate=0.01, seed=0, model="lstm",
-             anchor="none", relative=False, calendar=False, quantiles=None)
+             anchor="none", relative=False, calendar=False, quantiles=None, ensemble=1)
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,8 @@ def test_holidays_are_recorded_and_rebuilt_from_timestamps(tmp_path):
     path = tmp_path / "sine.csv"
     sine_frame(rows=300).to_csv(path, index=False)
     series = load_series(path, ["y"])
-    config = TrainConfig(target="y", holidays="US", epochs=1, units=4, lookback=24, horizon=6, seed=0)
+    config = TrainConfig(target="y", holidays="US", epochs=1, units=4, lookback=24, horizon=6, seed=0,
+                         ensemble=1)
     fitted = Forecaster(config).fit(series)
     out = fitted.save(tmp_path / "b", report=False)
     meta = json.loads((out / "bundle.json").read_text())
