@@ -39,6 +39,7 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
     """
     from rich.console import Console
 
+    from .. import run
     from ..bundle import check_target, writing_lock
     from ..distribute import is_chief
 
@@ -60,7 +61,7 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
             console.print("Interrupted: nothing saved (--no-save-on-interrupt).")
             raise typer.Exit(130)
         out.parent.mkdir(parents=True, exist_ok=True)  # the default models/ folder
-        path = forecaster.save(out, force=force or resume, report=report)
+        path = run.save(forecaster, out, force=force or resume, report=report)
         console.print(f"Bundle written to [bold]{path}[/]")
         if interrupted:
             console.print("Interrupted: the bundle holds the best model so far; continue with --resume.")
@@ -144,7 +145,7 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
     """Train with Ctrl-C/SIGTERM turned into "stop after this batch"; returns (forecaster, interrupted)."""
     quiet_keras(config.backend, config.device)
     from ..devices import describe_device
-    from ..forecaster import Forecaster
+    from ..run import fit
     from ..training import interruptible
 
     # one line even when piped (soft wrap): logs keep "backend ..., device ..., precision ..." whole
@@ -161,7 +162,7 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
     if previous is not None:
         console.print(f"Resuming after epoch {previous.training_['epochs']}", highlight=False)
     with interruptible() as stop:
-        forecaster = Forecaster(config).fit(series, report=report, stop=stop, resume_from=previous)
+        forecaster = fit(series, config, report, stop, previous)
     return forecaster, bool(forecaster.training_["interrupted"])
 
 
@@ -235,6 +236,7 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     from rich.console import Console
     from rich.table import Table
 
+    from .. import run
     from ..bundle import check_target
     from ..compare import ARCHS_ALL, compare_archs
     from ..errors import ConfigError
@@ -277,8 +279,8 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     if keep_all:
         out.mkdir(exist_ok=True)
         for name, forecaster in results:
-            forecaster.save(out / name, force=True, report=report)
+            run.save(forecaster, out / name, force=True, report=report)
         console.print(f"Bundles written to [bold]{out}[/]/<arch>; best: {results[0][0]}")
     else:
-        path = results[0][1].save(out, force=force, report=report)
+        path = run.save(results[0][1], out, force=force, report=report)
         console.print(f"Best ({results[0][0]}) written to [bold]{path}[/]")

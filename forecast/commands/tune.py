@@ -47,6 +47,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
 
     from ..bundle import check_target, update, writing_lock
     from ..errors import TrainingError
+    from ..run import save
     from ..training import interruptible
     from ..tune import check_search, project_dir, tuning_plot
     from ..tune import tune as search
@@ -96,7 +97,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
         forecaster = result.forecaster
         forecaster.tuning_ = result.info()
         _print_fit(console, forecaster)
-        forecaster.save(out, force=True, report=report)
+        save(forecaster, out, force=True, report=report)
         update(out, {"tuning.png": lambda p: tuning_plot(result.trials, p)})
         console.print(f"Best configuration written to [bold]{out}[/] (trials in bundle.json, tuning.png)")
         if interrupted:
