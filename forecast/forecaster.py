@@ -418,37 +418,29 @@ class Forecaster:
             done += len(step)
         return pd.concat(pieces)
 
-    def save(self, out: Path, force: bool = False, report: bool = True) -> Path:
-        """Write the bundle atomically: model, bundle.json, history, plots, test part, report.
+    def save(self, out: Path, force: bool = False) -> Path:
+        """Write the bundle atomically: the fitted state only (the model, bundle.json and
+        :meth:`files`); :func:`forecast.run.save` adds the plots and the report."""
+        from . import bundle
 
-        Args:
-            report: also write ``report.html`` (see :mod:`forecast.report`).
-        """
-        from . import bundle, plots
+        self._check()
+        return bundle.save(Path(out), self.model_, self.info(), self.files(), force=force)
+
+    def files(self) -> dict[str, Callable[[Path], None]]:
+        """The bundle's files besides the model and bundle.json: ``{name: writer of that path}``."""
         from .evaluation import holdout_frame
 
         self._check()
-        info = self.info()
-        writers = {
+        writers: dict[str, Callable[[Path], None]] = {
             "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
             # the checkpoint for --resume: the optimizer's state as plain arrays (no pickle)
             "optimizer.npz": lambda p: np.savez(p, *self.optimizer_state()),
             # every layer's weights as plain arrays: forecasts without importing TensorFlow
             "weights.npz": lambda p: export_weights(self.model_, p),
-            "loss.png": lambda p: plots.loss_plot(self.history_, p),
         }
         if self.holdout_["windows"]:
-            series = self.holdout_["series"]
-            writers.update({
-                "holdout.png": lambda p: plots.holdout_plot(series, self.holdout_, p),
-                "holdout.csv": lambda p: holdout_frame(self.holdout_).to_csv(p, index=False),
-                "overview.png": lambda p: plots.overview_plot(series, self.data_["split"], p),
-            })
-        if report:
-            from .report import render
-
-            writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
-        return bundle.save(Path(out), self.model_, info, writers, force=force)
+            writers["holdout.csv"] = lambda p: holdout_frame(self.holdout_).to_csv(p, index=False)
+        return writers
 
     def optimizer_state(self) -> list[np.ndarray]:
         """The optimizer's variables: from training in this process, or from the bundle."""
