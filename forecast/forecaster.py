@@ -321,7 +321,8 @@ class Forecaster:
         if pre.future:
             from .future import check_covered
 
-            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
+            freq = self.data_["freq"]
+            future = check_covered(frame.index[-1], freq, pre.horizon, pre.future, future)
         values = pre.transform(part, series, future)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
         cached = self._cached_members(frame, series)  # the training file's end: no refit needed
@@ -385,10 +386,12 @@ class Forecaster:
         """Forecast every series of ``series``; several get an id column (the file's id name).
         The ``--future`` values after each series' end come from ``series.future``."""
         if not self.data_.get("series"):
-            return self.predict(series.frame, horizon, recursive, future=series.future.get(next(iter(series.frames))))
+            only = next(iter(series.frames))
+            return self.predict(series.frame, horizon, recursive, future=series.future.get(only))
         pieces = []
         for name, frame in series.frames.items():
-            part = self.predict(frame, horizon, recursive, series=name, future=series.future.get(name))
+            part = self.predict(frame, horizon, recursive, series=name,
+                                future=series.future.get(name))
             part.insert(0, self.data_["id"], name)
             pieces.append(part)
         return pd.concat(pieces)

@@ -40,30 +40,32 @@ def check_covered(
     steps = future_index(last, freq, horizon)
     where = (f"the {horizon} forecast steps {steps[0]} .. {steps[-1]}" if horizon > 1
              else f"the forecast step {steps[0]}")
-    fix = ("Give them with --future-data FILE (the time column and those columns), or as rows after "
-           "the last target value in --data.")
+    fix = ("Give them with --future-data FILE (the time column and those columns), or as rows "
+           "after the last target value in --data.")
     if future is None or not len(future):
         raise DataError(
-            f"The model reads the known-future column(s) {', '.join(columns)} for {where}, but no future "
-            f"values were given. {fix}"
+            f"The model reads the known-future column(s) {', '.join(columns)} for {where}, but no "
+            f"future values were given. {fix}"
         )
     absent = [c for c in columns if c not in future.columns]
     if absent:
-        raise DataError(f"The future values lack the column(s) {', '.join(absent)} that the model reads "
-                        f"for {where}. {fix}")
-    given = future[columns][~future.index.duplicated(keep="first")].reindex(steps)  # (horizon, columns)
+        raise DataError(f"The future values lack the column(s) {', '.join(absent)} that the model "
+                        f"reads for {where}. {fix}")
+    unique = future[columns][~future.index.duplicated(keep="first")]
+    given = unique.reindex(steps)  # (horizon, columns)
     missing = {c: steps[given[c].isna().to_numpy()] for c in columns}
     missing = {c: m for c, m in missing.items() if len(m)}
     if missing:
         parts = [
-            f"{c} at {', '.join(str(t) for t in m[:_SHOWN])}" + (f" and {len(m) - _SHOWN} more" if len(m) > _SHOWN else "")
+            f"{c} at {', '.join(str(t) for t in m[:_SHOWN])}"
+            + (f" and {len(m) - _SHOWN} more" if len(m) > _SHOWN else "")
             for c, m in missing.items()
         ]
         count = int(given.isna().any(axis=1).sum())
         raise DataError(
-            f"Future values are missing for {count} of {where} (the model needs every trained step, "
-            f"even for a shorter --horizon): {'; '.join(parts)}. Fill them in the future data: a "
-            "planned value, or your forecast of it."
+            f"Future values are missing for {count} of {where} (the model needs every trained "
+            f"step, even for a shorter --horizon): {'; '.join(parts)}. Fill them in the future "
+            "data: a planned value, or your forecast of it."
         )
     return given
 
@@ -77,11 +79,14 @@ def frames_by_series(
     Raises:
         DataError: a column absent, or timestamps on another frequency than ``freq``.
     """
-    values = to_numeric(raw.df, columns, raw.source,
-                        "The model was trained with these --future columns; give a file that has them.")
+    hint = "The model was trained with these --future columns; give a file that has them."
+    values = to_numeric(raw.df, columns, raw.source, hint)
     values.index = raw.index
-    groups = {"": values} if id_column is None else {
-        str(k): g for k, g in values.groupby(raw.df[id_column].astype(str).to_numpy(), sort=False)}
+    if id_column is None:
+        groups = {"": values}
+    else:
+        ids = raw.df[id_column].astype(str).to_numpy()
+        groups = {str(k): g for k, g in values.groupby(ids, sort=False)}
     out = {}
     for name, frame in groups.items():
         frame = frame[~frame.index.duplicated(keep="first")].sort_index()
@@ -89,14 +94,16 @@ def frames_by_series(
             found = infer_freq(pd.DatetimeIndex(frame.index))
             if pd.tseries.frequencies.to_offset(found) != pd.tseries.frequencies.to_offset(freq):
                 raise DataError(
-                    f"{raw.source} has frequency {found}, but the model was trained on {freq} data. "
-                    f"Give the future values at {freq} steps, one row per forecast step."
+                    f"{raw.source} has frequency {found}, but the model was trained on {freq} "
+                    f"data. Give the future values at {freq} steps, one row per forecast step."
                 )
         out[name] = frame
     return out
 
 
-def split_trailing(raw: RawTable, targets: list[str], id_column: str | None) -> tuple[RawTable, RawTable | None]:
+def split_trailing(
+    raw: RawTable, targets: list[str], id_column: str | None
+) -> tuple[RawTable, RawTable | None]:
     """Split a history file into its history and the rows after each series' last target value
     (blank targets at the end: the known-future rows), or ``None`` when there are none."""
     df = raw.df.reset_index(drop=True)

@@ -39,15 +39,16 @@ def parse_region(code: str) -> tuple[str, str | None]:
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise ConfigError(
-            f"Unknown --holidays country '{code}'. Use an ISO 3166 country code such as US, GB, DE or "
-            "FR, with an optional subdivision (US-CA): see holidays.list_supported_countries() for "
-            "the codes the holidays package knows."
+            f"Unknown --holidays country '{code}'. Use an ISO 3166 country code such as US, GB, DE "
+            "or FR, with an optional subdivision (US-CA): see holidays.list_supported_countries() "
+            "for the codes the holidays package knows."
         )
     if subdiv and subdiv not in supported[country]:
         known = ", ".join(supported[country][:12]) or "none"
         raise ConfigError(
             f"Unknown --holidays subdivision '{subdiv}' of {country}. Known: {known}"
-            f"{' ...' if len(supported[country]) > 12 else ''}. Or give the country alone (--holidays {country})."
+            f"{' ...' if len(supported[country]) > 12 else ''}. Or give the country alone "
+            f"(--holidays {country})."
         )
     return country, subdiv or None
 
@@ -85,18 +86,21 @@ def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.nda
         return np.zeros((0, len(features)), "float32")
     cap = int(region.get("max_days", MAX_DAYS))
     step = _step(freq)
-    index = pd.DatetimeIndex(index).tz_localize(None) if index.tz is not None else pd.DatetimeIndex(index)
+    index = pd.DatetimeIndex(index)
+    index = index.tz_localize(None) if index.tz is not None else index
+    day = pd.Timedelta(days=1)
     pad = pd.Timedelta(days=cap + 1)
-    first, last = index.min().normalize() - pad, index.max().normalize() + max(step, pd.Timedelta(days=1)) + pad
+    first, last = index.min().normalize() - pad, index.max().normalize() + max(step, day) + pad
     days = pd.date_range(first, last, freq="D")  # every date the features can look at
-    flag = days.isin(dates({**region}, first, last)).astype("float64")  # (days,)
-    position = ((index.normalize() - first) // pd.Timedelta(days=1)).to_numpy()  # (rows,) date of each row
+    flag = days.isin(dates(region, first, last)).astype("float64")  # (days,)
+    position = ((index.normalize() - first) // day).to_numpy()  # (rows,) the date of each row
     out = []
     for name in features:
         if name == FLAG and step <= pd.Timedelta(days=1):
             out.append(flag[position])
         elif name == FLAG:  # the share of the step's days that are holidays
-            ends = ((index + pd.tseries.frequencies.to_offset(freq)).normalize() - first) // pd.Timedelta(days=1)
+            after = index + pd.tseries.frequencies.to_offset(freq)  # (rows,) the next step
+            ends = (after.normalize() - first) // day
             total = np.concatenate([[0.0], np.cumsum(flag)])
             width = np.maximum(ends.to_numpy() - position, 1)
             out.append((total[position + width] - total[position]) / width)

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 def load_histories(
-    forecaster: Forecaster, data: Path | None, only: str | None = None, future_data: Path | None = None
+    forecaster: Forecaster,
+    data: Path | None,
+    only: str | None = None,
+    future_data: Path | None = None,
 ) -> Series:
     """Read ``data`` (default: the training CSV) as the bundle's series, columns and frequency.
 
@@ -85,15 +88,21 @@ def load_histories(
 
 
 def _future_values(
-    forecaster: Forecaster, series: Series, trailing: object, future_data: Path | None, options: object
+    forecaster: Forecaster,
+    series: Series,
+    trailing: object,
+    future_data: Path | None,
+    options: object,
 ) -> dict[str, pd.DataFrame]:
-    """Each series' known-future values: ``future_data`` first, then the rows after its last target."""
+    """Each series' known-future values: ``future_data`` first, then the rows after its last
+    target value."""
     from .future import frames_by_series
 
     config, freq = forecaster.config, forecaster.data_["freq"]
     sources = []
     if future_data is not None:
-        sources.append(frames_by_series(read_raw(Path(future_data), options), config.future, freq, config.id))
+        given = read_raw(Path(future_data), options)  # type: ignore[arg-type]
+        sources.append(frames_by_series(given, config.future, freq, config.id))
     if trailing is not None:
         sources.append(frames_by_series(trailing, config.future, freq, config.id))  # type: ignore[arg-type]
     out = {}

@@ -90,7 +90,8 @@ class Preprocessor:
         """The known-future inputs, in window order: ``--future`` columns, calendar, holidays."""
         from .calendar import feature_names
 
-        return [*self.future, *feature_names(self.calendar), *(self.holidays or {}).get("features", [])]
+        holidays = (self.holidays or {}).get("features", [])
+        return [*self.future, *feature_names(self.calendar), *holidays]
 
     @property
     def input_names(self) -> list[str]:
@@ -166,7 +167,8 @@ class Preprocessor:
         stamps = ahead(index, self.freq, self.horizon)  # (rows,) the step each row looks at
         blocks = []
         if self.future:
-            given = frame[self.future] if future is None else pd.concat([frame[self.future], future[self.future]])
+            given = frame[self.future]  # (rows, columns), then the values after the frame's end
+            given = given if future is None else pd.concat([given, future[self.future]])
             given = given[~given.index.duplicated(keep="first")]
             with np.errstate(all="ignore"):
                 blocks.append((given.reindex(stamps).to_numpy(dtype="float64") - mean) / scale)
