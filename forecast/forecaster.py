@@ -94,7 +94,7 @@ class Forecaster:
         windows = Windows(values, layout.origins("train"), layout.origins("validation"), lookback,
                           horizon, pre.encode_target, pre.encode_inputs)
         if cfg.ensemble is None:  # resolved once, stored in the bundle's settings
-            members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train))
+            members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train), lookback)
             self.config = cfg = replace(cfg, ensemble=members or 1)
         self.model_, self.history_, self.training_ = fit_model(windows, cfg, report, stop, resume)
         self.preprocessor_ = pre
