@@ -69,8 +69,9 @@ def fit_model(
         TrainingError: when the loss becomes NaN or infinite.
         ConfigError: a device, precision or cluster that cannot be had (see ``place``).
     """
-    from .devices import place, set_determinism, set_seed
+    from .devices import place
     from .nets import build_model, precision
+    from .seeding import set_determinism, set_seed
 
     # first: the backend starts here unless it runs already, and a multi-worker strategy
     # must exist before any other TensorFlow op
