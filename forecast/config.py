@@ -15,6 +15,7 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's backends (forecast.devices.use_backend)
 MAX_UNITS = 4096  # one 4096-unit LSTM layer holds 67M weights (x3 with Adam): far past what a
 # few series can use, and where a bad flag (--units 1000000000) would otherwise die out of memory
+MAX_ENSEMBLE = 9  # networks side by side: each adds its whole cost
 MAX_LAYERS = 16  # deeper recurrent stacks do not train on a few thousand windows
 MAX_SEED = 2**32 - 1  # NumPy and TensorFlow take seeds in [0, 2**32)
 MAX_LEARNING_RATE = 1.0  # Adam diverges long before; 0 would train nothing
@@ -40,6 +41,9 @@ class NetworkOptions:
     layers: int = 1  # stacked recurrent layers
     units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
     dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
+    ensemble: int | None = None  # networks trained side by side, their median forecast; None:
+    # 3 below nets.ENSEMBLE_WINDOWS training windows, else 1 (nets.ensemble_for): a short series
+    # trains in seconds and one seed can go astray (airline: MASE 0.73-1.36 over 5 seeds)
     quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
     # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
     model: str = "auto"  # the forecast given: "auto" (chosen on validation windows), or one member:
@@ -62,6 +66,9 @@ class NetworkOptions:
             raise ConfigError(f"--season must be between 1 and 10000 steps; got {self.season}.")
         if not (math.isfinite(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"--dropout must be at least 0 and below 1; got {self.dropout}.")
+        if self.ensemble is not None and (not isinstance(self.ensemble, int)
+                                          or not 1 <= self.ensemble <= MAX_ENSEMBLE):
+            raise ConfigError(f"--ensemble must be between 1 and {MAX_ENSEMBLE}; got {self.ensemble}.")
         if self.quantiles:
             levels = sorted(set(float(q) for q in self.quantiles) | {0.5})
             if not all(0.0 < q < 1.0 for q in levels):

@@ -5,6 +5,7 @@ their combined forecast. Forecasting a frame is in `forecasting`, saving and loa
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,8 +18,10 @@ from .forecaster_io import Persisted
 from .forecasting import Forecasting
 from .frequency import season_length
 from .members import member_windows
+from .nets import ensemble_for
+from .numpy_net import ensemble_median
 from .preprocessing import Preprocessor
-from .selection import select
+from .selection import select, shrink_correction
 from .windows import Windows, gather
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
@@ -92,6 +95,9 @@ class Forecaster(Forecasting, Persisted):
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         windows = Windows(values, layout.origins("train"), layout.origins("validation"), lookback,
                           horizon, pre.encode_target, pre.encode_inputs)
+        if cfg.ensemble is None:  # resolved once, stored in the bundle's settings
+            members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train))
+            self.config = cfg = replace(cfg, ensemble=members or 1)
         self.model_, self.history_, self.training_ = fit_model(windows, cfg, report, stop, resume)
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
@@ -99,8 +105,6 @@ class Forecaster(Forecasting, Persisted):
         self.season_ = season
         select(self, layout, parts)  # statistical members, the validation choice, the intervals
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
-        if len(layout.frames) <= MAX_CACHED_SERIES:
-            self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
         if len(layout.frames) <= MAX_CACHED_SERIES:
             self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
         first, split = layout.frames[0], layout.splits[0]
@@ -257,13 +261,14 @@ class Forecaster(Forecasting, Persisted):
     def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Scaled windows ``(n, lookback, F)`` -> the LSTM's forecasts in original units
         ``(n, horizon[, q])`` (before the interval scale)."""
-        raw = self.model_(self.preprocessor_.encode_inputs(x), training=False)  # (n, horizon[, q])
+        raw = self.model_(self.preprocessor_.encode_inputs(x), training=False)  # (n, [members,] horizon[, q])
         if not isinstance(raw, np.ndarray):  # a backend's tensor (PyTorch's may need detaching)
             import keras
 
             raw = keras.ops.convert_to_numpy(raw)
+        raw = ensemble_median(raw, self.quantiles)
         if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
-            raw = raw * self.shrink_
+            raw = shrink_correction(raw, self.shrink_, self.levels.index(0.5) if self.quantiles else None)
         return self.preprocessor_.decode_target(raw, x, series)
 
 

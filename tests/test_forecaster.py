@@ -54,6 +54,7 @@ def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
     assert not {p.name for p in bare.iterdir()} & {"loss.png", "holdout.png", "report.html"}
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["schema_version"] == 1 and meta["config"]["seed"] == 3
+    assert meta["config"]["ensemble"] == 3  # a short series: three networks, their median forecast
     assert meta["preprocessor"]["scaler"]["mean"] and meta["versions"]["keras"]
     assert set(meta["files"]) == names - {"bundle.json"}
     assert not list(tmp_path.glob(".bundle.tmp-*"))  # the temporary sibling is gone

@@ -82,6 +82,8 @@ FLAGS: dict[str, Flag] = {
     "layers": Flag("Stacked recurrent layers.", limits={"min": 1}),
     "units": Flag("Units per recurrent layer.", limits={"min": 1}),
     "dropout": Flag("Between layers.", limits={"min": 0.0, "max": 0.9}),
+    "ensemble": Flag("Networks trained side by side; their median is the forecast (auto: 3 for "
+                     "short series, else 1).", limits={"min": 1, "max": 9}),
     "quantiles": Flag("Quantile levels (pinball loss), or 'none' for a point forecast "
                       f"(default: {DEFAULT_QUANTILES}).", type=list[str] | None, parse=parse_quantiles),
     "model": Flag("The forecast given: auto (chosen on validation windows), or one model alone.",

@@ -68,7 +68,7 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
             raise typer.Exit(130)
 
 
-RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features")
+RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features", "ensemble")
 # ^ what the saved network's shapes and outputs are made of: --resume cannot change them
 
 
@@ -81,7 +81,8 @@ def _load_previous(out: Path, config: Any) -> Any:
         raise BundleError(f"--resume: there is no bundle at {out} to continue. Train without --resume.")
     before = _saved_config(out)
     changed = [f"--{k.replace('_', '-')} {_flag(before[k])} (now {_flag(getattr(config, k))})"
-               for k in RESUME_FIXED if before.get(k) != getattr(config, k)]
+               for k in RESUME_FIXED if before.get(k) != getattr(config, k)
+               and not (k == "ensemble" and config.ensemble is None)]  # None: the bundle's
     if changed:
         raise ConfigError(
             f"--resume continues the network saved in {out}, so it cannot change its shape; it was "
