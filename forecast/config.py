@@ -42,7 +42,7 @@ class NetworkOptions:
     units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
     dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
     ensemble: int | None = None  # networks trained side by side, their median forecast; None:
-    # 3 below nets.ENSEMBLE_WINDOWS training windows, else 1 (nets.ensemble_for): a short series
+    # 3 below nets.ENSEMBLE_STEPS training windows x lookback, else 1 (nets.ensemble_for): a short series
     # trains in seconds and one seed can go astray (airline: MASE 0.73-1.36 over 5 seeds)
     quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
     # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
