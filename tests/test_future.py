@@ -87,7 +87,7 @@ def test_bundle_records_future_inputs_and_predict_loads_them(with_future, tmp_pa
     from forecast.predicting import load_histories
 
     fitted, series = with_future
-    out = fitted.save(tmp_path / "b", report=False)
+    out = fitted.save(tmp_path / "b")
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["preprocessor"]["future"] == ["event"] and meta["config"]["future"] == ["event"]
     loaded = Forecaster.load(out)
@@ -158,7 +158,7 @@ def test_holidays_are_recorded_and_rebuilt_from_timestamps(tmp_path):
     config = TrainConfig(target="y", holidays="US", epochs=1, units=4, lookback=24, horizon=6, seed=0,
                          ensemble=1)
     fitted = Forecaster(config).fit(series)
-    out = fitted.save(tmp_path / "b", report=False)
+    out = fitted.save(tmp_path / "b")
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["preprocessor"]["holidays"]["country"] == "US"
     from forecast.report import render
@@ -178,7 +178,7 @@ def test_explain_ranks_the_future_column_and_stops_where_its_values_end(with_fut
     from forecast.explain import explain_bundle
 
     fitted, series = with_future
-    out = fitted.save(tmp_path / "b", report=False)
+    out = fitted.save(tmp_path / "b")
     result = explain_bundle(out)
     importance = result["importance"]["features"]
     assert max(importance, key=importance.get) == "event"
