@@ -73,7 +73,9 @@ def backtest(
             began = time.perf_counter()
             fitted = Forecaster(config).fit(history)
             seconds += time.perf_counter() - began
-        values = fitted.preprocessor_.transform(series.frame.iloc[: origin])  # true history only
+        # true history only; the --future columns' true values for the window's steps (see known_note)
+        ahead = series.frame.iloc[origin : origin + horizon]
+        values = fitted.preprocessor_.transform(series.frame.iloc[: origin], future=ahead)
         each = fitted.member_windows(values, np.array([origin]))  # member -> (1, horizon, q)
         forecasts.append(fitted.finish(fitted._combine(each))[0])
         for name, f in each.items():
@@ -108,11 +110,26 @@ def backtest(
         "persistence": persistence(target, origins, point),
         "interval": fitted.interval(),
         "choice": fitted.choice_,
-        "notes": fitted.notes_,
+        "notes": fitted.notes_ + known_note(fitted.preprocessor_),
         "training": {"seconds": round(seconds, 2), "fits": windows if refit else 1,
                      "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
                      "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},
     }
+
+
+def known_note(pre: Any) -> list[str]:
+    """What the backtest assumed about the known-future inputs (a line, or none)."""
+    notes = []
+    if pre.future:
+        notes.append(
+            f"known-future column(s) {', '.join(pre.future)}: each window read their TRUE values for its "
+            "steps, as a user with perfect forecasts of them; real forecasts (weather) are less exact, "
+            "so expect a larger error in use"
+        )
+    if pre.holidays:
+        region = "-".join(p for p in (pre.holidays["country"], pre.holidays["subdiv"]) if p)
+        notes.append(f"public holidays of {region} read for each window's steps (known in advance)")
+    return notes
 
 
 def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> dict[str, Any]:
@@ -206,7 +223,7 @@ def backtest_panel(
         "persistence": {"mae_by_shift": [], "best_shift": 0, "repeats_recent_values": False},
         "interval": fitted.interval(),
         "choice": fitted.choice_,
-        "notes": fitted.notes_,
+        "notes": fitted.notes_ + known_note(fitted.preprocessor_),
         "training": {"seconds": round(seconds, 2), "fits": 1,
                      "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
                      "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},

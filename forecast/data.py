@@ -52,6 +52,8 @@ class Series:
     id: str | None = None
     target: str | None = None
     filled_at: dict[str, pd.DatetimeIndex] = field(default_factory=dict)  # per series: rows filled
+    future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
+    # after its last row (--future columns, for predict: see forecast.future)
 
     @property
     def frame(self) -> pd.DataFrame:

@@ -69,17 +69,24 @@ class Forecaster(Forecasting, Persisted):
         horizon, lookback = layout.horizon, layout.lookback
         target = series.target or cfg.target
         calendar = cycles_for(series.freq) if cfg.calendar else []
+        holidays = None
+        if cfg.holidays:
+            from .holiday import spec
+
+            holidays = spec(cfg.holidays, series.freq)
         season = cfg.season or season_length(series.freq)
         resume = None
         self.notes_: list[str] = []  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
-            if (pre.lookback, pre.horizon, pre.columns, pre.calendar, pre.relative) != (
-                lookback, horizon, [target, *cfg.features], calendar, cfg.relative
-            ):
+            if (pre.lookback, pre.horizon, pre.columns, pre.future, pre.calendar, pre.holidays,
+                    pre.relative) != (lookback, horizon, [target, *cfg.features], cfg.future, calendar,
+                                      holidays, cfg.relative):
                 raise ConfigError(
                     f"--resume needs the bundle's settings: lookback {pre.lookback}, horizon "
-                    f"{pre.horizon}, columns {', '.join(pre.columns)}, calendar "
+                    f"{pre.horizon}, columns {', '.join(pre.columns)}, future "
+                    f"{', '.join(pre.future) or 'none'}, holidays "
+                    f"{(pre.holidays or {}).get('country') or 'none'}, calendar "
                     f"{'on' if pre.calendar else 'off'}, {'relative' if pre.relative else 'absolute'} "
                     "inputs. Pass the same flags as before."
                 )
@@ -89,7 +96,7 @@ class Forecaster(Forecasting, Persisted):
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
             self.notes_ = [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
-                               cfg.relative, season if anchor == "season" else 1)
+                               cfg.relative, season if anchor == "season" else 1, cfg.future, holidays)
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -270,15 +277,5 @@ class Forecaster(Forecasting, Persisted):
         if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
             raw = shrink_correction(raw, self.shrink_, self.levels.index(0.5) if self.quantiles else None)
         return self.preprocessor_.decode_target(raw, x, series)
-
-
-
-
-
-
-
-
-
-
 
 

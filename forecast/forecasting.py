@@ -20,12 +20,15 @@ class Forecasting:
         horizon: int | None = None,
         recursive: bool = False,
         series: str | None = None,
+        future: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast the steps after the last row of ``frame``.
 
         Args:
             frame: history with the training columns on a time index (a :class:`Series` frame).
             series: which series of a several-series model ``frame`` is (its scaler).
+            future: the ``--future`` columns' values after the last row (time index): every
+                trained horizon step must have them (:func:`forecast.future.check_covered`).
             horizon: steps to forecast, at most the trained horizon unless ``recursive``.
             recursive: forecast past the trained horizon by appending the median forecast to
                 the history and forecasting again (only when every input is the target).
@@ -53,7 +56,11 @@ class Forecasting:
         if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
             keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
         part = frame.iloc[-keep:]
-        values = pre.transform(part, series)  # (rows, F)
+        if pre.future:
+            from .future import check_covered
+
+            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
+        values = pre.transform(part, series, future)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
         cached = self._cached_members(frame, series)  # the training file's end: no refit needed
         out = self.predict_windows(values, np.array([len(part)]), series, offset, cached)[0, :horizon]
@@ -113,12 +120,14 @@ class Forecasting:
     def predict_all(
         self, series: Series, horizon: int | None = None, recursive: bool = False
     ) -> pd.DataFrame:
-        """Forecast every series of ``series``; several get an id column (the file's id name)."""
+        """Forecast every series of ``series``; several get an id column (the file's id name).
+        The ``--future`` values after each series' end come from ``series.future``."""
         if not self.data_.get("series"):
-            return self.predict(series.frame, horizon, recursive)
+            first = next(iter(series.frames))
+            return self.predict(series.frame, horizon, recursive, future=series.future.get(first))
         pieces = []
         for name, frame in series.frames.items():
-            part = self.predict(frame, horizon, recursive, series=name)
+            part = self.predict(frame, horizon, recursive, series=name, future=series.future.get(name))
             part.insert(0, self.data_["id"], name)
             pieces.append(part)
         return pd.concat(pieces)
@@ -126,6 +135,12 @@ class Forecasting:
     def _rollout(self, frame: pd.DataFrame, horizon: int, series: str | None = None) -> pd.DataFrame:
         """Chain forecasts of the trained horizon, each from the history plus earlier medians."""
         pre = self.preprocessor_
+        if pre.future:
+            raise ConfigError(
+                f"--recursive forecasts past the trained horizon, but the model reads the known-future "
+                f"column(s) {', '.join(pre.future)} only {pre.horizon} steps ahead. Retrain with "
+                f"--horizon {horizon} instead."
+            )
         if pre.features:
             raise ConfigError(
                 f"--recursive needs every input to be the target, but the model also reads "

@@ -76,6 +76,9 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     w = "config."
     _str(c, "target", w)
     _strs(c, "features", w)
+    if "future" in c:
+        _strs(c, "future", w)
+    _str(c, "holidays", w, optional=True)
     _str(c, "arch", w, ARCHS)
     _int(c, "units", w, 1, MAX_UNITS)
     _int(c, "layers", w, 1, MAX_LAYERS)
@@ -117,7 +120,9 @@ def _preprocessor(p: dict[str, Any]) -> dict[str, Any]:
     _str(p, "freq", w, optional=True)
     if not isinstance(p.get("relative", False), bool):
         raise _fail(f"{w}relative", "true or false", p.get("relative"))
-    width = 1 + len(features)
+    future = _strs(p, "future", w) if "future" in p else []
+    _holidays(p.get("holidays"), f"{w}holidays")
+    width = 1 + len(features) + len(future)
     scaler = _obj(p, "scaler", w)
     _numbers(scaler.get("mean"), f"{w}scaler.mean", width)
     _numbers(scaler.get("scale"), f"{w}scaler.scale", width, positive=True)
@@ -130,6 +135,22 @@ def _preprocessor(p: dict[str, Any]) -> dict[str, Any]:
         _numbers(s.get("mean"), f"{w}series_scalers.{name}.mean", width)
         _numbers(s.get("scale"), f"{w}series_scalers.{name}.scale", width, positive=True)
     return p
+
+
+def _holidays(h: Any, where: str) -> None:
+    """The public-holiday inputs: null, or a region with features among the known ones."""
+    from .holiday import DAYS_FROM, DAYS_TO, FLAG
+
+    if h is None:
+        return
+    if not isinstance(h, dict):
+        raise _fail(where, "an object or null", h)
+    _str(h, "country", f"{where}.")
+    _str(h, "subdiv", f"{where}.", optional=True)
+    _int(h, "max_days", f"{where}.", 1, 366)
+    features = _strs(h, "features", f"{where}.")
+    if not features or any(f not in (FLAG, DAYS_TO, DAYS_FROM) for f in features):
+        raise _fail(f"{where}.features", f"names among {FLAG}, {DAYS_TO}, {DAYS_FROM}", features)
 
 
 def _interval(meta: dict[str, Any], quantiles: list[float] | None) -> None:
@@ -221,7 +242,8 @@ def expected_shapes(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
     c, p = meta["config"], meta["preprocessor"]
     units, layers, arch = c["units"], c["layers"], c["arch"]
-    n_in = 1 + len(p["features"]) + len(feature_names(p["calendar"]))  # (lookback, n_in) windows
+    n_in = (1 + len(p["features"]) + len(p.get("future", [])) + len(feature_names(p["calendar"]))
+            + len((p.get("holidays") or {}).get("features", [])))  # (lookback, n_in) windows
     horizon, q = p["horizon"], len(meta["quantiles"] or [])
     one = _network_shapes(arch, units, layers, n_in, horizon, q)
     members = int(c.get("ensemble") or 1)  # bundles before ensembles hold one network

@@ -19,7 +19,7 @@ STAGES = [
               "explain_plots"}),
     ("read", {"reading", "dateformats", "timeparse", "frequency", "data_flags", "regular", "data"}),
     ("options", {"config"}),
-    ("features", {"calendar"}),
+    ("features", {"calendar", "holiday", "future"}),
     ("split, scale, windows", {"split", "preprocessing", "windows", "layout", "anchor", "doctor"}),
     ("nets", {"nets", "numpy_net"}),
     ("fit", {"schedule", "distribute", "devices", "seeding", "training", "members", "choice", "selection"}),
