@@ -277,6 +277,7 @@ def _training(t: dict[str, Any]) -> None:
     _int(t, "parameters", w, 0)
     _num(t, "seconds", w, lambda v: v >= 0, "a number >= 0")
     _str(t, "stopped_by", w)
+    _int(t, "patch", w, 1, optional=True)  # rows per recurrent step (older bundles: absent, 1)
     from .config import BACKENDS
 
     _str(t, "backend", w, BACKENDS, optional=True)  # the backend it trained on (older bundles: absent)
@@ -311,7 +312,7 @@ def expected_shapes(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     n_in = 1 + len(p["features"]) + len(feature_names(p["calendar"]))  # (lookback, n_in) windows
     horizon, q = p["horizon"], len(meta["quantiles"] or [])
     shapes: dict[str, tuple[int, ...]] = {}
-    width = n_in
+    width = n_in * (meta.get("training", {}).get("patch") or 1)  # patches: rows side by side
     for i in range(layers):
         if arch == "attention" and i == layers - 1:
             shapes.update({f"lstm_{i}/0": (width, 4 * units), f"lstm_{i}/1": (units, 4 * units),

@@ -70,7 +70,7 @@ def fit_model(
         ConfigError: a device, precision or cluster that cannot be had (see ``place``).
     """
     from .devices import place, set_determinism, set_seed
-    from .nets import build_model, precision
+    from .nets import build_model, patch_for, patch_of, precision
 
     # first: the backend starts here unless it runs already, and a multi-worker strategy
     # must exist before any other TensorFlow op
@@ -98,6 +98,7 @@ def fit_model(
                 quantiles=config.quantiles,
                 steps_per_execution=per_execution(steps),
                 jit_compile=len(windows.train) >= XLA_WINDOWS,
+                patch=patch_for(windows.lookback),
             )
 
     first_epoch = resume.epochs_done if resume else 0
@@ -125,6 +126,7 @@ def fit_model(
         "batch_size": int(config.batch_size),
         "epoch_windows": int(steps * config.batch_size),
         "parameters": int(run.model.count_params()),
+        "patch": patch_of(run.model),  # rows per recurrent step (nets.patch_for)
         "distribute": config.distribute,
         **placement.to_dict(),
     }
