@@ -12,7 +12,10 @@ from .plots import COLOURS, _dates, _save
 
 
 def gates_plot(
-    history: pd.Series, steps: dict[str, np.ndarray], path: Path, edges: pd.DatetimeIndex | None = None
+    history: pd.Series,
+    steps: dict[str, np.ndarray],
+    path: Path,
+    edges: pd.DatetimeIndex | None = None,
 ) -> None:
     """The input window above heatmaps (units x time) of the input, forget and output gates
     and the cell state of the first LSTM layer, on one time axis.

@@ -26,7 +26,8 @@ def _random_weights(model, seed=1):
 def test_recomputed_hidden_states_equal_keras(arch, patch):
     import keras
 
-    model = build_model(10, 3, 4, units=5, layers=2, arch=arch, quantiles=[0.1, 0.5, 0.9], patch=patch)
+    model = build_model(10, 3, 4, units=5, layers=2, arch=arch, quantiles=[0.1, 0.5, 0.9],
+                        patch=patch)
     _random_weights(model)
     x = _window()
     ours = gates(model, x)

@@ -100,7 +100,8 @@ def test_a_patched_network_reads_rows_side_by_side(arch):
                                                                                  "Bidirectional"))
     assert first.input.shape[1:] == (3, 12)  # (steps, patch x F)
     _random = np.random.default_rng(0)
-    model.set_weights([_random.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
+    model.set_weights([_random.normal(0, 0.5, w.shape).astype("float32")
+                       for w in model.get_weights()])
     x = _random.normal(size=(2, 14, 3)).astype("float32")
     changed = x.copy()
     changed[:, :2] += 5.0  # only the cropped oldest rows: the forecast cannot move
