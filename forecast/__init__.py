@@ -13,8 +13,11 @@ from .errors import BundleError, ConfigError, DataError, ForecastError
 
 _LAZY = {
     "TrainConfig": "forecast.config",
+    "NetworkOptions": "forecast.config",
+    "FitOptions": "forecast.config",
+    "HardwareOptions": "forecast.config",
     "Series": "forecast.data",
-    "DataOptions": "forecast.data",
+    "DataOptions": "forecast.data_flags",
     "diagnose": "forecast.doctor",
     "load_series": "forecast.data",
     "Forecaster": "forecast.forecaster",

@@ -1,11 +1,13 @@
-"""Training settings: one dataclass, one vocabulary (CLI flags map 1:1 onto its fields)."""
+"""Training settings: one typed dataclass per concern, each field declared once with its default and
+why; `TrainConfig` holds them. One vocabulary: the CLI flags map 1:1 onto the fields."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from typing import Any, ClassVar
 
+from .data_flags import DataOptions
 from .errors import ConfigError
 
 DEVICES = ("auto", "cpu", "gpu")
@@ -13,6 +15,7 @@ STRATEGIES = ("none", "mirrored", "multi-worker")
 BACKENDS = ("tensorflow", "jax", "torch")  # Keras 3's backends (forecast.devices.use_backend)
 MAX_UNITS = 4096  # one 4096-unit LSTM layer holds 67M weights (x3 with Adam): far past what a
 # few series can use, and where a bad flag (--units 1000000000) would otherwise die out of memory
+MAX_ENSEMBLE = 9  # networks side by side: each adds its whole cost
 MAX_LAYERS = 16  # deeper recurrent stacks do not train on a few thousand windows
 MAX_SEED = 2**32 - 1  # NumPy and TensorFlow take seeds in [0, 2**32)
 MAX_LEARNING_RATE = 1.0  # Adam diverges long before; 0 would train nothing
@@ -27,92 +30,45 @@ ANCHORS = ("auto", "last", "season", "none")  # --anchor: the network's base for
 
 
 @dataclass
-class TrainConfig:
-    """Everything `forecast train` can be told. ``None`` means "choose from the data".
+class NetworkOptions:
+    """The network and the forecast given: its geometry, outputs and base (panel "Model")."""
 
-    The defaults are meant to give a good forecast for a user who passes only the
-    CSV and ``--target``; the comments say why each default is what it is.
-    """
+    panel: ClassVar[str] = "Model"
 
-    target: str  # one column, or several comma-separated (wide file: several series, one model)
-    features: list[str] = field(default_factory=list)  # past covariates, besides the target
-    calendar: bool = True  # hour/day/month cycles as known-future inputs (chosen by frequency)
-    relative: bool = True  # the network reads the target relative to the window's last value:
-    # forecast backtest, W=10, MASE absolute -> relative: aapl 2.99 -> 2.41, ETTh1 0.498 -> 0.490,
-    # daily temperatures 0.680 -> 0.690 (a trend leaves the training range; a level does not)
-    # how to read the file (the fields of data.DataOptions; None: detect)
-    time: str | None = None  # auto-detected by name, then by content; "year,month,day" joins columns
-    dayfirst: bool | None = None  # None: detect (e.g. 13-01-2002 can only be day first)
-    time_format: str | None = None  # strftime format, or epoch / epoch_ms
-    id: str | None = None  # long file: the column naming each series (one global model)
-    duplicates: str = "mean"  # repeated timestamps (DST, merged exports): averaged and counted
-    freq: str | None = None
-    resample: str | None = None
-    agg: str = "mean"
-    fill: str = "interpolate"  # short gaps are interpolated and counted; --max-gap bounds them
-    max_gap: int | None = None
-    na_values: list[str] = field(default_factory=list)
-    decimal: str = "."
-    thousands: str | None = None
     lookback: int | None = None  # None: max(4 x horizon, 7 seasons), capped by data and at 336
     horizon: int | None = None  # None: one natural cycle by frequency (24 hourly, 14 daily, ...)
-    epochs: int = 100  # an upper bound: early stopping and the time budget end training sooner
-    patience: int = 5  # epochs without validation improvement before stopping (an epoch is at
-    # most 16k windows, so big data is checked often); LR halves after patience // 3 of them
-    batch_size: int | None = None  # None: scaled with the windows, 32..512 (training.batch_for):
-    # small data keeps small batches (more updates per pass), big data big ones (less overhead)
-    units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
-    layers: int = 1  # stacked recurrent layers
     arch: str = "lstm"  # lstm | gru | bilstm | attention
+    layers: int = 1  # stacked recurrent layers
+    units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
     dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
-    learning_rate: float = 3e-3  # the output starts at the base forecast (zero weights), so a
-    # higher start than Adam's 1e-3 is stable: README sample val loss 0.031 after 10 epochs
-    # (1e-3: 0.044); the plateau schedule halves it when validation stalls
-    time_budget: float = 180.0  # seconds of training at most; best weights are kept
+    ensemble: int | None = None  # networks trained side by side, their median forecast; None:
+    # 3 below nets.ENSEMBLE_WINDOWS training windows, else 1 (nets.ensemble_for): a short series
+    # trains in seconds and one seed can go astray (airline: MASE 0.73-1.36 over 5 seeds)
     quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
     # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
-    anchor: str = "auto"  # the network's base: "last" value, "season" (last season's value),
-    # "auto" (whichever has the lower multi-step error on the training part), "none" (levels)
-    season: int | None = None  # seasonal period; None: from the frequency (hourly 24, monthly 12...)
     model: str = "auto"  # the forecast given: "auto" (chosen on validation windows), or one member:
     # lstm | auto_ets | auto_theta | seasonal_naive | naive
-    test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
-    val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
-    seed: int = 42
-    deterministic: bool = False  # True: TF op determinism (turns XLA off: ~1.9x slower on CPUs).
-    # Off, runs are still seeded: the same seed on the same machine and backend repeated the
-    # same forecast (bench/speed.py "repeat"), as XLA's CPU kernels and tf.data keep their order
-    device: str = "auto"  # auto: a GPU when TensorFlow sees one | cpu: hide GPUs | gpu: require one
-    mixed_precision: bool = False  # float16 compute on GPUs (tensor cores); float32 on CPUs
-    distribute: str = "none"  # none | mirrored (this machine's GPUs) | multi-worker (TF_CONFIG)
-    backend: str | None = None  # Keras backend: tensorflow | jax | torch; None: KERAS_BACKEND, else
-    # tensorflow (the default install). JAX and PyTorch reach Apple, AMD and TPU accelerators
+    season: int | None = None  # seasonal period; None: from the frequency (hourly 24, monthly 12...)
+    anchor: str = "auto"  # the network's base: "last" value, "season" (last season's value),
+    # "auto" (whichever has the lower multi-step error on the training part), "none" (levels)
 
     def __post_init__(self) -> None:
-        from .data import DataOptions
-
-        DataOptions.pick(self)  # checks the data flags
-        if not self.targets:
-            raise ConfigError("Give --target, the column to forecast.")
-        if len(self.targets) > 1 and self.id:
-            raise ConfigError("Give one --target with --id; several targets are for wide files.")
-
-        self._check_ranges()
-
-        if self.model not in MODELS:
-            raise ConfigError(f"Unknown --model '{self.model}'. Choose from {', '.join(MODELS)}.")
-        if self.anchor not in ANCHORS:
-            raise ConfigError(f"Unknown --anchor '{self.anchor}'. Choose from {', '.join(ANCHORS)}.")
-        if self.season is not None and not 1 <= self.season <= 10_000:
-            raise ConfigError(f"--season must be between 1 and 10000 steps; got {self.season}.")
-        if self.arch not in ARCHS:
-            raise ConfigError(f"Unknown --arch '{self.arch}'. Choose from {', '.join(ARCHS)}.")
-        for flag, value, allowed in (
-            ("device", self.device, DEVICES), ("distribute", self.distribute, STRATEGIES),
-            ("backend", self.backend or "tensorflow", BACKENDS),
-        ):
+        for name, most in (("units", MAX_UNITS), ("layers", MAX_LAYERS)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or not 1 <= value <= most:
+                raise ConfigError(f"--{name} must be between 1 and {most}; got {value}.")
+        _whole(self, ("lookback", "horizon"))
+        for flag, value, allowed in (("model", self.model, MODELS), ("anchor", self.anchor, ANCHORS),
+                                     ("arch", self.arch, ARCHS)):
             if value not in allowed:
                 raise ConfigError(f"Unknown --{flag} '{value}'. Choose from {', '.join(allowed)}.")
+        if self.season is not None and not 1 <= self.season <= 10_000:
+            raise ConfigError(f"--season must be between 1 and 10000 steps; got {self.season}.")
+        if not (math.isfinite(self.dropout) and 0.0 <= self.dropout < 1.0):
+            raise ConfigError(f"--dropout must be at least 0 and below 1; got {self.dropout}.")
+        if self.ensemble is not None and (not isinstance(self.ensemble, int)
+                                          or not 1 <= self.ensemble <= MAX_ENSEMBLE):
+            raise ConfigError(f"--ensemble must be between 1 and {MAX_ENSEMBLE}; got {self.ensemble}.")
         if self.quantiles:
             levels = sorted(set(float(q) for q in self.quantiles) | {0.5})
             if not all(0.0 < q < 1.0 for q in levels):
@@ -123,18 +79,31 @@ class TrainConfig:
         else:
             self.quantiles = None
 
-    def _check_ranges(self) -> None:
-        """Refuse values no data could make sensible, before any work (names the limit)."""
-        limits = (("units", MAX_UNITS), ("layers", MAX_LAYERS))
-        for name, most in limits:
-            value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= most:
-                raise ConfigError(f"--{name} must be between 1 and {most}; got {value}.")
-        for name in ("epochs", "batch_size", "patience", "lookback", "horizon"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                flag = name.replace("_", "-")
-                raise ConfigError(f"--{flag} must be a whole number of at least 1; got {value}.")
+
+@dataclass
+class FitOptions:
+    """How the network is fitted and the rows it may see (panel "Training")."""
+
+    panel: ClassVar[str] = "Training"
+
+    epochs: int = 100  # an upper bound: early stopping and the time budget end training sooner
+    patience: int = 5  # epochs without validation improvement before stopping (an epoch is at
+    # most 16k windows, so big data is checked often); LR halves after patience // 3 of them
+    batch_size: int | None = None  # None: scaled with the windows, 32..512 (training.batch_for):
+    # small data keeps small batches (more updates per pass), big data big ones (less overhead)
+    learning_rate: float = 3e-3  # the output starts at the base forecast (zero weights), so a
+    # higher start than Adam's 1e-3 is stable: README sample val loss 0.031 after 10 epochs
+    # (1e-3: 0.044); the plateau schedule halves it when validation stalls
+    time_budget: float = 180.0  # seconds of training at most; best weights are kept
+    seed: int = 42  # any fixed value: runs repeat; this one is the project's habit
+    deterministic: bool = False  # True: TF op determinism (turns XLA off: ~1.9x slower on CPUs).
+    # Off, runs are still seeded: the same seed on the same machine and backend repeated the
+    # same forecast (bench/speed.py "repeat"), as XLA's CPU kernels and tf.data keep their order
+    test_fraction: float = 0.1  # share of rows kept for the final test (at least one horizon)
+    val_fraction: float = 0.1  # share of rows for early stopping (at least one horizon)
+
+    def __post_init__(self) -> None:
+        _whole(self, ("epochs", "batch_size", "patience"))
         if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED}; got {self.seed}.")
         if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= MAX_LEARNING_RATE):
@@ -142,15 +111,100 @@ class TrainConfig:
                 f"--learning-rate must be above 0 and at most {MAX_LEARNING_RATE:g} (0 trains nothing); "
                 f"got {self.learning_rate}. The default is 0.003."
             )
-        if not (math.isfinite(self.dropout) and 0.0 <= self.dropout < 1.0):
-            raise ConfigError(f"--dropout must be at least 0 and below 1; got {self.dropout}.")
         if not (math.isfinite(self.time_budget) and self.time_budget > 0):
             raise ConfigError(f"--time-budget must be a positive number of seconds; got {self.time_budget}.")
         for name, top in (("test_fraction", 0.5), ("val_fraction", 0.5)):
             value = getattr(self, name)
             if not (math.isfinite(value) and 0.0 <= value < top):
                 raise ConfigError(f"{name} must be at least 0 and below {top}; got {value}.")
+
+
+@dataclass
+class HardwareOptions:
+    """Where the network is fitted (panel "Hardware"); none of it changes the forecast's meaning."""
+
+    panel: ClassVar[str] = "Hardware"
+
+    device: str = "auto"  # auto: a GPU when TensorFlow sees one | cpu: hide GPUs | gpu: require one
+    mixed_precision: bool = False  # float16 compute on GPUs (tensor cores); float32 on CPUs
+    distribute: str = "none"  # none | mirrored (this machine's GPUs) | multi-worker (TF_CONFIG)
+    backend: str | None = None  # Keras backend: tensorflow | jax | torch; None: KERAS_BACKEND, else
+    # tensorflow (the default install). JAX and PyTorch reach Apple, AMD and TPU accelerators
+
+    def __post_init__(self) -> None:
+        for flag, value, allowed in (
+            ("device", self.device, DEVICES), ("distribute", self.distribute, STRATEGIES),
+            ("backend", self.backend or "tensorflow", BACKENDS),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"Unknown --{flag} '{value}'. Choose from {', '.join(allowed)}.")
+
+
+PARTS: dict[str, type] = {"data": DataOptions, "network": NetworkOptions, "fitting": FitOptions,
+                          "hardware": HardwareOptions}  # TrainConfig's parts, by attribute
+
+
+@dataclass(init=False)
+class TrainConfig:
+    """Everything `forecast train` can be told: the columns, then one part per concern.
+
+    ``None`` means "choose from the data". The defaults are meant to give a good forecast
+    for a user who passes only the CSV and ``--target``; the comments say why each is what
+    it is. Built from parts (``TrainConfig("y", network=NetworkOptions(units=8))``) or from
+    flat settings (``TrainConfig("y", units=8)``, as bundle.json stores them); a part's
+    setting reads flat too (``config.units``).
+    """
+
+    panel: ClassVar[str] = "Data"
+
+    target: str  # one column, or several comma-separated (wide file: several series, one model)
+    features: list[str] = field(default_factory=list)  # past covariates, besides the target
+    calendar: bool = True  # hour/day/month cycles as known-future inputs (chosen by frequency)
+    relative: bool = True  # the network reads the target relative to the window's last value:
+    # forecast backtest, W=10, MASE absolute -> relative: aapl 2.99 -> 2.41, ETTh1 0.498 -> 0.490,
+    # daily temperatures 0.680 -> 0.690 (a trend leaves the training range; a level does not)
+    data: DataOptions = field(default_factory=DataOptions)  # how to read the file
+    network: NetworkOptions = field(default_factory=NetworkOptions)
+    fitting: FitOptions = field(default_factory=FitOptions)
+    hardware: HardwareOptions = field(default_factory=HardwareOptions)
+
+    def __init__(self, target: str, **settings: Any) -> None:
+        """Args: target; any field of this class or of its parts, by name (flat)."""
+        object.__setattr__(self, "target", target)
+        for f in fields(self):
+            if f.name == "target":
+                continue
+            if f.name in PARTS:  # the part given (or its default), with its flat settings applied
+                part = settings.pop(f.name, None)
+                mine = {k: settings.pop(k) for k in [n.name for n in fields(PARTS[f.name])]
+                        if k in settings}
+                value = replace(part, **mine) if part is not None else PARTS[f.name](**mine)
+            elif f.name in settings:
+                value = settings.pop(f.name)
+            else:
+                value = f.default_factory() if f.default is MISSING else f.default  # type: ignore[misc]
+            object.__setattr__(self, f.name, value)
+        if settings:
+            raise TypeError(f"TrainConfig got unknown settings: {', '.join(sorted(settings))}")
+        self._check_columns()
+
+    def __getattr__(self, name: str) -> Any:
+        part = _OWNER.get(name)
+        if part is None or part not in vars(self):
+            raise AttributeError(f"TrainConfig has no setting '{name}'")
+        return getattr(vars(self)[part], name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        part = _OWNER.get(name)
+        object.__setattr__(vars(self)[part] if part else self, name, value)
+
+    def _check_columns(self) -> None:
+        """Refuse target and feature lists no file could satisfy."""
         targets = self.targets
+        if not targets:
+            raise ConfigError("Give --target, the column to forecast.")
+        if len(targets) > 1 and self.data.id:
+            raise ConfigError("Give one --target with --id; several targets are for wide files.")
         for name in self.features:
             if name in targets:
                 raise ConfigError(
@@ -193,13 +247,28 @@ class TrainConfig:
             "or give a longer series."
         )
 
-    def data_options(self) -> Any:
-        from .data import DataOptions
-
-        return DataOptions.pick(self)
+    def data_options(self) -> DataOptions:
+        return self.data
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Flat, as bundle.json stores it (one key per setting, as before the parts)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in PARTS}
+        out["features"] = list(self.features)
+        for name in PARTS:
+            out.update(asdict(getattr(self, name)))
+        return out
+
+
+_OWNER = {f.name: name for name, cls in PARTS.items() for f in fields(cls)}  # setting -> its part
+
+
+def _whole(options: Any, names: tuple[str, ...]) -> None:
+    """Refuse a count that is not a whole number of at least 1 (None: chosen from the data)."""
+    for name in names:
+        value = getattr(options, name)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            flag = name.replace("_", "-")
+            raise ConfigError(f"--{flag} must be a whole number of at least 1; got {value}.")
 
 
 def _train_rows(rows: int, horizon: int, test_fraction: float, val_fraction: float) -> int:

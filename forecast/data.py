@@ -9,15 +9,14 @@ start of `forecast train` use it before any model exists.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from .data_flags import AGGS, DUPLICATES, FILLS  # noqa: F401 - declared once, where --help reads them
+from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
 from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days
 from .numbers import number_hint, read_numbers
@@ -25,59 +24,6 @@ from .reading import read_table, sentinel_mask
 from .timeparse import find_time_column, time_index
 
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
-
-
-@dataclass
-class DataOptions:
-    """How to read a file: the data flags of `forecast train` and `forecast doctor`.
-
-    None means "detect"; the defaults handle most files without any flag.
-    """
-
-    time: str | None = None  # time column, or several ("year,month,day,hour")
-    dayfirst: bool | None = None
-    time_format: str | None = None  # strftime format, or epoch / epoch_ms
-    id: str | None = None  # long format: the column naming each series
-    duplicates: str = "mean"  # repeated timestamps: mean | first | last | error
-    freq: str | None = None  # override the inferred frequency
-    resample: str | None = None  # aggregate to this frequency first (e.g. "h", "D", "W")
-    agg: str = "mean"  # how --resample aggregates
-    fill: str = "interpolate"  # missing values: interpolate | ffill | zero | none
-    max_gap: int | None = None  # longest run of missing steps to fill; longer ones are errors
-    na_values: list[str] = field(default_factory=list)  # sentinels meaning missing (e.g. -9999)
-    decimal: str = "."
-    thousands: str | None = None
-
-    def __post_init__(self) -> None:
-        for name, value, allowed in (
-            ("--duplicates", self.duplicates, DUPLICATES),
-            ("--fill", self.fill, FILLS),
-            ("--agg", self.agg, AGGS),
-        ):
-            if value not in allowed:
-                raise ConfigError(f"Unknown {name} '{value}'. Choose from {', '.join(allowed)}.")
-        for name, rule in (("--freq", self.freq), ("--resample", self.resample)):
-            if rule is not None:
-                try:
-                    to_offset(rule)
-                except ValueError:
-                    raise ConfigError(
-                        f"{name} '{rule}' is not a pandas frequency. Use e.g. h, 30min, D, B, W, MS."
-                    ) from None
-        if self.max_gap is not None and self.max_gap < 0:
-            raise ConfigError("--max-gap must be 0 or more steps.")
-        if self.decimal == self.thousands:
-            raise ConfigError("--decimal and --thousands must differ.")
-        self.na_values = [str(v) for v in self.na_values]
-
-    @classmethod
-    def pick(cls, settings: Any) -> DataOptions:
-        """The data options among the attributes (or keys) of ``settings``."""
-        found = settings if isinstance(settings, dict) else vars(settings)
-        return cls(**{f.name: found[f.name] for f in fields(cls) if found.get(f.name) is not None})
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

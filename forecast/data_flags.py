@@ -1,8 +1,67 @@
-"""The choices of the data flags, declared once: `data` applies them, the CLI lists them.
+"""How to read a file (`DataOptions`) and the choices of its flags, declared once: `data` applies
+them, the CLI lists them.
 
 Kept apart from `data` (which imports pandas) so that `forecast --help` can list them at once.
 """
 
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+from .errors import ConfigError
+
 DUPLICATES = ("mean", "first", "last", "error")  # --duplicates: repeated timestamps
 FILLS = ("interpolate", "ffill", "zero", "none")  # --fill: missing values after reindexing
 AGGS = ("mean", "sum", "last", "first", "min", "max")  # --agg: how --resample aggregates
+
+
+@dataclass
+class DataOptions:
+    """How to read a file: the data flags of `forecast train` and `forecast doctor`.
+
+    None means "detect"; the defaults handle most files without any flag.
+    """
+
+    panel: ClassVar[str] = "Data"  # the --help panel of these flags
+
+    time: str | None = None  # auto-detected by name, then by content; "year,month,day" joins columns
+    dayfirst: bool | None = None  # None: detect (e.g. 13-01-2002 can only be day first)
+    time_format: str | None = None  # strftime format, or epoch / epoch_ms
+    id: str | None = None  # long file: the column naming each series (one global model)
+    duplicates: str = "mean"  # repeated timestamps (DST, merged exports): averaged and counted
+    freq: str | None = None  # None: inferred from the timestamps (a given one overrides it)
+    resample: str | None = None  # None: keep the file's step; else aggregate to this one first
+    agg: str = "mean"  # how --resample aggregates: the mean keeps the units of the values
+    fill: str = "interpolate"  # short gaps are interpolated and counted; --max-gap bounds them
+    max_gap: int | None = None  # None: fill any run of missing steps (each fill is a note)
+    na_values: list[str] = field(default_factory=list)  # sentinels meaning missing (e.g. -9999)
+    decimal: str = "."  # the usual mark; "," for European exports (1,5)
+    thousands: str | None = None  # None: no separator expected (a stray one is refused with a hint)
+
+    def __post_init__(self) -> None:
+        from pandas.tseries.frequencies import to_offset  # pandas only once a file is read
+
+        for name, value, allowed in (
+            ("--duplicates", self.duplicates, DUPLICATES),
+            ("--fill", self.fill, FILLS),
+            ("--agg", self.agg, AGGS),
+        ):
+            if value not in allowed:
+                raise ConfigError(f"Unknown {name} '{value}'. Choose from {', '.join(allowed)}.")
+        for name, rule in (("--freq", self.freq), ("--resample", self.resample)):
+            if rule is not None:
+                try:
+                    to_offset(rule)
+                except ValueError:
+                    raise ConfigError(
+                        f"{name} '{rule}' is not a pandas frequency. Use e.g. h, 30min, D, B, W, MS."
+                    ) from None
+        if self.max_gap is not None and self.max_gap < 0:
+            raise ConfigError("--max-gap must be 0 or more steps.")
+        if self.decimal == self.thousands:
+            raise ConfigError("--decimal and --thousands must differ.")
+        self.na_values = [str(v) for v in self.na_values]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

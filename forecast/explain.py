@@ -31,9 +31,14 @@ def lstm_steps(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: n
 
 
 def recurrent_layers(model: Any) -> list[Any]:
-    """The model's LSTM layers in order (the forward direction of a Bidirectional one)."""
+    """The model's LSTM layers in order (the forward direction of a Bidirectional one); of an
+    ensemble, those of its first network (the others' names start ``m1_``, ``m2_``...)."""
+    import re
+
     found = []
     for layer in model.layers:
+        if re.match(r"m\d+_", layer.name):
+            continue
         inner = getattr(layer, "forward_layer", layer)
         if inner.__class__.__name__ == "LSTM":
             found.append(inner)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from .data import Series
 from .errors import BundleError, ConfigError, DataError
 from .frequency import future_index, season_length
 from .members import MAX_FIT_ROWS, STATISTICAL, Member, member_windows
-from .numpy_net import export_weights
+from .nets import ensemble_for
+from .numpy_net import ensemble_median, export_weights
 from .preprocessing import Preprocessor
-from .selection import select
+from .selection import select, shrink_correction
 from .windows import Windows, gather
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
@@ -91,6 +93,9 @@ class Forecaster:
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         windows = Windows(values, layout.origins("train"), layout.origins("validation"), lookback,
                           horizon, pre.encode_target, pre.encode_inputs)
+        if cfg.ensemble is None:  # resolved once, stored in the bundle's settings
+            members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train))
+            self.config = cfg = replace(cfg, ensemble=members or 1)
         self.model_, self.history_, self.training_ = fit_model(windows, cfg, report, stop, resume)
         self.preprocessor_ = pre
         self.interval_scale_ = 1.0
@@ -98,8 +103,6 @@ class Forecaster:
         self.season_ = season
         select(self, layout, parts)  # statistical members, the validation choice, the intervals
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
-        if len(layout.frames) <= MAX_CACHED_SERIES:
-            self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
         if len(layout.frames) <= MAX_CACHED_SERIES:
             self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
         first, split = layout.frames[0], layout.splits[0]
@@ -256,13 +259,14 @@ class Forecaster:
     def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Scaled windows ``(n, lookback, F)`` -> the LSTM's forecasts in original units
         ``(n, horizon[, q])`` (before the interval scale)."""
-        raw = self.model_(self.preprocessor_.encode_inputs(x), training=False)  # (n, horizon[, q])
+        raw = self.model_(self.preprocessor_.encode_inputs(x), training=False)  # (n, [members,] horizon[, q])
         if not isinstance(raw, np.ndarray):  # a backend's tensor (PyTorch's may need detaching)
             import keras
 
             raw = keras.ops.convert_to_numpy(raw)
+        raw = ensemble_median(raw, self.quantiles)
         if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
-            raw = raw * self.shrink_
+            raw = shrink_correction(raw, self.shrink_, self.levels.index(0.5) if self.quantiles else None)
         return self.preprocessor_.decode_target(raw, x, series)
 
     def predict(
@@ -393,37 +397,29 @@ class Forecaster:
             done += len(step)
         return pd.concat(pieces)
 
-    def save(self, out: Path, force: bool = False, report: bool = True) -> Path:
-        """Write the bundle atomically: model, bundle.json, history, plots, test part, report.
+    def save(self, out: Path, force: bool = False) -> Path:
+        """Write the bundle atomically: the fitted state only (the model, bundle.json and
+        :meth:`files`); :func:`forecast.run.save` adds the plots and the report."""
+        from . import bundle
 
-        Args:
-            report: also write ``report.html`` (see :mod:`forecast.report`).
-        """
-        from . import bundle, plots
+        self._check()
+        return bundle.save(Path(out), self.model_, self.info(), self.files(), force=force)
+
+    def files(self) -> dict[str, Callable[[Path], None]]:
+        """The bundle's files besides the model and bundle.json: ``{name: writer of that path}``."""
         from .evaluation import holdout_frame
 
         self._check()
-        info = self.info()
-        writers = {
+        writers: dict[str, Callable[[Path], None]] = {
             "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
             # the checkpoint for --resume: the optimizer's state as plain arrays (no pickle)
             "optimizer.npz": lambda p: np.savez(p, *self.optimizer_state()),
             # every layer's weights as plain arrays: forecasts without importing TensorFlow
             "weights.npz": lambda p: export_weights(self.model_, p),
-            "loss.png": lambda p: plots.loss_plot(self.history_, p),
         }
         if self.holdout_["windows"]:
-            series = self.holdout_["series"]
-            writers.update({
-                "holdout.png": lambda p: plots.holdout_plot(series, self.holdout_, p),
-                "holdout.csv": lambda p: holdout_frame(self.holdout_).to_csv(p, index=False),
-                "overview.png": lambda p: plots.overview_plot(series, self.data_["split"], p),
-            })
-        if report:
-            from .report import render
-
-            writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
-        return bundle.save(Path(out), self.model_, info, writers, force=force)
+            writers["holdout.csv"] = lambda p: holdout_frame(self.holdout_).to_csv(p, index=False)
+        return writers
 
     def optimizer_state(self) -> list[np.ndarray]:
         """The optimizer's variables: from training in this process, or from the bundle."""

@@ -25,6 +25,15 @@ from typing import Any
 from .config import ARCHS  # noqa: F401 - the choices are declared once, in config
 
 _START_SPREAD = 0.1  # scaled units between quantile levels before training (learnt from step 1)
+ENSEMBLE_WINDOWS = 2_000  # fewer training windows: 3 networks side by side (a few seconds each)
+ENSEMBLE_SMALL = 3
+
+
+def ensemble_for(train_windows: int) -> int:
+    """Networks in the default ensemble: 3 for short series (below :data:`ENSEMBLE_WINDOWS`
+    training windows: monthly, quarterly, weekly sets), where training costs seconds and one
+    seed can go astray, else 1 (hourly and daily sets: the cost would triple for little)."""
+    return ENSEMBLE_SMALL if train_windows < ENSEMBLE_WINDOWS else 1
 
 MAX_STEPS = 168  # recurrent steps at most: longer lookbacks are read in patches of rows. A week
 # of hours stays row by row (ETTh1 backtest in patches of 2: MASE 0.53-0.54 on 3 seeds, rows
@@ -49,6 +58,7 @@ def build_model(
     quantiles: list[float] | None = None,
     steps_per_execution: int = 1,
     jit_compile: bool = True,
+    ensemble: int = 1,
     patch: int = 1,
 ) -> Any:
     """Build and compile a regressor ``(batch, lookback, n_features) -> (batch, horizon[, q])``.
@@ -62,7 +72,13 @@ def build_model(
         dropout: applied between layers and before the head, never inside the recurrence.
         steps_per_execution: batches per call of the compiled training step (see ``compile``).
         jit_compile: let the CPU training step be compiled with XLA (see ``compile_model``).
+        ensemble: independent networks side by side on the same input (seeded apart by their
+            own initial weights), each trained on its own loss; the output gains a members
+            axis, ``(batch, ensemble, horizon[, q])``, whose median is the forecast
+            (:func:`forecast.numpy_net.ensemble_median`). Branch 0 keeps the plain layer
+            names; branch ``k`` prefixes them with ``m{k}_``.
         patch: rows per recurrent step (see :func:`patch_for`); 1 reads the window row by row.
+            Every network of an ensemble reads the same patches.
     """
     import keras
     from keras import layers as kl
@@ -77,30 +93,50 @@ def build_model(
             x = kl.Cropping1D((cut, 0), name="crop")(x)
         # (batch, lookback // patch, patch * F): consecutive rows side by side
         x = kl.Reshape(((lookback - cut) // patch, patch * n_features), name="patches")(x)
+    if ensemble == 1:
+        outputs = _network(x, horizon, units, layers, arch, dropout, quantiles)
+    else:  # each branch (batch, horizon[, q]) -> (batch, 1, horizon[, q]), stacked on axis 1
+        branches = [_network(x, horizon, units, layers, arch, dropout, quantiles, f"m{k}_" if k else "")
+                    for k in range(ensemble)]
+        outputs = kl.Concatenate(axis=1, name="ensemble", dtype="float32")(
+            [kl.Reshape((1, *b.shape[1:]))(b) for b in branches]
+        )
+    model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
+    compile_model(model, learning_rate, quantiles, steps_per_execution, jit_compile)
+    return model
+
+
+def _network(
+    inputs: Any, horizon: int, units: int, layers: int, arch: str, dropout: float,
+    quantiles: list[float] | None, prefix: str = "",
+) -> Any:
+    """One network of the family on ``inputs``: ``(batch, horizon[, q])``, its layers named
+    with ``prefix`` (empty for the first, so single networks keep their names)."""
+    from keras import layers as kl
+
     rnn = kl.GRU if arch == "gru" else kl.LSTM
+    x = inputs
     for i in range(layers):
         last = i == layers - 1
         if arch == "attention" and last:
-            seq, h, _ = kl.LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{i}")(x)
+            seq, h, _ = kl.LSTM(units, return_sequences=True, return_state=True, name=f"{prefix}lstm_{i}")(x)
             query = kl.Reshape((1, units))(h)  # (batch, 1, units)
-            context = kl.Flatten()(kl.Attention(name="attention")([query, seq]))  # (batch, units)
+            context = kl.Flatten()(kl.Attention(name=f"{prefix}attention")([query, seq]))  # (batch, units)
             x = kl.Concatenate()([h, context])  # (batch, 2 units)
             break
-        layer = rnn(units, return_sequences=not last, name=f"{'gru' if arch == 'gru' else 'lstm'}_{i}")
-        x = kl.Bidirectional(layer, name=f"bidirectional_{i}")(x) if arch == "bilstm" else layer(x)
+        layer = rnn(units, return_sequences=not last, name=f"{prefix}{'gru' if arch == 'gru' else 'lstm'}_{i}")
+        x = kl.Bidirectional(layer, name=f"{prefix}bidirectional_{i}")(x) if arch == "bilstm" else layer(x)
         if dropout and not last:
             x = kl.Dropout(dropout)(x)
     if dropout:
         x = kl.Dropout(dropout)(x)
     if quantiles:
         median_at = quantiles.index(0.5) if 0.5 in quantiles else None
-        outputs = _quantile_head(x, horizon, len(quantiles), median_at)  # (batch, horizon, q)
+        outputs = _quantile_head(x, horizon, len(quantiles), median_at, prefix)  # (batch, horizon, q)
     else:
         # zero weights: the untrained network forecasts exactly its base (see module docstring)
-        outputs = kl.Dense(horizon, name="horizon", dtype="float32", kernel_initializer="zeros")(x)
-    model = keras.Model(inputs, outputs, name=f"forecast_{arch}")
-    compile_model(model, learning_rate, quantiles, steps_per_execution, jit_compile)
-    return model
+        outputs = kl.Dense(horizon, name=f"{prefix}horizon", dtype="float32", kernel_initializer="zeros")(x)
+    return outputs
 
 
 def patch_of(model: Any) -> int:
@@ -150,7 +186,8 @@ def compile_model(
     """
     import keras
 
-    loss: Any = pinball_loss(quantiles) if quantiles else "mae"
+    members = len(model.output.shape) == (4 if quantiles else 3)  # an ensemble's members axis
+    loss: Any = pinball_loss(quantiles) if quantiles or members else "mae"
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -169,7 +206,7 @@ def compile_model(
         )
 
 
-def _quantile_head(x: Any, horizon: int, n_q: int, median_at: int | None = None) -> Any:
+def _quantile_head(x: Any, horizon: int, n_q: int, median_at: int | None = None, prefix: str = "") -> Any:
     """Quantiles that cannot cross: the lowest level plus cumulative non-negative increments.
 
     ``base (batch, horizon, 1)`` and ``softplus`` increments ``(batch, horizon, q-1)`` are
@@ -185,15 +222,15 @@ def _quantile_head(x: Any, horizon: int, n_q: int, median_at: int | None = None)
     # increments of _START_SPREAD between levels (median = base + median_at x spread)
     below = median_at if median_at is not None else (n_q - 1) // 2
     start = initializers.Constant(-below * _START_SPREAD)
-    base = kl.Dense(horizon, name="quantile_base", kernel_initializer="zeros", bias_initializer=start)(x)
+    base = kl.Dense(horizon, name=f"{prefix}quantile_base", kernel_initializer="zeros", bias_initializer=start)(x)
     base = kl.Reshape((horizon, 1))(base)
     inverse_softplus = float(np.log(np.expm1(_START_SPREAD)))
-    steps = kl.Dense(horizon * (n_q - 1), name="quantile_steps", kernel_initializer="zeros",
+    steps = kl.Dense(horizon * (n_q - 1), name=f"{prefix}quantile_steps", kernel_initializer="zeros",
                      bias_initializer=initializers.Constant(inverse_softplus))(x)
     steps = kl.Activation("softplus")(kl.Reshape((horizon, n_q - 1))(steps))
     v = kl.Concatenate(axis=-1)([base, steps])  # (batch, horizon, q)
     cumulative = kl.Dense(
-        n_q, use_bias=False, trainable=False, name="quantile_cumsum", dtype="float32"
+        n_q, use_bias=False, trainable=False, name=f"{prefix}quantile_cumsum", dtype="float32"
     )
     out = cumulative(v)
     t = np.triu(np.ones((n_q, n_q), dtype="float32"))
@@ -203,8 +240,9 @@ def _quantile_head(x: Any, horizon: int, n_q: int, median_at: int | None = None)
     return out
 
 
-def pinball_loss(quantiles: list[float]) -> Any:
-    """Mean pinball (quantile) loss of ``(batch, horizon, q)`` outputs for ``(batch, horizon)`` targets."""
+def pinball_loss(quantiles: list[float] | None) -> Any:
+    """Mean pinball (quantile) loss of ``(batch, [members,] horizon, q)`` outputs for ``(batch,
+    horizon)`` targets; MAE for point outputs (``quantiles`` None) with a members axis."""
     from keras import ops
 
     per_window = window_loss(quantiles)
@@ -224,12 +262,26 @@ def window_loss(quantiles: list[float] | None) -> Any:
     """
     from keras import ops
 
+    def aligned(y_true: Any, y_pred: Any) -> tuple[Any, tuple[int, ...]]:
+        """``y_true`` broadcastable to ``y_pred`` (an ensemble adds a members axis after the
+        batch): each member is scored on its own, the mean of their losses is trained."""
+        rank = len(y_pred.shape)
+        y = ops.expand_dims(y_true, -1) if quantiles else y_true  # (batch, horizon[, 1])
+        if rank == len(y.shape) + 1:
+            y = ops.expand_dims(y, 1)  # (batch, 1, horizon[, 1])
+        return y, tuple(range(1, rank))
+
     if not quantiles:
-        return lambda y_true, y_pred: ops.mean(ops.abs(y_true - y_pred), axis=-1)
+        def mae(y_true: Any, y_pred: Any) -> Any:
+            y, axes = aligned(y_true, y_pred)
+            return ops.mean(ops.abs(y - y_pred), axis=axes)
+
+        return mae
     levels = ops.convert_to_tensor(quantiles, dtype="float32")
 
     def pinball(y_true: Any, y_pred: Any) -> Any:
-        err = ops.expand_dims(y_true, -1) - y_pred  # (batch, horizon, q)
-        return ops.mean(ops.maximum(levels * err, (levels - 1.0) * err), axis=(1, 2))
+        y, axes = aligned(y_true, y_pred)
+        err = y - y_pred  # (batch, [members,] horizon, q)
+        return ops.mean(ops.maximum(levels * err, (levels - 1.0) * err), axis=axes)
 
     return pinball

@@ -250,3 +250,25 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
     body = "\n".join(x for x in parts if x)
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Forecast report: '
             f"{_e(target)}</title><style>{_CSS}</style></head><body>{body}</body></html>")
+
+
+def drawings(info: dict[str, Any], holdout: dict[str, Any], report: bool = True) -> dict[str, Any]:
+    """The bundle's pictures, and ``report.html`` when ``report``: ``{name: writer of that path}``.
+
+    Run by ``bundle.save`` after the forecaster's own files, in the bundle's temporary folder,
+    so the report reads the bundle being written and the bundle appears whole or not at all.
+
+    Args:
+        info: bundle.json's content (``Forecaster.info()``).
+        holdout: the test part's scores with its series (``Forecaster.holdout_``).
+    """
+    writers: dict[str, Any] = {"loss.png": lambda p: plots.loss_plot(info["history"], p)}
+    if holdout.get("windows"):
+        series = holdout["series"]
+        writers.update({
+            "holdout.png": lambda p: plots.holdout_plot(series, holdout, p),
+            "overview.png": lambda p: plots.overview_plot(series, info["data"]["split"], p),
+        })
+    if report:
+        writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
+    return writers

@@ -159,7 +159,7 @@ def _quantiles(meta: dict[str, Any]) -> list[float] | None:
 
 
 def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
-    from .config import ANCHORS, BACKENDS, MAX_LAYERS, MAX_SEED, MAX_UNITS, MODELS
+    from .config import ANCHORS, BACKENDS, MAX_ENSEMBLE, MAX_LAYERS, MAX_SEED, MAX_UNITS, MODELS
     from .nets import ARCHS
 
     w = "config."
@@ -168,6 +168,8 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     _str(c, "arch", w, ARCHS)
     _int(c, "units", w, 1, MAX_UNITS)
     _int(c, "layers", w, 1, MAX_LAYERS)
+    if "ensemble" in c:  # absent in bundles before ensembles: one network
+        _int(c, "ensemble", w, 1, MAX_ENSEMBLE, optional=True)
     _int(c, "lookback", w, 1, optional=True)
     _int(c, "horizon", w, 1, optional=True)
     _int(c, "epochs", w, 1)
@@ -311,8 +313,18 @@ def expected_shapes(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     units, layers, arch = c["units"], c["layers"], c["arch"]
     n_in = 1 + len(p["features"]) + len(feature_names(p["calendar"]))  # (lookback, n_in) windows
     horizon, q = p["horizon"], len(meta["quantiles"] or [])
+    patch = meta.get("training", {}).get("patch") or 1  # rows side by side (older bundles: 1)
+    one = _network_shapes(arch, units, layers, n_in * patch, horizon, q)
+    members = int(c.get("ensemble") or 1)  # bundles before ensembles hold one network
+    return {f"{f'm{k}_' if k else ''}{name}": shape for k in range(members) for name, shape in one.items()}
+
+
+def _network_shapes(
+    arch: str, units: int, layers: int, n_in: int, horizon: int, q: int
+) -> dict[str, tuple[int, ...]]:
+    """The weight shapes of one network of the ensemble (unprefixed layer names)."""
     shapes: dict[str, tuple[int, ...]] = {}
-    width = n_in * (meta.get("training", {}).get("patch") or 1)  # patches: rows side by side
+    width = n_in
     for i in range(layers):
         if arch == "attention" and i == layers - 1:
             shapes.update({f"lstm_{i}/0": (width, 4 * units), f"lstm_{i}/1": (units, 4 * units),

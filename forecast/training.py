@@ -98,6 +98,7 @@ def fit_model(
                 quantiles=config.quantiles,
                 steps_per_execution=per_execution(steps),
                 jit_compile=len(windows.train) >= XLA_WINDOWS,
+                ensemble=config.ensemble or 1,
                 patch=patch_for(windows.lookback),
             )
 

@@ -268,11 +268,12 @@ def test_every_command_is_tested_for_help():
 
 def _choices_of(command: str) -> dict[str, tuple[str, ...]]:
     """``{--flag: allowed values}`` of a command's choice options, from the library's tuples."""
-    from forecast.config import ANCHORS, ARCHS, DEVICES, MODELS, STRATEGIES
+    from forecast.config import ANCHORS, ARCHS, BACKENDS, DEVICES, MODELS, STRATEGIES
     from forecast.data_flags import AGGS, DUPLICATES, FILLS
 
     data = {"--duplicates": DUPLICATES, "--fill": FILLS, "--agg": AGGS}
-    model = {"--arch": ARCHS, "--model": MODELS, "--anchor": ANCHORS, "--device": DEVICES}
+    model = {"--arch": ARCHS, "--model": MODELS, "--anchor": ANCHORS, "--device": DEVICES,
+             "--backend": BACKENDS}
     return {"train": {**data, **model, "--distribute": STRATEGIES},
             "compare": {**data, **model, "--keep": ("best", "all")},
             "backtest": {**data, **model},

@@ -116,7 +116,7 @@ def test_distributed_training_resumes_from_a_bundle(tmp_path):
     config = TrainConfig(target="y", lookback=12, horizon=4, units=4, epochs=1,
                          distribute="mirrored")
     first = Forecaster(config).fit(series)
-    first.save(tmp_path / "b", report=False)
+    first.save(tmp_path / "b")  # the fitted state: no pictures
     loaded = Forecaster.load(tmp_path / "b", engine="keras")
     config.epochs = 2
     again = Forecaster(config).fit(series, resume_from=loaded)

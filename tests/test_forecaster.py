@@ -12,6 +12,7 @@ from forecast.config import TrainConfig
 from forecast.data import load_series
 from forecast.errors import BundleError, ConfigError
 from forecast.forecaster import Forecaster
+from forecast.run import save
 
 TINY = dict(epochs=2, units=8, lookback=24, horizon=6, time_budget=60, seed=3)
 
@@ -46,11 +47,14 @@ def test_fit_records_split_metrics_and_history(fitted):
 
 def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
     forecaster, series = fitted
-    out = forecaster.save(tmp_path / "bundle")
+    out = save(forecaster, tmp_path / "bundle")  # the fitted state, its plots and report
     names = {p.name for p in out.iterdir()}
-    assert {"model.keras", "bundle.json", "history.csv", "loss.png", "holdout.png"} <= names
+    assert {"model.keras", "bundle.json", "history.csv", "loss.png", "holdout.png", "report.html"} <= names
+    bare = forecaster.save(tmp_path / "bare")  # the fitted state alone: no pictures
+    assert not {p.name for p in bare.iterdir()} & {"loss.png", "holdout.png", "report.html"}
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["schema_version"] == 1 and meta["config"]["seed"] == 3
+    assert meta["config"]["ensemble"] == 3  # a short series: three networks, their median forecast
     assert meta["preprocessor"]["scaler"]["mean"] and meta["versions"]["keras"]
     assert set(meta["files"]) == names - {"bundle.json"}
     assert not list(tmp_path.glob(".bundle.tmp-*"))  # the temporary sibling is gone

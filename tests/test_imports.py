@@ -25,8 +25,8 @@ STAGES = [
     ("fit", {"schedule", "distribute", "devices", "training", "members", "choice", "selection"}),
     ("score", {"evaluation"}),
     ("bundle and report", {"schema", "bundle", "report"}),
-    ("forecaster and its uses", {"forecaster", "predicting", "compare", "backtest", "tune", "detect",
-                                 "explain"}),
+    ("forecaster and its uses", {"forecaster", "run", "predicting", "compare", "backtest", "tune",
+                                 "detect", "explain"}),
     ("cli", {"commands", "cli"}),
 ]
 

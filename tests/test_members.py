@@ -7,14 +7,13 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import shared_csv
 
 from forecast import baselines
 from forecast.choice import choose, combine, label
 from forecast.members import MAX_FIT_ROWS, Member, fit_members, member_windows
 from forecast.metrics import mae, mase_scale
 from forecast.preprocessing import Preprocessor
-
-from conftest import shared_csv
 
 Q = [0.1, 0.5, 0.9]
 

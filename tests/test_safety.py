@@ -16,7 +16,7 @@ import pytest
 from conftest import sine_frame
 
 from forecast.bundle import read_meta
-from forecast.config import TrainConfig
+from forecast.config import FitOptions, TrainConfig
 from forecast.data import load_series
 from forecast.errors import BundleError, DataError, TrainingError
 from forecast.forecaster import Forecaster
@@ -223,8 +223,8 @@ def test_predict_data_is_checked_against_the_bundle(bundle, tmp_path):
 def test_non_finite_loss_stops_with_advice(csv, monkeypatch):
     series = load_series(csv, ["y"])
     # an infinite step size makes the weights, then the loss, non-finite: a diverging run
-    # (TrainConfig refuses it up front, so its range check is lifted here)
-    monkeypatch.setattr(TrainConfig, "_check_ranges", lambda self: None)
+    # (FitOptions refuses it up front, so its range check is lifted here)
+    monkeypatch.setattr(FitOptions, "__post_init__", lambda self: None)
     config = TrainConfig(target="y", epochs=3, units=4, lookback=12, horizon=4,
                          learning_rate=float("inf"), quantiles=None)
     with pytest.raises(TrainingError, match="non-finite.*--learning-rate"):

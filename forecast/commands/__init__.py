@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ..config import ANCHORS, ARCHS, DEVICES, MODELS, STRATEGIES
+from ..config import ANCHORS, ARCHS, BACKENDS, DEVICES, MODELS, STRATEGIES
 from ..data_flags import AGGS, DUPLICATES, FILLS
 from ..errors import ConfigError, ForecastError
 from ..timefmt import when
@@ -24,7 +24,7 @@ HistoryOpt = Annotated[
     Path | None, typer.Option("--data", help="CSV with recent history (default: the training CSV).")
 ]
 
-__all__ = ["Agg", "Anchor", "Arch", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
+__all__ = ["Agg", "Anchor", "Arch", "Backend", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
            "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
            "parse_quantiles", "plain_choices", "quiet_keras", "split_list", "user_errors",
            "when", "write_atomic"]
@@ -43,6 +43,7 @@ Model = choices("Model", MODELS)
 Anchor = choices("Anchor", ANCHORS)
 Device = choices("Device", DEVICES)
 Distribute = choices("Distribute", STRATEGIES)
+Backend = choices("Backend", BACKENDS)
 Duplicates = choices("Duplicates", DUPLICATES)
 Fill = choices("Fill", FILLS)
 Agg = choices("Agg", AGGS)

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-import json
+from json import dumps
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
+from ..config import TrainConfig
 from . import check_output, quiet_keras, user_errors, when, write_atomic
-from .train import _prepare, choice_line, train_signature
+from .options import DataArg, Param, command, train_settings
+from .train import _prepare, choice_line
+
+Windows = Annotated[int, typer.Option(min=1, rich_help_panel="Backtest", help="Test windows W.")]
+Refit = Annotated[bool, typer.Option(rich_help_panel="Backtest", help="Retrain per fold (expanding window).")]
+Json = Annotated[Path | None, typer.Option(rich_help_panel="Output", help="Write the result as JSON.")]
 
 
 @user_errors
-def backtest(**kwargs: Any) -> None:
+@command(data=Param(DataArg), config=train_settings(), windows=Param(Windows, 10), refit=Param(Refit, False),
+         json=Param(Json, None))
+def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: Path | None) -> None:
     """Backtest: W consecutive test windows of H steps at the end, against baselines.
 
     Trains once on the rows before the test region (or, with --refit, once per fold
@@ -29,10 +37,9 @@ def backtest(**kwargs: Any) -> None:
     from ..backtest import backtest as run
 
     console = Console()
-    check_output(kwargs["json"], (".json",), "--json")
-    config, series, _ = _prepare(console, kwargs)
+    check_output(json, (".json",), "--json")
+    series = _prepare(console, data, config)
     quiet_keras(config.backend, config.device)
-    windows = kwargs["windows"]
     from ..training import listening
 
     with Progress(console=console, transient=True) as bar:
@@ -44,7 +51,7 @@ def backtest(**kwargs: Any) -> None:
                                          f"~{logs.get('remaining', 0):.0f}s left")
 
         with listening(epoch_done):
-            result = run(series, config, windows, kwargs["season"], kwargs["refit"],
+            result = run(series, config, windows, config.season, refit,
                          fold_done=lambda k: bar.update(task, completed=k))
     p = result["protocol"]
     table = Table(title=f"Backtest: {p['windows']} windows x {p['horizon']} steps "
@@ -69,18 +76,7 @@ def backtest(**kwargs: Any) -> None:
         console.print(f"[yellow]Warning: the model mostly repeats recent values: its forecasts match "
                       f"the actuals shifted by {result['persistence']['best_shift']} step(s) better "
                       f"than the actuals themselves.[/]")
-    if kwargs["json"] is not None:
-        text = json.dumps(result, indent=2)
-        write_atomic(kwargs["json"], lambda p: p.write_text(text, encoding="utf-8"))
-        console.print(f"Backtest written to {kwargs['json']}")
-
-
-backtest.__signature__ = train_signature(  # type: ignore[attr-defined]
-    {},
-    {
-        "windows": (Annotated[int, typer.Option(min=1, help="Test windows W.")], 10),
-        "refit": (Annotated[bool, typer.Option(help="Retrain per fold (expanding window).")], False),
-        "json": (Annotated[Path | None, typer.Option(help="Write the result as JSON.")], None),
-    },
-    drop=("resume", "save_on_interrupt", "report", "force", "out"),
-)
+    if json is not None:
+        text = dumps(result, indent=2)
+        write_atomic(json, lambda p: p.write_text(text, encoding="utf-8"))
+        console.print(f"Backtest written to {json}")

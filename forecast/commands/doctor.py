@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import inspect
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..config import TrainConfig
+from ..data_flags import DataOptions
 from . import split_list, user_errors
-from .train import train
+from .options import FLAGS, DataArg, Param, Settings, command
 
-DATA_FLAGS = (
-    "data", "target", "features", "time", "dayfirst", "time_format", "id", "duplicates", "freq",
-    "resample", "agg", "fill", "max_gap", "na_values", "decimal", "thousands", "lookback", "horizon",
-)
+Target = Annotated[str | None, typer.Option(rich_help_panel="Data", help="Column(s) to forecast (optional here).")]
 _MARK = {"info": "[dim]·[/]", "note": "[cyan]~[/]", "problem": "[red bold]![/]"}
 
 
 @user_errors
-def doctor(**kwargs: Any) -> None:
+@command(data=Param(DataArg), target=Param(Target, None), options=Settings(DataOptions),
+         shape=Settings(TrainConfig, only=("features", "lookback", "horizon"), built=False))
+def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str, Any]) -> None:
     """Check DATA without training: time column, frequency, gaps, duplicates, sentinels, fit.
 
     Takes `forecast train`'s data flags (--target optional). Each finding names the
@@ -30,17 +31,12 @@ def doctor(**kwargs: Any) -> None:
     """
     from rich.console import Console
 
-    from ..data import DataOptions
     from ..doctor import diagnose
 
     console = Console(highlight=False, soft_wrap=True)
-    settings = {k: v for k, v in kwargs.items() if k in DataOptions.__dataclass_fields__}
-    settings["na_values"] = split_list(kwargs["na_values"])
-    options = DataOptions(**settings)
-    targets = split_list(kwargs["target"])
-    features = split_list(kwargs["features"])
-    data: Path = kwargs["data"]
-    diag = diagnose(data, options, targets, features, kwargs["lookback"], kwargs["horizon"])
+    targets = split_list(target)
+    features = shape.get("features", [])
+    diag = diagnose(data, options, targets, features, shape.get("lookback"), shape.get("horizon"))
     console.print(f"[bold]{data.name}[/]")
     for label, value in diag.facts.items():
         console.print(f"  {label:<12} {value}")
@@ -51,33 +47,24 @@ def doctor(**kwargs: Any) -> None:
         console.print("[green]Ready to train.[/]")
         return
     if diag.flags and targets:
-        given = _given_flags(kwargs)
+        given = _given_flags(target, options, shape)
         console.print(f"Try: forecast doctor {data} {' '.join(given + diag.flags)}")
     console.print("[red]Not ready to train as is:[/] fix the problems marked !")
     raise typer.Exit(1)
 
 
-def _given_flags(kwargs: dict[str, Any]) -> list[str]:
+def _given_flags(target: str | None, options: DataOptions, shape: dict[str, Any]) -> list[str]:
+    """The flags given, as they would be typed again (those left at their defaults omitted)."""
+    default = DataOptions()
+    values = {"target": target, **{f.name: getattr(options, f.name) for f in fields(DataOptions)
+                                   if getattr(options, f.name) != getattr(default, f.name)}, **shape}
     out = []
-    for name in DATA_FLAGS[1:]:
-        value = kwargs.get(name)
-        if value is None or value == _DEFAULTS.get(name):
+    for name, value in values.items():
+        if value is None:
             continue
-        flag = "--" + name.replace("_", "-")
         if name == "dayfirst":
             out.append("--dayfirst" if value else "--monthfirst")
-        else:
-            out.append(f"{flag} {value}")
+            continue
+        flag = (FLAGS[name].decls or ("--" + name.replace("_", "-"),))[0]
+        out.append(f"{flag} {','.join(value) if isinstance(value, list) else value}")
     return out
-
-
-_PARAMS = inspect.signature(train, eval_str=True).parameters
-_DEFAULTS = {n: _PARAMS[n].default for n in DATA_FLAGS[1:]}
-_TARGET = inspect.Parameter(
-    "target", inspect.Parameter.KEYWORD_ONLY, default=None,
-    annotation=Annotated[str | None, typer.Option(help="Column(s) to forecast (optional here).")],
-)
-doctor.__signature__ = inspect.Signature([  # type: ignore[attr-defined]
-    _TARGET if n == "target" else _PARAMS[n].replace(kind=inspect.Parameter.KEYWORD_ONLY)
-    for n in DATA_FLAGS
-])

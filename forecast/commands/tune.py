@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from ..config import TrainConfig
 from . import quiet_keras, user_errors
-from .train import _prepare, _print_fit, train_signature
+from .options import DataArg, Out, Param, Report, command, train_settings
+from .train import _prepare, _print_fit, default_out
+
+SearchBudget = Annotated[float, typer.Option(
+    rich_help_panel="Training", help="Seconds for this run of the search: no trial starts after it; each trains "
+                                     "for a share of what is left.")]
+Trials = Annotated[int, typer.Option(
+    min=1, rich_help_panel="Training", help="Trials in the whole search (earlier runs' count; raise it to continue).")]
+Restart = Annotated[bool, typer.Option(
+    rich_help_panel="Output", help="Start the search over and replace an existing bundle at --out.")]
+SEARCHED = ("lookback", "arch", "layers", "units", "dropout", "batch_size", "learning_rate")  # tune.py's space
 
 
 @user_errors
-def tune(**kwargs: Any) -> None:
+@command(data=Param(DataArg), config=train_settings(drop=(*SEARCHED, "distribute", "time_budget")),
+         time_budget=Param(SearchBudget, 300.0), trials=Param(Trials, 10), out=Param(Out, None),
+         force=Param(Restart, False), report=Param(Report, True))
+def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: Path | None, force: bool,
+         report: bool) -> None:
     """Search lookback, units, layers, arch, dropout, learning rate and batch size; save the best.
 
     Each trial trains one forecaster and is scored by the LSTM's MASE on rolling-origin
@@ -31,15 +47,16 @@ def tune(**kwargs: Any) -> None:
 
     from ..bundle import check_target, update, writing_lock
     from ..errors import TrainingError
+    from ..run import save
     from ..training import interruptible
     from ..tune import check_search, project_dir, tuning_plot
     from ..tune import tune as search
 
     console = Console()
-    budget, trials, force = kwargs["time_budget"], kwargs["trials"], kwargs["force"]
-    kwargs = {**kwargs, "time_budget": 180.0}  # each trial's own budget is set by the search
-    config, series, out = _prepare(console, kwargs)
-    if kwargs["out"] is None:
+    budget = time_budget  # each trial's own budget is set by the search
+    series = _prepare(console, data, config)
+    if out is None:
+        out = default_out(data, config.target)
         out = out.with_name(out.name + "_tuned")
     project = project_dir(out)
     check_search(series, config, budget, trials)
@@ -80,7 +97,7 @@ def tune(**kwargs: Any) -> None:
         forecaster = result.forecaster
         forecaster.tuning_ = result.info()
         _print_fit(console, forecaster)
-        forecaster.save(out, force=True, report=kwargs["report"])
+        save(forecaster, out, force=True, report=report)
         update(out, {"tuning.png": lambda p: tuning_plot(result.trials, p)})
         console.print(f"Best configuration written to [bold]{out}[/] (trials in bundle.json, tuning.png)")
         if interrupted:
@@ -114,16 +131,3 @@ def trials_table(rows: dict[str, dict[str, Any]]) -> Any:
             f"{r['score']:.3f}{mark}" if r.get("score") is not None else status,  # running, failed...
         )
     return table
-
-
-tune.__signature__ = train_signature(  # type: ignore[attr-defined]
-    {"time_budget": (Annotated[float, typer.Option(
-        help="Seconds for this run of the search: no trial starts after it; each trains for a "
-             "share of what is left.")], 300.0),
-     "force": (Annotated[bool, typer.Option(
-         help="Start the search over and replace an existing bundle at --out.")], False)},
-    {"trials": (Annotated[int, typer.Option(
-        min=1, help="Trials in the whole search (earlier runs' count; raise it to continue).")], 10)},
-    drop=("resume", "save_on_interrupt", "distribute", "lookback", "arch", "layers", "units",
-          "dropout", "batch_size", "learning_rate"),
-)

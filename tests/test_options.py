@@ -1,0 +1,56 @@
+"""Each setting is declared once (a dataclass field) and given one flag (commands/options.py)."""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import pytest
+
+from forecast.commands.options import FLAGS, LIBRARY_ONLY, Settings, _leaves, command, train_settings
+from forecast.config import PARTS, FitOptions, NetworkOptions, TrainConfig
+from forecast.data_flags import DataOptions
+from forecast.errors import ConfigError
+
+
+def test_every_setting_has_one_flag_and_every_flag_one_setting():
+    names = [f.name for _, f in _leaves(TrainConfig)]
+    assert len(names) == len(set(names))  # no two parts declare the same setting
+    assert set(FLAGS) | LIBRARY_ONLY == set(names)
+    assert not set(FLAGS) & LIBRARY_ONLY
+
+
+def test_the_flags_build_the_same_config_as_the_library_defaults():
+    received = {}
+    run = command(config=train_settings())(lambda config: received.setdefault("config", config))
+    run(**{p.name: (["y"] if p.name == "target" else p.default)
+           for p in run.__signature__.parameters.values()})
+    assert received["config"] == TrainConfig(target="y")
+
+
+def test_flat_and_part_settings_build_alike_and_store_flat():
+    flat = TrainConfig(target="y", units=8, epochs=2, fill="zero", device="cpu")
+    parts = TrainConfig(target="y", network=NetworkOptions(units=8), fitting=FitOptions(epochs=2),
+                        data=DataOptions(fill="zero"), hardware=replace(PARTS["hardware"](), device="cpu"))
+    assert flat == parts and flat.units == 8 and flat.network.units == 8
+    stored = flat.to_dict()
+    assert "network" not in stored and stored["units"] == 8 and stored["fill"] == "zero"
+    assert TrainConfig(**stored) == flat  # bundle.json's flat dict reads back
+    assert replace(flat, lookback=12).lookback == 12 and flat.lookback is None
+
+
+@pytest.mark.parametrize(("settings", "match"), [
+    ({"units": 0}, "--units must be between"),
+    ({"epochs": 0}, "--epochs must be a whole number"),
+    ({"fill": "spline"}, "Unknown --fill"),
+    ({"device": "tpu"}, "Unknown --device"),
+])
+def test_each_part_checks_its_own_settings(settings, match):
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(target="y", **settings)
+
+
+def test_a_command_taking_some_settings_gets_only_those_flags():
+    only = Settings(TrainConfig, only=("lookback", "horizon"), built=False)
+    assert [p.name for p in only.parameters()] == ["lookback", "horizon"]
+    assert only.value({"lookback": 5, "horizon": None}) == {"lookback": 5}
+    assert {f.name for f in fields(DataOptions)} == {p.name for p in Settings(DataOptions).parameters()}

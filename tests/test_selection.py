@@ -1,0 +1,38 @@
+"""The share of the network's correction kept: fitted on validation, intervals kept."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from forecast.selection import fit_shrink, shrink_correction
+
+
+def test_a_network_that_only_adds_noise_is_shrunk_to_its_base_and_keeps_its_interval():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(40, 6))
+    actual = base + rng.normal(0, 0.1, size=base.shape)  # the base is right
+    med = base + rng.normal(0, 2.0, size=base.shape)  # the network's median: noise around it
+    lstm = np.stack([med - 1.0, med, med + 1.0], axis=-1)  # an interval 2 wide
+    share, shrunk = fit_shrink(actual, lstm, base, median=1)
+    assert share == 0.0
+    np.testing.assert_allclose(shrunk[..., 1], base)  # the median is the base
+    np.testing.assert_allclose(shrunk[..., 2] - shrunk[..., 0], 2.0)  # the interval is not
+
+
+def test_a_useful_correction_is_kept_whole():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(40, 6))
+    actual = base + 3.0
+    lstm = np.stack([actual - 0.5, actual, actual + 0.5], axis=-1)
+    share, shrunk = fit_shrink(actual, lstm, base, median=1)
+    assert share == 1.0
+    np.testing.assert_allclose(shrunk, lstm)
+
+
+def test_shrinking_a_point_correction_scales_it():
+    correction = np.arange(12.0).reshape(2, 6)
+    np.testing.assert_allclose(shrink_correction(correction, 0.3, None), 0.3 * correction)
+    q = np.stack([correction - 1, correction, correction + 2], axis=-1)
+    out = shrink_correction(q, 0.3, 1)
+    np.testing.assert_allclose(out[..., 1], 0.3 * correction)
+    np.testing.assert_allclose(out[..., 2] - out[..., 1], 2.0)
