@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
+SHARED = Path(os.environ.get("FORECAST_SHARED", ROOT.parent / "shared" / "datasets"))
 RESULTS = ROOT / "bench" / "results"
 
 # name: (file, target, H, M, W) as in ../shared/PEERS.md
@@ -86,7 +86,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "accuracy.json"))
     args, extra = parser.parse_known_args()
     if not SHARED.is_dir():
-        sys.exit(f"{SHARED} not found: the shared datasets sit beside the project.")
+        sys.exit(f"{SHARED} not found: the shared datasets sit beside the project "
+                 "(or set FORECAST_SHARED).")
     names = [n for n in args.only.split(",") if n] or list(SETS)
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -6,7 +6,8 @@ Prints each figure beside its target and writes bench/results/speed.json:
               and of the project's loop (:func:`forecast.training.fit_model`) on the same shape;
               the two take turns, fit by fit, so a noisy neighbour slows both alike
   readme      `forecast train data/energy_demand.csv --target demand`: training seconds,
-              epochs, why it stopped, holdout MASE (target <= 30 s, MASE <= 0.287)
+              epochs, why it stopped, rows per recurrent step (patch), holdout MASE
+              (target <= 30 s, MASE <= 0.287)
   repeat      the same command again: the largest difference between the two holdout forecasts
   etth1       `forecast backtest ETTh1.csv --target OT --horizon 24 --windows 10`: fit seconds
               and MASE (targets <= 60 s, <= 0.50)
@@ -15,7 +16,8 @@ Prints each figure beside its target and writes bench/results/speed.json:
               the settings before issue 17 (op determinism, batch 64: "before"), timed in
               today's loop (sampled validation, full batches): the old loop's epoch also
               validated every validation window, so "before" flatters the old code
-Options: --skip NAME[,NAME]; --quick (shorter fits: a smoke run, not the figures).
+Options: --skip NAME[,NAME]; --quick (shorter fits: a smoke run, not the figures). The shared
+sets are read from ../shared/datasets beside the project, or from $FORECAST_SHARED.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SHARED = ROOT.parent / "shared" / "datasets"
+SHARED = Path(os.environ.get("FORECAST_SHARED", ROOT.parent / "shared" / "datasets"))
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 FORECAST = [sys.executable, "-m", "forecast.cli"]
 
@@ -125,6 +127,7 @@ def _bundle_figures(out: Path) -> dict:
         "best_epoch": t["best_epoch"],
         "stopped_by": t["stopped_by"],
         "batch_size": t.get("batch_size"),
+        "patch": t.get("patch", 1),  # rows per recurrent step (nets.patch_for)
         "mase": info["metrics"]["model"]["mase"],
     }
 
@@ -338,7 +341,7 @@ def main() -> None:
             (
                 "readme",
                 f"{a['train_seconds']:.0f} s training, {a['epochs']} epochs "
-                f"({a['stopped_by']}), MASE {a['mase']:.3f}",
+                f"({a['stopped_by']}, patch {a['patch']}), MASE {a['mase']:.3f}",
                 "<= 30 s, <= 0.287",
             ),
             (

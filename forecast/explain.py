@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .numpy_net import lstm_states
+from .numpy_net import lstm_states, patches
 
 
 def lstm_steps(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> dict[str, np.ndarray]:
@@ -31,9 +31,14 @@ def lstm_steps(x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: n
 
 
 def recurrent_layers(model: Any) -> list[Any]:
-    """The model's LSTM layers in order (the forward direction of a Bidirectional one)."""
+    """The model's LSTM layers in order (the forward direction of a Bidirectional one); of an
+    ensemble, those of its first network (the others' names start ``m1_``, ``m2_``...)."""
+    import re
+
     found = []
     for layer in model.layers:
+        if re.match(r"m\d+_", layer.name):
+            continue
         inner = getattr(layer, "forward_layer", layer)
         if inner.__class__.__name__ == "LSTM":
             found.append(inner)
@@ -41,7 +46,8 @@ def recurrent_layers(model: Any) -> list[Any]:
 
 
 def gates(model: Any, window: np.ndarray) -> list[dict[str, np.ndarray]]:
-    """Gate activations of every stacked LSTM layer for one scaled window ``(lookback, F)``.
+    """Gate activations of every stacked LSTM layer for one scaled window ``(lookback, F)``,
+    one per recurrent step (a step per row, or per patch of rows: ``nets.patch_for``).
 
     Layers after the first read the hidden states of the one before (dropout is off at
     inference). For ``bilstm`` only the forward direction is stacked like this, so only
@@ -56,6 +62,8 @@ def gates(model: Any, window: np.ndarray) -> list[dict[str, np.ndarray]]:
         if bidirectional and k > 0:
             break
         kernel, recurrent, bias = (np.asarray(w, dtype="float64") for w in layer.get_weights())
+        if k == 0:  # a long lookback is read in patches of rows (nets.patch_for)
+            x = patches(x[None], kernel.shape[0])[0]  # (steps, patch F)
         steps = lstm_steps(x, kernel, recurrent, bias)
         out.append(steps)
         x = steps["hidden"]
@@ -63,7 +71,8 @@ def gates(model: Any, window: np.ndarray) -> list[dict[str, np.ndarray]]:
 
 
 def attention_weights(model: Any, window: np.ndarray) -> np.ndarray | None:
-    """Weights ``(lookback,)`` the attention layer puts on each encoder state, or None.
+    """Weights ``(steps,)`` the attention layer puts on each encoder state (one per row, or per
+    patch of rows), or None.
 
     The query is the encoder's last hidden state, the keys (and values) its hidden
     states at every step; the weights are the softmax of their dot products, as in
@@ -127,8 +136,9 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
 
     from . import bundle as bundles
     from .errors import DataError
-    from .explain_plots import attention_plot, gates_plot, importance_plot
+    from .explain_plots import _edges, attention_plot, gates_plot, importance_plot
     from .forecaster import Forecaster
+    from .nets import patch_of
     from .predicting import load_history
     from .report import render
     from .windows import gather, origins
@@ -173,9 +183,12 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     writers: dict[str, Any] = {}
     seen = pre.encode_inputs(window[None])[0]  # what the network reads
     layers = gates(forecaster.model_, seen)
+    patch = patch_of(forecaster.model_)
+    cut = pre.lookback % patch  # rows before the first patch (cropped)
     if layers:
         history = frame[pre.target].iloc[end + 1 - pre.lookback : end + 1]
-        writers["gates.png"] = lambda p: gates_plot(history, layers[0], p)
+        edges = _edges(times)[cut::patch]  # a recurrent step spans its patch of rows
+        writers["gates.png"] = lambda p: gates_plot(history, layers[0], p, edges)
     else:
         notes.append(f"the {forecaster.config.arch} architecture has no LSTM layer: no gate heatmaps")
     test_rows = int(forecaster.data_["split"]["test_rows"]) or pre.horizon
@@ -188,7 +201,8 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     writers["importance.png"] = lambda p: importance_plot(importance, p)
     weights = attention_weights(forecaster.model_, seen)
     if weights is not None:
-        writers["attention.png"] = lambda p: attention_plot(times, weights, p)
+        steps = times[cut + patch - 1 :: patch]  # each step at its patch's last row
+        writers["attention.png"] = lambda p: attention_plot(steps, weights, p)
     summary = {
         "window_end": str(frame.index[end]),
         "importance": importance,

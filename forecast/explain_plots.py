@@ -11,9 +11,19 @@ import pandas as pd
 from .plots import COLOURS, _dates, _save
 
 
-def gates_plot(history: pd.Series, steps: dict[str, np.ndarray], path: Path) -> None:
+def gates_plot(
+    history: pd.Series,
+    steps: dict[str, np.ndarray],
+    path: Path,
+    edges: pd.DatetimeIndex | None = None,
+) -> None:
     """The input window above heatmaps (units x time) of the input, forget and output gates
-    and the cell state of the first LSTM layer, on one time axis."""
+    and the cell state of the first LSTM layer, on one time axis.
+
+    Args:
+        edges: where each recurrent step starts, and the last one ends (default: one step per
+            row of ``history``; a network reading patches of rows has fewer, wider steps).
+    """
     from matplotlib.figure import Figure
 
     rows = [("input gate: what to add", "input", "viridis", (0, 1)),
@@ -27,7 +37,7 @@ def gates_plot(history: pd.Series, steps: dict[str, np.ndarray], path: Path) -> 
     axes[0].plot(times, history.to_numpy(), color=COLOURS["actual"], lw=1)
     axes[0].set_ylabel(str(history.name))
     axes[0].set_title("Input window and the first LSTM layer's gates")
-    edges = _edges(times)
+    edges = _edges(times) if edges is None else edges
     for ax, (title, key, cmap, limits) in zip(axes[1:], rows):
         values = steps[key].T  # (units, time)
         if limits is None:

@@ -59,8 +59,7 @@ class Forecasting:
         if pre.future:
             from .future import check_covered
 
-            freq = self.data_["freq"]
-            future = check_covered(frame.index[-1], freq, pre.horizon, pre.future, future)
+            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
         values = pre.transform(part, series, future)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
         cached = self._cached_members(frame, series)  # the training file's end: no refit needed
@@ -124,12 +123,11 @@ class Forecasting:
         """Forecast every series of ``series``; several get an id column (the file's id name).
         The ``--future`` values after each series' end come from ``series.future``."""
         if not self.data_.get("series"):
-            only = next(iter(series.frames))
-            return self.predict(series.frame, horizon, recursive, future=series.future.get(only))
+            first = next(iter(series.frames))
+            return self.predict(series.frame, horizon, recursive, future=series.future.get(first))
         pieces = []
         for name, frame in series.frames.items():
-            part = self.predict(frame, horizon, recursive, series=name,
-                                future=series.future.get(name))
+            part = self.predict(frame, horizon, recursive, series=name, future=series.future.get(name))
             part.insert(0, self.data_["id"], name)
             pieces.append(part)
         return pd.concat(pieces)

@@ -7,6 +7,12 @@ computes in float32 even under mixed precision (see :func:`precision`). The outp
 starts at zero weights: before the first step the network forecasts exactly its base
 (the preprocessor's anchor: last value or season) and learns a correction to it, which
 takes fewer steps than learning the level from random outputs.
+
+A long lookback is read in *patches*: the recurrence runs at most ``MAX_STEPS`` steps, each
+over ``patch`` consecutive rows side by side (``(lookback, F)`` -> ``(lookback / patch,
+patch x F)``, a ``Reshape``; the oldest ``lookback % patch`` rows are cropped). An LSTM's
+cost is its sequential steps, so a 336-row lookback in patches of 2 trains ~2x faster per
+window and reads the same rows (bench/SPEED.md).
 """
 
 from __future__ import annotations
@@ -30,6 +36,16 @@ def ensemble_for(train_windows: int, lookback: int) -> int:
     cost three times (us_gasoline, 917 windows x 336 steps: 34 s -> 97 s of training)."""
     return ENSEMBLE_SMALL if train_windows * lookback < ENSEMBLE_STEPS else 1
 
+MAX_STEPS = 168  # recurrent steps at most: longer lookbacks are read in patches of rows. A week
+# of hours stays row by row (ETTh1 backtest in patches of 2: MASE 0.53-0.54 on 3 seeds, rows
+# 0.49); the README sample's 336 half-hours go in pairs: 2.3x faster, MASE 0.223 (bench/SPEED.md)
+
+
+def patch_for(lookback: int) -> int:
+    """Rows per recurrent step for ``lookback``: 1 up to ``MAX_STEPS`` rows, else the fewest
+    rows that keep the recurrence (``lookback // patch`` steps) within ``MAX_STEPS``."""
+    return max(1, lookback // (MAX_STEPS + 1) + 1)
+
 
 def build_model(
     lookback: int,
@@ -44,6 +60,7 @@ def build_model(
     steps_per_execution: int = 1,
     jit_compile: bool = True,
     ensemble: int = 1,
+    patch: int = 1,
 ) -> Any:
     """Build and compile a regressor ``(batch, lookback, n_features) -> (batch, horizon[, q])``.
 
@@ -61,6 +78,8 @@ def build_model(
             axis, ``(batch, ensemble, horizon[, q])``, whose median is the forecast
             (:func:`forecast.numpy_net.ensemble_median`). Branch 0 keeps the plain layer
             names; branch ``k`` prefixes them with ``m{k}_``.
+        patch: rows per recurrent step (see :func:`patch_for`); 1 reads the window row by row.
+            Every network of an ensemble reads the same patches.
     """
     import keras
     from keras import layers as kl
@@ -68,10 +87,17 @@ def build_model(
     if arch not in ARCHS:
         raise ValueError(f"arch must be one of {', '.join(ARCHS)}; got '{arch}'")
     inputs = keras.Input((lookback, n_features), name="window")  # (batch, lookback, F)
+    x = inputs
+    if patch > 1:
+        cut = lookback % patch  # the oldest rows that do not fill a patch
+        if cut:
+            x = kl.Cropping1D((cut, 0), name="crop")(x)
+        # (batch, lookback // patch, patch * F): consecutive rows side by side
+        x = kl.Reshape(((lookback - cut) // patch, patch * n_features), name="patches")(x)
     if ensemble == 1:
-        outputs = _network(inputs, horizon, units, layers, arch, dropout, quantiles)
+        outputs = _network(x, horizon, units, layers, arch, dropout, quantiles)
     else:  # each branch (batch, horizon[, q]) -> (batch, 1, horizon[, q]), stacked on axis 1
-        branches = [_network(inputs, horizon, units, layers, arch, dropout, quantiles, f"m{k}_" if k else "")
+        branches = [_network(x, horizon, units, layers, arch, dropout, quantiles, f"m{k}_" if k else "")
                     for k in range(ensemble)]
         outputs = kl.Concatenate(axis=1, name="ensemble", dtype="float32")(
             [kl.Reshape((1, *b.shape[1:]))(b) for b in branches]
@@ -112,6 +138,14 @@ def _network(
         # zero weights: the untrained network forecasts exactly its base (see module docstring)
         outputs = kl.Dense(horizon, name=f"{prefix}horizon", dtype="float32", kernel_initializer="zeros")(x)
     return outputs
+
+
+def patch_of(model: Any) -> int:
+    """Rows per recurrent step of a built ``model`` (1 when it reads row by row)."""
+    names = [layer.name for layer in model.layers]
+    if "patches" not in names:
+        return 1
+    return int(model.get_layer("patches").target_shape[-1]) // int(model.inputs[0].shape[-1])
 
 
 @contextlib.contextmanager

@@ -32,6 +32,18 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
 
 
+def patches(x: np.ndarray, width: int) -> np.ndarray:
+    """Windows ``(n, lookback, F)`` as the first recurrent layer of input ``width`` reads them:
+    ``(n, lookback // p, p * F)`` with ``p = width // F`` consecutive rows side by side, the
+    oldest ``lookback % p`` rows cropped (``nets.build_model``'s ``Cropping1D`` + ``Reshape``)."""
+    n, lookback, f = x.shape
+    patch = width // f
+    if patch <= 1:
+        return x
+    cut = lookback % patch
+    return x[:, cut:].reshape(n, (lookback - cut) // patch, patch * f)  # (n, steps, patch F)
+
+
 GATES = ("input", "forget", "candidate", "output", "cell", "hidden")
 
 
@@ -111,6 +123,8 @@ class NumpyNet:
     def __call__(self, x: Any, training: bool = False) -> np.ndarray:
         """``(n, horizon[, q])``, or ``(n, ensemble, horizon[, q])`` for an ensemble (as Keras)."""
         x = np.asarray(x, dtype="float64")  # (n, lookback, F)
+        first = "bidirectional_0" if self.arch == "bilstm" else "gru_0" if self.arch == "gru" else "lstm_0"
+        x = patches(x, self.w[f"{first}/0"].shape[0])  # (n, steps, patch F): every member reads these
         if self.ensemble == 1:
             return self._forward(x, "")
         return np.stack([self._forward(x, f"m{k}_" if k else "") for k in range(self.ensemble)], axis=1)

@@ -211,6 +211,7 @@ def _training(t: dict[str, Any]) -> None:
     _int(t, "parameters", w, 0)
     _num(t, "seconds", w, lambda v: v >= 0, "a number >= 0")
     _str(t, "stopped_by", w)
+    _int(t, "patch", w, 1, optional=True)  # rows per recurrent step (older bundles: absent, 1)
     from .config import BACKENDS
 
     _str(t, "backend", w, BACKENDS, optional=True)  # the backend it trained on (older bundles: absent)
@@ -245,7 +246,8 @@ def expected_shapes(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     n_in = (1 + len(p["features"]) + len(p.get("future", [])) + len(feature_names(p["calendar"]))
             + len((p.get("holidays") or {}).get("features", [])))  # (lookback, n_in) windows
     horizon, q = p["horizon"], len(meta["quantiles"] or [])
-    one = _network_shapes(arch, units, layers, n_in, horizon, q)
+    patch = meta.get("training", {}).get("patch") or 1  # rows side by side (older bundles: 1)
+    one = _network_shapes(arch, units, layers, n_in * patch, horizon, q)
     members = int(c.get("ensemble") or 1)  # bundles before ensembles hold one network
     return {f"{f'm{k}_' if k else ''}{name}": shape for k in range(members) for name, shape in one.items()}
 

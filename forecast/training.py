@@ -71,7 +71,7 @@ def fit_model(
         ConfigError: a device, precision or cluster that cannot be had (see ``place``).
     """
     from .devices import place
-    from .nets import build_model, precision
+    from .nets import build_model, patch_for, patch_of, precision
     from .seeding import set_determinism, set_seed
 
     # first: the backend starts here unless it runs already, and a multi-worker strategy
@@ -101,6 +101,7 @@ def fit_model(
                 steps_per_execution=per_execution(steps),
                 jit_compile=len(windows.train) >= XLA_WINDOWS,
                 ensemble=config.ensemble or 1,
+                patch=patch_for(windows.lookback),
             )
 
     first_epoch = resume.epochs_done if resume else 0
@@ -128,6 +129,7 @@ def fit_model(
         "batch_size": int(config.batch_size),
         "epoch_windows": int(steps * config.batch_size),
         "parameters": int(run.model.count_params()),
+        "patch": patch_of(run.model),  # rows per recurrent step (nets.patch_for)
         "distribute": config.distribute,
         **placement.to_dict(),
     }

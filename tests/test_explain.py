@@ -21,11 +21,13 @@ def _random_weights(model, seed=1):
     model.set_weights([rng.normal(0, 0.5, w.shape).astype("float32") for w in model.get_weights()])
 
 
+@pytest.mark.parametrize("patch", [1, 3])
 @pytest.mark.parametrize("arch", ["lstm", "attention"])
-def test_recomputed_hidden_states_equal_keras(arch):
+def test_recomputed_hidden_states_equal_keras(arch, patch):
     import keras
 
-    model = build_model(10, 3, 4, units=5, layers=2, arch=arch, quantiles=[0.1, 0.5, 0.9])
+    model = build_model(10, 3, 4, units=5, layers=2, arch=arch, quantiles=[0.1, 0.5, 0.9],
+                        patch=patch)
     _random_weights(model)
     x = _window()
     ours = gates(model, x)
@@ -38,6 +40,7 @@ def test_recomputed_hidden_states_equal_keras(arch):
         output = layer.output[0] if isinstance(layer.output, (list, tuple)) else layer.output
         theirs = np.asarray(keras.Model(model.input, output)(x[None]))[0]
         expected = layer_out["hidden"] if theirs.ndim == 2 else layer_out["hidden"][-1]
+        assert len(layer_out["hidden"]) == 10 // patch  # one state per recurrent step
         np.testing.assert_allclose(expected, theirs, atol=1e-5)
 
 

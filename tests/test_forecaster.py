@@ -119,6 +119,33 @@ def test_each_architecture_round_trips_with_identical_numbers(arch, tmp_path):
     pd.testing.assert_frame_equal(before, fast.predict(series.frame), check_exact=False, rtol=0, atol=1e-5)
 
 
+def test_a_long_lookback_trains_in_patches_and_round_trips(tmp_path, monkeypatch):
+    from conftest import sine_frame
+
+    import forecast.nets
+
+    monkeypatch.setattr(forecast.nets, "MAX_STEPS", 8)  # lookback 20: patches of 3, 2 rows cropped
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    config = TrainConfig(target="y", epochs=1, units=4, lookback=20, horizon=4, seed=1)
+    forecaster = Forecaster(config).fit(series)
+    assert forecaster.training_["patch"] == 3
+    before = forecaster.predict(series.frame)
+    out = forecaster.save(tmp_path / "patched")
+    assert json.loads((out / "bundle.json").read_text())["training"]["patch"] == 3
+    keras_engine = Forecaster.load(out, engine="keras")
+    pd.testing.assert_frame_equal(before, keras_engine.predict(series.frame))
+    fast = Forecaster.load(out, engine="numpy")
+    pd.testing.assert_frame_equal(before, fast.predict(series.frame), check_exact=False, rtol=0,
+                                  atol=1e-5)
+    meta = json.loads((out / "bundle.json").read_text())
+    meta["training"]["patch"] = 1  # the weights are 3 rows wide: refused, not misread
+    (out / "bundle.json").write_text(json.dumps(meta))
+    with pytest.raises(BundleError, match="lstm_0/0"):
+        Forecaster.load(out)
+
+
 def test_recursive_rollout_extends_past_the_trained_horizon(fitted, tmp_path):
     from conftest import sine_frame
 

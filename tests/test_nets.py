@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecast.devices import import_tensorflow
-from forecast.nets import ARCHS, build_model
+from forecast.nets import ARCHS, MAX_STEPS, build_model, patch_for, patch_of
 
 import_tensorflow()
 
@@ -81,3 +81,30 @@ def test_untrained_network_forecasts_its_base(arch):
     out = np.asarray(build_model(16, 3, 4, units=8, arch=arch, quantiles=LEVELS)(x))  # (3, 4, 5)
     np.testing.assert_allclose(out[..., LEVELS.index(0.5)], 0.0, atol=1e-6)
     assert (np.diff(out, axis=-1) > 0).all()
+
+
+def test_long_lookbacks_are_read_in_patches_of_at_most_max_steps():
+    rows = (1, MAX_STEPS, MAX_STEPS + 1, 2 * MAX_STEPS + 1, 2 * MAX_STEPS + 2)
+    assert [patch_for(n) for n in rows] == [1, 1, 2, 2, 3]
+    for lookback in range(1, 800, 7):
+        patch = patch_for(lookback)
+        assert lookback // patch <= MAX_STEPS  # the recurrence's steps
+        assert patch == 1 or lookback // (patch - 1) > MAX_STEPS  # and no wider than needed
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_a_patched_network_reads_rows_side_by_side(arch):
+    model = build_model(14, 3, 4, units=8, arch=arch, patch=4)  # 14 rows: 2 cropped, 3 steps of 4
+    assert patch_of(model) == 4 and patch_of(build_model(14, 3, 4, units=8, arch=arch)) == 1
+    first = next(layer for layer in model.layers if layer.__class__.__name__ in ("LSTM", "GRU",
+                                                                                 "Bidirectional"))
+    assert first.input.shape[1:] == (3, 12)  # (steps, patch x F)
+    _random = np.random.default_rng(0)
+    model.set_weights([_random.normal(0, 0.5, w.shape).astype("float32")
+                       for w in model.get_weights()])
+    x = _random.normal(size=(2, 14, 3)).astype("float32")
+    changed = x.copy()
+    changed[:, :2] += 5.0  # only the cropped oldest rows: the forecast cannot move
+    np.testing.assert_allclose(np.asarray(model(x)), np.asarray(model(changed)), atol=1e-6)
+    changed[:, 2] += 5.0  # the first row of the first patch: it must
+    assert np.abs(np.asarray(model(x)) - np.asarray(model(changed))).max() > 1e-4

@@ -12,12 +12,14 @@ from forecast.numpy_net import NumpyNet, ensemble_median, export_weights
 import_tensorflow()
 
 
+@pytest.mark.parametrize("patch", [1, 5], ids=["rows", "patches"])  # 12 rows: 2 cropped, 2 steps
 @pytest.mark.parametrize("quantiles", [None, [0.1, 0.5, 0.9]], ids=["point", "quantiles"])
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("arch", ARCHS)
-def test_numpy_forward_equals_keras(arch, layers, quantiles, tmp_path):
+def test_numpy_forward_equals_keras(arch, layers, quantiles, patch, tmp_path):
     rng = np.random.default_rng(layers)
-    model = build_model(12, 3, 5, units=6, layers=layers, arch=arch, dropout=0.2, quantiles=quantiles)
+    model = build_model(12, 3, 5, units=6, layers=layers, arch=arch, dropout=0.2, quantiles=quantiles,
+                        patch=patch)
     model.set_weights([rng.normal(0, 0.4, w.shape).astype("float32") for w in model.get_weights()])
     export_weights(model, tmp_path / "weights.npz")
     net = NumpyNet.load(tmp_path, {"arch": arch, "layers": layers, "quantiles": quantiles})
@@ -26,11 +28,12 @@ def test_numpy_forward_equals_keras(arch, layers, quantiles, tmp_path):
     np.testing.assert_allclose(net(x), expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("patch", [1, 5], ids=["rows", "patches"])
 @pytest.mark.parametrize("quantiles", [None, [0.1, 0.5, 0.9]], ids=["point", "quantiles"])
 @pytest.mark.parametrize("arch", ["lstm", "bilstm"])
-def test_numpy_forward_equals_keras_for_an_ensemble(arch, quantiles, tmp_path):
+def test_numpy_forward_equals_keras_for_an_ensemble(arch, quantiles, patch, tmp_path):
     rng = np.random.default_rng(3)
-    model = build_model(12, 3, 5, units=6, arch=arch, quantiles=quantiles, ensemble=3)
+    model = build_model(12, 3, 5, units=6, arch=arch, quantiles=quantiles, ensemble=3, patch=patch)
     model.set_weights([rng.normal(0, 0.4, w.shape).astype("float32") for w in model.get_weights()])
     export_weights(model, tmp_path / "weights.npz")
     net = NumpyNet.load(tmp_path, {"arch": arch, "layers": 1, "quantiles": quantiles, "ensemble": 3})
