@@ -15,13 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from . import baselines
 from .config import TrainConfig
 from .data import Series
 from .errors import ConfigError, DataError
-from .evaluation import SCORED_MEMBERS
+from .evaluation import score_windows
 from .frequency import default_horizon, season_length
-from .metrics import coverage, mase_scale, pinball, score_all
+from .metrics import mase_scale
 
 
 def backtest(
@@ -74,7 +73,9 @@ def backtest(
             began = time.perf_counter()
             fitted = Forecaster(config).fit(history)
             seconds += time.perf_counter() - began
-        values = fitted.preprocessor_.transform(series.frame.iloc[: origin])  # true history only
+        # true history only; the --future columns' true values for the window's steps (see known_note)
+        ahead = series.frame.iloc[origin : origin + horizon]
+        values = fitted.preprocessor_.transform(series.frame.iloc[: origin], future=ahead)
         each = fitted.member_windows(values, np.array([origin]))  # member -> (1, horizon, q)
         forecasts.append(fitted.finish(fitted._combine(each))[0])
         for name, f in each.items():
@@ -83,22 +84,9 @@ def backtest(
             fold_done(k + 1)
     raw = np.stack(forecasts)  # (windows, horizon[, q])
     point = fitted.point(raw)
-    median = fitted.levels.index(0.5)
-
     scale = mase_scale(target[:start], season)
-    models = {
-        "model": score_all(actual, point, scale),
-        **{name: _score_member(actual, np.stack(f), scale, fitted.levels, median)
-           for name, f in members.items() if name in SCORED_MEMBERS},
-        "naive": score_all(actual, baselines.naive(target, origins, horizon), scale),
-        "seasonal_naive": score_all(
-            actual, baselines.seasonal_naive(target, origins, horizon, season), scale
-        ),
-        "drift": score_all(actual, baselines.drift(target, origins, horizon), scale),
-    }
-    if fitted.quantiles:
-        models["model"]["pinball"] = pinball(actual, raw, fitted.quantiles)
-        models["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
+    each = {name: np.stack(f) for name, f in members.items()}  # member -> (windows, horizon, q)
+    models, _ = score_windows(fitted, actual, raw, each, target, origins, season, scale)
     best = min(("naive", "seasonal_naive", "drift"), key=lambda m: models[m]["mase"])
     index = series.frame.index
     return {
@@ -122,21 +110,26 @@ def backtest(
         "persistence": persistence(target, origins, point),
         "interval": fitted.interval(),
         "choice": fitted.choice_,
-        "notes": fitted.notes_,
+        "notes": fitted.notes_ + known_note(fitted.preprocessor_),
         "training": {"seconds": round(seconds, 2), "fits": windows if refit else 1,
                      "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
                      "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},
     }
 
 
-def _score_member(
-    actual: np.ndarray, f: np.ndarray, scale: float, levels: list[float], median: int
-) -> dict[str, float]:
-    """A member's own scores: its median, and its raw (uncalibrated) interval's coverage."""
-    out = score_all(actual, f[..., median], scale)
-    if len(levels) > 1:
-        out["coverage"] = coverage(actual, f[..., 0], f[..., -1])
-    return out
+def known_note(pre: Any) -> list[str]:
+    """What the backtest assumed about the known-future inputs (a line, or none)."""
+    notes = []
+    if pre.future:
+        notes.append(
+            f"known-future column(s) {', '.join(pre.future)}: each window read their TRUE values for its "
+            "steps, as a user with perfect forecasts of them; real forecasts (weather) are less exact, "
+            "so expect a larger error in use"
+        )
+    if pre.holidays:
+        region = "-".join(p for p in (pre.holidays["country"], pre.holidays["subdiv"]) if p)
+        notes.append(f"public holidays of {region} read for each window's steps (known in advance)")
+    return notes
 
 
 def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> dict[str, Any]:
@@ -182,7 +175,6 @@ def backtest_panel(
     began = time.perf_counter()
     fitted = Forecaster(config).fit(history)
     seconds = time.perf_counter() - began
-    median = fitted.levels.index(0.5)
     scores: dict[str, dict[str, list[dict[str, float]]]] = {}
     per_series, per_step, forecasts = {}, [], {}
     names = fitted.data_["series"] or list(kept)
@@ -197,17 +189,9 @@ def backtest_panel(
         raw = fitted.finish(fitted._combine(each))
         point = fitted.point(raw)
         scale = mase_scale(target[:start], season)
-        rows = {
-            "model": score_all(actual, point, scale),
-            **{n: _score_member(actual, f, scale, fitted.levels, median)
-               for n, f in each.items() if n in SCORED_MEMBERS},
-            "naive": score_all(actual, baselines.naive(target, origins, horizon), scale),
-            "seasonal_naive": score_all(actual, baselines.seasonal_naive(target, origins, horizon, season), scale),
-            "drift": score_all(actual, baselines.drift(target, origins, horizon), scale),
-        }
+        rows, _ = score_windows(fitted, actual, raw, each, target, origins, season, scale)
         if fitted.quantiles:
-            rows["model"]["pinball"] = pinball(actual, raw, fitted.quantiles) / scale
-            rows["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
+            rows["model"]["pinball"] /= scale  # scale-free, so that series average
         for model, m in rows.items():
             scores.setdefault(model, []).append(m)  # type: ignore[arg-type]
         per_series[name] = {k: round(v["mase"], 6) for k, v in rows.items()}
@@ -239,7 +223,7 @@ def backtest_panel(
         "persistence": {"mae_by_shift": [], "best_shift": 0, "repeats_recent_values": False},
         "interval": fitted.interval(),
         "choice": fitted.choice_,
-        "notes": fitted.notes_,
+        "notes": fitted.notes_ + known_note(fitted.preprocessor_),
         "training": {"seconds": round(seconds, 2), "fits": 1,
                      "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
                      "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},

@@ -62,9 +62,14 @@ def encode(index: pd.DatetimeIndex, cycles: list[str]) -> np.ndarray:
     return np.stack(out, axis=1).astype("float32") if out else np.zeros((len(index), 0), "float32")
 
 
+def ahead(index: pd.DatetimeIndex, freq: str, horizon: int) -> pd.DatetimeIndex:
+    """The timestamp ``horizon`` steps after each row: the step whose known-future inputs
+    (calendar, holidays, ``--future`` columns) that row carries (rows past the end use future stamps)."""
+    return index.append(future_index(index[-1], freq, horizon))[horizon:]
+
+
 def shifted(index: pd.DatetimeIndex, cycles: list[str], freq: str, horizon: int) -> np.ndarray:
     """The calendar of ``horizon`` steps after each row (rows past the end use future stamps)."""
     if not cycles:
         return np.zeros((len(index), 0), "float32")
-    ahead = index.append(future_index(index[-1], freq, horizon))[horizon:]
-    return encode(ahead, cycles)
+    return encode(ahead(index, freq, horizon), cycles)

@@ -42,7 +42,7 @@ class NetworkOptions:
     units: int = 64  # enough capacity for one-to-a-few series; more mostly adds time
     dropout: float = 0.0  # between layers only (recurrent_dropout would disable cuDNN)
     ensemble: int | None = None  # networks trained side by side, their median forecast; None:
-    # 3 below nets.ENSEMBLE_WINDOWS training windows, else 1 (nets.ensemble_for): a short series
+    # 3 below nets.ENSEMBLE_STEPS training windows x lookback, else 1 (nets.ensemble_for): a short series
     # trains in seconds and one seed can go astray (airline: MASE 0.73-1.36 over 5 seeds)
     quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
     # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
@@ -160,6 +160,10 @@ class TrainConfig:
     target: str  # one column, or several comma-separated (wide file: several series, one model)
     features: list[str] = field(default_factory=list)  # past covariates, besides the target
     calendar: bool = True  # hour/day/month cycles as known-future inputs (chosen by frequency)
+    future: list[str] = field(default_factory=list)  # known-future columns (planned events, weather
+    # forecasts): read over the lookback and the horizon; predict needs their values for the horizon
+    holidays: str | None = None  # public holidays of a region (US, US-CA) as known-future inputs;
+    # None: none (which country's holidays matter is the user's to say, not guessable from a file)
     relative: bool = True  # the network reads the target relative to the window's last value:
     # forecast backtest, W=10, MASE absolute -> relative: aapl 2.99 -> 2.41, ETTh1 0.498 -> 0.490,
     # daily temperatures 0.680 -> 0.690 (a trend leaves the training range; a level does not)
@@ -211,7 +215,15 @@ class TrainConfig:
                     f"--features names the target '{name}'; the target is always an input. "
                     "Remove it from --features."
                 )
-        for label, names in (("--target", targets), ("--features", self.features)):
+        for name in self.future:
+            if name in targets or name in self.features:
+                role = "the target" if name in targets else "a past covariate (--features)"
+                raise ConfigError(
+                    f"--future names '{name}', which is also {role}. A column is one of target, "
+                    "--features (known up to now) or --future (known for the forecast steps too)."
+                )
+        for label, names in (("--target", targets), ("--features", self.features),
+                             ("--future", self.future)):
             repeated = sorted({n for n in names if names.count(n) > 1})
             if repeated:
                 raise ConfigError(
@@ -224,8 +236,8 @@ class TrainConfig:
 
     @property
     def columns(self) -> list[str]:
-        """The numeric columns read from the file: targets, then past covariates."""
-        return [*self.targets, *self.features]
+        """The numeric columns read from the file: targets, past covariates, known-future columns."""
+        return [*self.targets, *self.features, *self.future]
 
     def check_rows(self, rows: int) -> None:
         """Refuse, by arithmetic, a lookback and horizon that the longest series cannot hold.
@@ -254,6 +266,7 @@ class TrainConfig:
         """Flat, as bundle.json stores it (one key per setting, as before the parts)."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in PARTS}
         out["features"] = list(self.features)
+        out["future"] = list(self.future)
         for name in PARTS:
             out.update(asdict(getattr(self, name)))
         return out

@@ -3,9 +3,9 @@
 ``model.fit`` fails under ``MultiWorkerMirroredStrategy`` in Keras 3 (keras-team/keras#20585),
 so both strategies share one custom loop: a ``tf.function`` step run with ``strategy.run``
 over ``strategy.experimental_distribute_dataset``, the same Keras model and optimizer made
-inside ``strategy.scope()``, and the callbacks of the ``model.fit`` path done by hand (NaN
-check, early stopping with the best weights restored, learning rate halved on plateaus,
-the time budget and the stop event).
+inside ``strategy.scope()``, and the callbacks of the ``model.fit`` path: the same
+EarlyStopping and ReduceLROnPlateau objects (``schedule.schedule_callbacks``) driven by hand
+through a ``CallbackList``; the NaN check, the time budget and the stop event in the loop.
 
 Workers of a cluster must take every decision together or one waits forever for the
 others: each step all-reduces, with the losses, a flag "some worker wants to stop", so a
@@ -137,17 +137,18 @@ def fit_distributed(
     Raises:
         TrainingError: when the loss becomes NaN or infinite.
     """
+    import keras
     import tensorflow as tf
 
     from .nets import window_loss
     from .schedule import (
-        MIN_DELTA,
         VAL_BATCH,
         Run,
         _restore_optimizer,
         epoch_steps,
         nan_error,
         optimizer_state,
+        schedule_callbacks,
     )
 
     replicas = int(strategy.num_replicas_in_sync)
@@ -222,8 +223,10 @@ def fit_distributed(
 
     first_epoch = resume.epochs_done if resume else 0
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "learning_rate": []}
-    best, best_weights, best_epoch, wait, stopped_epoch = None, None, 0, 0, 0
-    lr_best, lr_wait, lr_patience = None, 0, max(1, config.patience // 3)
+    # the callbacks of the model.fit path, the same objects, driven by hand
+    stopper, plateau = schedule_callbacks(config)
+    callbacks = keras.callbacks.CallbackList([stopper, plateau], model=model)
+    callbacks.on_train_begin()
     halted: str | None = None
     for epoch in range(first_epoch, max(config.epochs, first_epoch + 1)):
         loss_sum = count = 0.0
@@ -248,37 +251,22 @@ def fit_distributed(
         }
         for key, value in logs.items():
             history[key].append(value)
-        current = logs["val_loss"]
-        # EarlyStopping(patience, min_delta=MIN_DELTA, restore_best_weights=True)
-        wait += 1
-        if best is None or current < best - MIN_DELTA:
-            best, best_epoch, best_weights, wait = current, epoch, model.get_weights(), 0
-        elif wait >= config.patience and epoch > 0:
-            stopped_epoch = epoch
-        # ReduceLROnPlateau(factor=0.5, patience=max(1, patience // 3), min_lr=1e-5, min_delta)
-        if lr_best is None or current + MIN_DELTA < lr_best:
-            lr_best, lr_wait = current, 0
-        else:
-            lr_wait += 1
-            old = logs["learning_rate"]
-            if lr_wait >= lr_patience and old > np.float32(1e-5):
-                optimizer.learning_rate = max(old * 0.5, 1e-5)
-                lr_wait = 0
+        # the same losses on every worker, so the same decisions
+        callbacks.on_epoch_end(epoch, dict(logs))
         seconds = time.perf_counter() - start
         run = epoch + 1 - first_epoch
-        left = min(config.patience - wait, config.epochs - epoch - 1)  # if no improvement comes
+        left = min(config.patience - stopper.wait, config.epochs - epoch - 1)  # if no improvement comes
         estimate = min(config.time_budget - seconds, max(left, 0) * seconds / run)
         info = {**logs, "seconds": seconds, "remaining": max(0.0, estimate)}
         if report:
             report(epoch + 1, info)
         if halted is None and first(agree_fn(flag(wanted()))) > 0:
             halted = wanted() or "interrupt"
-        if halted or stopped_epoch:
+        if halted or stopper.stopped_epoch:
             break
-    if best_weights is not None:
-        model.set_weights(best_weights)
+    callbacks.on_train_end()  # the best weights back
     plain = build()  # outside the strategy: saves, predicts and resumes like any model
     plain.set_weights(model.get_weights())
     _restore_optimizer(plain, optimizer_state(model))
-    stopped_by = halted or ("early stopping" if stopped_epoch > 0 else "epoch limit")
-    return Run(plain, history, stopped_by, best_epoch)
+    stopped_by = halted or ("early stopping" if stopper.stopped_epoch > 0 else "epoch limit")
+    return Run(plain, history, stopped_by, int(stopper.best_epoch))

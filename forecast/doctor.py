@@ -97,7 +97,8 @@ def diagnose(
     for note in raw.notes:
         diag.add("info", note)
     numeric = [c for c in df.columns if c not in raw.time_columns and pd.api.types.is_numeric_dtype(df[c])]
-    _check_columns(diag, raw, numeric, options, [*targets, *features])
+    known = list(config.future) if config is not None else []  # --future columns are read too
+    _check_columns(diag, raw, numeric, options, [*targets, *features, *known])
     _check_layout(diag, raw, options)
     if not targets:
         candidates = [c for c in numeric if not _index_like(c, df[c])]
@@ -105,7 +106,7 @@ def diagnose(
                  "--target COLUMN")
         return diag
     try:
-        series = build_series(raw, [*targets, *features], options, len(targets))
+        series = build_series(raw, [*targets, *features, *known], options, len(targets))
     except (DataError, ConfigError) as exc:
         diag.add("problem", str(exc))
         return diag

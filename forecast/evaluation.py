@@ -71,18 +71,8 @@ def evaluate_holdout(
     actual = target[o[:, None] + np.arange(horizon)]  # (windows, horizon)
     members = forecaster.member_windows(values, o, series)  # each (windows, horizon, q)
     raw = forecaster.finish(forecaster._combine(members))  # the chosen forecast (windows, horizon[, q])
-    median = forecaster.levels.index(0.5)
-    forecasts = {
-        "model": forecaster.point(raw),
-        **{name: f[..., median] for name, f in members.items() if name in SCORED_MEMBERS},
-        "naive": baselines.naive(target, o, horizon),
-        "seasonal_naive": baselines.seasonal_naive(target, o, horizon, season),
-    }
     scale = mase_scale(target[: split.train_end], season)
-    metrics = {name: score_all(actual, f, scale) for name, f in forecasts.items()}
-    if forecaster.quantiles:
-        metrics["model"]["pinball"] = pinball(actual, raw, forecaster.quantiles)
-        metrics["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
+    metrics, forecasts = score_windows(forecaster, actual, raw, members, target, o, season, scale)
     return {
         "quantiles": raw if forecaster.quantiles else None,
         "interval_label": _interval_label(forecaster.interval()),
@@ -94,6 +84,44 @@ def evaluate_holdout(
         "forecasts": forecasts,
         "series": frame[pre.target],
     }
+
+
+def score_windows(
+    forecaster: Any, actual: np.ndarray, raw: np.ndarray, members: dict[str, np.ndarray],
+    target: np.ndarray, origins: np.ndarray, season: int, scale: float,
+) -> tuple[dict[str, dict[str, float]], dict[str, np.ndarray]]:
+    """The one scoring of forecast windows, for the test part and the backtest alike: the chosen
+    forecast, each member, and the baselines (naive, seasonal naive, drift), each by the same
+    metrics (MAE, RMSE, sMAPE, MASE; pinball and coverage where there are quantiles).
+
+    Args:
+        actual: the true values ``(windows, horizon)``.
+        raw: the chosen forecast ``(windows, horizon[, q])``, interval-scaled.
+        members: each member's own forecasts ``(windows, horizon, q)``.
+        target: the whole series (the baselines read the rows before each origin).
+        scale: MASE's denominator (the in-sample seasonal-naive MAE).
+
+    Returns:
+        ``metrics`` per model, and the point ``forecasts`` ``(windows, horizon)`` per model.
+    """
+    horizon = actual.shape[1]
+    levels = forecaster.levels
+    median = levels.index(0.5)
+    forecasts = {
+        "model": forecaster.point(raw),
+        **{name: f[..., median] for name, f in members.items() if name in SCORED_MEMBERS},
+        "naive": baselines.naive(target, origins, horizon),
+        "seasonal_naive": baselines.seasonal_naive(target, origins, horizon, season),
+        "drift": baselines.drift(target, origins, horizon),
+    }
+    metrics = {name: score_all(actual, f, scale) for name, f in forecasts.items()}
+    for name, f in members.items():  # a member's raw (uncalibrated) interval
+        if name in SCORED_MEMBERS and len(levels) > 1:
+            metrics[name]["coverage"] = coverage(actual, f[..., 0], f[..., -1])
+    if forecaster.quantiles:
+        metrics["model"]["pinball"] = pinball(actual, raw, forecaster.quantiles)
+        metrics["model"]["coverage"] = coverage(actual, raw[..., 0], raw[..., -1])
+    return metrics, forecasts
 
 
 def combine_holdouts(results: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:

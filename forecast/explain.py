@@ -163,6 +163,15 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
                 f"--at {at} is after the last row of the data ({frame.index[-1]}); nothing ends "
                 "there to explain. Give a time up to the last row, or leave --at out."
             )
+    last_known = len(frame) - 1 - (pre.horizon if pre.future else 0)  # the --future values end there
+    if end > last_known:
+        if at is not None:
+            raise DataError(
+                f"--at {at}: the window would read the known-future column(s) {', '.join(pre.future)} "
+                f"after the last row of the data. Give a time at least {pre.horizon} steps before the end "
+                f"(up to {frame.index[last_known]})."
+            )
+        end = last_known
     if end + 1 < pre.lookback:
         raise DataError(
             f"--at {at} leaves {end + 1} rows of history; the window needs {pre.lookback}. Pick a later time."

@@ -26,21 +26,26 @@ def fit_interval_scale(actual: np.ndarray, quantiles: np.ndarray, levels: list[f
     above = np.maximum(quantiles[..., -1] - med, _EPS)
     need = np.where(actual < med, (med - actual) / below, (actual - med) / above)
     nominal = levels[-1] - levels[0]
-    return float(np.clip(conformal_quantile(need.ravel(), nominal), *SCALE_RANGE))
+    return float(np.clip(window_quantile(need, nominal), *SCALE_RANGE))
 
 
-def conformal_quantile(scores: np.ndarray, coverage: float) -> float:
-    """The split-conformal threshold: the ``ceil((n + 1) * coverage)``-th smallest of ``n`` scores.
+def window_quantile(scores: np.ndarray, coverage: float) -> float:
+    """The split-conformal rank taken over windows, not over all ``(windows, horizon)`` scores.
 
-    A new exchangeable score falls at or below it with probability at least ``coverage``;
-    an interpolated quantile (NumPy's default) can sit below that order statistic and lose
-    the guarantee. With too few scores for the rank (``k > n``) the threshold is infinite.
+    Rolling origins one step apart share most of their errors, so a horizon of scores per
+    window is not a horizon of independent ones: the level is the conformal rank of ``n``
+    windows, ``ceil((n + 1) coverage) / n`` (the largest score when that passes 1). With
+    13 validation windows (a monthly series) that is the 0.92 quantile, with 60 the 0.82:
+    on the short shared sets 80% coverage rose from 0.67 to 0.79 (airline), 0.66 to 0.69
+    (ausbeer) and 0.75 to 0.83 (monthly-milk), and no set passed 0.90 that was below it
+    (bench/ACCURACY.md).
     """
-    n = scores.size
-    k = int(np.ceil((n + 1) * coverage))
-    if n == 0 or k > n:
+    n = scores.shape[0]
+    if n == 0:
         return float("inf")
-    return float(np.sort(scores)[max(k, 1) - 1])  # the k-th order statistic (1-based)
+    level = min(1.0, float(np.ceil((n + 1) * coverage)) / n)
+    ordered = np.sort(scores.ravel())
+    return float(ordered[max(1, int(np.ceil(level * ordered.size - 1e-9))) - 1])  # no interpolation
 
 
 def apply_interval_scale(quantiles: np.ndarray, levels: list[float], scale: float) -> np.ndarray:

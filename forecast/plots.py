@@ -190,3 +190,25 @@ def anomaly_plot(result: pd.DataFrame, name: str, path: Path) -> None:
     ax.legend(loc="upper left")
     _dates(ax)
     _save(fig, path)
+
+
+def tuning_plot(trials: list[dict[str, Any]], path: Path) -> None:
+    """Validation MASE of each trial, in order, and the best so far (``tuning.png``)."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    done = [(i, r["score"]) for i, r in enumerate(trials, 1) if r.get("score") is not None]
+    fig = Figure(figsize=(7, 3.5))
+    ax = fig.add_subplot()
+    if done:
+        x, y = zip(*done)
+        ax.plot(x, y, "o", label="trial")
+        best = [min(y[: k + 1]) for k in range(len(y))]
+        ax.step(x, best, where="post", label="best so far")
+        ax.legend()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("trial")
+    ax.set_ylabel("validation MASE (LSTM)")
+    ax.set_title("Hyperparameter search")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)

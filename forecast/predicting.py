@@ -8,18 +8,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .data import Series, load_series
+from .data import Series, build_series, read_raw
 from .errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     from .forecaster import Forecaster
 
 
-def load_histories(forecaster: Forecaster, data: Path | None, only: str | None = None) -> Series:
+def load_histories(
+    forecaster: Forecaster, data: Path | None, only: str | None = None, future_data: Path | None = None
+) -> Series:
     """Read ``data`` (default: the training CSV) as the bundle's series, columns and frequency.
+
+    For a model with ``--future`` columns, the rows after each series' last target value are
+    its known-future values (``Series.future``), or they come from ``future_data`` (which wins
+    where both give a step).
 
     Args:
         only: keep this one series of a several-series model (``--series``).
+        future_data: a file of the ``--future`` columns' values on the same time column.
 
     Raises:
         DataError: when the file is gone, lacks a column the model reads, has another
@@ -33,8 +40,14 @@ def load_histories(forecaster: Forecaster, data: Path | None, only: str | None =
         raise DataError(f"The training file {path} is gone. Pass the recent history with --data.")
     options = config.data_options()
     options.dayfirst = d["dayfirst"]
-    series = load_series(
-        path, config.columns, options=options, n_targets=len(config.targets),
+    raw = read_raw(path, options)
+    trailing = None
+    if config.future:
+        from .future import split_trailing
+
+        raw, trailing = split_trailing(raw, config.targets, config.id)
+    series = build_series(
+        raw, config.columns, options, n_targets=len(config.targets),
         missing_hint="The model was trained on these columns; give a CSV that has them.",
     )
     if series.freq != d["freq"]:
@@ -48,6 +61,13 @@ def load_histories(forecaster: Forecaster, data: Path | None, only: str | None =
                 f"--series '{only}' is not in {path.name} (series: {', '.join(list(series.frames)[:10])})."
             )
         series.frames = {only: series.frames[only]}
+    if config.future:
+        series.future = _future_values(forecaster, series, trailing, future_data, options)
+    elif future_data is not None:
+        raise ConfigError(
+            "--future-data gives known-future values, but this model was trained without --future "
+            "columns. Drop --future-data, or retrain with --future COL."
+        )
     known = set(d.get("series") or [])
     for name, frame in series.frames.items():
         if known and name not in known:
@@ -62,6 +82,27 @@ def load_histories(forecaster: Forecaster, data: Path | None, only: str | None =
                 "(its lookback). Give more history."
             )
     return series
+
+
+def _future_values(
+    forecaster: Forecaster, series: Series, trailing: object, future_data: Path | None, options: object
+) -> dict[str, pd.DataFrame]:
+    """Each series' known-future values: ``future_data`` first, then the rows after its last target."""
+    from .future import frames_by_series
+
+    config, freq = forecaster.config, forecaster.data_["freq"]
+    sources = []
+    if future_data is not None:
+        sources.append(frames_by_series(read_raw(Path(future_data), options), config.future, freq, config.id))
+    if trailing is not None:
+        sources.append(frames_by_series(trailing, config.future, freq, config.id))  # type: ignore[arg-type]
+    out = {}
+    for name in series.frames:
+        found = [s.get(name if config.id else "") for s in sources]
+        found = [f for f in found if f is not None]
+        if found:
+            out[name] = pd.concat(found)
+    return out
 
 
 MAX_ROLLOUT = 100  # trained horizons chained by --recursive at most: errors compound with each one,

@@ -1,8 +1,9 @@
 """The one fitted preprocessor shared by train, predict and evaluation.
 
-It holds the column roles, the window geometry, the calendar features and the
-scaler (one per series for a panel), is fitted on the training part only, and is
-written into bundle.json as plain numbers. Inverse scaling happens here and
+It holds the column roles, the window geometry, the known-future inputs (the
+calendar, public holidays and ``--future`` columns) and the scaler (one per series
+for a panel), is fitted on the training part only, and is written into bundle.json
+as plain numbers. Inverse scaling happens here and
 nowhere else.
 """
 
@@ -38,6 +39,9 @@ class Preprocessor:
             training); the covariates and calendar stay as they are.
         freq: the series' frequency (needed to date the steps past the end for the calendar).
         season: the seasonal period behind the ``"season"`` anchor (at most ``lookback``).
+        future: known-future columns (``--future``): scaled like the covariates, and each row
+            carries their values ``horizon`` steps later, like the calendar.
+        holidays: the public-holiday inputs (:func:`forecast.holiday.spec`), or None.
     """
 
     def __init__(
@@ -51,6 +55,8 @@ class Preprocessor:
         freq: str | None = None,
         relative: bool = False,
         season: int = 1,
+        future: list[str] | None = None,
+        holidays: dict[str, Any] | None = None,
     ) -> None:
         if anchor not in ANCHORS:
             raise ConfigError(f"anchor must be one of {', '.join(ANCHORS)}; got '{anchor}'.")
@@ -65,6 +71,8 @@ class Preprocessor:
         self.calendar = list(calendar or [])
         self.freq = freq
         self.relative = relative
+        self.future = list(future or [])
+        self.holidays = holidays
         self.series_: dict[str, dict[str, list[float]]] = {}  # per-series scalers of a panel
 
     @property
@@ -73,11 +81,21 @@ class Preprocessor:
         return [self.target, *self.features]
 
     @property
-    def input_names(self) -> list[str]:
-        """Every input of a window, in order: the columns, then the calendar features."""
+    def scaled_columns(self) -> list[str]:
+        """The columns the scaler is fitted on: the data columns, then the known-future ones."""
+        return [*self.columns, *self.future]
+
+    @property
+    def known_future(self) -> list[str]:
+        """The known-future inputs, in window order: ``--future`` columns, calendar, holidays."""
         from .calendar import feature_names
 
-        return [*self.columns, *feature_names(self.calendar)]
+        return [*self.future, *feature_names(self.calendar), *(self.holidays or {}).get("features", [])]
+
+    @property
+    def input_names(self) -> list[str]:
+        """Every input of a window, in order: the columns, then the known-future inputs."""
+        return [*self.columns, *self.known_future]
 
     def fit(self, frame: pd.DataFrame, series: str | None = None) -> Preprocessor:
         """Fit the scaler on ``frame`` (the training part only); with ``series``, that
@@ -86,7 +104,7 @@ class Preprocessor:
 
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # overflow: caught in transform
-            scaler = StandardScaler().fit(frame[self.columns].to_numpy(dtype="float64"))
+            scaler = StandardScaler().fit(frame[self.scaled_columns].to_numpy(dtype="float64"))
         if series is not None:
             self.series_[series] = {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()}
             if hasattr(self, "mean_"):
@@ -110,26 +128,55 @@ class Preprocessor:
             )
         return np.asarray(self.series_[series]["mean"]), np.asarray(self.series_[series]["scale"])
 
-    def transform(self, frame: pd.DataFrame, series: str | None = None) -> np.ndarray:
-        """Scale the columns and add the calendar: ``(rows, n_inputs)`` float32, target in column 0."""
-        from .calendar import shifted
+    def transform(
+        self, frame: pd.DataFrame, series: str | None = None, future: pd.DataFrame | None = None
+    ) -> np.ndarray:
+        """Scale the columns and add the known-future inputs: ``(rows, n_inputs)`` float32,
+        target in column 0.
 
+        Row ``t`` carries the known-future inputs of ``t + horizon``. For the ``--future``
+        columns those come from ``frame`` itself, then from ``future`` (their values after
+        the frame's last row); a step neither has is NaN, which only the last ``horizon``
+        rows can hold (no training window reads them; predict checks them first).
+        """
         mean, scale = self._stats(series)
+        n = len(self.columns)
         values = frame[self.columns].to_numpy(dtype="float64")
         with np.errstate(all="ignore"):
-            scaled = ((values - mean) / scale).astype("float32")
+            scaled = ((values - mean[:n]) / scale[:n]).astype("float32")
         if not np.isfinite(scaled).all():
             bad = [c for c, ok in zip(self.columns, np.isfinite(scaled).all(axis=0)) if not ok]
             raise DataError(
                 f"Column(s) {', '.join(bad)} hold values too extreme to scale (beyond about 1e38, "
                 "or spread wider than float64 allows). Remove or rescale them."
             )
+        known = self._known(pd.DatetimeIndex(frame.index), frame, future, mean[n:], scale[n:])
+        return np.concatenate([scaled, known], axis=1) if known.shape[1] else scaled
+
+    def _known(
+        self, index: pd.DatetimeIndex, frame: pd.DataFrame, future: pd.DataFrame | None,
+        mean: np.ndarray, scale: np.ndarray,
+    ) -> np.ndarray:
+        """The known-future block ``(rows, len(known_future))``: each row holds the inputs of
+        the step ``horizon`` rows later (:func:`forecast.calendar.ahead`)."""
+        from .calendar import ahead, encode
+
+        if not self.known_future:
+            return np.zeros((len(index), 0), "float32")
+        stamps = ahead(index, self.freq, self.horizon)  # (rows,) the step each row looks at
+        blocks = []
+        if self.future:
+            given = frame[self.future] if future is None else pd.concat([frame[self.future], future[self.future]])
+            given = given[~given.index.duplicated(keep="first")]
+            with np.errstate(all="ignore"):
+                blocks.append((given.reindex(stamps).to_numpy(dtype="float64") - mean) / scale)
         if self.calendar:
-            scaled = np.concatenate(
-                [scaled, shifted(pd.DatetimeIndex(frame.index), self.calendar, self.freq, self.horizon)],
-                axis=1,
-            )
-        return scaled
+            blocks.append(encode(stamps, self.calendar))
+        if self.holidays:
+            from .holiday import encode as holiday_features
+
+            blocks.append(holiday_features(stamps, self.holidays, self.freq))
+        return np.concatenate(blocks, axis=1).astype("float32")
 
     def encode_inputs(self, x: Any) -> Any:
         """Gathered windows ``(batch, lookback, F)`` -> the network's inputs (NumPy or tensors)."""
@@ -188,6 +235,8 @@ class Preprocessor:
             "freq": self.freq,
             "relative": self.relative,
             "season": self.season,
+            "future": self.future,  # known-future columns: predict needs their values for the horizon
+            "holidays": self.holidays,  # public holidays: region and features, rebuilt from timestamps
             "scaler": {"kind": "standard", "mean": self.mean_, "scale": self.scale_},
             "series_scalers": self.series_,
         }
@@ -196,7 +245,7 @@ class Preprocessor:
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
         pre = cls(d["target"], d["features"], int(d["lookback"]), int(d["horizon"]), d["anchor"],
                   d.get("calendar", []), d.get("freq"), bool(d.get("relative", False)),
-                  int(d.get("season", 1)))
+                  int(d.get("season", 1)), list(d.get("future", [])), d.get("holidays"))
         pre.mean_ = [float(v) for v in d["scaler"]["mean"]]
         pre.scale_ = [float(v) for v in d["scaler"]["scale"]]
         pre.series_ = {

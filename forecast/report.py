@@ -79,13 +79,28 @@ def _metrics_rows(metrics: dict[str, dict[str, float]]) -> list[list[str]]:
 _METRIC_HEADER = ["model", "MAE", "RMSE", "sMAPE %", "MASE", "pinball", "coverage"]
 
 
+def _known_future(p: dict[str, Any]) -> str:
+    """The known-future inputs of the card's inputs line (read over the lookback and the horizon)."""
+    parts = []
+    if p.get("future"):
+        parts.append(f"known-future columns {', '.join(p['future'])} (given for the forecast steps)")
+    if p.get("holidays"):
+        h = p["holidays"]
+        region = "-".join(x for x in (h["country"], h.get("subdiv")) if x)
+        parts.append(f"public holidays of {region} ({', '.join(h['features'])})")
+    if p.get("calendar"):
+        parts.append(f"calendar ({', '.join(p['calendar'])})")
+    return "".join(f"; {x}" for x in parts)
+
+
 def _card(meta: dict[str, Any]) -> str:
     c, d, t, p = meta["config"], meta["data"], meta["training"], meta["preprocessor"]
     interval = meta.get("interval")
     items = {
         "architecture": f"{c['arch']} x {c['layers']} layer(s), {c['units']} units, "
         f"dropout {c['dropout']}, {t['parameters']:,} parameters",
-        "inputs": f"target {p['target']}" + (f", past covariates {', '.join(p['features'])}" if p["features"] else ""),
+        "inputs": f"target {p['target']}" + (f", past covariates {', '.join(p['features'])}" if p["features"] else "")
+        + _known_future(p),
         "window": f"lookback {p['lookback']}, horizon {p['horizon']} (direct multi-horizon output)",
         "output": f"quantiles {meta['quantiles']} (pinball loss), interval {interval['lower']}-{interval['upper']}, "
         f"scale {meta.get('interval_scale', 1.0):.3g} fitted on validation" if interval else "point forecast (MAE loss)",

@@ -152,6 +152,22 @@ class Run:
     best_epoch: int  # counted from 0, resumed or not
 
 
+def schedule_callbacks(config: Any) -> tuple[Any, Any]:
+    """The schedule both training loops follow: early stopping on the validation loss with the
+    best weights restored, and the learning rate halved when it stalls (``patience // 3``).
+    ``model.fit`` runs them; the distributed loop drives the same objects by hand."""
+    import keras
+
+    stopper = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, min_delta=MIN_DELTA, restore_best_weights=True
+    )
+    plateau = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss", factor=0.5, patience=max(1, config.patience // 3), min_lr=1e-5,
+        min_delta=MIN_DELTA,
+    )
+    return stopper, plateau
+
+
 def nan_error(epoch: int, learning_rate: float) -> TrainingError:
     """The error for a loss that became NaN or infinite at ``epoch`` (counted from 1)."""
     return TrainingError(

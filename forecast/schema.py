@@ -10,102 +10,13 @@ one line naming the field: ``bundle.json: preprocessor.horizon must be >= 1, fou
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .errors import BundleError
-
-_FIX = "Retrain the bundle or get an intact copy."
-
-
-def _fail(where: str, expected: str, found: Any) -> BundleError:
-    shown = repr(found)
-    shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    return BundleError(f"bundle.json: {where} must be {expected}, found {shown}. {_FIX}")
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false",
-            type(None): "null"}.get(type(value), type(value).__name__)
-
-
-def _obj(doc: dict[str, Any], key: str, where: str) -> dict[str, Any]:
-    value = doc.get(key)
-    if not isinstance(value, dict):
-        raise _fail(f"{where}{key}", "an object", value if key in doc else "nothing (field missing)")
-    return value
-
-
-def _int(doc: dict[str, Any], key: str, where: str, low: int = 0, high: int | None = None,
-         optional: bool = False) -> int | None:
-    value = doc.get(key)
-    if value is None and optional:
-        return None
-    name = f"{where}{key}"
-    if key not in doc:
-        raise _fail(name, "a whole number", "nothing (field missing)")
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _fail(name, "a whole number", value)
-    if value < low:
-        raise _fail(name, f">= {low}", value)
-    if high is not None and value > high:
-        raise _fail(name, f"<= {high}", value)
-    return value
-
-
-def _num(doc: dict[str, Any], key: str, where: str, test: Callable[[float], bool] = math.isfinite,
-         expected: str = "a finite number") -> float:
-    value = doc.get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not test(float(value)):
-        raise _fail(f"{where}{key}", expected, value if key in doc else "nothing (field missing)")
-    return float(value)
-
-
-def _str(doc: dict[str, Any], key: str, where: str, choices: tuple[str, ...] | None = None,
-         optional: bool = False) -> str | None:
-    value = doc.get(key)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or (choices is not None and value not in choices):
-        expected = f"one of {', '.join(choices)}" if choices else "a string"
-        raise _fail(f"{where}{key}", expected, value if key in doc else "nothing (field missing)")
-    return value
-
-
-def _strs(doc: dict[str, Any], key: str, where: str) -> list[str]:
-    value = doc.get(key)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _fail(f"{where}{key}", "a list of strings", value if key in doc else "nothing (field missing)")
-    return value
-
-
-def _bool(doc: dict[str, Any], key: str, where: str) -> bool:
-    value = doc.get(key)
-    if not isinstance(value, bool):
-        raise _fail(f"{where}{key}", "true or false", value if key in doc else "nothing (field missing)")
-    return value
-
-
-def _numbers(value: Any, where: str, length: int, positive: bool = False) -> None:
-    ok = (isinstance(value, list) and len(value) == length
-          and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                  and (v > 0 or not positive) for v in value))
-    if not ok:
-        sign = "positive " if positive else ""
-        raise _fail(where, f"a list of {length} finite {sign}number(s) (one per column)", value)
-
-
-def _time(value: Any, where: str) -> None:
-    import pandas as pd
-
-    try:
-        pd.Timestamp(value)
-        if not isinstance(value, str):
-            raise TypeError
-    except (TypeError, ValueError, OverflowError):
-        raise _fail(where, "a timestamp like 2024-01-01 00:00:00", value) from None
+from .jsonchecks import _FIX, _fail, _int, _kind, _num, _numbers, _obj, _str, _strs, _time
+from .schema_choice import _selection
 
 
 def validate(meta: Any) -> dict[str, Any]:
@@ -165,6 +76,9 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     w = "config."
     _str(c, "target", w)
     _strs(c, "features", w)
+    if "future" in c:
+        _strs(c, "future", w)
+    _str(c, "holidays", w, optional=True)
     _str(c, "arch", w, ARCHS)
     _int(c, "units", w, 1, MAX_UNITS)
     _int(c, "layers", w, 1, MAX_LAYERS)
@@ -206,7 +120,9 @@ def _preprocessor(p: dict[str, Any]) -> dict[str, Any]:
     _str(p, "freq", w, optional=True)
     if not isinstance(p.get("relative", False), bool):
         raise _fail(f"{w}relative", "true or false", p.get("relative"))
-    width = 1 + len(features)
+    future = _strs(p, "future", w) if "future" in p else []
+    _holidays(p.get("holidays"), f"{w}holidays")
+    width = 1 + len(features) + len(future)
     scaler = _obj(p, "scaler", w)
     _numbers(scaler.get("mean"), f"{w}scaler.mean", width)
     _numbers(scaler.get("scale"), f"{w}scaler.scale", width, positive=True)
@@ -219,6 +135,22 @@ def _preprocessor(p: dict[str, Any]) -> dict[str, Any]:
         _numbers(s.get("mean"), f"{w}series_scalers.{name}.mean", width)
         _numbers(s.get("scale"), f"{w}series_scalers.{name}.scale", width, positive=True)
     return p
+
+
+def _holidays(h: Any, where: str) -> None:
+    """The public-holiday inputs: null, or a region with features among the known ones."""
+    from .holiday import DAYS_FROM, DAYS_TO, FLAG
+
+    if h is None:
+        return
+    if not isinstance(h, dict):
+        raise _fail(where, "an object or null", h)
+    _str(h, "country", f"{where}.")
+    _str(h, "subdiv", f"{where}.", optional=True)
+    _int(h, "max_days", f"{where}.", 1, 366)
+    features = _strs(h, "features", f"{where}.")
+    if not features or any(f not in (FLAG, DAYS_TO, DAYS_FROM) for f in features):
+        raise _fail(f"{where}.features", f"names among {FLAG}, {DAYS_TO}, {DAYS_FROM}", features)
 
 
 def _interval(meta: dict[str, Any], quantiles: list[float] | None) -> None:
@@ -311,7 +243,8 @@ def expected_shapes(meta: dict[str, Any]) -> dict[str, tuple[int, ...]]:
 
     c, p = meta["config"], meta["preprocessor"]
     units, layers, arch = c["units"], c["layers"], c["arch"]
-    n_in = 1 + len(p["features"]) + len(feature_names(p["calendar"]))  # (lookback, n_in) windows
+    n_in = (1 + len(p["features"]) + len(p.get("future", [])) + len(feature_names(p["calendar"]))
+            + len((p.get("holidays") or {}).get("features", [])))  # (lookback, n_in) windows
     horizon, q = p["horizon"], len(meta["quantiles"] or [])
     patch = meta.get("training", {}).get("patch") or 1  # rows side by side (older bundles: 1)
     one = _network_shapes(arch, units, layers, n_in * patch, horizon, q)
@@ -381,82 +314,3 @@ def check_weights(meta: dict[str, Any], arrays: dict[str, np.ndarray], file: str
             raise BundleError(f"{file}: {name} holds values that are not finite numbers. {_FIX}")
 
 
-def _selection(meta: dict[str, Any]) -> None:
-    """The statistical members, the choice and the shrink (absent in bundles of before them)."""
-    from .members import MEMBERS
-
-    _int(meta, "season", "", 1, optional=True)
-    if "lstm_shrink" in meta:
-        _num(meta, "lstm_shrink", "", lambda v: 0 <= v <= 1, "a number in [0, 1]")
-    members = meta.get("members", {})
-    if not isinstance(members, dict):
-        raise _fail("members", "an object", members)
-    for key, group in members.items():
-        where = f"members.{key}."
-        if not isinstance(group, dict):
-            raise _fail(f"members.{key}", "an object", group)
-        for name, m in group.items():
-            if name not in MEMBERS or not isinstance(m, dict) or m.get("name") != name:
-                raise _fail(f"{where}{name}", f"a member among {', '.join(MEMBERS)}", m)
-            _int(m, "season", f"{where}{name}.", 1)
-            _int(m, "start", f"{where}{name}.", 0)
-            _num(m, "sigma", f"{where}{name}.", lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
-            _member_params(m.get("params"), f"{where}{name}.params", name)
-    cache = meta.get("member_cache", {})
-    horizon = meta["preprocessor"]["horizon"]
-    levels = len(meta["quantiles"]) if meta.get("quantiles") else 1
-    if not isinstance(cache, dict):
-        raise _fail("member_cache", "an object", cache)
-    for key, entry in cache.items():
-        where = f"member_cache.{key}"
-        if not isinstance(entry, dict) or not isinstance(entry.get("digest"), str):
-            raise _fail(where, "an object with a digest", entry)
-        forecasts = _obj(entry, "forecasts", f"{where}.")
-        for name, f in forecasts.items():
-            ok = (name in MEMBERS and isinstance(f, list) and len(f) == horizon and all(
-                isinstance(row, list) and len(row) == levels
-                and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in row)
-                for row in f))
-            if not ok:
-                raise _fail(f"{where}.forecasts.{name}", f"{horizon} rows of {levels} finite numbers", f)
-    choice = meta.get("choice")
-    if choice is None:
-        return
-    if not isinstance(choice, dict):
-        raise _fail("choice", "an object", choice)
-    weights = _obj(choice, "weights", "choice.")
-    known = ("lstm", *MEMBERS)
-    if not weights or not all(
-        n in known and isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v <= 1
-        for n, v in weights.items()
-    ):
-        raise _fail("choice.weights", f"weights in (0, 1] of members among {', '.join(known)}", weights)
-    stat = set(weights) - {"lstm", "naive", "seasonal_naive"}
-    for key, group in members.items():
-        missing = stat - set(group)
-        if missing:
-            raise _fail(f"members.{key}", f"the chosen members {', '.join(sorted(stat))}", sorted(group))
-    _str(choice, "label", "choice.")
-
-
-def _member_params(params: Any, where: str, name: str) -> None:
-    if not isinstance(params, dict):
-        raise _fail(where, "an object", params)
-    if name == "auto_ets":
-        _int(params, "m", f"{where}.", 1)
-        _int(params, "n_params", f"{where}.", 0)
-        comp = params.get("components")
-        if not (isinstance(comp, str) and len(comp) == 4 and comp[0] in "AM" and comp[1] in "NAM"
-                and comp[2] in "NAM" and comp[3] in "ND"):
-            raise _fail(f"{where}.components", "ETS components such as 'AAAN'", comp)
-        par = params.get("par")
-        if not (isinstance(par, list) and len(par) >= 5 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)
-                for v in par)):
-            raise _fail(f"{where}.par", "a list of numbers", par)
-    elif name == "auto_theta":
-        _int(params, "m", f"{where}.", 1)
-        _str(params, "modeltype", f"{where}.", ("STM", "OTM", "DSTM", "DOTM"))
-        par = _obj(params, "par", f"{where}.")
-        for key in ("initial_smoothed", "alpha", "theta"):
-            _num(par, key, f"{where}.par.")

@@ -37,6 +37,7 @@ from .schedule import (  # noqa: F401 - re-exported: the training vocabulary in 
     optimizer_state,
     per_execution,
     sample,
+    schedule_callbacks,
 )
 from .split import MAX_AUTO_LOOKBACK, Split, plan  # noqa: F401 - re-exported
 from .windows import Windows
@@ -69,8 +70,9 @@ def fit_model(
         TrainingError: when the loss becomes NaN or infinite.
         ConfigError: a device, precision or cluster that cannot be had (see ``place``).
     """
-    from .devices import place, set_determinism, set_seed
+    from .devices import place
     from .nets import build_model, patch_for, patch_of, precision
+    from .seeding import set_determinism, set_seed
 
     # first: the backend starts here unless it runs already, and a multi-worker strategy
     # must exist before any other TensorFlow op
@@ -171,13 +173,7 @@ def _fit_keras(
         _restore_optimizer(model, resume.optimizer_state)
     first_epoch = resume.epochs_done if resume else 0
     epochs = max(config.epochs, first_epoch + 1)
-    stopper = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, min_delta=MIN_DELTA, restore_best_weights=True
-    )
-    plateau = keras.callbacks.ReduceLROnPlateau(
-        monitor="val_loss", factor=0.5, patience=max(1, config.patience // 3), min_lr=1e-5,
-        min_delta=MIN_DELTA,
-    )
+    stopper, plateau = schedule_callbacks(config)
     progress = _progress_callback(config.time_budget, report, stop, stopper, epochs)
     history = model.fit(
         train_ds,

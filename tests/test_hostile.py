@@ -518,9 +518,9 @@ def test_bundle_lock_works_without_fcntl(tmp_path):
 
 
 def test_swap_without_renameat2_replaces_the_bundle(tmp_path, monkeypatch):
-    from forecast import bundle
+    from forecast import bundle, locking
 
-    monkeypatch.setattr(bundle.sys, "platform", "win32")  # no renameat2 there
+    monkeypatch.setattr(locking.sys, "platform", "win32")  # no renameat2 there
     assert bundle._exchange(tmp_path, tmp_path) is False
     out, tmp = tmp_path / "out", tmp_path / "tmp"
     out.mkdir()

@@ -17,16 +17,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "forecast"
 STAGES = [
     ("base", {"errors", "timefmt", "numbers", "metrics", "baselines", "intervals", "plots",
               "explain_plots"}),
-    ("read", {"reading", "timeparse", "frequency", "data_flags", "data"}),
+    ("read", {"reading", "dateformats", "timeparse", "frequency", "data_flags", "regular", "data"}),
     ("options", {"config"}),
-    ("features", {"calendar"}),
+    ("features", {"calendar", "holiday", "future"}),
     ("split, scale, windows", {"split", "preprocessing", "windows", "layout", "anchor", "doctor"}),
     ("nets", {"nets", "numpy_net"}),
-    ("fit", {"schedule", "distribute", "devices", "training", "members", "choice", "selection"}),
+    ("fit", {"schedule", "distribute", "devices", "seeding", "training", "members", "choice", "selection"}),
     ("score", {"evaluation"}),
-    ("bundle and report", {"schema", "bundle", "report"}),
-    ("forecaster and its uses", {"forecaster", "run", "predicting", "compare", "backtest", "tune",
-                                 "detect", "explain"}),
+    ("bundle and report", {"jsonchecks", "schema_choice", "schema", "locking", "bundle", "report"}),
+    ("forecaster and its uses", {"forecasting", "forecaster_io", "forecaster", "run", "predicting", "compare", "backtest",
+                                 "tune_space", "tune", "detect", "explain"}),
     ("cli", {"commands", "cli"}),
 ]
 

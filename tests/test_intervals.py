@@ -32,18 +32,30 @@ def test_too_wide_intervals_are_narrowed():
 
 
 def test_conformal_threshold_is_the_order_statistic():
-    from forecast.intervals import conformal_quantile
+    from forecast.intervals import window_quantile
 
-    scores = np.arange(1.0, 10.0)[::-1]  # 9 scores, unsorted
-    assert conformal_quantile(scores, 0.8) == 8.0  # ceil(10 * 0.8) = 8th smallest, not interpolated
-    assert conformal_quantile(scores, 0.95) == float("inf")  # ceil(10 * 0.95) = 10 > 9 scores
-    assert conformal_quantile(np.array([]), 0.8) == float("inf")
+    scores = np.arange(1.0, 10.0)[::-1]  # 9 scores (one per window), unsorted
+    assert window_quantile(scores, 0.8) == 8.0  # ceil(10 * 0.8) = 8th smallest, not interpolated
+    assert window_quantile(scores, 0.95) == 9.0  # ceil(10 * 0.95) = 10 > 9 scores: the largest
 
 
 def test_conformal_threshold_keeps_its_coverage_guarantee():
-    from forecast.intervals import conformal_quantile
+    from forecast.intervals import window_quantile
 
     rng = np.random.default_rng(0)
-    hits = [rng.exponential(size=20)[-1] <= conformal_quantile(rng.exponential(size=19), 0.8)
+    hits = [rng.exponential(size=20)[-1] <= window_quantile(rng.exponential(size=19), 0.8)
             for _ in range(4000)]
     assert np.mean(hits) >= 0.79  # at least nominal (exactly 16/20 = 0.8 in expectation)
+
+
+def test_few_windows_calibrate_at_the_conformal_rank_of_windows_not_of_scores():
+    from forecast.intervals import window_quantile
+
+    rng = np.random.default_rng(2)
+    scores = rng.exponential(size=(13, 12))  # 13 windows of 12 steps (a monthly validation part)
+    pooled = np.quantile(scores, 0.8)
+    assert window_quantile(scores, 0.8) == np.sort(scores.ravel())[144 - 1] > pooled  # 12/13 of 156
+    many = rng.exponential(size=(400, 12))
+    assert window_quantile(many, 0.8) == np.sort(many.ravel())[int(np.ceil(321 / 400 * 4800)) - 1]
+    assert window_quantile(scores[:3], 0.8) == scores[:3].max()  # (3 + 1) 0.8 > 3: the largest
+    assert window_quantile(scores[:0], 0.8) == float("inf")

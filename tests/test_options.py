@@ -6,7 +6,14 @@ from dataclasses import fields, replace
 
 import pytest
 
-from forecast.commands.options import FLAGS, LIBRARY_ONLY, Settings, _leaves, command, train_settings
+from forecast.commands.options import (
+    FLAGS,
+    LIBRARY_ONLY,
+    Settings,
+    _leaves,
+    command,
+    train_settings,
+)
 from forecast.config import PARTS, FitOptions, NetworkOptions, TrainConfig
 from forecast.data_flags import DataOptions
 from forecast.errors import ConfigError

@@ -1,7 +1,9 @@
-"""The HTML report: self-contained, and it renders to a non-blank picture in headless Chromium."""
+"""The HTML report: self-contained; in headless Chromium it renders to a non-blank picture with no
+console error, no broken image and no layout wider than the page."""
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 import shutil
@@ -86,3 +88,68 @@ def test_report_renders_in_headless_chromium(bundle_and_backtest, tmp_path):
     rows_with_content = (pixels.std(axis=(1, 2)) > 0.02).mean()
     assert pixels.std() > 0.05 and rows_with_content > 0.3  # text and plots, not a blank page
     assert np.mean(pixels < 0.5) > 0.01  # dark ink exists
+
+
+_CHECK = """<script>
+window.__errors = [];
+const __error = console.error;
+console.error = (...args) => { window.__errors.push(args.join(" ")); __error(...args); };
+addEventListener("error", ev => window.__errors.push(
+  ev.message || "failed to load " + (ev.target.src || ev.target.href || ev.target.tagName)), true);
+addEventListener("load", () => {
+  const root = document.documentElement;
+  document.body.setAttribute("data-check", JSON.stringify({
+    errors: window.__errors,
+    broken: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.alt),
+    scroll_width: root.scrollWidth, client_width: root.clientWidth,
+  }));
+});
+</script>"""
+
+
+def _browse(browser: str, page, tmp_path) -> dict:
+    """Open ``page`` (with the checker injected first in <head>) in headless Chromium, 1000 px
+    wide; returns the checker's findings and every console line Chromium logged."""
+    html = page.read_text(encoding="utf-8").replace("<head>", "<head>" + _CHECK, 1)
+    probe = tmp_path / f"probe-{page.name}"
+    probe.write_text(html, encoding="utf-8")
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--hide-scrollbars", "--window-size=1000,2400",
+         "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom",
+         probe.as_uri()],
+        check=True, capture_output=True, text=True, timeout=120,
+    )
+    found = re.search(r'data-check="([^"]*)"', done.stdout)
+    assert found, done.stdout[-2000:]
+    result = json.loads(html_module.unescape(found.group(1)))
+    result["console"] = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    return result
+
+
+def _problems(result: dict) -> list[str]:
+    out = [f"console: {line}" for line in result["console"]]
+    out += [f"error: {e}" for e in result["errors"]]
+    out += [f"broken image: {alt}" for alt in result["broken"]]
+    if result["scroll_width"] > result["client_width"]:
+        out.append(f"layout {result['scroll_width']} px wide on a {result['client_width']} px page")
+    return out
+
+
+def test_report_has_no_console_error_broken_image_or_overflow_in_chromium(bundle_and_backtest, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("Chromium is not installed (Debian package `chromium`)")
+    out, bt = bundle_and_backtest
+    page = tmp_path / "full.html"  # the bundle's report, and the report with a backtest
+    assert runner.invoke(app, ["report", str(out), "--backtest", str(bt), "--out", str(page)]).exit_code == 0
+    for report in (out / "report.html", page):
+        assert _problems(_browse(browser, report, tmp_path)) == [], report
+    # the check sees each kind of fault (else it could pass a broken page)
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html><head></head><body><img src="data:image/png;base64,AAAA" '
+                   'alt="x"><div style="width:3000px">wide</div><script>console.error("boom")</script>'
+                   "</body></html>", encoding="utf-8")
+    problems = " | ".join(_problems(_browse(browser, bad, tmp_path)))
+    assert "error: boom" in problems and "broken image: x" in problems and "px wide" in problems

@@ -12,14 +12,9 @@ from forecast.cli import app
 from forecast.config import TrainConfig
 from forecast.data import load_series
 from forecast.errors import ConfigError, DataError
-from forecast.tune import (
-    check_search,
-    default_values,
-    lookback_unit,
-    project_dir,
-    trial_params,
-    tuning_plot,
-)
+from forecast.plots import tuning_plot
+from forecast.tune import project_dir
+from forecast.tune_space import check_search, default_values, lookback_unit, trial_params
 
 runner = CliRunner()
 TINY = ["--horizon", "4", "--epochs", "1", "--time-budget", "120", "--no-report"]

@@ -50,6 +50,14 @@ class Flag:
     limits: dict[str, Any] = field(default_factory=dict)  # min / max, checked by Typer
 
 
+def _region(code: str) -> str:
+    """``--holidays``, checked before any data is read (an unknown code is one ``Error:`` line)."""
+    from ..holiday import parse_region
+
+    country, subdiv = parse_region(code)
+    return f"{country}-{subdiv}" if subdiv else country
+
+
 FLAGS: dict[str, Flag] = {
     # TrainConfig's columns (panel Data)
     "target": Flag("Column to forecast; several (comma-separated or repeated) train one model on each.",
@@ -57,6 +65,11 @@ FLAGS: dict[str, Flag] = {
     "features": Flag("Past covariate columns, comma-separated or repeated.", type=list[str] | None,
                      parse=split_list),
     "calendar": Flag("Calendar cycles (hour, weekday, month...) as known-future inputs."),
+    "future": Flag("Known-future columns (planned events, weather forecasts), comma-separated or repeated: "
+                   "read over the lookback and the horizon; predict needs their values for the horizon.",
+                   type=list[str] | None, parse=split_list),
+    "holidays": Flag("Public holidays of a country, optionally a subdivision (US, US-CA, GB-SCT), as "
+                     "known-future inputs.", parse=_region),
     "relative": Flag("Read the target relative to each window's last value (for trends).",
                      decls=("--relative/--absolute",)),
     # DataOptions (panel Data)

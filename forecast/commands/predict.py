@@ -16,6 +16,11 @@ from . import BundleArg, HistoryOpt, check_output, user_errors, write_atomic
 def predict(
     bundle: BundleArg,
     data: HistoryOpt = None,
+    future_data: Annotated[
+        Path | None, typer.Option(help="CSV of the --future columns' values for the forecast steps (the "
+                                       "time column and those columns; default: rows after the last "
+                                       "target value in --data).")
+    ] = None,
     horizon: Annotated[
         int | None, typer.Option(min=1, help="Steps to forecast (default: the trained horizon).")
     ] = None,
@@ -38,6 +43,8 @@ def predict(
     models, then `forecast` (the median), then `lower` and `upper` (the interval;
     its levels are in bundle.json). Values are rounded two decimals past the data's own.
     Blank or missing values among the last lookback rows are refused unless --allow-filled.
+    A model trained with --future reads those columns' values for every trained forecast
+    step: from --future-data, or from rows after the last target value in --data.
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
@@ -55,7 +62,7 @@ def predict(
 
     forecaster = Forecaster.load(bundle)
     check_horizon(forecaster, None, horizon, recursive)  # before reading any data
-    history = load_histories(forecaster, data, series)
+    history = load_histories(forecaster, data, series, future_data)
     check_horizon(forecaster, history, horizon, recursive)
     filled = filled_in_window(forecaster, history)
     if filled and not allow_filled:

@@ -68,7 +68,8 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
             raise typer.Exit(130)
 
 
-RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features", "ensemble")
+RESUME_FIXED = ("arch", "units", "layers", "dropout", "quantiles", "anchor", "target", "features", "ensemble",
+                "future", "holidays")
 # ^ what the saved network's shapes and outputs are made of: --resume cannot change them
 
 

@@ -47,9 +47,10 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
 
     from ..bundle import check_target, update, writing_lock
     from ..errors import TrainingError
+    from ..plots import tuning_plot
     from ..run import save
     from ..training import interruptible
-    from ..tune import check_search, project_dir, tuning_plot
+    from ..tune import check_search, project_dir
     from ..tune import tune as search
 
     console = Console()

@@ -1,0 +1,299 @@
+"""A column of date text read: its format(s) found, the day/month order proven from the values
+(day first only when proven), every value parsed. `timeparse` finds the column and calls it."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.api import guess_datetime_format
+
+from .errors import DataError
+from .frequency import infer_freq
+
+
+def parse_times(
+    col: pd.Series, dayfirst: bool | None, name: str
+) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+    """Parse a time column; decide the date order from the values when ``dayfirst`` is None.
+
+    ISO dates (year first) are never read day first. Dates such as ``01/02/2020`` are read
+    day first only when a value proves it (a first field above 12, every second field 12
+    or less), or when ``dayfirst`` says so. When every value fits both orders, the order
+    giving a regular series wins, month first on a tie. A column mixing several formats is
+    read format by format; times with UTC offsets (even offsets changing at daylight
+    saving) are converted to UTC.
+
+    Returns:
+        The parsed naive index, whether day first was used, and notes saying what was decided.
+    """
+    text = _text(col).reset_index(drop=True)  # index = position; row number = index + 2
+    sample = _sample(text)
+    shapes = _shape(sample)
+    if shapes.nunique() == 1:  # the usual case: one format, checked on the whole column below
+        reading = _read_group(text, dayfirst, name)
+        if isinstance(reading, _Reading):
+            return _finish([reading], [text.index], len(text), name)
+    shapes = _shape(text)
+    groups = [text[shapes == s] for s in pd.unique(shapes)]
+    if len(groups) > _MAX_FORMATS:
+        examples = ", ".join(f"row {g.index[0] + 2} '{g.iloc[0]}'" for g in groups[:3])
+        raise DataError(f"Column '{name}' mixes {len(groups)} date formats (e.g. {examples}). "
+                        "Write every date one way, or give --time-format.")
+    readings = [_read_group(g, dayfirst, name) for g in groups]
+    failed = [(g, r) for g, r in zip(groups, readings) if not isinstance(r, _Reading)]
+    if failed:
+        group, bad = failed[0]
+        if len(groups) == 1:
+            raise DataError(
+                f"Column '{name}' has dates that cannot be parsed (e.g. '{bad}' on row "
+                f"{_row_of(group, bad)}). Check the column, give --time-format, or name the right "
+                "one with --time."
+            )
+        examples = " and ".join(f"row {g.index[0] + 2} '{g.iloc[0]}'" for g in groups[:4])
+        raise DataError(
+            f"Column '{name}' mixes {len(groups)} date formats ({examples}); '{bad}' on row "
+            f"{_row_of(group, bad)} cannot be read. Write every date one way, or give --time-format."
+        )
+    return _finish(readings, [g.index for g in groups], len(text), name)  # type: ignore[arg-type]
+
+
+_MAX_FORMATS = 8  # more distinct date shapes than this: the column is not dates
+
+
+@dataclass
+class _Reading:
+    """One format's parse: the times (UTC when offsets were given), the order and why."""
+
+    index: pd.DatetimeIndex
+    dayfirst: bool | None  # None: the format has no day/month ambiguity
+    fmt: str | None
+    why: str = ""  # how the order was decided
+    aware: bool = False
+
+
+def _sample(text: pd.Series) -> pd.Series:
+    """Up to ~1,000 values from the start, the end and evenly between."""
+    if len(text) <= 1000:
+        return text
+    step = max(1, len(text) // 400)
+    return pd.concat([text.iloc[:300], text.iloc[::step], text.iloc[-300:]])
+
+
+def _shape(text: pd.Series) -> pd.Series:
+    """Each value's layout: letters -> ``a``, four digits -> ``Y``, other digit runs -> ``N``."""
+    s = text.str.replace(r"[A-Za-z]+", "a", regex=True)
+    s = s.str.replace(r"\d{4}", "Y", regex=True)
+    return s.str.replace(r"\d+", "N", regex=True)
+
+
+def _row_of(group: pd.Series, value: str) -> int:
+    return int(group.index[(group == value).to_numpy()][0]) + 2
+
+
+def _candidates(values: list[str]) -> list[str]:
+    """Formats the values may follow, month-first before day-first; never year-day-month."""
+    found: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for value in values:
+            for order in (False, True):
+                fmt = guess_datetime_format(value, dayfirst=order)
+                if fmt:
+                    found.append(fmt)
+    out: list[str] = []
+    for fmt in found:
+        # "May" reads as a full month name, "Apr" as an abbreviation: try both spellings
+        for spelled in dict.fromkeys((fmt, fmt.replace("%B", "%b"), fmt.replace("%b", "%B"))):
+            for variant in (spelled, _swap(spelled)):
+                if variant and variant not in out and not _year_day_month(variant):
+                    out.append(variant)
+    return sorted(out, key=lambda f: _day_first(f) is True)
+
+
+def _swap(fmt: str) -> str | None:
+    if "%d" not in fmt or "%m" not in fmt:
+        return None
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def _day_first(fmt: str) -> bool | None:
+    """Whether ``fmt`` puts the day before the month; None when the order is not in question."""
+    if "%d" not in fmt or "%m" not in fmt or _year_first(fmt):
+        return None
+    return fmt.index("%d") < fmt.index("%m")
+
+
+def _year_first(fmt: str) -> bool:
+    year = min((fmt.find(c) for c in ("%Y", "%y") if c in fmt), default=-1)
+    return year != -1 and year < fmt.find("%m") and year < fmt.find("%d")
+
+
+def _year_day_month(fmt: str) -> bool:
+    return _year_first(fmt) and fmt.index("%d") < fmt.index("%m")
+
+
+def _check_one_order(text: pd.Series, formats: list[str], name: str) -> None:
+    """Refuse a column where some dates can only be month first and others only day first."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [pd.to_datetime(text, format=f, errors="coerce").notna().to_numpy() for f in formats]
+    only_month = np.flatnonzero(fits[0] & ~fits[1])
+    only_day = np.flatnonzero(fits[1] & ~fits[0])
+    if only_month.size and only_day.size:
+        m, d = int(only_month[0]), int(only_day[0])
+        raise DataError(
+            f"Column '{name}' mixes date orders: '{text.iloc[m]}' on row {text.index[m] + 2} can only be "
+            f"month first, '{text.iloc[d]}' on row {text.index[d] + 2} only day first. Fix those rows, "
+            "or give --time-format."
+        )
+
+
+def _read_group(text: pd.Series, dayfirst: bool | None, name: str) -> _Reading | str:
+    """Read values of one layout; on failure, the first value that could not be read."""
+    every = _candidates(list(dict.fromkeys([text.iloc[0], text.iloc[len(text) // 2], text.iloc[-1]])))
+    formats = [f for f in every if dayfirst is None or _day_first(f) in (None, dayfirst)]
+    results = [r for r in (_exact(text, f) for f in formats) if r is not None]
+    if not results and dayfirst is not None:
+        other = [f for f in every if _day_first(f) is (not dayfirst)]
+        if other and _exact(text, other[0]) is not None:
+            bad = _first_bad(text, formats[0]) if formats else str(text.iloc[0])
+            given, order = ("--dayfirst", "day") if dayfirst else ("--monthfirst", "month")
+            raise DataError(
+                f"Column '{name}' has dates that cannot be {order} first (e.g. '{bad}' on row "
+                f"{_row_of(text, bad)}), but {given} says so (given, or recorded in the bundle). "
+                f"Drop {given}, or fix the dates."
+            )
+    if not results:
+        orders = [f for f in formats if _day_first(f) is not None]
+        if dayfirst is None and len(orders) == 2:
+            _check_one_order(text, orders, name)
+        if formats:
+            return _first_bad(text, formats[0])
+        mixed = _mixed(text, dayfirst)
+        return mixed if mixed is not None else str(text.iloc[0])
+    if len(results) == 1:
+        reading = results[0]
+        if reading.dayfirst is not None and dayfirst is None:
+            proof = np.flatnonzero(reading.index.day > 12)
+            row = int(proof[0]) if proof.size else 0
+            reading.why = (f"'{text.iloc[row]}' on row {text.index[row] + 2} can only be "
+                           f"{'day' if reading.dayfirst else 'month'} first")
+        elif reading.dayfirst is not None:
+            reading.why = "--dayfirst" if dayfirst else "--monthfirst"
+        return reading
+    month, day = results[0], results[1]  # both orders read every value
+    if month.index.equals(day.index):
+        month.dayfirst = None
+        return month
+    day_gaps, month_gaps = _irregularity(day.index), _irregularity(month.index)
+    if day_gaps == month_gaps:
+        month.why = "every date fits both orders; give --dayfirst if they are day first"
+        return month
+    best = day if day_gaps < month_gaps else month
+    best.why = (f"every date fits both orders; only {'day' if best.dayfirst else 'month'} first "
+                "gives a regular series")
+    return best
+
+
+def _exact(text: pd.Series, fmt: str) -> _Reading | None:
+    aware = "%z" in fmt
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = pd.to_datetime(text, format=fmt, utc=aware)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return _Reading(_naive(parsed), _day_first(fmt), fmt, aware=aware)
+
+
+def _mixed(text: pd.Series, dayfirst: bool | None) -> _Reading | None:
+    """Value by value (quarters like 2020Q1, month names...): slow, only when no format fits."""
+    for utc in (False, True):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parsed = pd.to_datetime(text, format="mixed", dayfirst=bool(dayfirst), utc=utc)
+        except (ValueError, TypeError, OverflowError):
+            continue
+        index = pd.DatetimeIndex(parsed)
+        return _Reading(_naive(parsed), None, None, aware=index.tz is not None)
+    return None
+
+
+def _naive(parsed: Any) -> pd.DatetimeIndex:
+    index = pd.DatetimeIndex(parsed)
+    if index.tz is not None:
+        index = index.tz_convert("UTC").tz_localize(None)
+    return index.as_unit("ns")
+
+
+def _first_bad(text: pd.Series, fmt: str) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bad = pd.to_datetime(text, format=fmt, errors="coerce").isna().to_numpy()
+    return str(text.iloc[int(np.flatnonzero(bad)[0])]) if bad.any() else str(text.iloc[0])
+
+
+def _finish(
+    readings: list[_Reading], rows: list[pd.Index], n: int, name: str
+) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+    """Join the readings of each format back in row order, with one note per decision."""
+    aware = [r.aware for r in readings]
+    if any(aware) and not all(aware):
+        a = next(i for i, r in enumerate(readings) if r.aware)
+        b = next(i for i, r in enumerate(readings) if not r.aware)
+        raise DataError(
+            f"Column '{name}' mixes times with and without UTC offsets (row {rows[a][0] + 2} has one, "
+            f"row {rows[b][0] + 2} has none). Give every time an offset, or none."
+        )
+    if len(readings) == 1:
+        index = readings[0].index
+    else:
+        values = np.empty(n, dtype="datetime64[ns]")
+        for reading, where in zip(readings, rows):
+            values[np.asarray(where)] = reading.index.to_numpy()
+        index = pd.DatetimeIndex(values)
+    notes = []
+    if len(readings) > 1:
+        shown = ", ".join(r.fmt or "free text" for r in readings)
+        notes.append(f"column '{name}' mixes {len(readings)} date formats, each read by its own ({shown})")
+    for reading in readings:
+        if reading.dayfirst is not None and reading.why:
+            order = "day first" if reading.dayfirst else "month first"
+            notes.append(f"dates read {order} ({reading.fmt}): {reading.why}")
+    if all(aware):
+        notes.append("times carry UTC offsets: converted to UTC")
+    dayfirst = any(r.dayfirst for r in readings)
+    return index, dayfirst, notes
+
+
+def _text(col: pd.Series) -> pd.Series:
+    """The column as text, stripped only when its first or last values carry spaces
+    (stripping a million strings costs a copy of each)."""
+    text = col.astype(str)
+    ends = pd.concat([text.head(1000), text.tail(1000)])
+    return text.str.strip() if (ends.str.len() != ends.str.strip().str.len()).any() else text
+
+
+def _irregularity(index: pd.DatetimeIndex) -> float:
+    """Share of the inferred grid left empty once sorted (0 = every step present, 1 = no grid).
+
+    Calendar-aware: monthly stamps (28 to 31 days apart) are perfectly regular.
+    """
+    stamps = index.unique().sort_values()
+    if len(stamps) < 3:
+        return 0.0
+    steps = np.diff(stamps.asi8)
+    if int(np.median(steps)) <= 0 or (stamps[-1] - stamps[0]).value / np.median(steps) > 20 * len(stamps):
+        return 1.0
+    try:
+        freq = infer_freq(stamps)
+        grid = pd.date_range(stamps[0], stamps[-1], freq=freq)
+    except (DataError, ValueError):
+        return 1.0
+    on_grid = int(stamps.isin(grid).sum())
+    return 1.0 - on_grid / max(len(grid), len(stamps))

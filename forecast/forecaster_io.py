@@ -1,0 +1,125 @@
+"""A forecaster's bundle: its fitted state written (save, files, info) and read back (load)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from .config import TrainConfig
+from .errors import BundleError
+from .members import Member
+from .numpy_net import export_weights
+from .preprocessing import Preprocessor
+
+T = TypeVar("T")
+
+
+class Persisted:
+    """What :class:`forecaster.Forecaster` saves and loads; a part of it, kept apart for length."""
+
+    def save(self, out: Path, force: bool = False) -> Path:
+        """Write the bundle atomically: the fitted state only (the model, bundle.json and
+        :meth:`files`); :func:`forecast.run.save` adds the plots and the report."""
+        from . import bundle
+
+        self._check()
+        return bundle.save(Path(out), self.model_, self.info(), self.files(), force=force)
+
+    def files(self) -> dict[str, Callable[[Path], None]]:
+        """The bundle's files besides the model and bundle.json: ``{name: writer of that path}``."""
+        from .evaluation import holdout_frame
+
+        self._check()
+        writers: dict[str, Callable[[Path], None]] = {
+            "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
+            # the checkpoint for --resume: the optimizer's state as plain arrays (no pickle)
+            "optimizer.npz": lambda p: np.savez(p, *self.optimizer_state()),
+            # every layer's weights as plain arrays: forecasts without importing TensorFlow
+            "weights.npz": lambda p: export_weights(self.model_, p),
+        }
+        if self.holdout_["windows"]:
+            writers["holdout.csv"] = lambda p: holdout_frame(self.holdout_).to_csv(p, index=False)
+        return writers
+
+    def optimizer_state(self) -> list[np.ndarray]:
+        """The optimizer's variables: from training in this process, or from the bundle."""
+        from .training import optimizer_state
+
+        if getattr(self.model_, "optimizer", None) is not None and self.model_.optimizer.variables:
+            return optimizer_state(self.model_)
+        path = Path(self.path_) / "optimizer.npz"
+        if not path.exists():
+            raise BundleError(f"{self.path_} has no optimizer.npz checkpoint; train without --resume.")
+        with np.load(path, allow_pickle=False) as saved:
+            return [saved[f"arr_{i}"] for i in range(len(saved.files))]
+
+    @classmethod
+    def load(cls: type[T], path: Path, engine: str = "auto") -> T:
+        """Load a bundle: files checked against their sha256, model loaded with ``safe_mode``.
+
+        Args:
+            engine: ``"numpy"`` runs the saved weights in NumPy (no TensorFlow import: fast);
+                ``"keras"`` loads ``model.keras`` (needed to train on or look inside the layers);
+                ``"auto"`` takes NumPy when the bundle has ``weights.npz``.
+        """
+        from . import bundle
+        from .numpy_net import WEIGHTS_FILE, NumpyNet
+
+        meta = bundle.read_meta(Path(path))
+        try:
+            forecaster = cls(TrainConfig(**{**meta["config"], "quantiles": meta["quantiles"]}))
+            forecaster.preprocessor_ = Preprocessor.from_dict(meta["preprocessor"])
+            forecaster.data_ = meta["data"]
+            forecaster.training_ = meta["training"]
+            forecaster.holdout_ = {"metrics": meta["metrics"]}
+            forecaster.interval_scale_ = float(meta["interval_scale"])
+            forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta.get("history", {}).items()}
+            forecaster.shrink_ = float(meta.get("lstm_shrink", 1.0))
+            forecaster.season_ = int(meta.get("season", meta["data"].get("season", 1)))
+            forecaster.choice_ = meta.get("choice", {"weights": {"lstm": 1.0}, "label": "lstm"})
+            forecaster.members_ = {
+                str(k): {str(n): Member.from_dict(m) for n, m in ms.items()}
+                for k, ms in meta.get("members", {}).items()
+            }
+            forecaster.member_start_ = {str(k): str(v) for k, v in meta.get("member_start", {}).items()}
+            forecaster.member_cache_ = meta.get("member_cache", {})
+            forecaster.path_ = str(path)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BundleError(f"{path}/bundle.json lacks or garbles {exc}. Retrain the bundle.") from None
+        if engine == "numpy" or (engine == "auto" and WEIGHTS_FILE in meta["files"]):
+            forecaster.model_ = NumpyNet.load(Path(path), {**meta["config"], "quantiles": meta["quantiles"]})
+        else:
+            forecaster.model_ = bundle.load_model(Path(path))
+        return forecaster
+
+    def info(self) -> dict[str, Any]:
+        """What bundle.json records about this forecaster (besides files and versions)."""
+        self._check()
+        return {
+            "config": self.config.to_dict(),
+            "preprocessor": self.preprocessor_.to_dict(),
+            "quantiles": self.quantiles,
+            "interval": self.interval(),
+            "interval_scale": self.interval_scale_,  # fitted on the validation part
+            "data": self.data_,
+            "training": self.training_,
+            "interrupted": bool(self.training_.get("interrupted")),
+            "history": self.history_,
+            "metrics": self.holdout_["metrics"],
+            "metrics_per_series": self.holdout_.get("per_series", {}),
+            "season": self.season_,
+            # the share of the network's correction to its base that is kept (fitted on validation)
+            "lstm_shrink": self.shrink_,
+            # the forecast given: which members, with what weights, and their validation MASE
+            "choice": self.choice_,
+            # statistical members as plain numbers (refitted on training + validation rows)
+            "members": {k: {n: m.to_dict() for n, m in ms.items()} for k, ms in self.members_.items()},
+            "member_start": self.member_start_,
+            # the chosen statistical members' forecasts from the end of each training series
+            "member_cache": getattr(self, "member_cache_", {}),
+            **({"tuning": self.tuning_} if hasattr(self, "tuning_") else {}),  # forecast tune's trials
+        }

@@ -1,0 +1,158 @@
+"""Forecasts from a history frame: the steps after its last row, every series, past the horizon."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .data import Series
+from .errors import ConfigError, DataError
+from .frequency import future_index
+from .members import MAX_FIT_ROWS, STATISTICAL
+
+
+class Forecasting:
+    """How :class:`forecaster.Forecaster` forecasts a frame; a part of it, kept apart for length."""
+
+    def predict(
+        self,
+        frame: pd.DataFrame,
+        horizon: int | None = None,
+        recursive: bool = False,
+        series: str | None = None,
+        future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
+        """Forecast the steps after the last row of ``frame``.
+
+        Args:
+            frame: history with the training columns on a time index (a :class:`Series` frame).
+            series: which series of a several-series model ``frame`` is (its scaler).
+            future: the ``--future`` columns' values after the last row (time index): every
+                trained horizon step must have them (:func:`forecast.future.check_covered`).
+            horizon: steps to forecast, at most the trained horizon unless ``recursive``.
+            recursive: forecast past the trained horizon by appending the median forecast to
+                the history and forecasting again (only when every input is the target).
+
+        Returns:
+            A frame indexed by future timestamps: ``forecast`` (the median with quantiles),
+            then ``lower`` and ``upper`` when the model has quantiles (levels in :meth:`interval`).
+        """
+        self._check()
+        pre = self.preprocessor_
+        horizon = horizon or pre.horizon
+        if horizon > pre.horizon and recursive:
+            return self._rollout(frame, horizon, series)
+        if horizon > pre.horizon:
+            raise ConfigError(
+                f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. "
+                f"Use --horizon {pre.horizon} or less, add --recursive, or retrain with --horizon {horizon}."
+            )
+        if len(frame) < pre.lookback:
+            raise DataError(
+                f"The data has {len(frame)} rows; the model needs the last {pre.lookback} "
+                "(its lookback). Give more history."
+            )
+        keep = pre.lookback
+        if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
+            keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
+        part = frame.iloc[-keep:]
+        if pre.future:
+            from .future import check_covered
+
+            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
+        values = pre.transform(part, series, future)  # (rows, F)
+        offset = self._offset(frame, len(frame) - len(part), series)
+        cached = self._cached_members(frame, series)  # the training file's end: no refit needed
+        out = self.predict_windows(values, np.array([len(part)]), series, offset, cached)[0, :horizon]
+        index = future_index(frame.index[-1], self.data_["freq"], horizon)
+        index.name = self.data_["time"]
+        columns = {"forecast": self.point(out)}
+        if self.quantiles:
+            columns.update(lower=out[:, 0], upper=out[:, -1])
+        return pd.DataFrame(columns, index=index)
+
+    def _end_digest(self, frame: pd.DataFrame) -> str:
+        """The last timestamp and a sha256 of the target's recent values: what a cached
+        forecast from the end of the training file was made from."""
+        import hashlib
+
+        y = frame[self.preprocessor_.target].to_numpy(dtype="float64")[-(MAX_FIT_ROWS + 2 * self.season_):]
+        return f"{frame.index[-1]}|{len(frame)}|{hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()}"
+
+    def cache_member_forecasts(self, frames: dict[str, pd.DataFrame]) -> None:
+        """Forecast each statistical member of the choice from the end of each series, so that
+        ``forecast predict`` on the training file needs no statsforecast import (seconds)."""
+        self.member_cache_ = {}
+        wanted = set(self.choice_["weights"]) - {"lstm"}
+        for key, frame in frames.items():
+            members = {n: m for n, m in self.members_.get(key, {}).items() if n in wanted and n in STATISTICAL}
+            if not members:
+                continue
+            y = frame[self.preprocessor_.target].to_numpy(dtype="float64")
+            self.member_cache_[key] = {
+                "digest": self._end_digest(frame),
+                "forecasts": {n: m.forecast(y, self.preprocessor_.horizon, self.levels).tolist()
+                              for n, m in members.items()},
+            }
+
+    def _cached_members(self, frame: pd.DataFrame, series: str | None) -> dict[str, np.ndarray]:
+        entry = getattr(self, "member_cache_", {}).get(series or "")
+        if not entry or entry.get("digest") != self._end_digest(frame):
+            return {}
+        return {n: np.asarray(f, dtype="float64") for n, f in entry["forecasts"].items()}
+
+    def _offset(self, frame: pd.DataFrame, first: int, series: str | None) -> int | None:
+        """Position of ``frame``'s row ``first`` in the series the members were fitted on,
+        found by its time (None when the frame does not reach back to that series' start
+        and the steps between cannot be counted)."""
+        start = getattr(self, "member_start_", {}).get(series or "")
+        if start is None:
+            return None
+        try:
+            when = pd.Timestamp(start)
+            if when in frame.index:
+                return first - int(frame.index.get_loc(when))
+            steps = pd.date_range(when, frame.index[first], freq=self.data_["freq"])
+            return len(steps) - 1 if len(steps) and steps[-1] == frame.index[first] else None
+        except (ValueError, TypeError, KeyError, OverflowError):
+            return None
+
+    def predict_all(
+        self, series: Series, horizon: int | None = None, recursive: bool = False
+    ) -> pd.DataFrame:
+        """Forecast every series of ``series``; several get an id column (the file's id name).
+        The ``--future`` values after each series' end come from ``series.future``."""
+        if not self.data_.get("series"):
+            first = next(iter(series.frames))
+            return self.predict(series.frame, horizon, recursive, future=series.future.get(first))
+        pieces = []
+        for name, frame in series.frames.items():
+            part = self.predict(frame, horizon, recursive, series=name, future=series.future.get(name))
+            part.insert(0, self.data_["id"], name)
+            pieces.append(part)
+        return pd.concat(pieces)
+
+    def _rollout(self, frame: pd.DataFrame, horizon: int, series: str | None = None) -> pd.DataFrame:
+        """Chain forecasts of the trained horizon, each from the history plus earlier medians."""
+        pre = self.preprocessor_
+        if pre.future:
+            raise ConfigError(
+                f"--recursive forecasts past the trained horizon, but the model reads the known-future "
+                f"column(s) {', '.join(pre.future)} only {pre.horizon} steps ahead. Retrain with "
+                f"--horizon {horizon} instead."
+            )
+        if pre.features:
+            raise ConfigError(
+                f"--recursive needs every input to be the target, but the model also reads "
+                f"{', '.join(pre.features)}, whose future is unknown. Retrain with "
+                f"--horizon {horizon} instead."
+            )
+        history = frame[[pre.target]]
+        pieces = []
+        done = 0
+        while done < horizon:
+            step = self.predict(history, min(pre.horizon, horizon - done), series=series)
+            pieces.append(step)
+            history = pd.concat([history, step[["forecast"]].set_axis([pre.target], axis=1)])
+            done += len(step)
+        return pd.concat(pieces)

@@ -1,0 +1,119 @@
+"""Public holidays as known-future inputs, from the ``holidays`` package.
+
+A region is a country code (``US``), optionally with a subdivision (``US-CA``). The
+features are read per calendar date, so every step of a day shares them:
+
+- ``holiday``: 1 on a public holiday (observed days included), else 0; for steps
+  longer than a day, the share of the step's days that are holidays;
+- ``days_to_holiday`` / ``days_from_holiday`` (steps of a day or less): days until the
+  next holiday and since the last one, capped at ``MAX_DAYS`` and divided by it, so the
+  day before Thanksgiving and the Friday after are told apart from an ordinary day.
+
+Like the calendar, these are written into each row shifted by the horizon (see
+:mod:`forecast.calendar`), and the definition is recorded in bundle.json, so predict
+rebuilds the same features from timestamps alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+
+MAX_DAYS = 7  # a week either side: PJM load dips on the days around a holiday, not a month away
+FLAG, DAYS_TO, DAYS_FROM = "holiday", "days_to_holiday", "days_from_holiday"
+
+
+def parse_region(code: str) -> tuple[str, str | None]:
+    """``"US"`` -> ``("US", None)``, ``"us-ca"`` -> ``("US", "CA")``, checked against the package.
+
+    Raises:
+        ConfigError: an unknown country or subdivision, naming the known ones.
+    """
+    import holidays
+
+    country, _, subdiv = str(code).strip().upper().partition("-")
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        raise ConfigError(
+            f"Unknown --holidays country '{code}'. Use an ISO 3166 country code such as US, GB, DE or "
+            "FR, with an optional subdivision (US-CA): see holidays.list_supported_countries() for "
+            "the codes the holidays package knows."
+        )
+    if subdiv and subdiv not in supported[country]:
+        known = ", ".join(supported[country][:12]) or "none"
+        raise ConfigError(
+            f"Unknown --holidays subdivision '{subdiv}' of {country}. Known: {known}"
+            f"{' ...' if len(supported[country]) > 12 else ''}. Or give the country alone (--holidays {country})."
+        )
+    return country, subdiv or None
+
+
+def spec(code: str, freq: str) -> dict[str, Any]:
+    """The holiday inputs for a region and frequency, as recorded in bundle.json."""
+    country, subdiv = parse_region(code)
+    features = [FLAG, DAYS_TO, DAYS_FROM] if _step(freq) <= pd.Timedelta(days=1) else [FLAG]
+    return {"country": country, "subdiv": subdiv, "features": features, "max_days": MAX_DAYS}
+
+
+def _step(freq: str) -> pd.Timedelta:
+    """One step's length (a month as 28 days or more: only ``<= 1 day`` matters here)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    try:
+        return pd.Timedelta(offset)
+    except ValueError:  # months, quarters, years, business days: calendar-dependent steps
+        return pd.Timedelta(days=1) if offset.rule_code in ("B", "C") else pd.Timedelta(days=28)
+
+
+def dates(region: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """The region's holiday dates from ``first`` to ``last`` (inclusive, by date)."""
+    import holidays
+
+    years = range(first.year, last.year + 1)
+    found = holidays.country_holidays(region["country"], subdiv=region["subdiv"], years=years)
+    days = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in found))
+    return days[(days >= first.normalize()) & (days <= last.normalize())]
+
+
+def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.ndarray:
+    """``(rows, len(region["features"]))`` float32 holiday features at each timestamp."""
+    features = region["features"]
+    if not len(index):
+        return np.zeros((0, len(features)), "float32")
+    cap = int(region.get("max_days", MAX_DAYS))
+    step = _step(freq)
+    index = pd.DatetimeIndex(index).tz_localize(None) if index.tz is not None else pd.DatetimeIndex(index)
+    pad = pd.Timedelta(days=cap + 1)
+    first, last = index.min().normalize() - pad, index.max().normalize() + max(step, pd.Timedelta(days=1)) + pad
+    days = pd.date_range(first, last, freq="D")  # every date the features can look at
+    flag = days.isin(dates({**region}, first, last)).astype("float64")  # (days,)
+    position = ((index.normalize() - first) // pd.Timedelta(days=1)).to_numpy()  # (rows,) date of each row
+    out = []
+    for name in features:
+        if name == FLAG and step <= pd.Timedelta(days=1):
+            out.append(flag[position])
+        elif name == FLAG:  # the share of the step's days that are holidays
+            ends = ((index + pd.tseries.frequencies.to_offset(freq)).normalize() - first) // pd.Timedelta(days=1)
+            total = np.concatenate([[0.0], np.cumsum(flag)])
+            width = np.maximum(ends.to_numpy() - position, 1)
+            out.append((total[position + width] - total[position]) / width)
+        else:
+            out.append(_distance(flag, position, cap, forward=name == DAYS_TO) / cap)
+    return np.stack(out, axis=1).astype("float32")
+
+
+def _distance(flag: np.ndarray, position: np.ndarray, cap: int, forward: bool) -> np.ndarray:
+    """Days from each date to the next (``forward``) or last holiday, at most ``cap``."""
+    n = len(flag)
+    at = np.arange(n)
+    marked = np.where(flag > 0, at, -1 if not forward else n + cap)
+    if forward:  # the nearest holiday on or after each date
+        nearest = np.minimum.accumulate(marked[::-1])[::-1]
+        gap = nearest - at
+    else:  # the nearest on or before
+        nearest = np.maximum.accumulate(marked)
+        gap = np.where(nearest >= 0, at - nearest, cap)
+    return np.minimum(gap, cap)[position].astype("float64")

@@ -1,0 +1,172 @@
+"""Each series made regular: sorted and de-duplicated, reindexed to its frequency, gaps filled
+(bounded by --max-gap) or refused; every change a note. `data` calls it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pandas.tseries.frequencies import to_offset
+
+from .data_flags import DataOptions
+from .errors import DataError
+from .frequency import infer_freq, is_trading_days
+
+
+def _regularise_all(
+    raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str
+) -> tuple[dict[str, pd.DataFrame], str, dict[str, int], dict[str, pd.DatetimeIndex]]:
+    """Regularise every series on one shared frequency; notes name the series they concern."""
+    several = len(raw) > 1
+    per_series: dict[str, list[str]] = {}
+    prepared = {}
+    for name, frame in raw.items():
+        label = f"Series '{name}'" if several else source
+        prepared[name] = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label)
+    step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
+    frames: dict[str, pd.DataFrame] = {}
+    filled: dict[str, int] = {}
+    filled_at: dict[str, pd.DatetimeIndex] = {}
+    for name, frame in prepared.items():
+        label = f"series '{name}'" if several else source
+        frames[name], counts, filled_at[name] = _reindex_and_fill(frame, step, opts, per_series[name], label)
+        per_series[name] += _dst_note(raw[name].index, frames[name].index, step)
+        for col, n in counts.items():
+            filled[col] = filled.get(col, 0) + n
+    notes += _merge_notes(per_series) if several else per_series[next(iter(raw))]
+    return frames, step, filled, filled_at
+
+
+def _dst_note(raw: pd.DatetimeIndex, regular: pd.DatetimeIndex, step: str) -> list[str]:
+    """Say so when the repeated and missing hours mostly fall in daylight-saving months."""
+    if to_offset(step) != to_offset("h"):
+        return []
+    repeated = raw[raw.duplicated()]
+    missing = regular.difference(raw)
+    stamps = repeated.append(missing)
+    on_change = int(stamps.month.isin([3, 4, 10, 11]).sum())
+    if len(repeated) == 0 or len(missing) == 0 or on_change < 0.8 * len(stamps):
+        return []
+    return [f"{on_change} of the {len(repeated)} repeated and {len(missing)} missing hours fall in "
+            "daylight-saving months (Mar/Apr, Oct/Nov): local clock time, repeats merged and gaps filled"]
+
+
+def _merge_notes(per_series: dict[str, list[str]]) -> list[str]:
+    """``{"A": [n], "B": [n]}`` -> ``["n (all 2 series)"]``; notes differing by series keep their names."""
+    owners: dict[str, list[str]] = {}
+    for name, notes in per_series.items():
+        for note in notes:
+            owners.setdefault(note, []).append(name)
+    return [
+        f"{note} (all {len(per_series)} series)" if len(names) == len(per_series) and len(names) > 1
+        else f"{', '.join(names[:3])}{'...' if len(names) > 3 else ''}: {note}"
+        for note, names in owners.items()
+    ]
+
+
+def _sort_and_merge(frame: pd.DataFrame, opts: DataOptions, notes: list[str], label: str) -> pd.DataFrame:
+    if not frame.index.is_monotonic_increasing:
+        frame = frame.sort_index(kind="stable")
+        notes.append("rows sorted by time")
+    dup = int(frame.index.duplicated().sum())
+    if dup:
+        if opts.duplicates == "error":
+            first = frame.index[frame.index.duplicated()][0]
+            raise DataError(
+                f"{label} has {dup} duplicate timestamps (first {first}). "
+                "Use --duplicates mean|first|last to merge them."
+            )
+        frame = frame.groupby(level=0).agg(opts.duplicates)
+        notes.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
+    if opts.resample:
+        before = len(frame)
+        resampler = frame.resample(opts.resample)
+        frame = resampler.sum(min_count=1) if opts.agg == "sum" else resampler.agg(opts.agg)
+        notes.append(f"resampled to {opts.resample} ({opts.agg}): {before} rows -> {len(frame)}")
+    if len(frame) < 3:
+        raise DataError(f"{label} has only {len(frame)} distinct timestamps. Give a longer series.")
+    return frame
+
+
+def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
+    found = {name: infer_freq(f.index) for name, f in frames.items()}
+    common = pd.Series(list(found.values())).mode().iloc[0]
+    odd = [n for n, f in found.items() if f != common]
+    if odd:
+        raise DataError(
+            f"Series {', '.join(odd[:3])} have another frequency ({found[odd[0]]}) than the rest "
+            f"({common}). Give --freq {common} or --resample {common}."
+        )
+    return common
+
+
+def _reindex_and_fill(
+    frame: pd.DataFrame, step: str, opts: DataOptions, notes: list[str], label: str
+) -> tuple[pd.DataFrame, dict[str, int], pd.DatetimeIndex]:
+    """Insert the missing steps of ``step`` (never for trading days) and fill them; also
+    returns the timestamps of the rows filled."""
+    if not is_trading_days(step):
+        full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
+        off = frame.index.difference(full)
+        if len(off):
+            raise DataError(
+                f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {off[0]}). "
+                f"Use --resample {step} to aggregate them, or another --freq."
+            )
+        missing = len(full) - len(frame)
+        if missing:
+            frame = frame.reindex(full)
+            notes.append(f"{missing} missing time steps inserted")
+            _note_gaps(frame, notes)
+    counts = {c: int(frame[c].isna().sum()) for c in frame.columns}
+    holes = pd.DatetimeIndex(frame.index[frame.isna().any(axis=1).to_numpy()])
+    if not any(counts.values()):
+        return frame, counts, holes
+    _check_gaps(frame, opts, label)
+    if opts.fill == "none":
+        col = next(c for c, n in counts.items() if n)
+        first = frame.index[frame[col].isna().to_numpy()][0]
+        raise DataError(
+            f"{label}: {col} has {counts[col]} missing values (first at {first}) and --fill none "
+            "leaves them, but the model needs every value. Use --fill interpolate, ffill or zero."
+        )
+    if opts.fill == "interpolate":
+        frame = frame.interpolate(method="linear", limit_direction="both")
+        how = "linear interpolation"
+    elif opts.fill == "ffill":
+        frame = frame.ffill().bfill()
+        how = "carrying the last value forward"
+    else:
+        frame = frame.fillna(0.0)
+        how = "zeros"
+    listed = ", ".join(f"{c}: {n}" for c, n in counts.items() if n)
+    notes.append(f"values filled by {how} ({listed})")
+    return frame, counts, holes
+
+
+def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True in a boolean array as ``(start, length)``, in order."""
+    padded = np.concatenate([[False], missing, [False]]).astype("int8")
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(s), int(e - s)) for s, e in zip(edges[::2], edges[1::2])]
+
+
+def _note_gaps(frame: pd.DataFrame, notes: list[str]) -> None:
+    runs = gap_runs(frame.isna().all(axis=1).to_numpy())
+    if runs:
+        start, length = max(runs, key=lambda r: r[1])
+        first = ", ".join(f"{frame.index[s]} ({n})" for s, n in runs[:3])
+        notes.append(f"{len(runs)} gaps, the largest {length} steps from {frame.index[start]}; "
+                     f"first: {first}")
+
+
+def _check_gaps(frame: pd.DataFrame, opts: DataOptions, label: str) -> None:
+    if opts.max_gap is None:
+        return
+    for col in frame.columns:
+        for start, length in gap_runs(frame[col].isna().to_numpy()):
+            if length > opts.max_gap:
+                raise DataError(
+                    f"{label}: {col} has a gap of {length} missing steps from {frame.index[start]} to "
+                    f"{frame.index[start + length - 1]}, longer than --max-gap {opts.max_gap}. "
+                    "Raise --max-gap, or fill or cut that part of the data."
+                )
