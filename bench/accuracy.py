@@ -66,7 +66,7 @@ def run_one(name: str, extra: list[str]) -> dict:
         "name": name,
         "forecast": models["model"]["mase"],
         "coverage": models["model"].get("coverage"),
-        **{k: models[k]["mase"] for k in ("lstm", "naive", "seasonal_naive", "auto_ets", "auto_theta")
+        **{k: models[k]["mase"] for k in ("lstm", "naive", "seasonal_naive", "auto_ets", "auto_theta", "auto_ces")
            if k in models},
         "choice": result["choice"]["label"],
         "fit_s": result["training"]["seconds"],
@@ -92,7 +92,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     rows = []
     head = (f"{'set':13} {'forecast':>8} {'lstm':>6} {'naive':>6} {'snaive':>6} {'ets':>6} {'theta':>6} "
-            f"{'peer':>6} {'deep':>6} {'cover':>6} {'fit s':>6}  chosen")
+            f"{'ces':>6} {'peer':>6} {'deep':>6} {'cover':>6} {'fit s':>6}  chosen")
     print(head, flush=True)
     for name in names:
         r = run_one(name, extra)
@@ -103,7 +103,7 @@ def main() -> None:
         peer, deep = PEER_BEST[name]
         f = functools.partial(_cell, r)
         print(f"{name:13} {r['forecast']:8.3f} {f('lstm')} {f('naive')} {f('seasonal_naive')} {f('auto_ets')} "
-              f"{f('auto_theta')} {peer:6.3f} {deep if deep else '-':>6} "
+              f"{f('auto_theta')} {f('auto_ces')} {peer:6.3f} {deep if deep else '-':>6} "
               f"{r['coverage'] if r['coverage'] is None else round(r['coverage'], 2):>6} {r['fit_s']:6.0f}  "
               f"{r['choice']}", flush=True)
     Path(args.out).write_text(json.dumps(rows, indent=2))

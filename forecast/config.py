@@ -22,7 +22,8 @@ MAX_LEARNING_RATE = 1.0  # Adam diverges long before; 0 would train nothing
 
 # The choices, declared once: nets and members build them, the CLI and the schema list them.
 ARCHS = ("lstm", "gru", "bilstm", "attention")  # the LSTM family (forecast.nets)
-STATISTICAL = ("auto_ets", "auto_theta")  # statsforecast members (forecast.members)
+STATISTICAL = ("auto_ets", "auto_theta", "auto_ces")  # statsforecast members (forecast.members)
+CES_PARAMS = ("alpha_0", "alpha_1", "beta_0", "beta_1")  # AutoCES: complex exponential smoothing
 SIMPLE = ("seasonal_naive", "naive")  # parameter-free members
 MEMBERS = (*STATISTICAL, *SIMPLE)
 MODELS = ("auto", "lstm", *MEMBERS)  # --model: chosen on validation windows, or one alone
@@ -47,7 +48,7 @@ class NetworkOptions:
     quantiles: list[float] | None = field(default_factory=lambda: [0.1, 0.5, 0.9])
     # ^ an 80% interval and the median, trained with the pinball loss; None: point forecast (MAE)
     model: str = "auto"  # the forecast given: "auto" (chosen on validation windows), or one member:
-    # lstm | auto_ets | auto_theta | seasonal_naive | naive
+    # lstm | auto_ets | auto_theta | auto_ces | seasonal_naive | naive
     season: int | None = None  # seasonal period; None: from the frequency (hourly 24, monthly 12...)
     anchor: str = "auto"  # the network's base: "last" value, "season" (last season's value),
     # "auto" (whichever has the lower multi-step error on the training part), "none" (levels)

@@ -11,7 +11,7 @@ from . import baselines
 from .metrics import coverage, mase_scale, pinball, score_all
 from .windows import origins
 
-SCORED_MEMBERS = ("lstm", "auto_ets", "auto_theta")  # scored beside the chosen forecast
+SCORED_MEMBERS = ("lstm", "auto_ets", "auto_theta", "auto_ces")  # scored beside the chosen forecast
 
 if TYPE_CHECKING:
     from .split import Split

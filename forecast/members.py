@@ -1,4 +1,4 @@
-"""Statistical members beside the LSTM: AutoETS and AutoTheta (statsforecast), seasonal naive, naive.
+"""Statistical members beside the LSTM: AutoETS, AutoTheta and AutoCES (statsforecast), seasonal naive, naive.
 
 Each member is fitted once on a recent tail of a series' training rows (at most
 :data:`MAX_FIT_ROWS`, so a 145k-hour history costs seconds, not minutes) and then
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import MEMBERS, SIMPLE, STATISTICAL  # noqa: F401 - declared once, in config
+from .config import CES_PARAMS, MEMBERS, SIMPLE, STATISTICAL  # noqa: F401 - declared once, in config
 
 MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (seconds, not minutes)
 MIN_FIT_ROWS = 8  # shorter histories get the simple members only
@@ -72,6 +72,8 @@ class Member:
             member.params = _fit_ets(tail, season)
         elif name == "auto_theta":
             member.params = _fit_theta(tail, season)
+        elif name == "auto_ces":
+            member.params = _fit_ces(tail, season)
         else:
             raise ValueError(f"unknown member {name}")
         return member
@@ -100,6 +102,11 @@ class Member:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             out = _apply(self.name, self.params, tail, horizon, levels or None)
+        if self.name == "auto_ces" and levels:  # Gaussian, spread growing with sqrt(h)
+            spread = out["sigma"] * np.sqrt(np.arange(1, horizon + 1))
+            for lv in levels:
+                out[f"lo-{lv}"] = out["mean"] - _z(0.5 + lv / 200) * spread
+                out[f"hi-{lv}"] = out["mean"] + _z(0.5 + lv / 200) * spread
         mean = np.asarray(out["mean"], dtype="float64")
         cols = []
         for q in quantiles:
@@ -150,6 +157,13 @@ def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, level
                  "par": np.asarray(params["par"], dtype="float64"),
                  "n_params": int(params["n_params"]), "fit": None}
         return forecast_ets(forward_ets(model, y=y), h=horizon, level=levels)
+    if name == "auto_ces":  # its own intervals simulate 5,000 paths (~0.5 s a window): see forecast()
+        from statsforecast.ces import forecast_ces, forward_ces
+
+        model = {"m": int(params["m"]), "seasontype": str(params["seasontype"]),
+                 "par": {k: float(params["par"][k]) for k in CES_PARAMS}}
+        fitted = forward_ces(model, y=y)
+        return {"mean": forecast_ces(fitted, horizon)["mean"], "sigma": math.sqrt(max(float(fitted["sigma2"]), 0.0))}
     from statsforecast.theta import forecast_theta, forward_theta
 
     model = {"m": int(params["m"]), "modeltype": str(params["modeltype"]),
@@ -176,6 +190,16 @@ def _fit_theta(y: np.ndarray, season: int) -> dict[str, Any]:
         m = AutoTheta(season_length=season).fit(y).model_
     return {"m": int(m["m"]), "modeltype": str(m["modeltype"]),
             "par": {k: float(v) for k, v in m["par"].items()}}
+
+
+def _fit_ces(y: np.ndarray, season: int) -> dict[str, Any]:
+    from statsforecast.models import AutoCES
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        m = AutoCES(season_length=season).fit(y).model_
+    return {"m": int(m["m"]), "seasontype": str(m["seasontype"]),
+            "par": {k: float(m["par"][k]) for k in CES_PARAMS}}
 
 
 def fit_members(y: np.ndarray, season: int, names: tuple[str, ...] = MEMBERS) -> dict[str, Member]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .config import CES_PARAMS
 from .jsonchecks import _fail, _int, _num, _obj, _str
 
 
@@ -88,3 +89,11 @@ def _member_params(params: Any, where: str, name: str) -> None:
         par = _obj(params, "par", f"{where}.")
         for key in ("initial_smoothed", "alpha", "theta"):
             _num(par, key, f"{where}.par.")
+    elif name == "auto_ces":
+        _int(params, "m", f"{where}.", 1)
+        _str(params, "seasontype", f"{where}.", ("N", "S", "P", "F"))
+        par = _obj(params, "par", f"{where}.")
+        for key in CES_PARAMS:  # NaN: a parameter its season type does not use
+            v = par.get(key)
+            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)):
+                raise _fail(f"{where}.par.{key}", "a number", v)

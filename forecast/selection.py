@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .choice import choose
+from .choice import SHORT_HORIZONS, choose
 from .intervals import fit_interval_scale
 from .members import MAX_STAT_SERIES, VALIDATION_WINDOWS, fit_members, member_names
 from .metrics import mase_scale
@@ -65,7 +65,7 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
     names = member_names(cfg.model, len(layout.names))
     forecaster.members_ = {}
     forecaster.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
-    actual, forecasts = [], {}
+    actual, forecasts, span = [], {}, 0
     for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
@@ -74,6 +74,7 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), VALIDATION_WINDOWS)).astype(int))] if len(o) else o
         if not len(o):
             continue
+        span += int(o[-1] - o[0]) + pre.horizon  # validation rows the windows cover
         scale = mase_scale(y[: split.train_end], forecaster.season_)
         actual.append(y[o[:, None] + np.arange(pre.horizon)] / scale)  # scale-free: series comparable
         for name, f in forecaster._member_windows(values, o, layout.key(i)).items():
@@ -88,7 +89,8 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
                 actual_, forecasts["lstm"], forecasts[base][..., levels.index(0.5)], levels.index(0.5)
             )
         if cfg.model == "auto":
-            forecaster.choice_ = choose(actual_, forecasts, levels.index(0.5), 1.0)
+            forecaster.choice_ = choose(actual_, forecasts, levels.index(0.5), 1.0,
+                                        short=span < SHORT_HORIZONS * pre.horizon)
         else:
             forecaster.choice_ = {"weights": {cfg.model: 1.0}, "label": cfg.model, "windows": len(actual_),
                             "scores": choose(actual_, forecasts, levels.index(0.5), 1.0)["scores"]}

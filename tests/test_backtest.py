@@ -43,7 +43,7 @@ def test_result_has_the_documented_keys(series):
     result = backtest(series, TrainConfig(target="y", **TINY), windows=2, season=24)
     assert {"protocol", "models", "per_step_mae", "persistence", "skill"} <= set(result)
     assert set(result["models"]) == {
-        "model", "lstm", "auto_ets", "auto_theta", "naive", "seasonal_naive", "drift"
+        "model", "lstm", "auto_ets", "auto_theta", "auto_ces", "naive", "seasonal_naive", "drift"
     }
     assert result["choice"]["label"] in result["choice"]["scores"]
     for m in result["models"].values():

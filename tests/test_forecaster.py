@@ -34,7 +34,7 @@ def test_fit_records_split_metrics_and_history(fitted):
     assert split["train_rows"] + split["val_rows"] + split["test_rows"] == len(series.frame)
     assert split["test_rows"] % 6 == 0 and split["test_rows"] >= 6
     assert set(forecaster.holdout_["metrics"]) == {  # the backtest's models (evaluation.score_windows)
-        "model", "lstm", "auto_ets", "auto_theta", "naive", "seasonal_naive", "drift"
+        "model", "lstm", "auto_ets", "auto_theta", "auto_ces", "naive", "seasonal_naive", "drift"
     }
     choice = forecaster.choice_
     assert abs(sum(choice["weights"].values()) - 1) < 1e-9 and choice["scores"][choice["label"]] == min(

@@ -36,3 +36,30 @@ def test_shrinking_a_point_correction_scales_it():
     out = shrink_correction(q, 0.3, 1)
     np.testing.assert_allclose(out[..., 1], 0.3 * correction)
     np.testing.assert_allclose(out[..., 2] - out[..., 1], 2.0)
+
+
+def test_naive_within_the_margin_of_the_best_is_kept():
+    """A random walk: a member 2% better than naive on validation is noise, naive stays."""
+    from forecast.choice import SIMPLE_MARGIN, choose
+
+    rng = np.random.default_rng(3)
+    actual = rng.standard_normal((40, 5))
+    naive = actual + 1.0
+    close = actual + 1.0 - 0.5 * SIMPLE_MARGIN  # better than naive by less than the margin
+    far = actual + 0.5  # better by far
+    grid = lambda f: np.stack([f - 1, f, f + 1], -1)  # noqa: E731
+    assert choose(actual, {"naive": grid(naive), "auto_ces": grid(close)}, 1, 1.0)["label"] == "naive"
+    assert choose(actual, {"naive": grid(naive), "auto_ces": grid(far)}, 1, 1.0)["label"] == "auto_ces"
+
+
+def test_short_validation_takes_the_mean_of_the_best_three():
+    from forecast.choice import choose
+
+    rng = np.random.default_rng(4)
+    actual = rng.standard_normal((13, 12))
+    f = {name: np.stack([actual + off] * 3, -1) for name, off in
+         (("lstm", 0.1), ("auto_ets", 0.2), ("auto_theta", 0.3), ("naive", 2.0))}
+    assert choose(actual, f, 1, 1.0)["label"] == "lstm"
+    picked = choose(actual, f, 1, 1.0, short=True)
+    assert set(picked["weights"]) == {"lstm", "auto_ets", "auto_theta"}
+    assert picked["label"] in picked["scores"]
