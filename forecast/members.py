@@ -99,9 +99,13 @@ class Member:
             first += self.season * math.ceil((len(y) - first - MAX_FIT_ROWS) / self.season)
         tail = y[first:] if 0 <= first < len(y) - 1 else y[-MAX_FIT_ROWS:]
         levels = levels_for(quantiles)
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            out = _apply(self.name, self.params, tail, horizon, levels or None)
+        fallback = Member("naive", self.season, 0, sigma=_sd(np.diff(tail)))
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                out = _apply(self.name, self.params, tail, horizon, levels or None)
+        except Exception:  # noqa: BLE001 - statsforecast refuses some short tails (AutoCES: "no model
+            return fallback._simple(y, horizon, quantiles)  # able to be fitted"): naive instead
         if self.name == "auto_ces" and levels:  # Gaussian, spread growing with sqrt(h)
             spread = out["sigma"] * np.sqrt(np.arange(1, horizon + 1))
             for lv in levels:
@@ -117,7 +121,7 @@ class Member:
                 cols.append(np.asarray(out[f"{'lo' if q < 0.5 else 'hi'}-{lv}"], dtype="float64"))
         result = np.stack(cols, axis=-1)
         if not np.isfinite(result).all():  # a degenerate fit: fall back to the naive forecast
-            return Member("naive", self.season, 0, sigma=_sd(np.diff(tail)))._simple(y, horizon, quantiles)
+            return fallback._simple(y, horizon, quantiles)
         return np.sort(result, axis=-1)
 
     def _simple(self, y: np.ndarray, horizon: int, quantiles: list[float]) -> np.ndarray:

@@ -158,3 +158,19 @@ def test_predict_from_the_training_files_end_uses_the_cached_member_forecasts(tm
             "print('statsforecast' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "b")], capture_output=True, text=True)
     assert out.stdout.strip().splitlines()[-1] == "False", out.stderr
+
+
+def test_a_member_statsforecast_refuses_forecasts_naive(monkeypatch):
+    """AutoCES raises "no model able to be fitted" on some short tails: naive, never a traceback."""
+    import forecast.members as members
+
+    y = seasonal(rows=80)
+    member = Member.fit("auto_ces", y[:60], 12)
+
+    def refuse(*args, **kwargs):
+        raise Exception("no model able to be fitted")
+
+    monkeypatch.setattr(members, "_apply", refuse)
+    got = member.forecast(y[:70], 6, Q)
+    np.testing.assert_allclose(got[:, 1], np.repeat(y[69], 6))
+    assert np.all(np.diff(got, axis=-1) >= 0)
