@@ -268,14 +268,34 @@ class Forecaster(Forecasting, Persisted):
     def forward(self, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Scaled windows ``(n, lookback, F)`` -> the LSTM's forecasts in original units
         ``(n, horizon[, q])`` (before the interval scale)."""
-        raw = self.model_(self.preprocessor_.encode_inputs(x), training=False)  # (n, [members,] horizon[, q])
-        if not isinstance(raw, np.ndarray):  # a backend's tensor (PyTorch's may need detaching)
-            import keras
-
-            raw = keras.ops.convert_to_numpy(raw)
+        raw = _run(self.model_, self.preprocessor_.encode_inputs(x))  # (n, [members,] horizon[, q])
         raw = ensemble_median(raw, self.quantiles)
         if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
             raw = shrink_correction(raw, self.shrink_, self.levels.index(0.5) if self.quantiles else None)
         return self.preprocessor_.decode_target(raw, x, series)
 
 
+def _run(model: Any, x: np.ndarray) -> np.ndarray:
+    """The network's output for ``x`` as a NumPy array.
+
+    A Keras model runs its compiled predict step (``predict_on_batch``), the batch padded to a
+    power of two (32 .. ``_CHUNK``) so that a few shapes are traced (and, with XLA, compiled)
+    however many windows each call holds. Called eagerly instead, an LSTM runs its recurrent
+    steps op by op from Python: ~0.4 s a call whatever the batch, 300 of the 415 s of a
+    400-series panel's fit (bench/SPEED.md). The NumPy engine of loaded bundles is called as is.
+    """
+    if not hasattr(model, "predict_on_batch"):
+        return np.asarray(model(x, training=False))
+    n = len(x)
+    size = int(min(_CHUNK, max(32, 2 ** int(np.ceil(np.log2(max(n, 1)))))))
+    outs = []
+    for i in range(0, n, size):
+        part = x[i : i + size]
+        padded = np.concatenate([part, np.repeat(part[-1:], size - len(part), axis=0)]) if len(part) < size else part
+        out = model.predict_on_batch(padded.astype("float32", copy=False))
+        if not isinstance(out, np.ndarray):  # a backend's tensor
+            import keras
+
+            out = keras.ops.convert_to_numpy(out)
+        outs.append(np.asarray(out)[: len(part)])
+    return np.concatenate(outs)
