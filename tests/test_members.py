@@ -174,3 +174,12 @@ def test_a_member_statsforecast_refuses_forecasts_naive(monkeypatch):
     got = member.forecast(y[:70], 6, Q)
     np.testing.assert_allclose(got[:, 1], np.repeat(y[69], 6))
     assert np.all(np.diff(got, axis=-1) >= 0)
+
+
+def test_many_series_leave_out_autoets_only():
+    from forecast.members import MAX_STAT_SERIES, MEMBERS, member_names
+
+    assert member_names("auto", 1) == MEMBERS
+    many = member_names("auto", MAX_STAT_SERIES + 1)
+    assert "auto_ets" not in many and {"auto_theta", "auto_ces", "seasonal_naive", "naive"} <= set(many)
+    assert member_names("auto_ets", MAX_STAT_SERIES + 1) == MEMBERS
