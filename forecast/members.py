@@ -99,18 +99,12 @@ class Member:
             first += self.season * math.ceil((len(y) - first - MAX_FIT_ROWS) / self.season)
         tail = y[first:] if 0 <= first < len(y) - 1 else y[-MAX_FIT_ROWS:]
         levels = levels_for(quantiles)
-        fallback = Member("naive", self.season, 0, sigma=_sd(np.diff(tail)))
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 out = _apply(self.name, self.params, tail, horizon, levels or None)
         except Exception:  # noqa: BLE001 - statsforecast refuses some short tails (AutoCES: "no model
-            return fallback._simple(y, horizon, quantiles)  # able to be fitted"): naive instead
-        if self.name == "auto_ces" and levels:  # Gaussian, spread growing with sqrt(h)
-            spread = out["sigma"] * np.sqrt(np.arange(1, horizon + 1))
-            for lv in levels:
-                out[f"lo-{lv}"] = out["mean"] - _z(0.5 + lv / 200) * spread
-                out[f"hi-{lv}"] = out["mean"] + _z(0.5 + lv / 200) * spread
+            return _naive(y, tail, self.season, horizon, quantiles)  # able to be fitted"): naive instead
         mean = np.asarray(out["mean"], dtype="float64")
         cols = []
         for q in quantiles:
@@ -121,7 +115,7 @@ class Member:
                 cols.append(np.asarray(out[f"{'lo' if q < 0.5 else 'hi'}-{lv}"], dtype="float64"))
         result = np.stack(cols, axis=-1)
         if not np.isfinite(result).all():  # a degenerate fit: fall back to the naive forecast
-            return fallback._simple(y, horizon, quantiles)
+            return _naive(y, tail, self.season, horizon, quantiles)
         return np.sort(result, axis=-1)
 
     def _simple(self, y: np.ndarray, horizon: int, quantiles: list[float]) -> np.ndarray:
@@ -145,6 +139,11 @@ class Member:
                    float(d.get("sigma", 0.0)))
 
 
+def _naive(y: np.ndarray, tail: np.ndarray, season: int, horizon: int, quantiles: list[float]) -> np.ndarray:
+    """The naive forecast after ``y``, its spread from ``tail``: what a failed member gives."""
+    return Member("naive", season, 0, sigma=_sd(np.diff(tail)))._simple(y, horizon, quantiles)
+
+
 def _sd(v: np.ndarray) -> float:
     v = v[np.isfinite(v)]
     return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
@@ -161,13 +160,18 @@ def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, level
                  "par": np.asarray(params["par"], dtype="float64"),
                  "n_params": int(params["n_params"]), "fit": None}
         return forecast_ets(forward_ets(model, y=y), h=horizon, level=levels)
-    if name == "auto_ces":  # its own intervals simulate 5,000 paths (~0.5 s a window): see forecast()
+    if name == "auto_ces":
         from statsforecast.ces import forecast_ces, forward_ces
 
         model = {"m": int(params["m"]), "seasontype": str(params["seasontype"]),
                  "par": {k: float(params["par"][k]) for k in CES_PARAMS}}
         fitted = forward_ces(model, y=y)
-        return {"mean": forecast_ces(fitted, horizon)["mean"], "sigma": math.sqrt(max(float(fitted["sigma2"]), 0.0))}
+        out = {"mean": forecast_ces(fitted, horizon)["mean"]}  # its own intervals simulate 5,000
+        spread = math.sqrt(max(float(fitted["sigma2"]), 0.0)) * np.sqrt(np.arange(1, horizon + 1))
+        for lv in levels or []:  # paths (~0.5 s a window): Gaussian, the spread growing as sqrt(h)
+            out[f"lo-{lv}"] = out["mean"] - _z(0.5 + lv / 200) * spread
+            out[f"hi-{lv}"] = out["mean"] + _z(0.5 + lv / 200) * spread
+        return out
     from statsforecast.theta import forecast_theta, forward_theta
 
     model = {"m": int(params["m"]), "modeltype": str(params["modeltype"]),
@@ -175,33 +179,30 @@ def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, level
     return forecast_theta(forward_theta(model, y=y), horizon, level=levels)
 
 
-def _fit_ets(y: np.ndarray, season: int) -> dict[str, Any]:
-    from statsforecast.models import AutoETS
+def _statsforecast_fit(model: str, y: np.ndarray, season: int) -> dict[str, Any]:
+    """``statsforecast.models.<model>(season_length=season)`` fitted on ``y``: its ``model_`` dict."""
+    from statsforecast import models
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        m = AutoETS(season_length=season).fit(y).model_
+        return getattr(models, model)(season_length=season).fit(y).model_
+
+
+def _fit_ets(y: np.ndarray, season: int) -> dict[str, Any]:
+    m = _statsforecast_fit("AutoETS", y, season)
     return {"m": int(m["m"]), "components": str(m["components"]),
             "par": [float(v) for v in np.asarray(m["par"], dtype="float64")],
             "n_params": int(m["n_params"])}
 
 
 def _fit_theta(y: np.ndarray, season: int) -> dict[str, Any]:
-    from statsforecast.models import AutoTheta
-
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        m = AutoTheta(season_length=season).fit(y).model_
+    m = _statsforecast_fit("AutoTheta", y, season)
     return {"m": int(m["m"]), "modeltype": str(m["modeltype"]),
             "par": {k: float(v) for k, v in m["par"].items()}}
 
 
 def _fit_ces(y: np.ndarray, season: int) -> dict[str, Any]:
-    from statsforecast.models import AutoCES
-
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        m = AutoCES(season_length=season).fit(y).model_
+    m = _statsforecast_fit("AutoCES", y, season)
     return {"m": int(m["m"]), "seasontype": str(m["seasontype"]),
             "par": {k: float(m["par"][k]) for k in CES_PARAMS}}
 

@@ -79,9 +79,7 @@ def _member_params(params: Any, where: str, name: str) -> None:
                 and comp[2] in "NAM" and comp[3] in "ND"):
             raise _fail(f"{where}.components", "ETS components such as 'AAAN'", comp)
         par = params.get("par")
-        if not (isinstance(par, list) and len(par) >= 5 and all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)
-                for v in par)):
+        if not (isinstance(par, list) and len(par) >= 5 and all(_number_or_nan(v) for v in par)):
             raise _fail(f"{where}.par", "a list of numbers", par)
     elif name == "auto_theta":
         _int(params, "m", f"{where}.", 1)
@@ -94,6 +92,10 @@ def _member_params(params: Any, where: str, name: str) -> None:
         _str(params, "seasontype", f"{where}.", ("N", "S", "P", "F"))
         par = _obj(params, "par", f"{where}.")
         for key in CES_PARAMS:  # NaN: a parameter its season type does not use
-            v = par.get(key)
-            if not (isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)):
-                raise _fail(f"{where}.par.{key}", "a number", v)
+            if not _number_or_nan(par.get(key)):
+                raise _fail(f"{where}.par.{key}", "a number", par.get(key))
+
+
+def _number_or_nan(v: Any) -> bool:
+    """A finite number or NaN (statsforecast's mark of a parameter a model does not use)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)
