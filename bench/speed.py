@@ -16,6 +16,8 @@ Prints each figure beside its target and writes bench/results/speed.json:
               the settings before issue 17 (op determinism, batch 64: "before"), timed in
               today's loop (sampled validation, full batches): the old loop's epoch also
               validated every validation window, so "before" flatters the old code
+  batches     the project's loop on the standard shape at batch 256, 512, 1,024 and 2,048: the
+              most windows/s this network trains at on this machine, whatever the batch
 Options: --skip NAME[,NAME]; --quick (shorter fits: a smoke run, not the figures). The shared
 sets are read from ../shared/datasets beside the project, or from $FORECAST_SHARED.
 """
@@ -116,6 +118,33 @@ def throughput(quick: bool) -> dict:
         "runs": runs,
         "target_ratio": 1.3,
     }
+
+
+def batches(quick: bool) -> dict:
+    """Windows/s of the project's loop on the standard shape, with quantile outputs, by batch."""
+    from forecast.devices import import_tensorflow
+
+    import_tensorflow()
+    from forecast.config import TrainConfig
+    from forecast.training import epoch_steps, fit_model
+    from forecast.windows import Windows, origins
+
+    lookback, horizon, features, n = 168, 24, 7, 16_800
+    rows = n + lookback + horizon - 1
+    values = np.random.default_rng(0).standard_normal((rows, features)).astype("float32")
+    train = origins(0, rows, lookback, horizon)
+    rates: dict[str, float] = {}
+    for batch in (256, 512, 1024, 2048):
+        windows = Windows(values, train, train[-512:], lookback, horizon, lambda yy, xx: yy)
+        config = TrainConfig(target="y", batch_size=batch, epochs=2 if quick else 4, patience=100,
+                             time_budget=1e9, calendar=False)
+        seconds: list[float] = []
+        fit_model(windows, config, report=lambda e, logs: seconds.append(logs["seconds"]))
+        per_epoch = epoch_steps(len(train), batch) * batch
+        rates[str(batch)] = statistics.median(
+            per_epoch / (b - a) for a, b in zip(seconds[:-1], seconds[1:], strict=True)
+        )
+    return {"windows_per_s": rates}
 
 
 def _bundle_figures(out: Path) -> dict:
@@ -309,7 +338,8 @@ def main() -> None:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     skip = set(filter(None, args.skip.split(",")))
-    jobs = {"throughput": throughput, "readme": readme, "etth1": etth1, "panel": panel}
+    jobs = {"throughput": throughput, "readme": readme, "etth1": etth1, "panel": panel,
+            "batches": batches}
     results: dict = {
         "machine": {
             "python": platform.python_version(),
@@ -372,6 +402,17 @@ def main() -> None:
                 ">= 5x",
             ),
         ]
+    if "batches" in results:
+        rates = results["batches"]["windows_per_s"]
+        before = results.get("panel", {}).get("before_windows_per_s")
+        rows.append(
+            (
+                "batches",
+                ", ".join(f"{b}: {r:.0f}" for b, r in rates.items())
+                + (f" = at most {max(rates.values()) / before:.1f}x before" if before else ""),
+                "-",
+            )
+        )
     print(f"\n{'benchmark':<11} {'measured':>62}   target")
     for name, measured, target in rows:
         print(f"{name:<11} {measured:>62}   {target}")
