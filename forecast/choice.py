@@ -53,7 +53,8 @@ def choose(
 
     Returns:
         ``weights`` (member -> weight, summing to 1), ``label`` ("0.5 lstm + 0.5 auto_ets"),
-        ``scores`` (candidate label -> validation MASE) and ``windows``.
+        ``scores`` (candidate label -> validation MASE), ``windows`` and ``why`` (the rule
+        that picked it, in words).
     """
     single = {name: mae(actual, f[..., median]) / scale for name, f in forecasts.items()}
     ranked = sorted(single, key=lambda n: single[n])
@@ -65,18 +66,21 @@ def choose(
         name: (single[name] if len(w) == 1 else mae(actual, combine(forecasts, w)[..., median]) / scale)
         for name, w in candidates.items()
     }
-    best = min(scores, key=lambda n: scores[n])
+    best, why = min(scores, key=lambda n: scores[n]), "lowest validation MASE"
     if short and len(ranked) >= MAX_COMBINED:
         best = label({n: 1.0 / MAX_COMBINED for n in ranked[:MAX_COMBINED]})
+        why = f"validation under {SHORT_HORIZONS} horizons: the mean of the best three, not one pick"
     else:
         simple = [n for n in ("naive", "seasonal_naive") if n in scores]
         kept = [n for n in simple if scores[n] <= scores[best] * (1 + SIMPLE_MARGIN)]
-        best = min(kept, key=lambda n: scores[n]) if kept else best
+        if kept and best not in kept:
+            best, why = min(kept, key=lambda n: scores[n]), f"within {SIMPLE_MARGIN:.0%} of the best: kept"
     return {
         "weights": candidates[best],
         "label": label(candidates[best]),
         "scores": {n: round(float(s), 6) for n, s in sorted(scores.items(), key=lambda kv: kv[1])},
         "windows": int(len(actual)),
+        "why": why,
     }
 
 
@@ -85,3 +89,16 @@ def label(weights: dict[str, float]) -> str:
     if len(weights) == 1:
         return next(iter(weights))
     return " + ".join(f"{w:.2g} {n}" for n, w in weights.items())
+
+
+def describe(choice: dict[str, Any]) -> str:
+    """The choice in one line: ``"forecast = 0.5 lstm + 0.5 auto_ets, validation MASE 0.71 vs
+    lstm 0.78 / auto_ets 0.80 ... (60 windows)"``, with the rule that picked it where that is
+    not simply the lowest score (so a mean scored above its best member reads as meant)."""
+    scores = choice.get("scores", {})
+    if not scores:
+        return f"forecast = {choice['label']}"
+    others = " / ".join(f"{n} {v:.3f}" for n, v in scores.items() if n != choice["label"] and " + " not in n)
+    why = f"; {choice['why']}" if choice.get("why") and choice["why"] != "lowest validation MASE" else ""
+    return (f"forecast = {choice['label']}, validation MASE {scores.get(choice['label'], float('nan')):.3f} "
+            f"vs {others} ({choice.get('windows', 0)} windows{why})")

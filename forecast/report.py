@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import plots
 from .bundle import versions
+from .choice import describe
 from .timefmt import when
 
 _CSS = """
@@ -104,6 +105,9 @@ def _card(meta: dict[str, Any]) -> str:
         "window": f"lookback {p['lookback']}, horizon {p['horizon']} (direct multi-horizon output)",
         "output": f"quantiles {meta['quantiles']} (pinball loss), interval {interval['lower']}-{interval['upper']}, "
         f"scale {meta.get('interval_scale', 1.0):.3g} fitted on validation" if interval else "point forecast (MAE loss)",
+        "forecast": describe(meta["choice"]) + (f"; the LSTM keeps {meta['lstm_shrink']:.0%} of its "
+                                                "correction to its base" if "lstm_shrink" in meta else "")
+        if meta.get("choice") else "the LSTM",
         "training": f"{t['epochs']} epochs (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
         f"{t['seconds']:.0f} s; batch {c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
         "scaling": "standard scaler fitted on the training part; predicts change from the last value"

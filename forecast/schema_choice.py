@@ -66,6 +66,7 @@ def _selection(meta: dict[str, Any]) -> None:
         if missing:
             raise _fail(f"members.{key}", f"the chosen members {', '.join(sorted(stat))}", sorted(group))
     _str(choice, "label", "choice.")
+    _str(choice, "why", "choice.", optional=True)  # the rule that picked it (absent before it)
 
 
 def _member_params(params: Any, where: str, name: str) -> None:

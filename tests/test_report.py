@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+from html import escape as html_escape
 
 import numpy as np
 import pytest
@@ -42,6 +43,8 @@ def test_train_writes_a_self_contained_report_into_the_bundle(bundle_and_backtes
     for section in ("Data", "Training", "Test part", "Error by horizon step", "Residuals", "Model card"):
         assert f"<h2>{section}</h2>" in html
     assert len(re.findall(r'src="data:image/png;base64,', html)) >= 5
+    chosen = f"<dt>forecast</dt><dd>forecast = {html_escape(meta['choice']['label'])}, validation MASE"
+    assert chosen in html  # the forecast given, as train printed it (issue 15: report records it)
     assert "<script" not in html and "http://" not in html and "https://" not in html
 
 

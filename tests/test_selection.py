@@ -48,8 +48,10 @@ def test_naive_within_the_margin_of_the_best_is_kept():
     close = actual + 1.0 - 0.5 * SIMPLE_MARGIN  # better than naive by less than the margin
     far = actual + 0.5  # better by far
     grid = lambda f: np.stack([f - 1, f, f + 1], -1)  # noqa: E731
-    assert choose(actual, {"naive": grid(naive), "auto_ces": grid(close)}, 1, 1.0)["label"] == "naive"
-    assert choose(actual, {"naive": grid(naive), "auto_ces": grid(far)}, 1, 1.0)["label"] == "auto_ces"
+    kept = choose(actual, {"naive": grid(naive), "auto_ces": grid(close)}, 1, 1.0)
+    assert kept["label"] == "naive" and kept["why"].startswith("within 3% of the best")
+    picked = choose(actual, {"naive": grid(naive), "auto_ces": grid(far)}, 1, 1.0)
+    assert picked["label"] == "auto_ces" and picked["why"] == "lowest validation MASE"
 
 
 def test_short_validation_takes_the_mean_of_the_best_three():
@@ -63,3 +65,8 @@ def test_short_validation_takes_the_mean_of_the_best_three():
     picked = choose(actual, f, 1, 1.0, short=True)
     assert set(picked["weights"]) == {"lstm", "auto_ets", "auto_theta"}
     assert picked["label"] in picked["scores"]
+    from forecast.choice import describe
+
+    line = describe(picked)  # says why its validation MASE may be above the best one's
+    assert line.endswith("(13 windows; validation under 3 horizons: the mean of the best three, not one pick)")
+    assert describe(choose(actual, f, 1, 1.0)).endswith("(13 windows)")

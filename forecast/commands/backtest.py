@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
+from ..choice import describe
 from ..config import TrainConfig
 from . import check_output, quiet_keras, user_errors, when, write_atomic
 from .options import DataArg, Param, command, train_settings
-from .train import _prepare, choice_line
+from .train import _prepare
 
 Windows = Annotated[int, typer.Option(min=1, rich_help_panel="Backtest", help="Test windows W.")]
 Refit = Annotated[bool, typer.Option(rich_help_panel="Backtest", help="Retrain per fold (expanding window).")]
@@ -67,7 +68,7 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
     console.print(table)
     for note in result.get("notes", []):
         console.print(f"  note: {note}", highlight=False)
-    console.print(choice_line(result["choice"]), highlight=False)
+    console.print(describe(result["choice"]), highlight=False)
     console.print(f"Skill vs the best baseline ({result['best_baseline']}): {result['skill']:+.1%}; "
                   f"training {result['training']['seconds']:.0f}s", highlight=False)
     per_step = "MASE per step (mean over series)" if series.is_panel else "MAE per step"

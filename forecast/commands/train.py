@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from ..choice import describe
 from ..config import ARCHS, TrainConfig
 from . import Keep as KeepChoice
 from . import quiet_keras, split_list, user_errors, when
@@ -186,7 +187,7 @@ def _print_fit(console: Any, forecaster: Any) -> None:
     )
     for note in getattr(forecaster, "notes_", []):
         console.print(f"  note: {note}", highlight=False)
-    console.print(choice_line(forecaster.choice_), highlight=False)
+    console.print(describe(forecaster.choice_), highlight=False)
     interval = forecaster.interval()
     table = Table(title=f"Test part: {forecaster.holdout_['windows']} windows of {pre.horizon} steps")
     columns = ["model", "MAE", "RMSE", "MASE"]
@@ -209,16 +210,6 @@ def _print_fit(console: Any, forecaster: Any) -> None:
             f"[yellow]Warning: the model does not beat the best baseline on the test part (MASE "
             f"{m['model']['mase']:.3f} vs {best:.3f}); a simple forecast serves better here.[/]"
         )
-
-
-def choice_line(choice: dict[str, Any]) -> str:
-    """"forecast = 0.5 lstm + 0.5 auto_ets, validation MASE 0.71 vs lstm 0.78 / auto_ets 0.80 ..."."""
-    scores = choice.get("scores", {})
-    if not scores:
-        return f"forecast = {choice['label']}"
-    others = " / ".join(f"{n} {v:.3f}" for n, v in scores.items() if n != choice["label"] and " + " not in n)
-    return (f"forecast = {choice['label']}, validation MASE {scores.get(choice['label'], float('nan')):.3f} "
-            f"vs {others} ({choice.get('windows', 0)} windows)")
 
 
 @user_errors
