@@ -23,7 +23,7 @@ from typing import Any
 
 from . import schema
 from .errors import BundleError
-from .locking import _exchange, writing_lock
+from .locking import swap_paths, writing_lock
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
@@ -160,7 +160,7 @@ def _swap_in(tmp: Path, out: Path) -> None:
     _sync(tmp)
     if not out.exists():
         os.rename(tmp, out)
-    elif _exchange(tmp, out):
+    elif swap_paths(tmp, out):
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous bundle
     else:
         old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"

@@ -19,7 +19,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .frequency import future_index
 
-_CYCLES = {
+CYCLES = {
     "hour": (lambda i: i.hour + i.minute / 60.0, 24.0),
     "day_of_week": (lambda i: i.day_of_week.astype("float64"), 7.0),
     "day_of_year": (lambda i: (i.day_of_year - 1).astype("float64"), 365.25),
@@ -56,7 +56,7 @@ def encode(index: pd.DatetimeIndex, cycles: list[str]) -> np.ndarray:
     """``(rows, 2 * len(cycles))`` float32 sin/cos of each cycle at each timestamp."""
     out = []
     for name in cycles:
-        position, period = _CYCLES[name]
+        position, period = CYCLES[name]
         angle = 2 * np.pi * np.asarray(position(index), dtype="float64") / period
         out += [np.sin(angle), np.cos(angle)]
     return np.stack(out, axis=1).astype("float32") if out else np.zeros((len(index), 0), "float32")

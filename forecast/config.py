@@ -250,7 +250,7 @@ class TrainConfig:
             ConfigError: naming the rows there are, the rows needed and the flags to change.
         """
         horizon, lookback = self.horizon or 1, self.lookback or 1
-        if _train_rows(rows, horizon, self.test_fraction, self.val_fraction) >= lookback + horizon:
+        if train_rows(rows, horizon, self.test_fraction, self.val_fraction) >= lookback + horizon:
             return
         need = rows_needed(lookback, horizon, self.test_fraction, self.val_fraction, start=rows + 1)
         given = [f"--{n} {v}" for n, v in (("lookback", self.lookback), ("horizon", self.horizon)) if v]
@@ -285,7 +285,7 @@ def _whole(options: Any, names: tuple[str, ...]) -> None:
             raise ConfigError(f"--{flag} must be a whole number of at least 1; got {value}.")
 
 
-def _train_rows(rows: int, horizon: int, test_fraction: float, val_fraction: float) -> int:
+def train_rows(rows: int, horizon: int, test_fraction: float, val_fraction: float) -> int:
     """Rows left for training once test (whole horizons) and validation are cut off the end."""
     test = 0 if test_fraction == 0 else horizon * max(1, round(test_fraction * rows / horizon))
     # two horizons of validation where the series allows: its windows also choose the forecast
@@ -311,6 +311,6 @@ def rows_needed(
         return high
     return next(
         (n for n in range(low, high + 1)
-         if _train_rows(n, horizon, test_fraction, val_fraction) >= want),
+         if train_rows(n, horizon, test_fraction, val_fraction) >= want),
         high,
     )

@@ -19,7 +19,7 @@ from .data_flags import DataOptions  # noqa: F401 - declared with its choices, w
 from .errors import ConfigError, DataError
 from .numbers import number_hint, read_numbers
 from .reading import read_table, sentinel_mask
-from .regular import _regularise_all
+from .regular import regularise_all
 from .timeparse import find_time_column, time_index
 
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
@@ -152,7 +152,7 @@ def build_series(
     else:
         split = {targets[0]: values}
         target = targets[0]
-    frames, step, filled, filled_at = _regularise_all(split, opts, notes, source)
+    frames, step, filled, filled_at = regularise_all(split, opts, notes, source)
     label = ",".join(names)
     for frame in frames.values():
         frame.index.name = label

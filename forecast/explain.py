@@ -136,7 +136,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
 
     from . import bundle as bundles
     from .errors import DataError
-    from .explain_plots import _edges, attention_plot, gates_plot, importance_plot
+    from .explain_plots import attention_plot, cell_edges, gates_plot, importance_plot
     from .forecaster import Forecaster
     from .nets import patch_of
     from .predicting import load_history
@@ -187,7 +187,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     cut = pre.lookback % patch  # rows before the first patch (cropped)
     if layers:
         history = frame[pre.target].iloc[end + 1 - pre.lookback : end + 1]
-        edges = _edges(times)[cut::patch]  # a recurrent step spans its patch of rows
+        edges = cell_edges(times)[cut::patch]  # a recurrent step spans its patch of rows
         writers["gates.png"] = lambda p: gates_plot(history, layers[0], p, edges)
     else:
         notes.append(f"the {forecaster.config.arch} architecture has no LSTM layer: no gate heatmaps")

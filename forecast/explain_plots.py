@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .plots import COLOURS, _dates, _save
+from .plots import COLOURS, date_ticks, save_figure
 
 
 def gates_plot(
@@ -37,7 +37,7 @@ def gates_plot(
     axes[0].plot(times, history.to_numpy(), color=COLOURS["actual"], lw=1)
     axes[0].set_ylabel(str(history.name))
     axes[0].set_title("Input window and the first LSTM layer's gates")
-    edges = _edges(times) if edges is None else edges
+    edges = cell_edges(times) if edges is None else edges
     for ax, (title, key, cmap, limits) in zip(axes[1:], rows):
         values = steps[key].T  # (units, time)
         if limits is None:
@@ -49,40 +49,40 @@ def gates_plot(
         ax.set_title(title, fontsize=10, loc="left")
         fig.colorbar(mesh, ax=ax, pad=0.01)
     axes[-1].set_xlabel(times.name or "time")
-    _dates(axes[-1])
+    date_ticks(axes[-1])
     spacer = fig.colorbar(axes[1].collections[0], ax=axes[0], pad=0.01)
     spacer.ax.set_visible(False)  # keeps the top axis as wide as the heatmaps below
-    _save(fig, path)
+    save_figure(fig, path)
 
 
-def _edges(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
+def cell_edges(times: pd.DatetimeIndex) -> pd.DatetimeIndex:
     step = times[-1] - times[-2] if len(times) > 1 else pd.Timedelta(1, "h")
     return times.append(pd.DatetimeIndex([times[-1] + step]))
 
 
 def importance_plot(result: dict[str, Any], path: Path) -> None:
     """Two bar charts: MAE increase when each feature, or each part of the lookback, is shuffled."""
-    from .plots import _figure
+    from .plots import new_figure
 
-    fig, (left, right) = _figure(10, 3.6, ncols=2)
+    fig, (left, right) = new_figure(10, 3.6, ncols=2)
     for ax, key, title in ((left, "features", "Input features"), (right, "lookback", "Parts of the lookback")):
         names = list(result[key])
         ax.barh(names[::-1], [result[key][n] for n in names][::-1], color=COLOURS["forecast"])
         ax.axvline(0, color="#222222", lw=0.8)
         ax.set_xlabel("test MAE increase when shuffled (data units)")
         ax.set_title(title)
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def attention_plot(times: pd.DatetimeIndex, weights: np.ndarray, path: Path) -> None:
     """Attention weight on each step of the lookback window."""
-    from .plots import _figure
+    from .plots import new_figure
 
-    fig, ax = _figure(9, 3)
+    fig, ax = new_figure(9, 3)
     ax.bar(times, weights, width=(times[1] - times[0]) * 0.9 if len(times) > 1 else 1,
            color=COLOURS["forecast"])
     ax.set_xlabel(times.name or "time")
     ax.set_ylabel("attention weight")
     ax.set_title("Where the attention layer looks in the lookback window")
-    _dates(ax)
-    _save(fig, path)
+    date_ticks(ax)
+    save_figure(fig, path)

@@ -63,7 +63,7 @@ def _lock_path(key: Path) -> Path:
     return folder / f"{hashlib.sha256(str(key).encode()).hexdigest()[:32]}.lock"
 
 
-def _exchange(a: Path, b: Path) -> bool:
+def swap_paths(a: Path, b: Path) -> bool:
     """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported
     (macOS, Windows, old glibc), and the caller falls back to two renames."""
     if not sys.platform.startswith("linux"):

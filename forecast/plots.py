@@ -21,7 +21,7 @@ COLOURS = {  # one colour per role, in every plot
 }
 
 
-def _figure(width: float = 9, height: float = 4, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+def new_figure(width: float = 9, height: float = 4, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
     """A :class:`matplotlib.figure.Figure` and its axes, made without pyplot: the global
     backend (a notebook's, a GUI's) is never touched, and nothing is kept in a registry."""
     from matplotlib.figure import Figure
@@ -30,7 +30,7 @@ def _figure(width: float = 9, height: float = 4, ncols: int = 1, **kwargs: Any) 
     return fig, fig.subplots(1, ncols, **kwargs)
 
 
-def _dates(ax: Any) -> None:
+def date_ticks(ax: Any) -> None:
     """Date ticks that fit the span and frequency (hours for days of data, years for decades)."""
     import matplotlib.dates as mdates
 
@@ -39,7 +39,7 @@ def _dates(ax: Any) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
-def _save(fig: Any, path: Any) -> None:
+def save_figure(fig: Any, path: Any) -> None:
     """Write ``fig`` to a path or a binary file (PNG unless the path's suffix says otherwise)."""
     fig.tight_layout()
     fig.savefig(path)
@@ -47,7 +47,7 @@ def _save(fig: Any, path: Any) -> None:
 
 def loss_plot(history: dict[str, list[float]], path: Path) -> None:
     """Training and validation loss (MAE on scaled values) per epoch."""
-    fig, ax = _figure(7, 4)
+    fig, ax = new_figure(7, 4)
     epochs = np.arange(1, len(history["loss"]) + 1)
     ax.plot(epochs, history["loss"], color=COLOURS["train"], label="training")
     if "val_loss" in history:
@@ -58,7 +58,7 @@ def loss_plot(history: dict[str, list[float]], path: Path) -> None:
     ax.set_ylabel("loss (MAE, scaled units)")
     ax.set_title("Training curves")
     ax.legend()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None:
@@ -66,7 +66,7 @@ def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None
 
     Long test parts show their last ``MAX_WINDOWS`` windows, so the lines stay readable.
     """
-    fig, ax = _figure()
+    fig, ax = new_figure()
     keep = slice(-MAX_WINDOWS, None)
     o = holdout["origins"][keep]
     h = holdout["actual"].shape[1]
@@ -92,15 +92,15 @@ def holdout_plot(series: pd.Series, holdout: dict[str, Any], path: Path) -> None
     ax.set_ylabel(str(series.name))
     ax.set_title("Test part: actual vs forecast (each window from the true history)")
     ax.legend(loc="upper left")
-    _dates(ax)
-    _save(fig, path)
+    date_ticks(ax)
+    save_figure(fig, path)
 
 
 def forecast_plot(
     history: pd.Series, forecast: pd.DataFrame, path: Path, interval_label: str = "interval"
 ) -> None:
     """Recent history followed by the forecast and, when present, its interval band."""
-    fig, ax = _figure()
+    fig, ax = new_figure()
     recent = history.iloc[-max(4 * len(forecast), 48):]
     ax.plot(recent.index, recent.to_numpy(), color=COLOURS["actual"], lw=1, label="history")
     joined_t = [recent.index[-1], *forecast.index]
@@ -113,13 +113,13 @@ def forecast_plot(
     ax.set_ylabel(str(history.name))
     ax.set_title(f"Forecast: next {len(forecast)} steps")
     ax.legend(loc="upper left")
-    _dates(ax)
-    _save(fig, path)
+    date_ticks(ax)
+    save_figure(fig, path)
 
 
 def overview_plot(series: pd.Series, split: dict[str, int], path: Path) -> None:
     """The whole target series with the train / validation / test parts shaded."""
-    fig, ax = _figure(9, 3.5)
+    fig, ax = new_figure(9, 3.5)
     ax.plot(series.index, series.to_numpy(), color=COLOURS["actual"], lw=0.6)
     edges = [0, split["train_rows"], split["train_rows"] + split["val_rows"], len(series)]
     for (a, b), (name, colour) in zip(
@@ -131,13 +131,13 @@ def overview_plot(series: pd.Series, split: dict[str, int], path: Path) -> None:
     ax.set_ylabel(str(series.name))
     ax.set_title("Data and the split by time")
     ax.legend(loc="upper left")
-    _dates(ax)
-    _save(fig, path)
+    date_ticks(ax)
+    save_figure(fig, path)
 
 
 def step_error_plot(per_step: dict[str, list[float]], path: Path) -> None:
     """MAE at each horizon step, for the model and each baseline."""
-    fig, ax = _figure(7, 3.5)
+    fig, ax = new_figure(7, 3.5)
     for name, values in per_step.items():
         colour = COLOURS.get(name, COLOURS["forecast"] if name == "model" else "#7f7f7f")
         ax.plot(np.arange(1, len(values) + 1), values, marker=".", color=colour,
@@ -146,12 +146,12 @@ def step_error_plot(per_step: dict[str, list[float]], path: Path) -> None:
     ax.set_ylabel("MAE (data units)")
     ax.set_title("Error by horizon step")
     ax.legend()
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def residual_plot(residuals: np.ndarray, season: int, path: Path) -> None:
     """Histogram and autocorrelation of one-step-ahead-and-later residuals (actual - forecast)."""
-    fig, (left, right) = _figure(9, 3.5, ncols=2)
+    fig, (left, right) = new_figure(9, 3.5, ncols=2)
     r = np.asarray(residuals, dtype="float64").ravel()
     left.hist(r, bins=40, color=COLOURS["forecast"], alpha=0.8)
     left.axvline(0, color="#222222", lw=1)
@@ -169,12 +169,12 @@ def residual_plot(residuals: np.ndarray, season: int, path: Path) -> None:
     right.set_xlabel("lag (steps)")
     right.set_ylabel("autocorrelation")
     right.set_title("Residual autocorrelation")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def anomaly_plot(result: pd.DataFrame, name: str, path: Path) -> None:
     """Actual values with the expected interval, flagged values marked."""
-    fig, ax = _figure(10, 4)
+    fig, ax = new_figure(10, 4)
     ax.fill_between(result.index, result["lower"], result["upper"], color=COLOURS["interval"],
                     alpha=0.2, lw=0, label="expected interval")
     ax.plot(result.index, result["actual"], color=COLOURS["actual"], lw=0.7, label="actual")
@@ -188,8 +188,8 @@ def anomaly_plot(result: pd.DataFrame, name: str, path: Path) -> None:
     ax.set_ylabel(name)
     ax.set_title(f"Anomalies: {int(result['anomaly'].sum())} of {len(result)} values flagged")
     ax.legend(loc="upper left")
-    _dates(ax)
-    _save(fig, path)
+    date_ticks(ax)
+    save_figure(fig, path)
 
 
 def tuning_plot(trials: list[dict[str, Any]], path: Path) -> None:

@@ -12,7 +12,7 @@ from .errors import DataError
 from .frequency import infer_freq, is_trading_days
 
 
-def _regularise_all(
+def regularise_all(
     raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str
 ) -> tuple[dict[str, pd.DataFrame], str, dict[str, int], dict[str, pd.DatetimeIndex]]:
     """Regularise every series on one shared frequency; notes name the series they concern."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import TrainConfig
+from .config import TrainConfig, train_rows
 from .errors import DataError
 from .frequency import default_horizon, season_length
 
@@ -44,7 +44,7 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
     """
     horizon = config.horizon or default_horizon(freq)
     season = season_length(freq)
-    train_end = _train_rows(rows, horizon, config)
+    train_end = train_rows(rows, horizon, config.test_fraction, config.val_fraction)
     test = _test_rows(rows, horizon, config)
     val = rows - test - train_end
     if config.lookback is not None:
@@ -62,13 +62,6 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
             "Use a smaller --lookback or --horizon, or give a longer series."
         )
     return horizon, lookback, Split(rows, train_end, train_end + val)
-
-
-def _train_rows(rows: int, horizon: int, config: TrainConfig) -> int:
-    """Rows left for training once test (whole horizons) and validation are cut off the end."""
-    from .config import _train_rows as train_rows
-
-    return train_rows(rows, horizon, config.test_fraction, config.val_fraction)
 
 
 def _test_rows(rows: int, horizon: int, config: TrainConfig) -> int:

@@ -154,14 +154,14 @@ def test_doctor_with_a_huge_horizon_answers_at_once(csv):
 
 
 def test_rows_needed_is_arithmetic_and_exact():
-    from forecast.config import _train_rows, rows_needed
+    from forecast.config import rows_needed, train_rows
 
     cases = [(8, 3, 0.1, 0.1), (50, 24, 0.1, 0.1), (1, 1, 0, 0.1), (333, 7, 0.2, 0.15)]
     for lookback, horizon, tf, vf in cases:
         for start in (1, 100, 5000):
             need = rows_needed(lookback, horizon, tf, vf, start)
             brute = next(n for n in range(start, 10**6)
-                         if _train_rows(n, horizon, tf, vf) >= lookback + horizon)
+                         if train_rows(n, horizon, tf, vf) >= lookback + horizon)
             assert need == brute
     assert rows_needed(10**9, 10**9, 0.1, 0.1) >= 3 * 10**9  # instantly, no search
 
@@ -521,7 +521,7 @@ def test_swap_without_renameat2_replaces_the_bundle(tmp_path, monkeypatch):
     from forecast import bundle, locking
 
     monkeypatch.setattr(locking.sys, "platform", "win32")  # no renameat2 there
-    assert bundle._exchange(tmp_path, tmp_path) is False
+    assert bundle.swap_paths(tmp_path, tmp_path) is False
     out, tmp = tmp_path / "out", tmp_path / "tmp"
     out.mkdir()
     (out / "old.txt").write_text("old")

@@ -12,7 +12,7 @@ from ..choice import describe
 from ..config import TrainConfig
 from . import check_output, quiet_keras, user_errors, when, write_atomic
 from .options import DataArg, Param, command, train_settings
-from .train import _prepare
+from .train import prepare_series
 
 Windows = Annotated[int, typer.Option(min=1, rich_help_panel="Backtest", help="Test windows W.")]
 Refit = Annotated[bool, typer.Option(rich_help_panel="Backtest", help="Retrain per fold (expanding window).")]
@@ -39,7 +39,7 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
 
     console = Console()
     check_output(json, (".json",), "--json")
-    series = _prepare(console, data, config)
+    series = prepare_series(console, data, config)
     quiet_keras(config.backend, config.device)
     from ..training import listening
 

@@ -51,10 +51,10 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
     with writing_lock(out) if chief else contextlib.nullcontext():  # a second run fails at once
         if chief:  # a resumed bundle is replaced: only its folder must be writable
             check_target(out, force or resume, create_parent=default)
-        series = _prepare(console, data, config)
+        series = prepare_series(console, data, config)
         previous = _load_previous(out, config) if resume else None
         forecaster, interrupted = _fit(console, config, series, previous)
-        _print_fit(console, forecaster)
+        print_fit(console, forecaster)
         if not chief:
             console.print("Trained as a non-chief worker; the chief writes the bundle.")
             raise typer.Exit(130 if interrupted else 0)
@@ -106,7 +106,7 @@ def _flag(value: Any) -> str:
     return "none" if value is None else str(value)
 
 
-def _prepare(console: Any, data: Path, config: TrainConfig) -> Any:
+def prepare_series(console: Any, data: Path, config: TrainConfig) -> Any:
     """The series to train on, checked as `forecast doctor` checks it (and printed with its notes)."""
     from ..devices import check_distribute, use_backend
     from ..doctor import diagnose
@@ -169,7 +169,7 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
     return forecaster, bool(forecaster.training_["interrupted"])
 
 
-def _print_fit(console: Any, forecaster: Any) -> None:
+def print_fit(console: Any, forecaster: Any) -> None:
     from rich.table import Table
 
     d, t, pre = forecaster.data_, forecaster.training_, forecaster.preprocessor_
@@ -244,7 +244,7 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     default = default_out(data, config.target)
     given, out = out, out or default.with_name(default.name + "_compare")
     check_target(out, force, create_parent=given is None)
-    series = _prepare(console, data, config)
+    series = prepare_series(console, data, config)
     quiet_keras(config.backend, config.device)
 
     def started(arch: str) -> None:

@@ -10,7 +10,7 @@ import typer
 from ..config import TrainConfig
 from . import quiet_keras, user_errors
 from .options import DataArg, Out, Param, Report, command, train_settings
-from .train import _prepare, _print_fit, default_out
+from .train import default_out, prepare_series, print_fit
 
 SearchBudget = Annotated[float, typer.Option(
     rich_help_panel="Training", help="Seconds for this run of the search: no trial starts after it; each trains "
@@ -55,7 +55,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
 
     console = Console()
     budget = time_budget  # each trial's own budget is set by the search
-    series = _prepare(console, data, config)
+    series = prepare_series(console, data, config)
     if out is None:
         out = default_out(data, config.target)
         out = out.with_name(out.name + "_tuned")
@@ -97,7 +97,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
             )
         forecaster = result.forecaster
         forecaster.tuning_ = result.info()
-        _print_fit(console, forecaster)
+        print_fit(console, forecaster)
         save(forecaster, out, force=True, report=report)
         update(out, {"tuning.png": lambda p: tuning_plot(result.trials, p)})
         console.print(f"Best configuration written to [bold]{out}[/] (trials in bundle.json, tuning.png)")
