@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from . import schema
+from . import schema, schema_weights
 from .errors import BundleError
 from .locking import swap_paths, writing_lock
 
@@ -241,7 +241,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     if WEIGHTS_FILE in files:  # another model's weights, even with matching checksums, are refused
         from .numpy_net import read_weights
 
-        schema.check_weights(meta, read_weights(path / WEIGHTS_FILE))
+        schema_weights.check_weights(meta, read_weights(path / WEIGHTS_FILE))
     return meta
 
 
@@ -277,4 +277,4 @@ def _check_model(model: Any, path: Path) -> None:
         )
     arrays = {f"{layer.name}/{i}": np.asarray(w) for layer in model.layers
               for i, w in enumerate(layer.get_weights())}
-    schema.check_weights(meta, arrays, MODEL_FILE)
+    schema_weights.check_weights(meta, arrays, MODEL_FILE)

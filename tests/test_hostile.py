@@ -314,7 +314,7 @@ def test_garbled_holdout_csv_is_one_line_in_report(bundle, tmp_path):
 
 
 def test_another_models_weights_with_matching_checksums_are_refused(bundle, tmp_path):
-    from forecast.schema import expected_shapes
+    from forecast.schema_weights import expected_shapes
 
     copy = tmp_path / "copy"
     shutil.copytree(bundle, copy)

@@ -24,7 +24,7 @@ STAGES = [
     ("nets", {"nets", "numpy_net"}),
     ("fit", {"schedule", "distribute", "devices", "seeding", "training", "members", "choice", "selection"}),
     ("score", {"evaluation"}),
-    ("bundle and report", {"jsonchecks", "schema_choice", "schema", "locking", "bundle", "report"}),
+    ("bundle and report", {"jsonchecks", "schema_choice", "schema_weights", "schema", "locking", "bundle", "report"}),
     ("forecaster and its uses", {"forecasting", "forecaster_io", "forecaster", "run", "predicting", "compare", "backtest",
                                  "tune_space", "tune", "detect", "explain"}),
     ("cli", {"commands", "cli"}),
