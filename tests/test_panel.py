@@ -133,3 +133,22 @@ def test_stocks_long_file_five_trading_days_per_ticker(tmp_path):
     assert forecast.groupby("Stock").size().to_dict() == {t: 5 for t in ("AAPL", "COKE", "GOOGL", "TSLA", "YHOO")}
     assert (forecast["Date"].dt.day_of_week < 5).all()  # trading days only
     assert forecast.loc[forecast["Stock"] == "YHOO", "Date"].iloc[0] == pd.Timestamp("2017-06-19")
+
+
+def test_a_constant_series_in_a_panel_trains_though_a_member_cannot_fit_it(tmp_path):
+    """AutoCES cannot fit a constant series: the panel's test part is still scored (each
+    member's mean over the series it has forecasts for), not a KeyError."""
+    data = _long_csv(tmp_path)
+    frame = pd.read_csv(data)
+    frame.loc[frame["site"] == "s1", "load"] = 7.0
+    frame.to_csv(data, index=False)
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY,
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "bundle.json").read_text())
+    per_series = meta["metrics_per_series"]
+    assert "auto_ces" not in per_series["s1"]
+    assert meta["metrics"]["auto_ces"]["mase"] == pytest.approx(
+        np.mean([per_series[s]["auto_ces"]["mase"] for s in ("s0", "s2")]))
+    assert runner.invoke(app, ["predict", str(out)]).exit_code == 0
