@@ -152,3 +152,15 @@ def test_a_constant_series_in_a_panel_trains_though_a_member_cannot_fit_it(tmp_p
     assert meta["metrics"]["auto_ces"]["mase"] == pytest.approx(
         np.mean([per_series[s]["auto_ces"]["mase"] for s in ("s0", "s2")]))
     assert runner.invoke(app, ["predict", str(out)]).exit_code == 0
+
+
+def test_backtest_names_the_series_it_leaves_out(tmp_path):
+    """A series too short for the backtest's windows (s3) or for a training window after them
+    (s2) is left out of the scores, and the printed output says so, not only the JSON."""
+    data = _long_csv(tmp_path, rows=(300, 240, 20, 6))
+    result = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY,
+                                 "--windows", "2", "--json", str(tmp_path / "bt.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "bt.json").read_text())["protocol"]["left_out"] == ["s2", "s3"]
+    text = " ".join(result.output.split())
+    assert "2 of 4 series left out" in text and "(s2, s3)" in text and "other 2" in text
