@@ -164,3 +164,14 @@ def test_backtest_names_the_series_it_leaves_out(tmp_path):
     assert json.loads((tmp_path / "bt.json").read_text())["protocol"]["left_out"] == ["s2", "s3"]
     text = " ".join(result.output.split())
     assert "2 of 4 series left out" in text and "(s2, s3)" in text and "other 2" in text
+
+
+def test_a_panel_of_only_short_series_says_so_and_names_the_longest(tmp_path):
+    data = _long_csv(tmp_path, rows=(20, 30, 25))
+    args = [str(data), "--target", "load", "--id", "site"]
+    for command in (["train", *args, "--out", str(tmp_path / "m")], ["doctor", *args]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1, result.output
+        text = " ".join(result.output.split())
+        assert "All 3 series are too short; the longest, 's1': The series has 30 rows" in text, text
+    assert not (tmp_path / "m").exists()
