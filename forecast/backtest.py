@@ -132,6 +132,16 @@ def known_note(pre: Any) -> list[str]:
     return notes
 
 
+def _left_out_note(left_out: list[str], total: int, windows: int, horizon: int) -> list[str]:
+    """The series the scores leave out (too short for the windows plus a training window), named."""
+    if not left_out:
+        return []
+    names = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+    return [f"{len(left_out)} of {total} series left out, too short for {windows} windows x {horizon} "
+            f"steps after their training rows ({names}): the scores are means over the other "
+            f"{total - len(left_out)}; fewer --windows or a shorter --horizon keeps more"]
+
+
 def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> dict[str, Any]:
     """Does the forecast track the actuals shifted back by ``k`` steps better than unshifted?
 
@@ -206,10 +216,11 @@ def backtest_panel(
     for model, ms in scores.items():
         models[model]["median_mase"] = float(np.median([m["mase"] for m in ms]))
     best = min(("naive", "seasonal_naive", "drift"), key=lambda m: models[m]["mase"])
+    left_out = sorted(set(series.frames) - set(names))
     return {
         "protocol": {
             "windows": windows, "horizon": horizon, "season": season, "refit": False,
-            "series": len(names), "left_out": sorted(set(series.frames) - set(names)),
+            "series": len(names), "left_out": left_out,
             "test_start": str(min(kept[n].index[len(kept[n]) - test] for n in names)),
             "test_end": str(max(kept[n].index[-1] for n in names)),
             "mase_scale": "each series' in-sample seasonal-naive MAE",
@@ -223,7 +234,8 @@ def backtest_panel(
         "persistence": {"mae_by_shift": [], "best_shift": 0, "repeats_recent_values": False},
         "interval": fitted.interval(),
         "choice": fitted.choice_,
-        "notes": fitted.notes_ + known_note(fitted.preprocessor_),
+        "notes": _left_out_note(left_out, len(series.frames), windows, horizon)
+        + fitted.notes_ + known_note(fitted.preprocessor_),
         "training": {"seconds": round(seconds, 2), "fits": 1,
                      "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
                      "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},

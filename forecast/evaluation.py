@@ -126,15 +126,19 @@ def score_windows(
 
 def combine_holdouts(results: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     """Several series' test parts as one: each metric averaged over the series (MASE is
-    scale-free, so its mean is comparable across series); plots show the first series."""
-    metrics = {
-        model: {
-            key: float(np.mean([r["metrics"][model][key] for r in results]))
-            for key in results[0]["metrics"][model]
-            if all(key in r["metrics"][model] for r in results)
+    scale-free, so its mean is comparable across series); plots show the first series.
+
+    A member that failed to fit a series (AutoCES on a constant one) is averaged over the
+    series it forecast, as the backtest does."""
+    models = dict.fromkeys(model for r in results for model in r["metrics"])
+    metrics = {}
+    for model in models:
+        scored = [r["metrics"][model] for r in results if model in r["metrics"]]
+        metrics[model] = {
+            key: float(np.mean([m[key] for m in scored]))
+            for key in scored[0]
+            if all(key in m for m in scored)
         }
-        for model in results[0]["metrics"]
-    }
     return {
         **results[0],
         "metrics": metrics,

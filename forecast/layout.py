@@ -59,8 +59,12 @@ class Layout:
             except DataError as exc:
                 tried[name] = exc
         fits = [t for t in tried.values() if not isinstance(t, DataError)]
-        if not fits:
-            raise next(t for t in tried.values() if isinstance(t, DataError))
+        if not fits:  # the longest series' reason: the one the fix has to reach
+            longest = max(items, key=lambda kv: len(kv[1]))[0]
+            if len(items) > 1:
+                raise DataError(f"All {len(items)} series are too short; the longest, '{longest}': "
+                                f"{tried[longest]}")
+            raise tried[longest]
         horizon = fits[0][0]
         lookback = min(t[1] for t in fits)
         fixed = replace(config, lookback=lookback)

@@ -26,6 +26,8 @@ MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (s
 MIN_FIT_ROWS = 8  # shorter histories get the simple members only
 MAX_STAT_SERIES = 50  # more series than this: no AutoETS, and members fitted once (train part only)
 VALIDATION_WINDOWS = 60  # rolling origins per series that score the members (evenly spread)
+DIVERGED = 100.0  # a member whose one-step errors on a history have this many times naive's
+# variance has diverged there (AutoCES's fit can leave its stable region: forecasts of 1e20)
 
 
 def _z(q: float) -> float:
@@ -166,6 +168,8 @@ def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, level
         model = {"m": int(params["m"]), "seasontype": str(params["seasontype"]),
                  "par": {k: float(params["par"][k]) for k in CES_PARAMS}}
         fitted = forward_ces(model, y=y)
+        if not float(fitted["sigma2"]) <= DIVERGED * float(np.var(np.diff(y))):  # NaN too
+            raise ValueError("AutoCES diverged on this history")  # Member.forecast: naive instead
         out = {"mean": forecast_ces(fitted, horizon)["mean"]}  # its own intervals simulate 5,000
         spread = math.sqrt(max(float(fitted["sigma2"]), 0.0)) * np.sqrt(np.arange(1, horizon + 1))
         for lv in levels or []:  # paths (~0.5 s a window): Gaussian, the spread growing as sqrt(h)

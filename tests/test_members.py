@@ -183,3 +183,17 @@ def test_many_series_leave_out_autoets_only():
     many = member_names("auto", MAX_STAT_SERIES + 1)
     assert "auto_ets" not in many and {"auto_theta", "auto_ces", "seasonal_naive", "naive"} <= set(many)
     assert member_names("auto_ets", MAX_STAT_SERIES + 1) == MEMBERS
+
+
+def test_a_diverging_auto_ces_falls_back_to_naive_instead_of_forecasting_1e20():
+    """These parameters are AutoCES's own fit on 28 months of a seasonal series (alpha_1 just
+    over 1): applied to a longer history its states grow without bound, yet stay finite."""
+    params = {"m": 12, "seasontype": "P",
+              "par": {"alpha_0": 0.8646519810870715, "alpha_1": 1.0002322844489888,
+                      "beta_0": 0.22603378718654465, "beta_1": float("nan")}}
+    member = Member("auto_ces", 12, 0, params)
+    y = seasonal(rows=60)
+    out = member_windows(member, y, np.array([28, 40, 60]), 12, Q)
+    assert np.all(np.isfinite(out))
+    assert np.abs(out).max() < 10 * np.abs(y).max()
+    np.testing.assert_allclose(out[-1, :, 1], y[-1])  # the naive forecast

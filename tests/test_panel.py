@@ -133,3 +133,45 @@ def test_stocks_long_file_five_trading_days_per_ticker(tmp_path):
     assert forecast.groupby("Stock").size().to_dict() == {t: 5 for t in ("AAPL", "COKE", "GOOGL", "TSLA", "YHOO")}
     assert (forecast["Date"].dt.day_of_week < 5).all()  # trading days only
     assert forecast.loc[forecast["Stock"] == "YHOO", "Date"].iloc[0] == pd.Timestamp("2017-06-19")
+
+
+def test_a_constant_series_in_a_panel_trains_though_a_member_cannot_fit_it(tmp_path):
+    """AutoCES cannot fit a constant series: the panel's test part is still scored (each
+    member's mean over the series it has forecasts for), not a KeyError."""
+    data = _long_csv(tmp_path)
+    frame = pd.read_csv(data)
+    frame.loc[frame["site"] == "s1", "load"] = 7.0
+    frame.to_csv(data, index=False)
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY,
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "bundle.json").read_text())
+    per_series = meta["metrics_per_series"]
+    assert "auto_ces" not in per_series["s1"]
+    assert meta["metrics"]["auto_ces"]["mase"] == pytest.approx(
+        np.mean([per_series[s]["auto_ces"]["mase"] for s in ("s0", "s2")]))
+    assert runner.invoke(app, ["predict", str(out)]).exit_code == 0
+
+
+def test_backtest_names_the_series_it_leaves_out(tmp_path):
+    """A series too short for the backtest's windows (s3) or for a training window after them
+    (s2) is left out of the scores, and the printed output says so, not only the JSON."""
+    data = _long_csv(tmp_path, rows=(300, 240, 20, 6))
+    result = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY,
+                                 "--windows", "2", "--json", str(tmp_path / "bt.json")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "bt.json").read_text())["protocol"]["left_out"] == ["s2", "s3"]
+    text = " ".join(result.output.split())
+    assert "2 of 4 series left out" in text and "(s2, s3)" in text and "other 2" in text
+
+
+def test_a_panel_of_only_short_series_says_so_and_names_the_longest(tmp_path):
+    data = _long_csv(tmp_path, rows=(20, 30, 25))
+    args = [str(data), "--target", "load", "--id", "site"]
+    for command in (["train", *args, "--out", str(tmp_path / "m")], ["doctor", *args]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1, result.output
+        text = " ".join(result.output.split())
+        assert "All 3 series are too short; the longest, 's1': The series has 30 rows" in text, text
+    assert not (tmp_path / "m").exists()
