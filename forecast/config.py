@@ -28,6 +28,7 @@ SIMPLE = ("seasonal_naive", "naive")  # parameter-free members
 MEMBERS = (*STATISTICAL, *SIMPLE)
 MODELS = ("auto", "lstm", *MEMBERS)  # --model: chosen on validation windows, or one alone
 ANCHORS = ("auto", "last", "season", "none")  # --anchor: the network's base forecast
+FLOORS = ("auto", "zero", "none")  # --floor: the least value a forecast may take
 
 
 @dataclass
@@ -52,6 +53,9 @@ class NetworkOptions:
     season: int | None = None  # seasonal period; None: from the frequency (hourly 24, monthly 12...)
     anchor: str = "auto"  # the network's base: "last" value, "season" (last season's value),
     # "auto" (whichever has the lower multi-step error on the training part), "none" (levels)
+    floor: str = "auto"  # "auto": forecasts and intervals stop at 0 when the training history has
+    # no negative value (counts, sales, prices, load: a negative forecast can only be further from
+    # any non-negative actual); "zero": always; "none": never
 
     def __post_init__(self) -> None:
         for name, most in (("units", MAX_UNITS), ("layers", MAX_LAYERS)):
@@ -60,7 +64,7 @@ class NetworkOptions:
                 raise ConfigError(f"--{name} must be between 1 and {most}; got {value}.")
         _whole(self, ("lookback", "horizon"))
         for flag, value, allowed in (("model", self.model, MODELS), ("anchor", self.anchor, ANCHORS),
-                                     ("arch", self.arch, ARCHS)):
+                                     ("arch", self.arch, ARCHS), ("floor", self.floor, FLOORS)):
             if value not in allowed:
                 raise ConfigError(f"Unknown --{flag} '{value}'. Choose from {', '.join(allowed)}.")
         if self.season is not None and not 1 <= self.season <= 10_000:

@@ -110,6 +110,11 @@ class Forecaster(Forecasting, Persisted):
         self.interval_scale_ = 1.0
         self.shrink_ = 1.0
         self.season_ = season
+        self.floor_ = floor_for(cfg.floor, [f[target].to_numpy()[: s.val_end] for f, s in
+                                            zip(layout.frames, layout.splits)])
+        if self.floor_ is not None and cfg.floor == "auto":
+            self.notes_.append("Forecasts stop at 0: the history has no negative value (--floor none lets "
+                               "them go below).")
         select(self, layout, parts)  # statistical members, the validation choice, the intervals
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
         if len(layout.frames) <= MAX_CACHED_SERIES:
@@ -250,12 +255,15 @@ class Forecaster(Forecasting, Persisted):
         """``(n, horizon, q)`` -> the interval-scaled output ``(n, horizon, q)`` (or the
         ``(n, horizon)`` point forecast of a point model)."""
         if not self.quantiles:
-            return quantiles[..., 0]
-        if self.interval_scale_ != 1.0:
+            out = quantiles[..., 0]
+        elif self.interval_scale_ != 1.0:
             from .intervals import apply_interval_scale
 
-            return apply_interval_scale(quantiles, self.quantiles, self.interval_scale_)
-        return quantiles
+            out = apply_interval_scale(quantiles, self.quantiles, self.interval_scale_)
+        else:
+            out = quantiles
+        floor = getattr(self, "floor_", None)
+        return out if floor is None else np.maximum(out, floor)
 
     def _lstm_windows(self, values: np.ndarray, origins: np.ndarray, series: str | None) -> np.ndarray:
         pre = self.preprocessor_
@@ -273,6 +281,16 @@ class Forecaster(Forecasting, Persisted):
         if self.shrink_ != 1.0:  # the correction to the base, shrunk (fitted on validation)
             raw = shrink_correction(raw, self.shrink_, self.levels.index(0.5) if self.quantiles else None)
         return self.preprocessor_.decode_target(raw, x, series)
+
+
+def floor_for(setting: str, histories: list[np.ndarray]) -> float | None:
+    """The least value a forecast may take (``--floor``): 0 for "zero", and for "auto" when no
+    value the model saw (each series' training and validation rows) is negative; else None."""
+    if setting == "zero":
+        return 0.0
+    if setting == "auto" and all(np.nanmin(h) >= 0 for h in histories if np.isfinite(h).any()):
+        return 0.0
+    return None
 
 
 def _run(model: Any, x: np.ndarray) -> np.ndarray:

@@ -79,6 +79,7 @@ class Persisted:
             forecaster.interval_scale_ = float(meta["interval_scale"])
             forecaster.history_ = {k: [float(v) for v in vals] for k, vals in meta.get("history", {}).items()}
             forecaster.shrink_ = float(meta.get("lstm_shrink", 1.0))
+            forecaster.floor_ = None if meta.get("floor") is None else float(meta["floor"])
             forecaster.season_ = int(meta.get("season", meta["data"].get("season", 1)))
             forecaster.choice_ = meta.get("choice", {"weights": {"lstm": 1.0}, "label": "lstm"})
             forecaster.members_ = {
@@ -114,6 +115,8 @@ class Persisted:
             "season": self.season_,
             # the share of the network's correction to its base that is kept (fitted on validation)
             "lstm_shrink": self.shrink_,
+            # the least value a forecast takes (--floor; null: none), applied after the interval scale
+            "floor": getattr(self, "floor_", None),
             # the forecast given: which members, with what weights, and their validation MASE
             "choice": self.choice_,
             # statistical members as plain numbers (refitted on training + validation rows)

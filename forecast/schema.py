@@ -79,7 +79,16 @@ def _quantiles(meta: dict[str, Any]) -> list[float] | None:
 
 
 def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
-    from .config import ANCHORS, BACKENDS, MAX_ENSEMBLE, MAX_LAYERS, MAX_SEED, MAX_UNITS, MODELS
+    from .config import (
+        ANCHORS,
+        BACKENDS,
+        FLOORS,
+        MAX_ENSEMBLE,
+        MAX_LAYERS,
+        MAX_SEED,
+        MAX_UNITS,
+        MODELS,
+    )
     from .nets import ARCHS
 
     w = "config."
@@ -104,6 +113,8 @@ def _config(c: dict[str, Any], quantiles: list[float] | None) -> None:
     check_num(c, "dropout", w, lambda v: 0 <= v < 1, "a number in [0, 1)")
     check_num(c, "learning_rate", w, lambda v: 0 < v <= 1, "a number in (0, 1]")
     check_str(c, "anchor", w, ANCHORS)
+    if "floor" in c:  # absent in bundles before --floor: none
+        check_str(c, "floor", w, FLOORS)
     check_str(c, "backend", w, BACKENDS, optional=True)  # None: KERAS_BACKEND (older bundles: absent)
     if c.get("quantiles") != quantiles:
         raise bad_field("config.quantiles", f"equal to quantiles ({quantiles})", c.get("quantiles"))
@@ -167,6 +178,8 @@ def _interval(meta: dict[str, Any], quantiles: list[float] | None) -> None:
 
     low, high = SCALE_RANGE
     check_num(meta, "interval_scale", "", lambda v: low <= v <= high, f"a number in [{low}, {high}]")
+    if meta.get("floor") is not None:  # absent in bundles saved before --floor: no floor
+        check_num(meta, "floor", "", lambda v: v == 0, "0 or null")
     interval = meta.get("interval")
     if quantiles is None:
         if interval is not None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from ..config import ANCHORS, ARCHS, BACKENDS, DEVICES, MODELS, STRATEGIES
+from ..config import ANCHORS, ARCHS, BACKENDS, DEVICES, FLOORS, MODELS, STRATEGIES
 from ..data_flags import AGGS, DUPLICATES, FILLS
 from ..errors import ConfigError, ForecastError
 from ..timefmt import when
@@ -25,7 +25,7 @@ HistoryOpt = Annotated[
 ]
 
 __all__ = ["Agg", "Anchor", "Arch", "Backend", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
-           "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
+           "Floor", "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
            "parse_quantiles", "plain_choices", "quiet_keras", "split_list", "user_errors",
            "when", "write_atomic"]
 
@@ -41,6 +41,7 @@ def choices(name: str, values: tuple[str, ...]) -> Any:
 Arch = choices("Arch", ARCHS)
 Model = choices("Model", MODELS)
 Anchor = choices("Anchor", ANCHORS)
+Floor = choices("Floor", FLOORS)
 Device = choices("Device", DEVICES)
 Distribute = choices("Distribute", STRATEGIES)
 Backend = choices("Backend", BACKENDS)

@@ -30,6 +30,7 @@ from . import (
     Distribute,
     Duplicates,
     Fill,
+    Floor,
     Model,
     join_list,
     parse_quantiles,
@@ -104,6 +105,8 @@ FLAGS: dict[str, Flag] = {
     "season": Flag("Seasonal period (from the frequency: hourly 24, monthly 12...).", limits={"min": 1}),
     "anchor": Flag("The network's base: auto | last (value) | season (last season's) | none.",
                    type=Anchor),
+    "floor": Flag("Least forecast: auto (0 when the history is never negative) | zero | none.",
+                  type=Floor),
     # FitOptions (panel Training)
     "epochs": Flag("Most epochs.", limits={"min": 1}),
     "batch_size": Flag("Windows per step (auto: 32..512 by data size).", limits={"min": 1}),
