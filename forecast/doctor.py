@@ -264,7 +264,7 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
         f"validation {split.val_end - split.train_end}, test {split.rows - split.val_end} rows"
         + (" (first series)" if layout.panel else "")
     )
-    for note in layout.skipped:
+    for note in layout.skipped + layout.notes:
         diag.add("note", note, "--lookback / --horizon")
     target = series.frames[layout.names[0]][series.target]
     if not series.is_panel and np.ptp(target.to_numpy()) == 0:

@@ -66,7 +66,7 @@ def evaluate_holdout(
     pre = forecaster.preprocessor_
     season = forecaster.data_["season"]
     horizon = pre.horizon
-    o = origins(split.val_end, split.rows, pre.lookback, horizon, stride=horizon)
+    o = origins(split.val_end, split.rows, 0, horizon, stride=horizon)  # short series: padded
     target = frame[pre.target].to_numpy(dtype="float64")
     actual = target[o[:, None] + np.arange(horizon)]  # (windows, horizon)
     members = forecaster.member_windows(values, o, series)  # each (windows, horizon, q)

@@ -94,7 +94,7 @@ class Forecaster(Forecasting, Persisted):
                             resume_from.history_, resume_from.training_["epochs"])
         else:
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
-            self.notes_ = [note] if note else []
+            self.notes_ = layout.notes + ([note] if note else [])
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
                                cfg.relative, season if anchor == "season" else 1, cfg.future, holidays)
             layout.fit(pre)  # each series' training part only: no leakage
@@ -267,6 +267,10 @@ class Forecaster(Forecasting, Persisted):
 
     def _lstm_windows(self, values: np.ndarray, origins: np.ndarray, series: str | None) -> np.ndarray:
         pre = self.preprocessor_
+        short = pre.lookback - int(origins.min()) if len(origins) else 0
+        if short > 0:  # a panel's series shorter than the lookback: its first row repeated before it
+            values = np.concatenate([np.repeat(values[:1], short, axis=0), values])
+            origins = origins + short
         out = []
         for i in range(0, len(origins), _CHUNK):
             x, _ = gather(values, origins[i : i + _CHUNK], pre.lookback, pre.horizon)

@@ -47,9 +47,9 @@ class Forecasting:
                 f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. "
                 f"Use --horizon {pre.horizon} or less, add --recursive, or retrain with --horizon {horizon}."
             )
-        if len(frame) < pre.lookback:
+        if len(frame) < self.min_history():
             raise DataError(
-                f"The data has {len(frame)} rows; the model needs the last {pre.lookback} "
+                f"The data has {len(frame)} rows; the model needs the last {self.min_history()} "
                 "(its lookback). Give more history."
             )
         keep = pre.lookback
@@ -70,6 +70,12 @@ class Forecasting:
         if self.quantiles:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
+
+    def min_history(self) -> int:
+        """The fewest rows a history may have: the lookback; for many series, as few as a panel's
+        short series trained with (a horizon and one row), read with their first row repeated."""
+        pre = self.preprocessor_
+        return min(pre.lookback, pre.horizon + 1) if self.data_.get("series") else pre.lookback
 
     def _end_digest(self, frame: pd.DataFrame) -> str:
         """The last timestamp and a sha256 of the target's recent values: what a cached

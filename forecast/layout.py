@@ -7,13 +7,14 @@ window crosses from one series into the next. A single series is the case of one
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .frequency import season_length
 from .split import Split, plan
 from .windows import origins
 
@@ -34,6 +35,7 @@ class Layout:
         horizon, lookback: the window geometry shared by every series.
         skipped: notes on series too short to train on (left out).
         panel: several series keyed by name (scalers per series).
+        notes: what else the plan decided (series shorter than the lookback, read padded).
     """
 
     names: list[str]
@@ -43,6 +45,7 @@ class Layout:
     lookback: int
     skipped: list[str]
     panel: bool
+    notes: list[str] = field(default_factory=list)  # e.g. series read with padding
 
     @classmethod
     def plan(cls, series: Series, config: TrainConfig) -> Layout:
@@ -66,20 +69,36 @@ class Layout:
                                 f"{tried[longest]}")
             raise tried[longest]
         horizon = fits[0][0]
-        lookback = min(t[1] for t in fits)
+        lookback = panel_lookback(sorted(t[1] for t in fits), config.season or season_length(series.freq)) \
+            if series.is_panel and config.lookback is None else min(t[1] for t in fits)
         fixed = replace(config, lookback=lookback)
-        names, frames, splits, skipped = [], [], [], []
+        names, frames, splits, skipped, padded = [], [], [], [], 0
         for name, frame in items:
             try:
                 _, _, split = plan(len(frame), series.freq, fixed)
             except DataError:
-                skipped.append(f"series '{name}' left out: {len(frame)} rows are too few for lookback "
-                               f"{lookback} + horizon {horizon} + validation + test")
-                continue
+                split = None
+                if series.is_panel and config.lookback is None:  # shorter than the panel's lookback:
+                    # no training windows of its own; its later windows are forecast from its rows
+                    # with the first one repeated before them (Forecaster._lstm_windows)
+                    try:
+                        _, _, split = plan(len(frame), series.freq, replace(fixed, lookback=1))
+                        padded += 1
+                    except DataError:
+                        pass
+                if split is None:
+                    skipped.append(f"series '{name}' left out: {len(frame)} rows are too few for lookback "
+                                   f"{lookback} + horizon {horizon} + validation + test")
+                    continue
             names.append(name)
             frames.append(frame)
             splits.append(split)
-        return cls(names, frames, splits, horizon, lookback, skipped, series.is_panel)
+        notes = []
+        if padded:
+            notes.append(f"{padded} series shorter than the lookback {lookback} (set by nine in ten of "
+                         "the series): each trains no windows of its own and is forecast from its rows "
+                         "with its first value repeated before its start")
+        return cls(names, frames, splits, horizon, lookback, skipped, series.is_panel, notes)
 
     def key(self, i: int) -> str | None:
         """The scaler key of series ``i`` (None for a single series)."""
@@ -105,3 +124,11 @@ class Layout:
             first, end = (0, split.train_end) if part == "train" else (split.train_end, split.val_end)
             out.append(origins(first, end, self.lookback, self.horizon) + start)
         return np.concatenate(out) if out else np.zeros(0, "int64")
+
+
+def panel_lookback(lookbacks: list[int], season: int) -> int:
+    """One lookback for many series, from the lookbacks each allows alone (ascending): the one nine
+    in ten of them allow, at least a season where the longest allow it, not the shortest's: one
+    short series would otherwise cut every series' window (a panel of quarterly series of 31-120
+    rows: lookback 3, shorter than the season, so no seasonal base for any of them)."""
+    return min(max(lookbacks[len(lookbacks) // 10], season), lookbacks[-1])

@@ -36,7 +36,6 @@ def load_histories(
             frequency than the training data, or a series is too short for the lookback.
     """
     d = forecaster.data_
-    pre = forecaster.preprocessor_
     config = forecaster.config
     path = Path(data) if data is not None else Path(d["source"])
     if data is None and not path.exists():
@@ -78,10 +77,10 @@ def load_histories(
                 f"Series '{name}' in {path.name} was not in the training data. "
                 "Pick trained ones with --series, or retrain."
             )
-        if len(frame) < pre.lookback:
+        if len(frame) < forecaster.min_history():
             label = f"Series '{name}' in {path.name}" if known else path.name
             raise DataError(
-                f"{label} has {len(frame)} rows; the model needs the last {pre.lookback} "
+                f"{label} has {len(frame)} rows; the model needs the last {forecaster.min_history()} "
                 "(its lookback). Give more history."
             )
     return series

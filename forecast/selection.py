@@ -70,7 +70,7 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
         forecaster.members_[key] = fit_members(y[: split.train_end], forecaster.season_, names)
-        o = origins(split.train_end, split.val_end, pre.lookback, pre.horizon)
+        o = origins(split.train_end, split.val_end, 0, pre.horizon)  # a panel's short series: padded
         o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), VALIDATION_WINDOWS)).astype(int))] if len(o) else o
         if not len(o):
             continue

@@ -175,3 +175,34 @@ def test_a_panel_of_only_short_series_says_so_and_names_the_longest(tmp_path):
         text = " ".join(result.output.split())
         assert "All 3 series are too short; the longest, 's1': The series has 30 rows" in text, text
     assert not (tmp_path / "m").exists()
+
+
+def test_panel_lookback_is_what_nine_in_ten_series_allow_and_at_least_a_season():
+    from forecast.layout import panel_lookback
+
+    assert panel_lookback([3, 40, 40, 40, 40, 40, 40, 40, 40, 40], 24) == 40  # one short series: not 3
+    assert panel_lookback([3, 6, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9], 4) == 6
+    assert panel_lookback([3, 3, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9], 4) == 4  # a season at least
+    assert panel_lookback([2, 2, 2, 3], 4) == 3  # at most what the longest allows
+    assert panel_lookback([5] * 5, 12) == 5
+
+
+def test_short_series_in_a_panel_do_not_cut_every_series_window(tmp_path):
+    """A 40-hour series beside ten of 300: the lookback is the long ones' (not the 40-hour one's 8);
+    the short one trains no windows but is forecast, scored and predicted from padded windows."""
+    data = _long_csv(tmp_path, rows=(300,) * 10 + (40,))
+    out = tmp_path / "m"
+    args = ["--target", "load", "--id", "site", "--epochs", "1", "--units", "4", "--horizon", "4"]
+    result = runner.invoke(app, ["train", str(data), *args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 series shorter than the lookback" in " ".join(result.output.split())
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["preprocessor"]["lookback"] > 40 and "s10" in meta["data"]["series"]
+    assert "s10" in meta["metrics_per_series"]
+    forecast = Forecaster.load(out).predict_all(load_series(data, ["load"], options=DataOptions(id="site")))
+    short = forecast[forecast["site"] == "s10"]
+    assert len(short) == 4 and np.isfinite(short[["forecast", "lower", "upper"]].to_numpy()).all()
+    assert abs(short["forecast"].mean() - 1e11) < 0.01 * 1e11  # near its own level, not a shared one
+    bt = runner.invoke(app, ["backtest", str(data), *args, "--windows", "1", "--json", str(tmp_path / "b.json")])
+    assert bt.exit_code == 0, bt.output
+    assert json.loads((tmp_path / "b.json").read_text())["protocol"]["left_out"] == []

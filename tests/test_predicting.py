@@ -48,6 +48,7 @@ def test_predict_reads_dates_in_the_order_training_decided(tmp_path):
         data_={"dayfirst": True, "freq": "MS", "source": str(path), "series": []},
         preprocessor_=SimpleNamespace(lookback=3),
         config=TrainConfig(target="y"),
+        min_history=lambda: 3,
     )
     series = load_histories(bundle, path)
     assert series.freq == "MS" and series.frame.index[0] == pd.Timestamp("2020-02-01")
