@@ -76,7 +76,7 @@ class Forecaster(Forecasting, Persisted):
             holidays = spec(cfg.holidays, series.freq)
         season = cfg.season or season_length(series.freq)
         resume = None
-        self.notes_: list[str] = []  # decisions made while fitting, for the user
+        self.notes_: list[str] = list(layout.notes)  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
             if (pre.lookback, pre.horizon, pre.columns, pre.future, pre.calendar, pre.holidays,
@@ -94,7 +94,7 @@ class Forecaster(Forecasting, Persisted):
                             resume_from.history_, resume_from.training_["epochs"])
         else:
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
-            self.notes_ = layout.notes + ([note] if note else [])
+            self.notes_ += [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
                                cfg.relative, season if anchor == "season" else 1, cfg.future, holidays)
             layout.fit(pre)  # each series' training part only: no leakage

@@ -51,8 +51,10 @@ class Layout:
     def plan(cls, series: Series, config: TrainConfig) -> Layout:
         """Choose one geometry for every series and split each by time.
 
-        The lookback (when not given) is the shortest any series allows; series too
-        short for even that are left out with a note, or fail when none is left.
+        The lookback (when not given) is the one a single series allows, or for several series
+        :func:`panel_lookback`; a panel's series shorter than it are read padded (a note says how
+        many), and series too short for even one training row past a horizon are left out with a
+        note, or fail when none is left.
         """
         items = list(series.frames.items())
         tried: dict[str, tuple[int, int, Split] | DataError] = {}
@@ -69,27 +71,20 @@ class Layout:
                                 f"{tried[longest]}")
             raise tried[longest]
         horizon = fits[0][0]
-        lookback = panel_lookback(sorted(t[1] for t in fits), config.season or season_length(series.freq)) \
-            if series.is_panel and config.lookback is None else min(t[1] for t in fits)
+        pad = series.is_panel and config.lookback is None  # short series read padded, not left out
+        if pad:
+            lookback = panel_lookback(sorted(t[1] for t in fits), config.season or season_length(series.freq))
+        else:
+            lookback = min(t[1] for t in fits)
         fixed = replace(config, lookback=lookback)
         names, frames, splits, skipped, padded = [], [], [], [], 0
         for name, frame in items:
-            try:
-                _, _, split = plan(len(frame), series.freq, fixed)
-            except DataError:
-                split = None
-                if series.is_panel and config.lookback is None:  # shorter than the panel's lookback:
-                    # no training windows of its own; its later windows are forecast from its rows
-                    # with the first one repeated before them (Forecaster._lstm_windows)
-                    try:
-                        _, _, split = plan(len(frame), series.freq, replace(fixed, lookback=1))
-                        padded += 1
-                    except DataError:
-                        pass
-                if split is None:
-                    skipped.append(f"series '{name}' left out: {len(frame)} rows are too few for lookback "
-                                   f"{lookback} + horizon {horizon} + validation + test")
-                    continue
+            split, short = _split(len(frame), series.freq, fixed, pad)
+            if split is None:
+                skipped.append(f"series '{name}' left out: {len(frame)} rows are too few for lookback "
+                               f"{lookback} + horizon {horizon} + validation + test")
+                continue
+            padded += short
             names.append(name)
             frames.append(frame)
             splits.append(split)
@@ -124,6 +119,19 @@ class Layout:
             first, end = (0, split.train_end) if part == "train" else (split.train_end, split.val_end)
             out.append(origins(first, end, self.lookback, self.horizon) + start)
         return np.concatenate(out) if out else np.zeros(0, "int64")
+
+
+def _split(rows: int, freq: str, config: TrainConfig, pad: bool) -> tuple[Split | None, bool]:
+    """A series' split at ``config.lookback``, and whether it is shorter than that lookback. With
+    ``pad`` such a series keeps its split (no training windows of its own; its later windows are
+    read with its first row repeated before it, ``Forecaster._lstm_windows``). None: too short
+    even so."""
+    for lookback in (config.lookback, 1) if pad else (config.lookback,):
+        try:
+            return plan(rows, freq, replace(config, lookback=lookback))[2], lookback != config.lookback
+        except DataError:
+            continue
+    return None, False
 
 
 def panel_lookback(lookbacks: list[int], season: int) -> int:

@@ -108,7 +108,8 @@ def _card(meta: dict[str, Any]) -> str:
         "forecast": describe(meta["choice"]) + (f"; the LSTM keeps {meta['lstm_shrink']:.0%} of its "
                                                 "correction to its base" if "lstm_shrink" in meta else "")
         if meta.get("choice") else "the LSTM",
-        "floor": "forecasts and intervals stop at 0 (the history has no negative value)"
+        "floor": ("forecasts and intervals stop at 0 " + ("(--floor zero)" if c.get("floor") == "zero"
+                                                          else "(the history has no negative value)"))
         if meta.get("floor") is not None else "none: forecasts may take any value",
         "training": f"{t['epochs']} epochs (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
         f"{t['seconds']:.0f} s; batch {c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
