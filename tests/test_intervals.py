@@ -59,3 +59,19 @@ def test_few_windows_calibrate_at_the_conformal_rank_of_windows_not_of_scores():
     assert window_quantile(many, 0.8) == np.sort(many.ravel())[int(np.ceil(321 / 400 * 4800)) - 1]
     assert window_quantile(scores[:3], 0.8) == scores[:3].max()  # (3 + 1) 0.8 > 3: the largest
     assert window_quantile(scores[:0], 0.8) == float("inf")
+
+
+def test_too_few_windows_to_rank_never_narrow_the_models_intervals():
+    from forecast.intervals import ranks
+
+    # one validation window whose errors happened to be small (an 89-quarter series
+    # backtested over 32 quarters): the factor would be 0.2, it stays 1
+    actual = np.array([[0.01, -0.02, 0.015, 0.0, -0.01, 0.02, 0.0, 0.01]])
+    wide = np.stack([np.full_like(actual, -1.0), np.zeros_like(actual), np.full_like(actual, 1.0)], -1)
+    assert not ranks(1, 0.8) and not ranks(3, 0.8) and ranks(4, 0.8) and not ranks(8, 0.9)
+    assert fit_interval_scale(actual, wide, LEVELS) == 1.0
+    # ... but what those windows show too narrow is still widened
+    assert fit_interval_scale(actual * 100, wide, LEVELS) == 2.0
+    # four windows rank at 80%: narrowing is allowed again
+    four = np.repeat(actual, 4, axis=0)
+    assert fit_interval_scale(four, wide, LEVELS) == 0.2
