@@ -160,7 +160,8 @@ def _backtest_section(backtest: dict[str, Any]) -> list[str]:
     persistence = backtest.get("persistence") or {}
     if persistence.get("repeats_recent_values"):
         parts.append('<p class="bad">The model mostly repeats recent values: its forecasts match the actuals '
-                     f'shifted by {_e(persistence.get("best_shift"))} step(s) better than unshifted.</p>')
+                     f'shifted by {_e(persistence.get("best_shift"))} step(s) better than unshifted, with an error '
+                     f'{_e(persistence.get("vs_naive", 1.0))} times naive\'s.</p>')
     return parts
 
 

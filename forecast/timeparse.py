@@ -50,7 +50,7 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
             return [col]
     raise DataError(
         f"No time column found in {source} (columns: {', '.join(df.columns)}). "
-        "Name it with --time."
+        "Name it with --time, or add a column of dates or times (one per row, e.g. 2024-01-31)."
     )
 
 

@@ -67,9 +67,12 @@ def test_drift_smape_mape_and_persistence_by_hand():
     assert mape(np.array([0.0, 1.0]), np.array([1.0, 1.0])) is None
     assert mape(np.array([2.0]), np.array([1.0])) == 50.0
     assert smape(np.array([1.0]), np.array([3.0])) == 100.0
-    # a forecast that copies the value one step back is caught
+    # a forecast that repeats the last value is caught
     origins = np.array([4])
+    check = persistence(y, origins, np.full((1, 3), y[3]))
+    assert check["repeats_recent_values"] and check["best_shift"] > 0 and check["vs_naive"] == 1.0
+    # one that follows the trend a step behind it is not: it halves naive's error
     shifted = y[origins[:, None] + np.arange(3) - 1]
     check = persistence(y, origins, shifted)
-    assert check["repeats_recent_values"] and check["best_shift"] == 1
+    assert check["best_shift"] == 1 and check["vs_naive"] == 0.5 and not check["repeats_recent_values"]
     assert not persistence(y, origins, y[origins[:, None] + np.arange(3)])["repeats_recent_values"]

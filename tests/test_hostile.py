@@ -466,14 +466,15 @@ def test_html_in_a_backtest_json_stays_text(evil_bundle, tmp_path):
                    "naive": {"mae": 2.0, "mase": 1.0}},
         "best_baseline": "<iframe src=javascript:alert(5)>",
         "skill": 0.5,
-        "persistence": {"repeats_recent_values": True, "best_shift": 1},
+        "persistence": {"repeats_recent_values": True, "best_shift": 1, "vs_naive": "<u>0.97</u>"},
     }
     path = tmp_path / "bt.json"
     path.write_text(json.dumps(backtest))
     out = tmp_path / "r.html"
     result = runner.invoke(app, ["report", str(evil_bundle), "--backtest", str(path), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    _assert_inert(out.read_text(), "<script>alert(3)</script>", "<iframe src=javascript:alert(5)>")
+    _assert_inert(out.read_text(), "<script>alert(3)</script>", "<iframe src=javascript:alert(5)>", "<u>0.97</u>")
+    assert "mostly repeats recent values" in out.read_text()
 
 
 @pytest.mark.parametrize(("change", "fragment"), [

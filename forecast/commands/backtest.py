@@ -76,7 +76,8 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
     if result["persistence"]["repeats_recent_values"]:
         console.print(f"[yellow]Warning: the model mostly repeats recent values: its forecasts match "
                       f"the actuals shifted by {result['persistence']['best_shift']} step(s) better "
-                      f"than the actuals themselves.[/]")
+                      f"than the actuals themselves, and their error is "
+                      f"{result['persistence'].get('vs_naive', 1.0):.0%} of naive's.[/]")
     if json is not None:
         text = dumps(result, indent=2)
         write_atomic(json, lambda p: p.write_text(text, encoding="utf-8"))
