@@ -49,11 +49,15 @@ PEER_BEST = {
 
 def run_one(name: str, extra: list[str]) -> dict:
     file, target, h, m, w = SETS[name]
+    return backtest_row(name, SHARED / file, ["--target", target, "--horizon", str(h), "--season", str(m),
+                                              "--windows", str(w), *extra])
+
+
+def backtest_row(name: str, path: Path, options: list[str]) -> dict:
+    """One `forecast backtest PATH OPTIONS` in its own process, as a row of the table."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bt.json"
-        cmd = [sys.executable, "-m", "forecast.cli", "backtest", str(SHARED / file), "--target", target,
-               "--horizon", str(h), "--season", str(m), "--windows", str(w), "--json", str(out),
-               *extra]
+        cmd = [sys.executable, "-m", "forecast.cli", "backtest", str(path), *options, "--json", str(out)]
         began = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT,
                               env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
