@@ -20,7 +20,7 @@ from .errors import ConfigError, DataError
 from .numbers import number_hint, read_numbers
 from .reading import read_table, sentinel_mask
 from .regular import regularise_all
-from .timeparse import find_time_column, time_index
+from .timeparse import find_time_column, time_index, written_as_years
 
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
 
@@ -37,6 +37,7 @@ class Series:
         dayfirst: whether dates were parsed day first.
         source: absolute path of the file read.
         notes: what loading changed (duplicates merged, gaps filled), for the user and bundle.json.
+        years: the time column holds whole years, so outputs write years too.
         filled: number of values filled, per column (over all series).
         id: the id column of a long file, ``"series"`` for several wide targets, else None.
         target: the target's column name in every frame.
@@ -52,6 +53,7 @@ class Series:
     id: str | None = None
     target: str | None = None
     filled_at: dict[str, pd.DatetimeIndex] = field(default_factory=dict)  # per series: rows filled
+    years: bool = False  # the time column holds whole years (1990, 1991...): outputs write years
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
 
@@ -106,6 +108,7 @@ class RawTable:
     dayfirst: bool
     notes: list[str]
     path: Path
+    years: bool = False  # the time column holds whole years
 
     @property
     def source(self) -> str:
@@ -119,7 +122,8 @@ def read_raw(path: Path, opts: DataOptions) -> RawTable:
     df = read_table(path, opts.decimal, opts.thousands, opts.na_values, notes)
     names = find_time_column(df, opts.time, path.name)
     index, dayfirst_used, found = time_index(df, names, opts.dayfirst, opts.time_format)
-    return RawTable(df, names, index, dayfirst_used, notes + found, path)
+    return RawTable(df, names, index, dayfirst_used, notes + found, path,
+                    written_as_years(df, names, opts.time_format))
 
 
 def build_series(
@@ -158,7 +162,7 @@ def build_series(
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target, filled_at)
+                  panel_id, target, filled_at, years=raw.years)
 
 
 def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:

@@ -126,6 +126,7 @@ class Forecaster(Forecasting, Persisted):
             "freq": series.freq,
             "season": season,
             "dayfirst": series.dayfirst,
+            "years": series.years,  # outputs write the time as years, as the file did
             "source": series.source,
             "id": series.id,
             "series": layout.names if layout.panel else [],

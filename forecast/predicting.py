@@ -215,3 +215,13 @@ def round_forecast(result: pd.DataFrame, input_decimals: int, extra: int = 2) ->
         else:  # huge values: keep significant digits only
             out[col] = [float(f"{v:.{_SIGNIFICANT}g}") for v in out[col]]
     return out
+
+
+def as_written(table: pd.DataFrame, data: dict) -> pd.DataFrame:
+    """A table on a time index, with the time written as the history file wrote it: whole
+    years (``2021``) where it held years, else dates (``2021-01-01``) as they are."""
+    if not data.get("years") or not isinstance(table.index, pd.DatetimeIndex):
+        return table
+    out = table.copy()
+    out.index = pd.Index(table.index.year, name=table.index.name)
+    return out

@@ -97,6 +97,14 @@ def _epoch_unit(col: pd.Series) -> str | None:
     return None
 
 
+def written_as_years(df: pd.DataFrame, names: list[str], time_format: str | None = None) -> bool:
+    """Whether the time is a column of whole years (1990, 1991...), read or given as ``%Y``:
+    outputs then write years too, not ``1991-01-01``."""
+    if len(names) != 1:
+        return False
+    return time_format == "%Y" or (time_format is None and _years(df[names[0]]))
+
+
 def time_index(
     df: pd.DataFrame,
     names: list[str],

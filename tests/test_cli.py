@@ -79,3 +79,25 @@ def test_predict_recursive_past_the_trained_horizon(tmp_path):
     frame = pd.read_csv(tmp_path / "f.csv")
     assert len(frame) == 10 and list(frame.columns) == ["time", "forecast", "lower", "upper"]
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_a_file_of_years_gets_its_forecast_in_years(tmp_path):
+    """`year` 1900..2019 is read as yearly dates; predict writes 2020, not 2020-01-01."""
+    path = tmp_path / "yearly.csv"
+    years = range(1900, 2020)
+    pd.DataFrame({"year": years, "y": [100 + 0.5 * i + (i % 7) for i in range(len(years))]}).to_csv(path, index=False)
+    out = tmp_path / "yb"
+    result = runner.invoke(app, ["train", str(path), "--target", "y", *TINY, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "bundle.json").read_text())["data"]["years"] is True
+    result = runner.invoke(app, ["predict", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("year,") and [line.split(",")[0] for line in lines[1:]] == ["2020", "2021", "2022", "2023"]
+    # a file of dates keeps its dates
+    dated = tmp_path / "dated.csv"
+    pd.DataFrame({"date": pd.date_range("1900-01-01", periods=len(years), freq="YS"),
+                  "y": range(len(years))}).to_csv(dated, index=False)
+    out2 = tmp_path / "db"
+    assert runner.invoke(app, ["train", str(dated), "--target", "y", *TINY, "--out", str(out2)]).exit_code == 0
+    assert runner.invoke(app, ["predict", str(out2)]).stdout.splitlines()[1].startswith("2020-01-01")

@@ -43,7 +43,7 @@ def detect(
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     from ..detect import detect as run
     from ..forecaster import Forecaster
-    from ..predicting import load_history
+    from ..predicting import as_written, load_history
 
     levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
@@ -53,7 +53,7 @@ def detect(
     result = run(forecaster, frame, threshold=threshold, use_interval=interval,
                  levels=tuple(levels) if levels else None)
     flagged = result[result["anomaly"]].drop(columns="anomaly")
-    write_atomic(out, flagged.rename_axis(frame.index.name).to_csv)
+    write_atomic(out, as_written(flagged.rename_axis(frame.index.name), forecaster.data_).to_csv)
     if plot is not None:
         from ..plots import anomaly_plot
 

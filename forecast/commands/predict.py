@@ -53,6 +53,7 @@ def predict(
     from ..errors import DataError
     from ..forecaster import Forecaster
     from ..predicting import (
+        as_written,
         check_horizon,
         decimals_of,
         filled_in_window,
@@ -83,6 +84,7 @@ def predict(
         name, frame = next(iter(history.frames.items()))
         shown = result[result[forecaster.data_["id"]] == name] if forecaster.data_.get("series") else result
         write_atomic(plot, lambda p: forecast_plot(frame[forecaster.preprocessor_.target], shown, p, label))
+    result = as_written(result, forecaster.data_)
     if out is None:
         sys.stdout.write(result.to_csv())
     else:
