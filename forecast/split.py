@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import TrainConfig, train_rows
+from .config import TrainConfig
 from .errors import DataError
 from .frequency import default_horizon, season_length
+from .rowcount import rows_needed, train_rows
 
 MAX_AUTO_LOOKBACK = 336  # two weeks of hours; longer windows cost time and rarely help an LSTM
 
@@ -53,8 +54,6 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
         lookback = min(max(4 * horizon, 7 * season), MAX_AUTO_LOOKBACK)
         lookback = max(1, min(lookback, (train_end - horizon) // 2))
     if train_end - lookback - horizon + 1 < 1:
-        from .config import rows_needed  # arithmetic: a search would hang on --horizon 1e9
-
         need = rows_needed(lookback, horizon, config.test_fraction, config.val_fraction, start=rows + 1)
         raise DataError(
             f"The series has {rows} rows, too few for lookback {lookback} + horizon {horizon} "

@@ -154,7 +154,7 @@ def test_doctor_with_a_huge_horizon_answers_at_once(csv):
 
 
 def test_rows_needed_is_arithmetic_and_exact():
-    from forecast.config import rows_needed, train_rows
+    from forecast.rowcount import rows_needed, train_rows
 
     cases = [(8, 3, 0.1, 0.1), (50, 24, 0.1, 0.1), (1, 1, 0, 0.1), (333, 7, 0.2, 0.15)]
     for lookback, horizon, tf, vf in cases:

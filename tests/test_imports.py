@@ -15,7 +15,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "forecast"
 
 STAGES = [
-    ("base", {"errors", "timefmt", "numbers", "metrics", "baselines", "intervals", "plots",
+    ("base", {"errors", "timefmt", "numbers", "metrics", "baselines", "intervals", "plots", "rowcount",
               "explain_plots"}),
     ("read", {"reading", "dateformats", "timeparse", "frequency", "data_flags", "regular", "data"}),
     ("options", {"config"}),
