@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import shutil
 import threading
 import time
@@ -31,7 +30,14 @@ from typing import Any
 
 from .config import TrainConfig
 from .data import Series
-from .errors import ConfigError, DataError
+from .errors import ConfigError
+from .tune_keras import (
+    OBJECTIVE,
+    SearchStop,
+    oracle_class,
+    trial_row,
+    tuner_class,
+)
 from .tune_space import (
     BATCH_SIZES,
     MIN_TRIAL_SECONDS,
@@ -39,11 +45,8 @@ from .tune_space import (
     check_search,
     default_values,
     search_space,
-    trial_params,
 )
 
-OBJECTIVE = "val_mase"  # the LSTM's MASE on the validation windows (lower is better)
-MIN_TRIAL_TRAINING = 30.0  # a trial trains at least this long (or what is left): the first epoch
 INITIAL_POINTS = 3  # the defaults and 2 random trials, then the Gaussian process proposes
 
 
@@ -89,117 +92,6 @@ def project_dir(out: Path) -> Path:
     return out.parent / f"{out.name}.tuner"
 
 
-def _oracle_class() -> type:
-    import keras_tuner as kt
-
-    class DefaultsFirst(kt.oracles.BayesianOptimizationOracle):
-        """Bayesian optimisation whose first trial is the space's defaults (the settings
-        `forecast train` would use), then random points, then the Gaussian process."""
-
-        def populate_space(self, trial_id: str) -> dict[str, Any]:
-            if not self.trials:
-                return {"status": "RUNNING", "values": self.hyperparameters.copy().values}
-            return super().populate_space(trial_id)  # type: ignore[no-any-return]
-
-    return DefaultsFirst
-
-
-class _Stop(Exception):
-    """Raised before a trial when the budget or the trial count is spent."""
-
-
-def _tuner_class() -> type:
-    import keras_tuner as kt
-
-    class _Interrupted(kt.errors.FatalError):
-        """Ctrl-C during a trial: the trial stays open and runs again on the next search."""
-
-    class _UserError(kt.errors.FatalError):
-        """A ConfigError or DataError in a trial: the settings, not the trial, are wrong."""
-
-    class ForecastTuner(kt.Tuner):
-        """A KerasTuner tuner whose trial is one Forecaster fit (not a bare Keras model)."""
-
-        Interrupted = _Interrupted
-        UserError = _UserError
-
-        def setup(self, series: Series, config: TrainConfig, unit: int, budget: float, trials: int,
-                  stop: threading.Event | None, update: Callable[[dict[str, Any]], None]) -> None:
-            self.series, self.config, self.unit = series, config, unit
-            self.trials_wanted, self.stop, self.update = trials, stop, update
-            self.deadline = time.monotonic() + budget
-            self.overhead = 0.0  # a trial's seconds besides training (members, scoring): learnt
-            self.best: tuple[float, str, Any] | None = None  # (score, trial id, forecaster)
-
-        def left(self) -> float:
-            return self.deadline - time.monotonic()
-
-        def to_start(self) -> int:
-            """Trials still to start in this search (a reopened trial counts as one)."""
-            return self.trials_wanted - len(self.oracle.end_order)
-
-        def pre_create_trial(self) -> None:
-            if self.to_start() <= 0:
-                raise _Stop("trials")
-            if self.left() - self.overhead < MIN_TRIAL_SECONDS:  # too little left to train one
-                raise _Stop("time budget")
-
-        def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
-            from .forecaster import Forecaster
-
-            params = trial_params(trial.hyperparameters.values, self.unit)
-            # its share of what is left, but no less than MIN_TRIAL_TRAINING: fewer, useful trials
-            share = self.left() / max(1, self.to_start()) - self.overhead
-            floor = min(MIN_TRIAL_TRAINING, self.left() - self.overhead)
-            config = replace(self.config, **params, time_budget=max(MIN_TRIAL_SECONDS / 2, share, floor))
-            self.update({"trial": trial.trial_id, "params": params, "status": "running",
-                         "time_budget": round(config.time_budget, 1)})
-            began = time.monotonic()
-            try:
-                forecaster = Forecaster(config).fit(replace(self.series, notes=list(self.series.notes)),
-                                                    stop=self.stop)
-            except (ConfigError, DataError) as exc:  # every trial would fail alike: stop here
-                raise _UserError(exc) from exc
-            seconds = time.monotonic() - began
-            if forecaster.training_.get("interrupted") or (self.stop is not None and self.stop.is_set()):
-                raise _Interrupted("interrupted")
-            score = float(forecaster.choice_["scores"].get("lstm", math.nan))
-            self.overhead = max(0.0, seconds - float(forecaster.training_["seconds"]))
-            if math.isfinite(score) and (self.best is None or score < self.best[0]):
-                self.best = (score, trial.trial_id, forecaster)
-            return {OBJECTIVE: score, "seconds": round(seconds, 2),
-                    "epochs": float(forecaster.training_["epochs"]),
-                    "time_budget": round(config.time_budget, 2)}
-
-        def on_trial_end(self, trial: Any) -> None:
-            super().on_trial_end(trial)
-            self.update(trial_row(self.oracle.trials[trial.trial_id], self.unit))
-
-    return ForecastTuner
-
-
-def trial_row(trial: Any, unit: int) -> dict[str, Any]:
-    """One KerasTuner trial as a plain row (params, score, seconds, epochs, status)."""
-    def metric(name: str) -> float | None:
-        if not trial.metrics.exists(name):
-            return None
-        value = trial.metrics.get_last_value(name)
-        return None if value is None or not math.isfinite(value) else float(value)
-
-    status = str(trial.status)
-    score = metric(OBJECTIVE) if status == "COMPLETED" else None
-    return {
-        "trial": trial.trial_id,
-        "params": trial_params(trial.hyperparameters.values, unit) if trial.hyperparameters.values else {},
-        "score": None if score is None else round(score, 6),
-        "seconds": metric("seconds"),
-        "epochs": None if metric("epochs") is None else int(metric("epochs") or 0),
-        "time_budget": metric("time_budget"),
-        "status": status.lower(),
-        "message": (trial.message or "").strip().splitlines()[-1][:200] if status == "FAILED" else "",
-    }
-
-
 def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> None:
     """Start over (``restart``), start fresh, or check that the search to continue is this one."""
     stamp = project / "search.json"
@@ -235,8 +127,8 @@ def tune(
         series: the loaded series; its test part (``config.test_fraction``) is never scored.
         config: every other setting, as for ``forecast train``; the searched fields are ignored.
         budget: seconds for this run of the search: a ceiling on when trials start and how long
-            each trains (its share of what is left, at least :data:`MIN_TRIAL_TRAINING` or what
-            is left). A trial's fixed costs (the statistical members, scoring) and its first
+            each trains (its share of what is left, at least
+            :data:`forecast.tune_keras.MIN_TRIAL_TRAINING` or what is left). A trial's fixed costs (the statistical members, scoring) and its first
             epoch come on top of its training budget.
         trials: trials in the whole search, earlier runs' included.
         project: the KerasTuner project folder (see :func:`project_dir`); continued when present.
@@ -263,7 +155,7 @@ def tune(
     _check_project(project, {"settings": fixed, "rows": rows, "source": series.source,
                              "unit": unit, "seasons": seasons}, restart)
     began = time.monotonic()
-    oracle = _oracle_class()(
+    oracle = oracle_class()(
         objective=kt.Objective(OBJECTIVE, "min"),
         max_trials=max(trials, 1000),  # the count is checked by the tuner (it may grow on resume)
         num_initial_points=INITIAL_POINTS,
@@ -278,7 +170,7 @@ def tune(
         if update:
             update(rows_seen[row["trial"]])
 
-    tuner = _tuner_class()(oracle=oracle, directory=str(project.parent), project_name=project.name)
+    tuner = tuner_class()(oracle=oracle, directory=str(project.parent), project_name=project.name)
     tuner.setup(series, config, unit, budget, trials, stop, on_update)
     for trial in oracle.trials.values():  # earlier runs' trials, shown first
         on_update(trial_row(trial, unit))
@@ -290,7 +182,7 @@ def tune(
             warnings.filterwarnings("ignore", category=ConvergenceWarning)
             tuner.search(verbose=0)
         stopped_by = "trials"
-    except _Stop as exc:
+    except SearchStop as exc:
         stopped_by = str(exc)
     except tuner.Interrupted:
         stopped_by = "interrupt"

@@ -26,7 +26,7 @@ STAGES = [
     ("score", {"evaluation"}),
     ("bundle and report", {"jsonchecks", "schema_choice", "schema_weights", "schema", "locking", "bundle", "report"}),
     ("forecaster and its uses", {"forecasting", "forecaster_io", "forecaster", "run", "predicting", "compare", "backtest",
-                                 "tune_space", "tune", "detect", "explain"}),
+                                 "tune_space", "tune_keras", "tune", "detect", "explain"}),
     ("cli", {"commands", "cli"}),
 ]
 
