@@ -14,7 +14,7 @@ from .anchor import choose_anchor
 from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError
-from .forecaster_io import Persisted
+from .forecaster_io import Persisted, data_record
 from .forecasting import Forecasting
 from .frequency import season_length
 from .members import member_windows
@@ -61,7 +61,6 @@ class Forecaster(Forecasting, Persisted):
         from .calendar import cycles_for
         from .evaluation import combine_holdouts, evaluate_holdout
         from .layout import Layout
-        from .metrics import longest_run
         from .training import Resume, fit_model
 
         cfg = self.config
@@ -119,35 +118,8 @@ class Forecaster(Forecasting, Persisted):
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
         if len(layout.frames) <= MAX_CACHED_SERIES:
             self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})
-        first, split = layout.frames[0], layout.splits[0]
-        frame = max(layout.frames, key=len)
-        self.data_ = {
-            "time": series.time,
-            "freq": series.freq,
-            "season": season,
-            "dayfirst": series.dayfirst,
-            "years": series.years,  # outputs write the time as years, as the file did
-            "source": series.source,
-            "id": series.id,
-            "series": layout.names if layout.panel else [],
-            "series_splits": (
-                {n: sp.to_dict() for n, sp in zip(layout.names, layout.splits)} if layout.panel else {}
-            ),
-            "start": str(min(f.index[0] for f in layout.frames)),
-            "end": str(frame.index[-1]),
-            "split": split.to_dict(),
-            "split_times": {
-                "train": [str(first.index[0]), str(first.index[split.train_end - 1])],
-                "validation": [str(first.index[split.train_end]), str(first.index[split.val_end - 1])],
-                "test": [str(first.index[min(split.val_end, split.rows - 1)]), str(first.index[-1])],
-            },
-            "notes": series.notes + layout.skipped + self.notes_,
-            "filled": series.filled,
-            # the longest run of identical target values in training: longer ones look stuck
-            "longest_run": max(
-                longest_run(f[target].to_numpy()[: s.train_end]) for f, s in zip(layout.frames, layout.splits)
-            ),
-        }
+        self.data_ = data_record(series, layout, season, target, self.notes_)
+        split = layout.splits[0]
         if split.val_end < split.rows:
             results = [
                 evaluate_holdout(self, f, v, s, layout.key(i))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,10 @@ from .errors import BundleError
 from .members import Member
 from .numpy_net import export_weights
 from .preprocessing import Preprocessor
+
+if TYPE_CHECKING:
+    from .data import Series
+    from .layout import Layout
 
 T = TypeVar("T")
 
@@ -126,3 +130,39 @@ class Persisted:
             "member_cache": getattr(self, "member_cache_", {}),
             **({"tuning": self.tuning_} if hasattr(self, "tuning_") else {}),  # forecast tune's trials
         }
+
+
+def data_record(series: Series, layout: Layout, season: int, target: str, notes: list[str]) -> dict[str, Any]:
+    """What bundle.json keeps of the data a forecaster was fitted on (``data_``): the time column,
+    frequency, season, span, each part's rows and times, and the notes on loading it."""
+    from .metrics import longest_run
+
+    first, split = layout.frames[0], layout.splits[0]
+    frame = max(layout.frames, key=len)
+    return {
+        "time": series.time,
+        "freq": series.freq,
+        "season": season,
+        "dayfirst": series.dayfirst,
+        "years": series.years,  # outputs write the time as years, as the file did
+        "source": series.source,
+        "id": series.id,
+        "series": layout.names if layout.panel else [],
+        "series_splits": (
+            {n: sp.to_dict() for n, sp in zip(layout.names, layout.splits)} if layout.panel else {}
+        ),
+        "start": str(min(f.index[0] for f in layout.frames)),
+        "end": str(frame.index[-1]),
+        "split": split.to_dict(),
+        "split_times": {
+            "train": [str(first.index[0]), str(first.index[split.train_end - 1])],
+            "validation": [str(first.index[split.train_end]), str(first.index[split.val_end - 1])],
+            "test": [str(first.index[min(split.val_end, split.rows - 1)]), str(first.index[-1])],
+        },
+        "notes": series.notes + layout.skipped + notes,
+        "filled": series.filled,
+        # the longest run of identical target values in training: longer ones look stuck
+        "longest_run": max(
+            longest_run(f[target].to_numpy()[: s.train_end]) for f, s in zip(layout.frames, layout.splits)
+        ),
+    }
