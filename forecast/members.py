@@ -26,6 +26,18 @@ MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (s
 MIN_FIT_ROWS = 8  # shorter histories get the simple members only
 MAX_STAT_SERIES = 50  # more series than this: no AutoETS, and members fitted once (train part only)
 VALIDATION_WINDOWS = 60  # rolling origins per series that score the members (evenly spread)
+PANEL_WINDOWS = VALIDATION_WINDOWS * MAX_STAT_SERIES  # a panel's origins in all: 3,000 (at least
+MIN_SERIES_WINDOWS = 10  # this many a series): each origin refits nothing but runs every member
+# over the history before it, so the members' validation costs series x origins
+
+
+def validation_windows(n_series: int) -> int:
+    """Rolling origins per series that score the members: :data:`VALIDATION_WINDOWS` for up to
+    :data:`MAX_STAT_SERIES` series, then an even share of :data:`PANEL_WINDOWS` (at least
+    :data:`MIN_SERIES_WINDOWS`). Thousands of windows rank a few candidates as well as tens
+    of thousands: on a 141-series hourly panel 60 a series made the members' validation
+    50 of the fit's 93 seconds (bench/ACCURACY.md)."""
+    return max(MIN_SERIES_WINDOWS, min(VALIDATION_WINDOWS, PANEL_WINDOWS // max(1, n_series)))
 DIVERGED = 100.0  # a member whose one-step errors on a history have this many times naive's
 # variance has diverged there (AutoCES's fit can leave its stable region: forecasts of 1e20)
 

@@ -2,7 +2,7 @@
 windows, the share of the network's correction kept, and the calibrated intervals.
 
 Runs once the network is trained, on the validation part of every series (rolling
-origins, at most :data:`forecast.members.VALIDATION_WINDOWS` per series, never the test
+origins, at most :func:`forecast.members.validation_windows` per series, never the test
 part), and leaves the results on the forecaster: ``members_``, ``choice_``, ``shrink_``
 and ``interval_scale_``.
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from .choice import SHORT_HORIZONS, choose
 from .intervals import fit_interval_scale
-from .members import MAX_STAT_SERIES, VALIDATION_WINDOWS, fit_members, member_names
+from .members import MAX_STAT_SERIES, fit_members, member_names, validation_windows
 from .metrics import mase_scale
 from .windows import origins
 
@@ -66,12 +66,13 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
     forecaster.members_ = {}
     forecaster.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
     actual, forecasts, span = [], {}, 0
+    per_series = validation_windows(len(layout.names))
     for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
         forecaster.members_[key] = fit_members(y[: split.train_end], forecaster.season_, names)
         o = origins(split.train_end, split.val_end, 0, pre.horizon)  # a panel's short series: padded
-        o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), VALIDATION_WINDOWS)).astype(int))] if len(o) else o
+        o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), per_series)).astype(int))] if len(o) else o
         if not len(o):
             continue
         span += int(o[-1] - o[0]) + pre.horizon  # validation rows the windows cover

@@ -206,3 +206,16 @@ def test_short_series_in_a_panel_do_not_cut_every_series_window(tmp_path):
     bt = runner.invoke(app, ["backtest", str(data), *args, "--windows", "1", "--json", str(tmp_path / "b.json")])
     assert bt.exit_code == 0, bt.output
     assert json.loads((tmp_path / "b.json").read_text())["protocol"]["left_out"] == []
+
+
+def test_a_panel_shares_its_validation_origins_between_its_series(tmp_path, monkeypatch):
+    """Members cost series x origins: a panel scores them on an even share of a total."""
+    from forecast import members
+
+    series = load_series(_long_csv(tmp_path), ["load"], options=DataOptions(id="site"))
+    config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4, val_fraction=0.2)
+    full = Forecaster(config).fit(series).choice_["windows"]  # 60-ish validation rows: 44-57 origins each
+    monkeypatch.setattr(members, "PANEL_WINDOWS", 36)
+    assert members.validation_windows(3) == 12 and members.validation_windows(1000) == members.MIN_SERIES_WINDOWS
+    shared = Forecaster(config).fit(series).choice_["windows"]
+    assert full > 120 and shared == 36  # 12 evenly spread origins of each of the 3 series
