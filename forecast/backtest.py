@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import baselines
 from .config import TrainConfig
 from .data import Series
 from .errors import ConfigError, DataError
@@ -162,7 +163,7 @@ def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> d
     steps = origins[:, None] + np.arange(horizon)  # (windows, horizon) rows forecast
     maes = [float(np.mean(np.abs(point - target[steps - k]))) for k in range(horizon + 1)]
     best = int(np.argmin(maes))
-    naive = float(np.mean(np.abs(target[steps] - target[origins - 1][:, None])))
+    naive = float(np.mean(np.abs(target[steps] - baselines.naive(target, origins, horizon))))
     ratio = maes[0] / naive if naive > 0 else 1.0
     return {"mae_by_shift": maes, "best_shift": best, "vs_naive": round(ratio, 4),
             "repeats_recent_values": best > 0 and ratio >= REPEATS_NAIVE}

@@ -26,9 +26,11 @@ MAX_FIT_ROWS = 2000  # AutoETS/AutoTheta fit on at most this many recent rows (s
 MIN_FIT_ROWS = 8  # shorter histories get the simple members only
 MAX_STAT_SERIES = 50  # more series than this: no AutoETS, and members fitted once (train part only)
 VALIDATION_WINDOWS = 60  # rolling origins per series that score the members (evenly spread)
-PANEL_WINDOWS = VALIDATION_WINDOWS * MAX_STAT_SERIES  # a panel's origins in all: 3,000 (at least
-MIN_SERIES_WINDOWS = 10  # this many a series): each origin refits nothing but runs every member
-# over the history before it, so the members' validation costs series x origins
+PANEL_WINDOWS = VALIDATION_WINDOWS * MAX_STAT_SERIES  # a panel's origins in all (3,000): each origin
+# runs every member over the history before it, so the members' validation costs series x origins
+MIN_SERIES_WINDOWS = 10  # a panel's share of PANEL_WINDOWS is at least this many a series
+DIVERGED = 100.0  # a member whose one-step errors on a history have this many times naive's
+# variance has diverged there (AutoCES's fit can leave its stable region: forecasts of 1e20)
 
 
 def validation_windows(n_series: int) -> int:
@@ -38,8 +40,6 @@ def validation_windows(n_series: int) -> int:
     of thousands: on a 141-series hourly panel 60 a series made the members' validation
     50 of the fit's 93 seconds (bench/ACCURACY.md)."""
     return max(MIN_SERIES_WINDOWS, min(VALIDATION_WINDOWS, PANEL_WINDOWS // max(1, n_series)))
-DIVERGED = 100.0  # a member whose one-step errors on a history have this many times naive's
-# variance has diverged there (AutoCES's fit can leave its stable region: forecasts of 1e20)
 
 
 def _z(q: float) -> float:
