@@ -29,6 +29,9 @@ VALIDATION_WINDOWS = 60  # rolling origins per series that score the members (ev
 PANEL_WINDOWS = VALIDATION_WINDOWS * MAX_STAT_SERIES  # a panel's origins in all (3,000): each origin
 # runs every member over the history before it, so the members' validation costs series x origins
 MIN_SERIES_WINDOWS = 10  # a panel's share of PANEL_WINDOWS is at least this many a series
+PANEL_FIT_ROWS = MAX_FIT_ROWS * MAX_STAT_SERIES  # a panel's rows fitted in all (100,000): AutoTheta's
+# fit grows faster than its rows (0.13 s at 520 weekly rows, 1.07 s at 2,000)
+MIN_FIT_SEASONS = 5  # a panel's share of PANEL_FIT_ROWS is at least this many seasons (and 100 rows)
 DIVERGED = 100.0  # a member whose one-step errors on a history have this many times naive's
 # variance has diverged there (AutoCES's fit can leave its stable region: forecasts of 1e20)
 
@@ -40,6 +43,15 @@ def validation_windows(n_series: int) -> int:
     of thousands: on a 141-series hourly panel 60 a series made the members' validation
     50 of the fit's 93 seconds (bench/ACCURACY.md)."""
     return max(MIN_SERIES_WINDOWS, min(VALIDATION_WINDOWS, PANEL_WINDOWS // max(1, n_series)))
+
+
+def fit_rows(n_series: int, season: int) -> int:
+    """Recent rows each series' statistical members are fitted on: :data:`MAX_FIT_ROWS` for up
+    to :data:`MAX_STAT_SERIES` series, then an even share of :data:`PANEL_FIT_ROWS`, at least
+    :data:`MIN_FIT_SEASONS` seasons and 100 rows. m4_weekly_long's 359 series fitted on 2,000
+    rows spent 155 of a 280 s fit in AutoTheta (bench/ACCURACY.md)."""
+    share = PANEL_FIT_ROWS // max(1, n_series)
+    return min(MAX_FIT_ROWS, max(share, MIN_FIT_SEASONS * season, 100))
 
 
 def _z(q: float) -> float:
@@ -63,6 +75,7 @@ class Member:
         start: position of the first fitted row in the series it was fitted on (its phase).
         params: what statsforecast needs to apply it again (plain numbers and strings).
         sigma: spread of its one-step errors in the training tail (simple members' intervals).
+        rows: the most recent rows it was fitted on, and reads when applied.
     """
 
     name: str
@@ -70,14 +83,15 @@ class Member:
     start: int
     params: dict[str, Any] = field(default_factory=dict)
     sigma: float = 0.0
+    rows: int = MAX_FIT_ROWS
 
     @classmethod
-    def fit(cls, name: str, y: np.ndarray, season: int) -> Member:
-        """Fit on the last :data:`MAX_FIT_ROWS` values of ``y`` (float64, no gaps)."""
+    def fit(cls, name: str, y: np.ndarray, season: int, rows: int = MAX_FIT_ROWS) -> Member:
+        """Fit on the last ``rows`` values of ``y`` (float64, no gaps)."""
         y = np.asarray(y, dtype="float64")
-        start = max(0, len(y) - MAX_FIT_ROWS)
+        start = max(0, len(y) - rows)
         tail = y[start:]
-        member = cls(name, season, start)
+        member = cls(name, season, start, rows=rows)
         if name == "naive":
             member.sigma = _sd(np.diff(tail))
         elif name == "seasonal_naive":
@@ -106,12 +120,12 @@ class Member:
         if self.name in SIMPLE:
             return self._simple(y, horizon, quantiles)
         # read from a row in the fitted phase, about as many rows as were fitted
-        first = self.start - offset if offset is not None else max(0, len(y) - MAX_FIT_ROWS)
+        first = self.start - offset if offset is not None else max(0, len(y) - self.rows)
         if first < 0:
             first += self.season * math.ceil(-first / self.season)
-        if len(y) - first > MAX_FIT_ROWS:  # whole seasons later, about MAX_FIT_ROWS from the end
-            first += self.season * math.ceil((len(y) - first - MAX_FIT_ROWS) / self.season)
-        tail = y[first:] if 0 <= first < len(y) - 1 else y[-MAX_FIT_ROWS:]
+        if len(y) - first > self.rows:  # whole seasons later, about self.rows from the end
+            first += self.season * math.ceil((len(y) - first - self.rows) / self.season)
+        tail = y[first:] if 0 <= first < len(y) - 1 else y[-self.rows:]
         levels = levels_for(quantiles)
         try:
             with warnings.catch_warnings(), np.errstate(all="ignore"):
@@ -145,12 +159,12 @@ class Member:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "season": self.season, "start": self.start,
-                "params": self.params, "sigma": self.sigma}
+                "params": self.params, "sigma": self.sigma, "rows": self.rows}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Member:
         return cls(str(d["name"]), int(d["season"]), int(d["start"]), dict(d.get("params", {})),
-                   float(d.get("sigma", 0.0)))
+                   float(d.get("sigma", 0.0)), int(d.get("rows", MAX_FIT_ROWS)))
 
 
 def _naive(y: np.ndarray, tail: np.ndarray, season: int, horizon: int, quantiles: list[float]) -> np.ndarray:
@@ -223,15 +237,18 @@ def _fit_ces(y: np.ndarray, season: int) -> dict[str, Any]:
             "par": {k: float(m["par"][k]) for k in CES_PARAMS}}
 
 
-def fit_members(y: np.ndarray, season: int, names: tuple[str, ...] = MEMBERS) -> dict[str, Member]:
-    """Fit each named member on ``y``; statistical ones only when the tail is long enough."""
+def fit_members(
+    y: np.ndarray, season: int, names: tuple[str, ...] = MEMBERS, rows: int = MAX_FIT_ROWS
+) -> dict[str, Member]:
+    """Fit each named member on the last ``rows`` of ``y``; statistical ones only when the tail
+    is long enough."""
     y = np.asarray(y, dtype="float64")
     out = {}
     for name in names:
         if name in STATISTICAL and len(y) < MIN_FIT_ROWS:
             continue
         try:
-            out[name] = Member.fit(name, y, season)
+            out[name] = Member.fit(name, y, season, rows)
         except Exception:  # noqa: BLE001 - statsforecast can fail on degenerate tails; skip that member
             if name in SIMPLE:
                 raise

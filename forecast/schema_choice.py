@@ -29,6 +29,7 @@ def check_selection(meta: dict[str, Any]) -> None:
                 raise bad_field(f"{where}{name}", f"a member among {', '.join(MEMBERS)}", m)
             check_int(m, "season", f"{where}{name}.", 1)
             check_int(m, "start", f"{where}{name}.", 0)
+            check_int(m, "rows", f"{where}{name}.", 1, optional=True)
             check_num(m, "sigma", f"{where}{name}.", lambda v: math.isfinite(v) and v >= 0, "a number >= 0")
             _member_params(m.get("params"), f"{where}{name}.params", name)
     cache = meta.get("member_cache", {})

@@ -15,7 +15,7 @@ import numpy as np
 
 from .choice import SHORT_HORIZONS, choose
 from .intervals import fit_interval_scale
-from .members import MAX_STAT_SERIES, fit_members, member_names, validation_windows
+from .members import MAX_STAT_SERIES, fit_members, fit_rows, member_names, validation_windows
 from .metrics import mase_scale
 from .windows import origins
 
@@ -67,10 +67,11 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
     forecaster.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
     actual, forecasts, span = [], {}, 0
     per_series = validation_windows(len(layout.names))
+    rows = fit_rows(len(layout.names), forecaster.season_)
     for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
-        forecaster.members_[key] = fit_members(y[: split.train_end], forecaster.season_, names)
+        forecaster.members_[key] = fit_members(y[: split.train_end], forecaster.season_, names, rows)
         o = origins(split.train_end, split.val_end, 0, pre.horizon)  # a panel's short series: padded
         o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), per_series)).astype(int))] if len(o) else o
         if not len(o):
@@ -102,5 +103,5 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         return
     for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
         y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
-        forecaster.members_[layout.key(i) or ""] = fit_members(y, forecaster.season_, names)
+        forecaster.members_[layout.key(i) or ""] = fit_members(y, forecaster.season_, names, rows)
 

@@ -260,6 +260,16 @@ def _set(keys: str, value):
 
 _DELETE = object()
 
+
+def _each_member(key: str, value):
+    def change(meta):
+        assert meta["members"]  # the fixture's bundle has statistical members to damage
+        for group in meta["members"].values():
+            for member in group.values():
+                member[key] = value
+
+    return change
+
 DAMAGE = [
     ("list instead of object", lambda m: [m], "bundle.json must hold an object, found a list"),
     ("negative horizon", _set("preprocessor.horizon", -5), "preprocessor.horizon must be >= 1, found -5"),
@@ -272,6 +282,7 @@ DAMAGE = [
     ("deleted metrics", _set("metrics", _DELETE), "metrics must be an object"),
     ("negative interval scale", _set("interval_scale", -3), "interval_scale must be a number in [0.2, 5.0]"),
     ("text interval scale", _set("interval_scale", "big"), "interval_scale"),
+    ("text member rows", _each_member("rows", "many"), "rows must be a whole number"),
     ("quantiles disagree", _set("quantiles", [0.2, 0.5, 0.8]), "config.quantiles"),
     ("unknown arch", _set("config.arch", "transformer"), "config.arch must be one of"),
     ("huge units", _set("config.units", 10**9), "config.units must be <= 4096"),

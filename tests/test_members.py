@@ -36,6 +36,20 @@ def test_member_round_trips_through_json_with_identical_forecasts(name):
     assert np.all(np.diff(a, axis=-1) >= 0)  # levels never cross
 
 
+def test_a_member_fitted_on_fewer_recent_rows_keeps_and_reads_that_many():
+    y = seasonal()
+    full, recent = Member.fit("auto_theta", y[:200], 12), Member.fit("auto_theta", y[:200], 12, rows=60)
+    assert (full.start, full.rows) == (0, MAX_FIT_ROWS) and (recent.start, recent.rows) == (140, 60)
+    again = Member.from_dict(json.loads(json.dumps(recent.to_dict())))
+    assert again.rows == 60
+    origins = np.array([200, 212, 228])
+    np.testing.assert_allclose(member_windows(again, y, origins, 12, Q), member_windows(recent, y, origins, 12, Q))
+    assert not np.allclose(member_windows(full, y, origins, 12, Q), member_windows(recent, y, origins, 12, Q))
+    legacy = recent.to_dict()
+    del legacy["rows"]  # bundles from before the field: the rows every member used to read
+    assert Member.from_dict(legacy).rows == MAX_FIT_ROWS
+
+
 def test_statistical_members_beat_naive_on_a_seasonal_series():
     y = seasonal(rows=300)
     members = fit_members(y[:240], 12)

@@ -219,3 +219,19 @@ def test_a_panel_shares_its_validation_origins_between_its_series(tmp_path, monk
     assert members.validation_windows(3) == 12 and members.validation_windows(1000) == members.MIN_SERIES_WINDOWS
     shared = Forecaster(config).fit(series).choice_["windows"]
     assert full > 120 and shared == 36  # 12 evenly spread origins of each of the 3 series
+
+
+def test_a_panel_fits_its_members_on_a_share_of_recent_rows(tmp_path, monkeypatch):
+    """AutoTheta's fit grows faster than its rows: a panel fits each series on a share of a total."""
+    from forecast import members
+
+    assert members.fit_rows(50, 52) == members.MAX_FIT_ROWS
+    assert members.fit_rows(359, 52) == members.PANEL_FIT_ROWS // 359  # m4 weekly: 278 rows
+    assert members.fit_rows(100_000, 52) == 5 * 52 and members.fit_rows(100_000, 4) == 100  # the floors
+    series = load_series(_long_csv(tmp_path), ["load"], options=DataOptions(id="site"))
+    config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4, val_fraction=0.2)
+    monkeypatch.setattr(members, "PANEL_FIT_ROWS", 300)  # 100 a series; the floor is 5 days of hours
+    fitted = Forecaster(config).fit(series).members_
+    theta = [group["auto_theta"] for group in fitted.values()]
+    assert len(theta) == 3 and all(m.rows == 120 for m in theta)
+    assert sorted(m.start for m in theta)[-1] > 0  # the longest series' first rows are left out
