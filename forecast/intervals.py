@@ -4,6 +4,11 @@ Quantile regression trained on one period is often too wide or too narrow on the
 next. One factor ``c`` scales every level's distance from the median so that the
 outer interval covers its nominal share of the validation actuals; ``c > 0``
 keeps the levels ordered, so quantiles still never cross.
+
+The validation part is one stretch of time just before the forecast, and the next stretch
+is often calmer or wilder: on 27 real series the full factor made the 80% interval's score
+worse than the models' own intervals (a dry summer narrowed a rainy December's to 28%
+coverage). So the factor is trusted half-way, in log scale (:data:`TRUST`).
 """
 
 from __future__ import annotations
@@ -14,10 +19,15 @@ import numpy as np
 
 _EPS = 1e-12
 SCALE_RANGE = (0.2, 5.0)  # a factor outside this says the model is broken, not miscalibrated
+TRUST = 0.5  # the factor applied is the conformal one to this power: the square root, half-way
+# in log scale between the models' own intervals and the validation part's. On 27 real series
+# (bench/ACCURACY.md) the 80% interval score fell 6.3% (geometric mean), better on 15, and
+# coverage was in 0.70-0.90 on 15 where the full factor had 12 (8 of the 12 shared sets, was 5).
 
 
 def fit_interval_scale(actual: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> float:
-    """The factor that makes ``[lowest, highest]`` cover ``highest - lowest`` of ``actual``.
+    """The factor that makes ``[lowest, highest]`` cover ``highest - lowest`` of ``actual``,
+    trusted half-way (:data:`TRUST`).
 
     Args:
         actual: ``(windows, horizon)``.
@@ -31,7 +41,7 @@ def fit_interval_scale(actual: np.ndarray, quantiles: np.ndarray, levels: list[f
     factor = window_quantile(need, nominal)
     if not ranks(need.shape[0], nominal):  # too few windows to say the intervals are too wide
         factor = max(factor, 1.0)
-    return float(np.clip(factor, *SCALE_RANGE))
+    return float(np.clip(factor**TRUST, *SCALE_RANGE))
 
 
 def ranks(windows: int, coverage: float) -> bool:
@@ -48,19 +58,19 @@ def ranks(windows: int, coverage: float) -> bool:
 
 
 def window_quantile(scores: np.ndarray, coverage: float) -> float:
-    """The split-conformal rank taken over windows, not over all ``(windows, horizon)`` scores.
+    """The split-conformal rank over the validation rows ``(windows, horizon)`` scores cover.
 
-    Rolling origins one step apart share most of their errors, so a horizon of scores per
-    window is not a horizon of independent ones: the level is the conformal rank of ``n``
-    windows, ``ceil((n + 1) coverage) / n`` (the largest score when that passes 1). With
-    13 validation windows (a monthly series) that is the 0.92 quantile, with 60 the 0.82:
-    on the short shared sets 80% coverage rose from 0.67 to 0.79 (airline), 0.66 to 0.69
-    (ausbeer) and 0.75 to 0.83 (monthly-milk), and no set passed 0.90 that was below it
-    (bench/ACCURACY.md).
+    Rolling origins one step apart share most of their errors, so ``windows x horizon``
+    scores are not that many independent ones; ``windows`` of them one step apart cover
+    ``n = windows + horizon - 1`` rows, and the level is the conformal rank of those,
+    ``ceil((n + 1) coverage) / n`` (the largest score when that passes 1). 13 monthly
+    windows of 12 steps give the 0.83 quantile (ranked over the 13 windows alone it was
+    0.92, and the short monthly shared sets' 80% intervals covered every test value);
+    60 hourly windows of 24 the 0.82.
     """
-    n = scores.shape[0]
-    if n == 0:
+    if scores.shape[0] == 0:
         return float("inf")
+    n = scores.shape[0] + (scores.shape[1] - 1 if scores.ndim > 1 else 0)
     level = min(1.0, float(np.ceil((n + 1) * coverage)) / n)
     ordered = np.sort(scores.ravel())
     return float(ordered[max(1, int(np.ceil(level * ordered.size - 1e-9))) - 1])  # no interpolation

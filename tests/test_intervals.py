@@ -1,6 +1,6 @@
 import numpy as np
 
-from forecast.intervals import apply_interval_scale, fit_interval_scale
+from forecast.intervals import TRUST, apply_interval_scale, fit_interval_scale, window_quantile
 
 LEVELS = [0.1, 0.5, 0.9]
 
@@ -9,26 +9,35 @@ def _coverage(actual, q):
     return np.mean((actual >= q[..., 0]) & (actual <= q[..., -1]))
 
 
-def test_too_narrow_intervals_are_widened_to_nominal_coverage():
+def _need(actual, q):
+    return np.where(actual < 0, -actual / (0 - q[..., 0]), actual / q[..., -1])
+
+
+def test_too_narrow_intervals_are_widened_half_way_to_nominal_coverage():
     rng = np.random.default_rng(0)
     actual = rng.normal(0, 1, (400, 6))
     # claimed 80% interval with a quarter of the right width
     narrow = np.stack([np.full_like(actual, -0.32), np.zeros_like(actual), np.full_like(actual, 0.32)], -1)
     assert _coverage(actual, narrow) < 0.3
+    full = window_quantile(_need(actual, narrow), 0.8)  # the conformal factor: nominal coverage
+    assert 0.78 <= _coverage(actual, apply_interval_scale(narrow, LEVELS, full)) <= 0.84
     scale = fit_interval_scale(actual, narrow, LEVELS)
+    assert TRUST == 0.5 and np.isclose(scale, full**0.5) and 1.5 < scale < full  # half-way in log scale
     calibrated = apply_interval_scale(narrow, LEVELS, scale)
-    assert 0.78 <= _coverage(actual, calibrated) <= 0.84
+    assert 0.4 <= _coverage(actual, calibrated) <= 0.6
     assert (np.diff(calibrated, axis=-1) >= 0).all()
     np.testing.assert_allclose(calibrated[..., 1], narrow[..., 1])  # the median is untouched
 
 
-def test_too_wide_intervals_are_narrowed():
+def test_too_wide_intervals_are_narrowed_half_way():
     rng = np.random.default_rng(1)
     actual = rng.normal(0, 1, (400, 6))
     wide = np.stack([np.full_like(actual, -3.0), np.zeros_like(actual), np.full_like(actual, 3.0)], -1)
+    full = window_quantile(_need(actual, wide), 0.8)
+    assert full < 0.5
     scale = fit_interval_scale(actual, wide, LEVELS)
-    assert scale < 0.6
-    assert 0.78 <= _coverage(actual, apply_interval_scale(wide, LEVELS, scale)) <= 0.84
+    assert np.isclose(scale, full**0.5) and full < scale < 0.7
+    assert 0.9 <= _coverage(actual, apply_interval_scale(wide, LEVELS, scale)) < 0.99
 
 
 def test_conformal_threshold_is_the_order_statistic():
@@ -48,16 +57,16 @@ def test_conformal_threshold_keeps_its_coverage_guarantee():
     assert np.mean(hits) >= 0.79  # at least nominal (exactly 16/20 = 0.8 in expectation)
 
 
-def test_few_windows_calibrate_at_the_conformal_rank_of_windows_not_of_scores():
-    from forecast.intervals import window_quantile
-
+def test_windows_calibrate_at_the_conformal_rank_of_the_rows_they_cover():
     rng = np.random.default_rng(2)
-    scores = rng.exponential(size=(13, 12))  # 13 windows of 12 steps (a monthly validation part)
+    scores = rng.exponential(size=(13, 12))  # 13 windows of 12 steps one apart: 24 monthly rows
     pooled = np.quantile(scores, 0.8)
-    assert window_quantile(scores, 0.8) == np.sort(scores.ravel())[144 - 1] > pooled  # 12/13 of 156
-    many = rng.exponential(size=(400, 12))
-    assert window_quantile(many, 0.8) == np.sort(many.ravel())[int(np.ceil(321 / 400 * 4800)) - 1]
-    assert window_quantile(scores[:3], 0.8) == scores[:3].max()  # (3 + 1) 0.8 > 3: the largest
+    # ceil(25 * 0.8) / 24 = 20/24 of the 156 scores: the 130th smallest, above the plain 0.8 quantile
+    assert window_quantile(scores, 0.8) == np.sort(scores.ravel())[130 - 1] > pooled
+    many = rng.exponential(size=(400, 12))  # 411 rows: ceil(412 * 0.8) / 411
+    assert window_quantile(many, 0.8) == np.sort(many.ravel())[int(np.ceil(330 / 411 * 4800)) - 1]
+    one = rng.exponential(size=(1, 3))  # 3 rows: (3 + 1) 0.8 > 3, the largest
+    assert window_quantile(one, 0.8) == one.max()
     assert window_quantile(scores[:0], 0.8) == float("inf")
 
 
@@ -70,8 +79,8 @@ def test_too_few_windows_to_rank_never_narrow_the_models_intervals():
     wide = np.stack([np.full_like(actual, -1.0), np.zeros_like(actual), np.full_like(actual, 1.0)], -1)
     assert not ranks(1, 0.8) and not ranks(3, 0.8) and ranks(4, 0.8) and not ranks(8, 0.9)
     assert fit_interval_scale(actual, wide, LEVELS) == 1.0
-    # ... but what those windows show too narrow is still widened
-    assert fit_interval_scale(actual * 100, wide, LEVELS) == 2.0
-    # four windows rank at 80%: narrowing is allowed again
+    # ... but what those windows show too narrow is still widened (half-way: a factor of 4 gives 2)
+    assert fit_interval_scale(actual * 200, wide, LEVELS) == 2.0
+    # four windows rank at 80%: narrowing is allowed again (0.02 half-way is 0.14: the floor 0.2)
     four = np.repeat(actual, 4, axis=0)
     assert fit_interval_scale(four, wide, LEVELS) == 0.2
