@@ -22,7 +22,7 @@ SCALE_RANGE = (0.2, 5.0)  # a factor outside this says the model is broken, not 
 TRUST = 0.5  # the factor applied is the conformal one to this power: the square root, half-way
 # in log scale between the models' own intervals and the validation part's. On 27 real series
 # (bench/ACCURACY.md) the 80% interval score fell 6.3% (geometric mean), better on 15, and
-# coverage was in 0.70-0.90 on 15 where the full factor had 12 (8 of the 12 shared sets, was 5).
+# coverage was in 0.70-0.90 on 15 where the full factor had 12 (7 of the 12 shared sets, was 4).
 
 
 def fit_interval_scale(actual: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> float:
