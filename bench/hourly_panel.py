@@ -12,14 +12,12 @@ Needs ../shared/datasets (or FORECAST_SHARED).
 
 from __future__ import annotations
 
-import os
 import sys
-from pathlib import Path
 
 import pandas as pd
+from accuracy import SHARED
 
 STRETCH = 960  # hours in each series (M4 hourly's longest)
-SHARED = Path(os.environ.get("FORECAST_SHARED", Path(__file__).resolve().parents[2] / "shared" / "datasets"))
 
 
 def stretches(name: str, times: pd.Series, values: pd.Series) -> list[pd.DataFrame]:

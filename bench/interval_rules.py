@@ -5,8 +5,9 @@ part's conformal scores (what `intervals.fit_interval_scale` sees) and the test 
 quantiles, then replays each rule's factor on the same test windows: 80% coverage, and the
 interval score (width + 10 x the miss beyond a bound, a proper score for an 80% interval),
 as a geometric mean over the series relative to the full conformal factor. The series are the
-shared sets and bench/more_series.py's CSVs (written there with `python bench/more_series.py
-DIR --only none`; DIR defaults to /tmp/ms). Captures: bench/results/interval_rules.json.
+shared sets and bench/more_series.py's single series (its CSVs written with `python
+bench/more_series.py DIR --only none`; DIR defaults to /tmp/ms, or FORECAST_MORE).
+Captures: bench/results/interval_rules.json.
 """
 
 from __future__ import annotations
@@ -19,26 +20,19 @@ from pathlib import Path
 
 import numpy as np
 from accuracy import RESULTS, SETS, SHARED
+from more_series import MORE as MORE_SERIES
+from more_series import SERIES
+
+from forecast.intervals import SCALE_RANGE, order_statistic, ranks
 
 MORE = Path(os.environ.get("FORECAST_MORE", "/tmp/ms"))
+LEFT_OUT = ("seattle temp (hourly)", "sf temp (hourly)")  # climate normals, not observations
 # name: (path, target, H, W): the shared sets as bench/accuracy.py runs them, then more_series'
+# single series (its panels, with --id, left out)
 RUNS = {name: (SHARED / f, target, h, w) for name, (f, target, h, _, w) in SETS.items()}
-RUNS.update({
-    "austres": (MORE / "austres_q.csv", "residents", 8, 4), "gdp": (MORE / "macro_q.csv", "realgdp", 8, 4),
-    "unemp": (MORE / "macro_q.csv", "unemp", 8, 4), "nottem": (MORE / "nottem.csv", "temp", 12, 2),
-    "accdeaths": (MORE / "usaccdeaths.csv", "deaths", 12, 2), "driver": (MORE / "ukdriverdeaths.csv", "deaths", 12, 2),
-    "ukgas": (MORE / "ukgas.csv", "gas", 8, 4), "jnj": (MORE / "jnj.csv", "eps", 8, 4),
-    "rain": (MORE / "seattle_weather.csv", "precipitation", 14, 10),
-    "maxtemp": (MORE / "seattle_weather.csv", "temp_max", 14, 10),
-    "co2m": (MORE / "co2_monthly.csv", "co2", 12, 10), "co2w": (MORE / "co2_weekly.csv", "co2", 13, 10),
-    "msft": (MORE / "msft.csv", "Close", 5, 20), "sunspots": (MORE / "sunspots_monthly.csv", "sunspots", 12, 10),
-    "taylor": (MORE / "taylor_30min.csv", "demand", 48, 10),
-})
-
-
-def _pooled(need: np.ndarray, level: float) -> float:
-    ordered = np.sort(need.ravel())
-    return float(ordered[max(1, int(np.ceil(level * ordered.size - 1e-9))) - 1])
+RUNS.update({name: (MORE / f, target, h, w) for name, (f, target, h, w) in SERIES.items()})
+RUNS.update({name: (MORE / f, target, h, w) for name, (f, target, h, w, extra) in MORE_SERIES.items()
+             if not extra and name not in LEFT_OUT})
 
 
 def factor(rule: str, need: np.ndarray) -> float:
@@ -47,12 +41,12 @@ def factor(rule: str, need: np.ndarray) -> float:
     if rule == "models' own":
         return 1.0
     rows = n + h - 1 if rule.startswith("rows") else n  # the conformal rank over rows or windows
-    c = _pooled(need, min(1.0, math.ceil((rows + 1) * 0.8) / rows))
-    if math.ceil((n + 1) * 0.8 - 1e-9) > n:  # too few windows to rank: never narrow
+    c = order_statistic(need, min(1.0, math.ceil((rows + 1) * 0.8) / rows))
+    if not ranks(n, 0.8):  # too few windows to rank: never narrow
         c = max(c, 1.0)
     if rule.endswith("half-way"):
         c = math.sqrt(c)
-    return float(np.clip(c, 0.2, 5.0))
+    return float(np.clip(c, *SCALE_RANGE))
 
 
 RULES = ("models' own", "windows, full", "rows, full", "windows, half-way", "rows, half-way")
@@ -62,24 +56,21 @@ def capture(names: list[str]) -> dict:
     from typer.testing import CliRunner
 
     import forecast.backtest as bt
-    import forecast.selection as sel
+    import forecast.intervals as intervals
     from forecast.cli import app
 
     seen: dict = {}
-    score, fit = bt.score_windows, sel.fit_interval_scale
+    score, scores = bt.score_windows, intervals.conformal_scores
 
     def score_spy(fitted, actual, raw, *rest):
         seen.update(actual=actual, raw=raw, factor=fitted.interval_scale_)
         return score(fitted, actual, raw, *rest)
 
-    def fit_spy(actual, quantiles, levels):
-        med = quantiles[..., levels.index(0.5)]
-        below = np.maximum(med - quantiles[..., 0], 1e-12)
-        above = np.maximum(quantiles[..., -1] - med, 1e-12)
-        seen["need"] = np.where(actual < med, (med - actual) / below, (actual - med) / above)
-        return fit(actual, quantiles, levels)
+    def scores_spy(*args):
+        seen["need"] = scores(*args)
+        return seen["need"]
 
-    bt.score_windows, sel.fit_interval_scale = score_spy, fit_spy
+    bt.score_windows, intervals.conformal_scores = score_spy, scores_spy
     out = {}
     for name in names:
         path, target, h, w = RUNS[name]
@@ -96,7 +87,7 @@ def capture(names: list[str]) -> dict:
 
 def replay(caps: dict) -> None:
     scores = {r: [] for r in RULES}
-    print(f"{'series':12}" + "".join(f"{r:>20}" for r in RULES))
+    print(f"{'series':28}" + "".join(f"{r:>20}" for r in RULES))
     for name, x in caps.items():
         actual, raw, need = (np.asarray(x[k]) for k in ("actual", "raw", "need"))
         med, cells = raw[..., 1], []
@@ -107,7 +98,7 @@ def replay(caps: dict) -> None:
             scores[r].append((cover, float(np.mean(hi - lo + 10 * np.maximum(lo - actual, 0)
                                                    + 10 * np.maximum(actual - hi, 0)))))
             cells.append(f"{cover:.2f} ({factor(r, need):.2f})")
-        print(f"{name:12}" + "".join(f"{c:>20}" for c in cells))
+        print(f"{name:28}" + "".join(f"{c:>20}" for c in cells))
     base = np.array([s for _, s in scores["windows, full"]])
     for r in RULES:
         covers, iscore = np.array([c for c, _ in scores[r]]), np.array([s for _, s in scores[r]])

@@ -33,15 +33,21 @@ def fit_interval_scale(actual: np.ndarray, quantiles: np.ndarray, levels: list[f
         actual: ``(windows, horizon)``.
         quantiles: ``(windows, horizon, q)`` forecasts at ascending ``levels`` (0.5 included).
     """
-    med = quantiles[..., levels.index(0.5)]
-    below = np.maximum(med - quantiles[..., 0], _EPS)
-    above = np.maximum(quantiles[..., -1] - med, _EPS)
-    need = np.where(actual < med, (med - actual) / below, (actual - med) / above)
+    need = conformal_scores(actual, quantiles, levels)
     nominal = levels[-1] - levels[0]
     factor = window_quantile(need, nominal)
     if not ranks(need.shape[0], nominal):  # too few windows to say the intervals are too wide
         factor = max(factor, 1.0)
     return float(np.clip(factor**TRUST, *SCALE_RANGE))
+
+
+def conformal_scores(actual: np.ndarray, quantiles: np.ndarray, levels: list[float]) -> np.ndarray:
+    """``(windows, horizon)``: the factor each actual needs to fall inside the outer interval
+    (its distance from the median over the interval's half on its side)."""
+    med = quantiles[..., levels.index(0.5)]
+    below = np.maximum(med - quantiles[..., 0], _EPS)
+    above = np.maximum(quantiles[..., -1] - med, _EPS)
+    return np.where(actual < med, (med - actual) / below, (actual - med) / above)
 
 
 def ranks(windows: int, coverage: float) -> bool:
@@ -71,9 +77,13 @@ def window_quantile(scores: np.ndarray, coverage: float) -> float:
     if scores.shape[0] == 0:
         return float("inf")
     n = scores.shape[0] + (scores.shape[1] - 1 if scores.ndim > 1 else 0)
-    level = min(1.0, float(np.ceil((n + 1) * coverage)) / n)
+    return order_statistic(scores, min(1.0, float(np.ceil((n + 1) * coverage)) / n))
+
+
+def order_statistic(scores: np.ndarray, level: float) -> float:
+    """The ``level`` quantile of all ``scores`` as one of them (no interpolation)."""
     ordered = np.sort(scores.ravel())
-    return float(ordered[max(1, int(np.ceil(level * ordered.size - 1e-9))) - 1])  # no interpolation
+    return float(ordered[max(1, int(np.ceil(level * ordered.size - 1e-9))) - 1])
 
 
 def apply_interval_scale(quantiles: np.ndarray, levels: list[float], scale: float) -> np.ndarray:

@@ -1,6 +1,12 @@
 import numpy as np
 
-from forecast.intervals import TRUST, apply_interval_scale, fit_interval_scale, window_quantile
+from forecast.intervals import (
+    TRUST,
+    apply_interval_scale,
+    conformal_scores,
+    fit_interval_scale,
+    window_quantile,
+)
 
 LEVELS = [0.1, 0.5, 0.9]
 
@@ -9,17 +15,13 @@ def _coverage(actual, q):
     return np.mean((actual >= q[..., 0]) & (actual <= q[..., -1]))
 
 
-def _need(actual, q):
-    return np.where(actual < 0, -actual / (0 - q[..., 0]), actual / q[..., -1])
-
-
 def test_too_narrow_intervals_are_widened_half_way_to_nominal_coverage():
     rng = np.random.default_rng(0)
     actual = rng.normal(0, 1, (400, 6))
     # claimed 80% interval with a quarter of the right width
     narrow = np.stack([np.full_like(actual, -0.32), np.zeros_like(actual), np.full_like(actual, 0.32)], -1)
     assert _coverage(actual, narrow) < 0.3
-    full = window_quantile(_need(actual, narrow), 0.8)  # the conformal factor: nominal coverage
+    full = window_quantile(conformal_scores(actual, narrow, LEVELS), 0.8)  # the conformal factor: nominal coverage
     assert 0.78 <= _coverage(actual, apply_interval_scale(narrow, LEVELS, full)) <= 0.84
     scale = fit_interval_scale(actual, narrow, LEVELS)
     assert TRUST == 0.5 and np.isclose(scale, full**0.5) and 1.5 < scale < full  # half-way in log scale
@@ -33,7 +35,7 @@ def test_too_wide_intervals_are_narrowed_half_way():
     rng = np.random.default_rng(1)
     actual = rng.normal(0, 1, (400, 6))
     wide = np.stack([np.full_like(actual, -3.0), np.zeros_like(actual), np.full_like(actual, 3.0)], -1)
-    full = window_quantile(_need(actual, wide), 0.8)
+    full = window_quantile(conformal_scores(actual, wide, LEVELS), 0.8)
     assert full < 0.5
     scale = fit_interval_scale(actual, wide, LEVELS)
     assert np.isclose(scale, full**0.5) and full < scale < 0.7
