@@ -173,6 +173,7 @@ class TrainConfig:
     relative: bool = True  # the network reads the target relative to the window's last value:
     # forecast backtest, W=10, MASE absolute -> relative: aapl 2.99 -> 2.41, ETTh1 0.498 -> 0.490,
     # daily temperatures 0.680 -> 0.690 (a trend leaves the training range; a level does not)
+    window_scale: bool = False  # relative inputs and targets also divided by each window's spread
     data: DataOptions = field(default_factory=DataOptions)  # how to read the file
     network: NetworkOptions = field(default_factory=NetworkOptions)
     fitting: FitOptions = field(default_factory=FitOptions)

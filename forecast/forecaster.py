@@ -95,7 +95,8 @@ class Forecaster(Forecasting, Persisted):
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
             self.notes_ += [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
-                               cfg.relative, season if anchor == "season" else 1, cfg.future, holidays)
+                               cfg.relative, season if anchor == "season" else 1, cfg.future, holidays,
+                               cfg.window_scale)
             layout.fit(pre)  # each series' training part only: no leakage
         parts = layout.transform(pre)  # per series (rows, F)
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)

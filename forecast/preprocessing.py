@@ -18,6 +18,8 @@ import pandas as pd
 from .errors import ConfigError, DataError
 
 ANCHORS = ("last", "season", "none")
+WINDOW_SCALE_FLOOR = 0.1  # a window's spread, in units of the series' own (training) spread:
+# a flat window (a run of zeros, a filled gap) is not magnified more than tenfold
 
 
 class Preprocessor:
@@ -42,6 +44,11 @@ class Preprocessor:
         future: known-future columns (``--future``): scaled like the covariates, and each row
             carries their values ``horizon`` steps later, like the calendar.
         holidays: the public-holiday inputs (:func:`forecast.holiday.spec`), or None.
+        window_scale: with ``relative`` and an anchor, the target's inputs and the network's
+            targets are also divided by each window's own spread (the standard deviation of
+            its target, at least :data:`WINDOW_SCALE_FLOOR`; RevIN, NeuralForecast's window
+            scalers): a series whose swings grow with its level (J&J, airline) never shows
+            the network swings larger than it was trained on.
     """
 
     def __init__(
@@ -57,6 +64,7 @@ class Preprocessor:
         season: int = 1,
         future: list[str] | None = None,
         holidays: dict[str, Any] | None = None,
+        window_scale: bool = False,
     ) -> None:
         if anchor not in ANCHORS:
             raise ConfigError(f"anchor must be one of {', '.join(ANCHORS)}; got '{anchor}'.")
@@ -71,6 +79,7 @@ class Preprocessor:
         self.calendar = list(calendar or [])
         self.freq = freq
         self.relative = relative
+        self.window_scale = bool(window_scale and relative and anchor != "none")
         self.future = list(future or [])
         self.holidays = holidays
         self.series_: dict[str, dict[str, list[float]]] = {}  # per-series scalers of a panel
@@ -184,13 +193,27 @@ class Preprocessor:
         """Gathered windows ``(batch, lookback, F)`` -> the network's inputs (NumPy or tensors)."""
         if not self.relative:
             return x
+        target = x[:, :, :1] - x[:, -1:, :1]
+        if self.window_scale:
+            target = target / self.spread(x)[:, :, None]
         if isinstance(x, np.ndarray):
-            out = x.copy()
-            out[:, :, 0] -= x[:, -1:, 0]
-            return out
+            return np.concatenate([target, x[:, :, 1:]], axis=-1).astype(x.dtype, copy=False)
         from keras import ops  # tensors of any backend (tf.data hands TensorFlow ones)
 
-        return ops.concatenate([x[:, :, :1] - x[:, -1:, :1], x[:, :, 1:]], axis=-1)
+        return ops.concatenate([target, x[:, :, 1:]], axis=-1)
+
+    def spread(self, x: Any) -> Any:
+        """Each window's spread ``(batch, 1)``: the standard deviation of its (scaled)
+        target, at least :data:`WINDOW_SCALE_FLOOR`; ones without ``window_scale``."""
+        if isinstance(x, np.ndarray):
+            if not self.window_scale:
+                return np.ones((len(x), 1), x.dtype)
+            return np.maximum(x[:, :, 0].std(axis=1, keepdims=True), WINDOW_SCALE_FLOOR).astype(x.dtype)
+        from keras import ops
+
+        if not self.window_scale:
+            return ops.ones_like(x[:, :1, 0])
+        return ops.maximum(ops.std(x[:, :, 0], axis=1, keepdims=True), WINDOW_SCALE_FLOOR)
 
     def base_positions(self) -> np.ndarray:
         """Where in the window each step's base value sits: the last row for ``"last"``,
@@ -214,14 +237,18 @@ class Preprocessor:
 
     def encode_target(self, y: Any, x: Any) -> Any:
         """Scaled targets ``(batch, horizon)`` -> network targets, given inputs ``(batch, lookback, F)``."""
-        return y if self.anchor == "none" else y - self.base(x)
+        if self.anchor == "none":
+            return y
+        return (y - self.base(x)) / self.spread(x) if self.window_scale else y - self.base(x)
 
     def decode_target(self, out: np.ndarray, x: np.ndarray, series: str | None = None) -> np.ndarray:
         """Network outputs ``(batch, horizon[, q])`` -> target values in original units."""
         mean, scale = self._stats(series)
         out = np.asarray(out, dtype="float64")
         if self.anchor != "none":
-            base = np.asarray(self.base(np.asarray(x, dtype="float64")))  # (batch, 1 or horizon)
+            x = np.asarray(x, dtype="float64")
+            base, spread = np.asarray(self.base(x)), self.spread(x)  # (batch, 1 or horizon), (batch, 1)
+            out = out * (spread[..., None] if out.ndim == 3 else spread)
             out = out + (base[..., None] if out.ndim == 3 else base)
         return out * scale[0] + mean[0]
 
@@ -236,6 +263,7 @@ class Preprocessor:
             "calendar": self.calendar,
             "freq": self.freq,
             "relative": self.relative,
+            "window_scale": self.window_scale,
             "season": self.season,
             "future": self.future,  # known-future columns: predict needs their values for the horizon
             "holidays": self.holidays,  # public holidays: region and features, rebuilt from timestamps
@@ -247,7 +275,8 @@ class Preprocessor:
     def from_dict(cls, d: dict[str, Any]) -> Preprocessor:
         pre = cls(d["target"], d["features"], int(d["lookback"]), int(d["horizon"]), d["anchor"],
                   d.get("calendar", []), d.get("freq"), bool(d.get("relative", False)),
-                  int(d.get("season", 1)), list(d.get("future", [])), d.get("holidays"))
+                  int(d.get("season", 1)), list(d.get("future", [])), d.get("holidays"),
+                  bool(d.get("window_scale", False)))
         pre.mean_ = [float(v) for v in d["scaler"]["mean"]]
         pre.scale_ = [float(v) for v in d["scaler"]["scale"]]
         pre.series_ = {

@@ -138,8 +138,9 @@ def _preprocessor(p: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise bad_field(f"{w}calendar", f"cycles among {', '.join(CYCLES)}", unknown)
     check_str(p, "freq", w, optional=True)
-    if not isinstance(p.get("relative", False), bool):
-        raise bad_field(f"{w}relative", "true or false", p.get("relative"))
+    for flag in ("relative", "window_scale"):
+        if not isinstance(p.get(flag, False), bool):
+            raise bad_field(f"{w}{flag}", "true or false", p.get(flag))
     future = check_strs(p, "future", w) if "future" in p else []
     _holidays(p.get("holidays"), f"{w}holidays")
     width = 1 + len(features) + len(future)

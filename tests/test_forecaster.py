@@ -161,3 +161,19 @@ def test_recursive_rollout_extends_past_the_trained_horizon(fitted, tmp_path):
     with_covariate, covariate_series = fitted
     with pytest.raises(ConfigError, match="--recursive needs every input to be the target"):
         with_covariate.predict(covariate_series.frame, horizon=9, recursive=True)
+
+
+def test_window_scale_is_recorded_and_a_saved_bundle_predicts_the_same(tmp_path):
+    t = np.arange(240)
+    y = np.exp(t / 80) * (10 + 3 * np.sin(2 * np.pi * t / 12))  # swings growing with the level
+    path = tmp_path / "growing.csv"
+    pd.DataFrame({"month": pd.date_range("2000-01-01", periods=240, freq="MS"), "y": y}).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    forecaster = Forecaster(TrainConfig(target="y", window_scale=True, ensemble=1, **{**TINY, "horizon": 12})).fit(series)
+    assert forecaster.preprocessor_.window_scale
+    out = forecaster.save(tmp_path / "bundle")
+    assert json.loads((out / "bundle.json").read_text())["preprocessor"]["window_scale"] is True
+    again = Forecaster.load(out)
+    assert again.preprocessor_.window_scale
+    pd.testing.assert_frame_equal(forecaster.predict(series.frame), again.predict(series.frame),
+                                  check_exact=False, rtol=0, atol=1e-4)

@@ -278,6 +278,7 @@ DAMAGE = [
     ("zero scale", _set("preprocessor.scaler.scale", [0.0]), "preprocessor.scaler.scale"),
     ("deleted freq", _set("data.freq", _DELETE), "data.freq must be a string"),
     ("text years", _set("data.years", "yes"), "data.years must be true or false"),
+    ("text window scale", _set("preprocessor.window_scale", "yes"), "preprocessor.window_scale must be true or false"),
     ("deleted parameters (report)", _set("training.parameters", _DELETE), "training.parameters"),
     ("deleted metrics", _set("metrics", _DELETE), "metrics must be an object"),
     ("negative interval scale", _set("interval_scale", -3), "interval_scale must be a number in [0.2, 5.0]"),

@@ -73,6 +73,8 @@ FLAGS: dict[str, Flag] = {
                      "known-future inputs.", parse=_region),
     "relative": Flag("Read the target relative to each window's last value (for trends).",
                      decls=("--relative/--absolute",)),
+    "window_scale": Flag("Also divide the relative target by each window's spread (for swings that grow).",
+                         decls=("--window-scale/--series-scale",)),
     # DataOptions (panel Data)
     "time": Flag("Time column, or several joined: year,month,day,hour (detected)."),
     "dayfirst": Flag("Date order (detected).", decls=("--dayfirst/--monthfirst",)),
