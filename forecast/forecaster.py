@@ -78,16 +78,17 @@ class Forecaster(Forecasting, Persisted):
         self.notes_: list[str] = list(layout.notes)  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
+            window_scale = cfg.window_scale and cfg.relative and pre.anchor != "none"
             if (pre.lookback, pre.horizon, pre.columns, pre.future, pre.calendar, pre.holidays,
-                    pre.relative) != (lookback, horizon, [target, *cfg.features], cfg.future, calendar,
-                                      holidays, cfg.relative):
+                    pre.relative, pre.window_scale) != (lookback, horizon, [target, *cfg.features], cfg.future,
+                                                        calendar, holidays, cfg.relative, window_scale):
                 raise ConfigError(
                     f"--resume needs the bundle's settings: lookback {pre.lookback}, horizon "
                     f"{pre.horizon}, columns {', '.join(pre.columns)}, future "
                     f"{', '.join(pre.future) or 'none'}, holidays "
                     f"{(pre.holidays or {}).get('country') or 'none'}, calendar "
                     f"{'on' if pre.calendar else 'off'}, {'relative' if pre.relative else 'absolute'} "
-                    "inputs. Pass the same flags as before."
+                    f"inputs, window scale {'on' if pre.window_scale else 'off'}. Pass the same flags as before."
                 )
             resume = Resume(resume_from.model_, resume_from.optimizer_state(),
                             resume_from.history_, resume_from.training_["epochs"])

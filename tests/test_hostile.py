@@ -561,3 +561,13 @@ def test_repeated_list_options_equal_comma_lists():
 
     assert split_list(["a", "b,c"]) == split_list("a,b,c") == ["a", "b", "c"]
     assert parse_quantiles(["0.1", "0.9"]) == parse_quantiles("0.1,0.9") == [0.1, 0.9]
+
+
+def test_resume_refuses_another_window_scale(bundle, csv, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    before = (copy / "bundle.json").read_bytes()
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--window-scale",
+                                 "--out", str(copy), "--resume"])
+    refused(result, 1, "--resume needs the bundle's settings", "window scale off")
+    assert (copy / "bundle.json").read_bytes() == before
