@@ -150,25 +150,32 @@ def check_horizon(
             ) from None
 
 
-def filled_in_window(forecaster: Forecaster, series: Series) -> list[str]:
-    """One line per series whose last ``lookback`` rows (what the model reads) hold values
-    that were blank or missing in the file and were filled when loading."""
+def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str], list[str]]:
+    """Lines naming the series whose last ``lookback`` rows (what the model reads) hold values
+    that were blank or missing in the file and were filled when loading.
+
+    Returns ``(ending, inside)``: series whose last row itself was filled (the forecast would
+    start from values carried past the data's end: predict refuses them unless told), and
+    series whose filled rows all sit between real values (interpolated: predict notes them).
+    """
     pre = forecaster.preprocessor_
-    found = []
+    ending, inside = [], []
     for name, frame in series.frames.items():
         holes = series.filled_at.get(name)
         if holes is None or not len(holes):
             continue
         window = frame.index[-pre.lookback :]
-        inside = holes[holes.isin(window)]
-        if len(inside):
-            label = f"series '{name}': " if len(series.frames) > 1 else ""
-            found.append(
-                f"{label}{len(inside)} of the last {pre.lookback} rows the model reads were blank or "
-                f"missing in the file and were filled by --fill {forecaster.config.fill} "
-                f"(first {inside[0]}, last {inside[-1]})"
-            )
-    return found
+        held = holes[holes.isin(window)]
+        if not len(held):
+            continue
+        label = f"series '{name}': " if len(series.frames) > 1 else ""
+        ends = held[-1] == window[-1]
+        (ending if ends else inside).append(
+            f"{label}{len(held)} of the last {pre.lookback} rows the model reads were blank or "
+            f"missing in the file and were filled by --fill {forecaster.config.fill} "
+            f"(first {held[0]}, last {held[-1]}{': the last row' if ends else ''})"
+        )
+    return ending, inside
 
 
 def load_history(forecaster: Forecaster, data: Path | None) -> pd.DataFrame:

@@ -374,20 +374,27 @@ def _holed(tmp_path: Path, rows: list[int], drop: bool = False) -> Path:
     return tmp_path / "recent.csv"
 
 
-@pytest.mark.parametrize(("rows", "drop", "count"), [
-    ([197, 198, 199], False, "3 of the last 8 rows"),  # the last values blank
-    ([194], False, "1 of the last 8 rows"),  # a blank inside the window
-    ([195, 196], True, "2 of the last 8 rows"),  # missing time steps inside the window
-], ids=["last values blank", "blank inside window", "rows missing inside window"])
-def test_predict_refuses_filled_values_in_its_window(bundle, tmp_path, rows, drop, count):
-    data = _holed(tmp_path, rows, drop)
+def test_predict_refuses_data_ending_in_filled_values(bundle, tmp_path):
+    data, count = _holed(tmp_path, [197, 198, 199]), "3 of the last 8 rows"  # the last values blank
     out = tmp_path / "f.csv"
     refused(runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--out", str(out)]),
-            1, count, "--allow-filled")
+            1, count, "the last row", "--allow-filled")
     assert not out.exists()
     allowed = runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--out", str(out), "--allow-filled"])
     assert allowed.exit_code == 0, allowed.output
     assert f"note: {count}" in allowed.stderr and out.exists()
+
+
+@pytest.mark.parametrize(("rows", "drop", "count"), [
+    ([194], False, "1 of the last 8 rows"),  # a blank inside the window
+    ([195, 196], True, "2 of the last 8 rows"),  # missing time steps inside the window
+], ids=["blank inside window", "rows missing inside window"])
+def test_predict_notes_values_filled_between_real_ones(bundle, tmp_path, rows, drop, count):
+    out = tmp_path / "f.csv"
+    result = runner.invoke(app, ["predict", str(bundle), "--data", str(_holed(tmp_path, rows, drop)), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"note: {count}" in result.stderr and "the last row" not in result.stderr
+    assert np.isfinite(pd.read_csv(out)["forecast"]).all()
 
 
 def test_predict_ignores_holes_before_its_window(bundle, tmp_path):

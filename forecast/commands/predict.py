@@ -33,7 +33,7 @@ def predict(
     out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
     allow_filled: Annotated[
-        bool, typer.Option(help="Forecast even when values the model reads were blank or missing "
+        bool, typer.Option(help="Forecast even when the data ends in blank or missing values "
                                 "(filled as in training); noted on stderr.")
     ] = False,
 ) -> None:
@@ -42,7 +42,8 @@ def predict(
     The CSV has the time column first, then the series id for several-series
     models, then `forecast` (the median), then `lower` and `upper` (the interval;
     its levels are in bundle.json). Values are rounded two decimals past the data's own.
-    Blank or missing values among the last lookback rows are refused unless --allow-filled.
+    Data ending in blank or missing values is refused unless --allow-filled; values filled
+    between real ones among the last lookback rows are noted on stderr.
     A model trained with --future reads those columns' values for every trained forecast
     step: from --future-data, or from rows after the last target value in --data.
 
@@ -65,12 +66,12 @@ def predict(
     check_horizon(forecaster, None, horizon, recursive)  # before reading any data
     history = load_histories(forecaster, data, series, future_data)
     check_horizon(forecaster, history, horizon, recursive)
-    filled = filled_in_window(forecaster, history)
-    if filled and not allow_filled:
-        more = f" (and {len(filled) - 1} more series)" if len(filled) > 1 else ""
-        raise DataError(f"{filled[0]}{more}. Give complete recent data, or pass --allow-filled "
+    ending, inside = filled_in_window(forecaster, history)
+    if ending and not allow_filled:
+        more = f" (and {len(ending) - 1} more series)" if len(ending) > 1 else ""
+        raise DataError(f"{ending[0]}{more}. Give complete recent data, or pass --allow-filled "
                         "to forecast from the filled values.")
-    for line in filled:
+    for line in ending + inside:
         typer.echo(f"note: {line}", err=True)
     result = forecaster.predict_all(history, horizon, recursive=recursive)
     target = forecaster.preprocessor_.target
