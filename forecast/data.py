@@ -56,6 +56,8 @@ class Series:
     years: bool = False  # the time column holds whole years (1990, 1991...): outputs write years
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
+    untrained: list[str] = field(default_factory=list)  # series of the file a several-series model
+    # was not trained on (left out as too short): predict skips them with a note
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -156,6 +158,8 @@ def build_series(
     else:
         split = {targets[0]: values}
         target = targets[0]
+    if len(split) > 1:
+        split = _drop_empty(split, [target, *features], notes)
     frames, step, filled, filled_at = regularise_all(split, opts, notes, source)
     label = ",".join(names)
     for frame in frames.values():
@@ -163,6 +167,18 @@ def build_series(
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
                   panel_id, target, filled_at, years=raw.years)
+
+
+def _drop_empty(split: dict[str, pd.DataFrame], columns: list[str], notes: list[str]) -> dict[str, pd.DataFrame]:
+    """Several series: those with a column holding no value at all (nothing to fill it from)
+    are left out with a note; a column empty in every series is refused before this."""
+    empty = {name: next(c for c in columns if not frame[c].notna().any())
+             for name, frame in split.items() if not frame[columns].notna().any().all()}
+    if not empty or len(empty) == len(split):
+        return split
+    for name, column in empty.items():
+        notes.append(f"series '{name}' left out: its {column} column has no values")
+    return {name: frame for name, frame in split.items() if name not in empty}
 
 
 def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:

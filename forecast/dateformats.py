@@ -273,10 +273,41 @@ def _finish(
 
 def _text(col: pd.Series) -> pd.Series:
     """The column as text, stripped only when its first or last values carry spaces
-    (stripping a million strings costs a copy of each)."""
+    (stripping a million strings costs a copy of each), quarters and ISO weeks as pandas reads them."""
     text = col.astype(str)
     ends = pd.concat([text.head(1000), text.tail(1000)])
-    return text.str.strip() if (ends.str.len() != ends.str.strip().str.len()).any() else text
+    text = text.str.strip() if (ends.str.len() != ends.str.strip().str.len()).any() else text
+    return periods_as_dates(text)
+
+
+_QUARTER_LAST = r"(?P<y>\d{4})\s*[-/ ]?\s*[Qq](?P<q>[1-4])"  # 1990 Q1, 1990-Q1, 1990/q1, 1990Q1
+_QUARTER_FIRST = r"[Qq](?P<q>[1-4])\s*[-/ ]?\s*(?P<y>\d{4})"  # Q1 1990, Q1-1990
+_ISO_WEEK = r"(?P<y>\d{4})-?W(?P<w>\d{2})"  # 2015-W01, 2015W01: the week's Monday
+
+
+def periods_as_dates(text: pd.Series) -> pd.Series:
+    """Quarters written any common way (``1990 Q1``, ``Q1 1990``) as ``1990Q1``, and ISO weeks
+    (``2015-W01``) as their Monday's date; other text unchanged. Looked for only when the first
+    values are such periods (a million ordinary dates cost no regex)."""
+    head = text.head(50).str.strip()
+    for pattern in (_QUARTER_LAST, _QUARTER_FIRST):
+        if len(head) and head.str.fullmatch(pattern).all():
+            parts = text.str.strip().str.extract(f"^{pattern}$")
+            return (parts["y"] + "Q" + parts["q"]).where(parts["y"].notna(), text)
+    if len(head) and head.str.fullmatch(_ISO_WEEK).all():
+        from datetime import date
+
+        parts = text.str.strip().str.extract(f"^{_ISO_WEEK}$")
+
+        def monday(y: object, w: object) -> str | None:
+            try:
+                return date.fromisocalendar(int(str(y)), int(str(w)), 1).isoformat()
+            except ValueError:  # week 54, week 00: left as written, refused with its row
+                return None
+
+        mondays = [monday(y, w) if isinstance(y, str) else None for y, w in zip(parts["y"], parts["w"])]
+        return pd.Series(mondays, index=text.index, dtype=object).where(lambda m: m.notna(), text)
+    return text
 
 
 def _irregularity(index: pd.DatetimeIndex) -> float:

@@ -47,6 +47,23 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
 
 
 _DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_ROUND_STEPS = ("1s", "2s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min", "15min", "20min",
+                "30min", "1h", "2h", "3h", "4h", "6h", "8h", "12h", "D")
+
+
+def resample_rule(step: str, index: pd.DatetimeIndex) -> str:
+    """The grid to aggregate a slightly irregular index onto, for advice (``--resample``): a
+    step of 5-9 days is weekly, ending on the rows' most common weekday (Friday data with
+    holiday Thursdays: W-FRI); a step under a day is the nearest round one (601 s: 10min)."""
+    try:
+        delta = pd.Timedelta(to_offset(step))
+    except (TypeError, ValueError):  # calendar steps (MS, QS-JAN...) are already the grid
+        return step
+    if pd.Timedelta(days=5) <= delta <= pd.Timedelta(days=9):
+        return f"W-{_DAYS[int(pd.Series(index.day_of_week).mode().iloc[0])]}"
+    if delta < pd.Timedelta(days=1):
+        return min(_ROUND_STEPS, key=lambda r: abs(np.log(pd.Timedelta(to_offset(r)) / delta)))
+    return step
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 

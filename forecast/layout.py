@@ -35,7 +35,7 @@ class Layout:
         horizon, lookback: the window geometry shared by every series.
         skipped: notes on series too short to train on (left out).
         panel: several series keyed by name (scalers per series).
-        notes: what else the plan decided (series shorter than the lookback, read padded).
+        notes: what else the plan decided (series too short for a training window, read padded).
     """
 
     names: list[str]
@@ -90,9 +90,10 @@ class Layout:
             splits.append(split)
         notes = []
         if padded:
-            notes.append(f"{padded} series shorter than the lookback {lookback} (set by nine in ten of "
-                         "the series): each trains no windows of its own and is forecast from its rows "
-                         "with its first value repeated before its start")
+            notes.append(f"{padded} series too short for a training window of lookback {lookback} (set by nine "
+                         "in ten of the series) before their validation and test rows: each trains no windows "
+                         "of its own and is forecast by what the others taught (its first value repeated "
+                         "before its start where it is shorter than the lookback)")
         return cls(names, frames, splits, horizon, lookback, skipped, series.is_panel, notes)
 
     def key(self, i: int) -> str | None:

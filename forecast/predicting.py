@@ -71,12 +71,15 @@ def load_histories(
             "columns. Drop --future-data, or retrain with --future COL."
         )
     known = set(d.get("series") or [])
+    series.untrained = [name for name in series.frames if known and name not in known]
+    if series.untrained and (only is not None or len(series.untrained) == len(series.frames)):
+        raise DataError(
+            f"Series '{series.untrained[0]}' in {path.name} was not in the training data "
+            f"(trained: {', '.join(sorted(known)[:10])}{' ...' if len(known) > 10 else ''}). "
+            "Give a file with trained series, or retrain with this one."
+        )
+    series.frames = {name: frame for name, frame in series.frames.items() if name not in series.untrained}
     for name, frame in series.frames.items():
-        if known and name not in known:
-            raise DataError(
-                f"Series '{name}' in {path.name} was not in the training data. "
-                "Pick trained ones with --series, or retrain."
-            )
         if len(frame) < forecaster.min_history():
             label = f"Series '{name}' in {path.name}" if known else path.name
             raise DataError(

@@ -53,12 +53,21 @@ def read_table(
     encoding, head = _decode_head(path, raw)
     if encoding.startswith("utf-16"):
         found.append(f"{path.name} is UTF-16 text: read as such")
+    lines = head.splitlines()
+    skip = 0  # a preamble of '#' comment lines (and blank ones) above the header: skipped
+    while skip < len(lines) - 1 and (lines[skip].lstrip().startswith("#") or not lines[skip].strip()):
+        skip += 1
+    if skip and any(line.lstrip().startswith("#") for line in lines[:skip]):
+        head = "\n".join(lines[skip:])
+        found.append(f"{skip} comment lines above the header skipped")
+    else:
+        skip = 0
     sep = sniff_delimiter(head, exclude=decimal if decimal != "." else "")
     header = next(csv.reader([head.splitlines()[0]], delimiter=sep))
     dupes = sorted({c.strip() for c in header if header.count(c) > 1 and c})
     if dupes:
         raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
-    kwargs = dict(sep=sep, decimal=decimal, thousands=thousands,
+    kwargs = dict(sep=sep, decimal=decimal, thousands=thousands, skiprows=skip or None,
                   na_values=[v for v in (na_values or []) if not _is_number(v)] or None)
     try:
         try:

@@ -9,7 +9,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .data_flags import DataOptions
 from .errors import DataError
-from .frequency import infer_freq, is_trading_days
+from .frequency import infer_freq, is_trading_days, resample_rule
 
 
 def regularise_all(
@@ -110,13 +110,15 @@ def _reindex_and_fill(
         if len(off):
             raise DataError(
                 f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {off[0]}). "
-                f"Use --resample {step} to aggregate them, or another --freq."
+                f"Use --resample {resample_rule(step, frame.index)} to aggregate them, or another --freq."
             )
         missing = len(full) - len(frame)
         if missing:
+            inserted = full.difference(frame.index)
             frame = frame.reindex(full)
             notes.append(f"{missing} missing time steps inserted")
             _note_gaps(frame, notes)
+            _note_closed_days(inserted, step, opts, notes)
     counts = {c: int(frame[c].isna().sum()) for c in frame.columns}
     holes = pd.DatetimeIndex(frame.index[frame.isna().any(axis=1).to_numpy()])
     if not any(counts.values()):
@@ -157,6 +159,17 @@ def _note_gaps(frame: pd.DataFrame, notes: list[str]) -> None:
         first = ", ".join(f"{frame.index[s]} ({n})" for s, n in runs[:3])
         notes.append(f"{len(runs)} gaps, the largest {length} steps from {frame.index[start]}; "
                      f"first: {first}")
+
+
+def _note_closed_days(inserted: pd.DatetimeIndex, step: str, opts: DataOptions, notes: list[str]) -> None:
+    """Daily rows absent on one weekday only (a shop closed on Sundays): say that interpolation
+    invents values there and that --fill zero writes what happened."""
+    if to_offset(step) != to_offset("D") or opts.fill != "interpolate" or len(inserted) < 4:
+        return
+    days = inserted.day_name().unique()
+    if len(days) == 1:
+        notes.append(f"all {len(inserted)} inserted days are {days[0]}s: if nothing happens then (closed), "
+                     "--fill zero writes 0 where interpolation invents values")
 
 
 def _check_gaps(frame: pd.DataFrame, opts: DataOptions, label: str) -> None:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import plots
 from .bundle import versions
-from .choice import describe
+from .choice import describe, verdict
 from .timefmt import when
 
 _CSS = """
@@ -230,11 +230,8 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
     ]
     metrics = meta.get("metrics") or {}
     if metrics:
-        model, best = metrics["model"]["mase"], min(metrics["naive"]["mase"], metrics["seasonal_naive"]["mase"])
-        verdict = (f'<p class="good">The model beats both baselines: MASE {model:.3f} vs {best:.3f}.</p>'
-                   if model < best else
-                   f'<p class="bad">The model does not beat the best baseline: MASE {model:.3f} vs {best:.3f}.</p>')
-        parts += ["<h2>Test part</h2>", verdict, _table(_METRIC_HEADER, _metrics_rows(metrics)),
+        kind, sentence = verdict(metrics, (meta.get("choice") or {}).get("label", "lstm"))
+        parts += ["<h2>Test part</h2>", f'<p class="{kind}">{_e(sentence)}</p>', _table(_METRIC_HEADER, _metrics_rows(metrics)),
                   _file_img(folder, "holdout.png", "test part: actual vs forecast")]
         per_series = meta.get("metrics_per_series") or {}
         if per_series:

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .dateformats import parse_times
+from .dateformats import parse_times, periods_as_dates
 from .errors import DataError
 from .numbers import STYLES
 
@@ -42,11 +42,16 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
             )
         return names
     for col in df.columns:
+        if _clock(df[col]):
+            continue  # times of day alone (17:24:00) are not dates: they join a date column below
         if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.5 or _epoch_unit(df[col])
                                        or _years(df[col]) or _compact_dates(df[col])):
-            return [col]
+            return _with_clock(df, col)
     for col in df.columns:
-        if not pd.api.types.is_numeric_dtype(df[col]) and _parse_rate(df[col]) > 0.9:
+        if not pd.api.types.is_numeric_dtype(df[col]) and not _clock(df[col]) and _parse_rate(df[col]) > 0.9:
+            return _with_clock(df, col)
+    for col in df.columns:  # times of day and no date: one day's rows (read as today's)
+        if _clock(df[col]):
             return [col]
     raise DataError(
         f"No time column found in {source} (columns: {', '.join(df.columns)}). "
@@ -54,8 +59,37 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
     )
 
 
+_CLOCK_TEXT = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"  # 7:00, 17:24:00, 17:24:00.5
+_HOUR_NAMES = re.compile(r"^(hour|hr|hh|hour_of_day|time|heure|stunde)$", re.IGNORECASE)
+
+
+def _clock(col: pd.Series) -> bool:
+    """Text times of day (``17:24:00``) with no date."""
+    sample = col.dropna().astype(str).str.strip().head(200)
+    return not pd.api.types.is_numeric_dtype(col) and not sample.empty and bool(
+        sample.str.fullmatch(_CLOCK_TEXT).all())
+
+
+def _with_clock(df: pd.DataFrame, date: str) -> list[str]:
+    """``[date]``, or ``[date, clock]`` where the dates repeat within a day and another column
+    holds the time of day: text times (Date;Time as in UCI's household power file) or whole
+    hours 0-23 in a column named like an hour."""
+    dates = df[date]
+    if dates.duplicated().sum() < len(dates) // 2:  # each date (or datetime) on about one row
+        return [date]
+    for col in df.columns:
+        values = df[col].dropna()
+        if col == date or values.empty:
+            continue
+        hours = (pd.api.types.is_numeric_dtype(values) and bool(_HOUR_NAMES.match(str(col).strip()))
+                 and bool(((values == np.round(values)) & (values >= 0) & (values <= 23)).all()))
+        if hours or _clock(df[col]):
+            return [date, col]
+    return [date]
+
+
 def _parse_rate(col: pd.Series) -> float:
-    sample = col.dropna().astype(str).head(200)
+    sample = periods_as_dates(col.dropna().astype(str).head(200))
     if sample.empty or sample.str.fullmatch(r"-?\d+(\.\d+)?").all():
         return 0.0  # plain numbers are values, not dates
     if any(sample.str.strip().str.match(style.pattern).all() for style in STYLES):

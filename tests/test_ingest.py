@@ -211,3 +211,28 @@ def test_unknown_id_column(tmp_path):
     path = _write(tmp_path, "time,y\n" + "".join(f"{t},{i}\n" for i, t in enumerate(_hourly(5))))
     with pytest.raises(DataError, match=r"Id column 'sym' not found.*Columns: time, y"):
         load_series(path, ["y"], options=DataOptions(id="sym"))
+
+
+@pytest.mark.parametrize(("stamps", "rule"), [
+    # ten-minute readings a few seconds late each (the most common step 601 s): round to 10min
+    (pd.date_range("2023-01-01", periods=300, freq="10min") + pd.to_timedelta(np.arange(300) % 7, unit="s"), "10min"),
+    # Friday weeks, five of them moved to Thursday for holidays: weeks ending Friday, not 7D
+    (pd.DatetimeIndex([t - pd.Timedelta(days=1) if i % 20 == 7 else t
+                       for i, t in enumerate(pd.date_range("2015-01-02", periods=100, freq="W-FRI"))]), "W-FRI"),
+], ids=["jittered 10 min", "weekly with holiday shifts"])
+def test_off_grid_stamps_get_a_round_resample_rule_that_loads(tmp_path, stamps, rule):
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t},{i % 9}\n" for i, t in enumerate(stamps)))
+    with pytest.raises(DataError, match=rf"off the .* grid.*--resample {rule} "):
+        load_series(path, ["y"])
+    series = load_series(path, ["y"], options=DataOptions(resample=rule))
+    assert series.freq == rule and len(series.frame) == len(stamps)
+
+
+def test_days_missing_on_one_weekday_only_suggest_fill_zero(tmp_path):
+    days = [d for d in pd.date_range("2024-01-01", periods=70, freq="D") if d.day_name() != "Sunday"]
+    path = _write(tmp_path, "day,sales\n" + "".join(f"{d:%Y-%m-%d},{100 + i % 6}\n" for i, d in enumerate(days)))
+    notes = load_series(path, ["sales"]).notes
+    assert "all 9 inserted days are Sundays" in " ".join(notes) and "--fill zero" in " ".join(notes)
+    zeros = load_series(path, ["sales"], options=DataOptions(fill="zero"))
+    assert (zeros.frame["sales"][zeros.frame.index.day_name() == "Sunday"] == 0).all()
+    assert not any("Sundays" in n for n in zeros.notes)  # said only where interpolation invents them

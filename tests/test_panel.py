@@ -195,7 +195,7 @@ def test_short_series_in_a_panel_do_not_cut_every_series_window(tmp_path):
     args = ["--target", "load", "--id", "site", "--epochs", "1", "--units", "4", "--horizon", "4"]
     result = runner.invoke(app, ["train", str(data), *args, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "1 series shorter than the lookback" in " ".join(result.output.split())
+    assert "1 series too short for a training window of lookback" in " ".join(result.output.split())
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["preprocessor"]["lookback"] > 40 and "s10" in meta["data"]["series"]
     assert "s10" in meta["metrics_per_series"]
@@ -235,3 +235,17 @@ def test_a_panel_fits_its_members_on_a_share_of_recent_rows(tmp_path, monkeypatc
     theta = [group["auto_theta"] for group in fitted.values()]
     assert len(theta) == 3 and all(m.rows == 120 for m in theta)
     assert sorted(m.start for m in theta)[-1] > 0  # the longest series' first rows are left out
+
+
+def test_predict_skips_the_series_training_left_out_with_a_note(tmp_path):
+    data = _long_csv(tmp_path, rows=(300, 240, 20))  # s2: too short to train on
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY, "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    assert sorted(json.loads((out / "bundle.json").read_text())["data"]["series"]) == ["s0", "s1"]
+    result = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 0, result.output
+    assert "note: 1 series not in the training data" in result.stderr and "s2" in result.stderr
+    assert sorted(pd.read_csv(tmp_path / "f.csv")["site"].unique()) == ["s0", "s1"]
+    alone = runner.invoke(app, ["predict", str(out), "--series", "s2"])
+    assert alone.exit_code == 1 and "Series 's2'" in alone.output and "not in the training data" in alone.output

@@ -96,3 +96,13 @@ def test_units_in_values_are_named_with_the_advice_to_strip_them(tmp_path, value
 def test_binary_file_is_still_refused(tmp_path):
     with pytest.raises(DataError, match="looks binary"):
         _load(tmp_path, b"\x00\x01\x02\xff" * 40)
+
+
+def test_a_preamble_of_comment_lines_above_the_header_is_skipped(tmp_path):
+    days = pd.date_range("2020-01-01", periods=30, freq="D")
+    path = tmp_path / "agency.csv"
+    path.write_text("# Source: some agency\n# Units: MW\n\ndate;load\n"
+                    + "".join(f"{d:%Y-%m-%d};{i},5\n" for i, d in enumerate(days)), encoding="utf-8")
+    series = load_series(path, ["load"])
+    assert len(series.frame) == 30 and series.frame["load"].iloc[2] == pytest.approx(2.5)
+    assert "3 comment lines above the header skipped" in series.notes

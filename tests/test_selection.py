@@ -70,3 +70,14 @@ def test_short_validation_takes_the_mean_of_the_best_three():
     line = describe(picked)  # says why its validation MASE may be above the best one's
     assert line.endswith("(13 windows; validation under 3 horizons: the mean of the best three, not one pick)")
     assert describe(choose(actual, f, 1, 1.0)).endswith("(13 windows)")
+
+
+def test_the_verdict_does_not_read_a_chosen_baseline_as_losing_to_itself():
+    from forecast.choice import verdict
+
+    tie = {"model": {"mase": 0.72}, "naive": {"mase": 0.72}, "seasonal_naive": {"mase": 0.9}}
+    kind, sentence = verdict(tie, "naive")
+    assert kind == "simple" and "naive itself" in sentence and "0.720" in sentence
+    assert verdict(tie, "lstm")[0] == "bad"  # a model that only ties the baseline does not beat it
+    kind, sentence = verdict({**tie, "model": {"mase": 0.5}}, "0.5 lstm + 0.5 auto_ets")
+    assert kind == "good" and "0.500 vs 0.720" in sentence

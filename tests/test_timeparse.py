@@ -152,3 +152,48 @@ def test_quarterly_strings_and_years(tmp_path):
     path = _write(tmp_path, [f"{y},{y % 7}" for y in range(1960, 2000)], header="year,y")
     series = load_series(path, ["y"])
     assert series.freq == "YS-JAN" and len(series.frame) == 40
+
+
+@pytest.mark.parametrize(("header", "clock"), [
+    ("Date;Time;y", lambda t: t.strftime("%d/%m/%Y;%H:%M:%S")),  # UCI household power: a date, then a time
+    ("date,hour,y", lambda t: f"{t:%Y-%m-%d},{t.hour}"),  # whole hours 0-23
+    ("time,date,y", lambda t: f"{t:%H:%M},{t:%Y-%m-%d}"),  # the clock first, named like a time column
+], ids=["date;time", "date,hour", "time,date"])
+def test_a_date_column_and_a_time_of_day_column_make_the_time(tmp_path, header, clock):
+    stamps = pd.date_range("2006-12-16 17:00", periods=24 * 20, freq="h")
+    sep = ";" if ";" in header else ","
+    lines = [f"{clock(t)}{sep}{i % 24 + 0.5}" for i, t in enumerate(stamps)]
+    series = load_series(_write(tmp_path, lines, header=header), ["y"])
+    assert series.freq == "h" and len(series.frame) == len(stamps)
+    assert series.frame.index[0] == stamps[0] and series.frame.index[-1] == stamps[-1]
+    assert any("time assembled from columns" in n for n in series.notes)
+
+
+def test_times_of_day_alone_are_still_one_day(tmp_path):
+    lines = [f"{h:02d}:{m:02d},{h + m / 60}" for h in range(9, 17) for m in (0, 30)]
+    series = load_series(_write(tmp_path, lines, header="time,y"), ["y"])
+    assert series.freq == "30min" and len(series.frame) == 16
+
+
+def test_one_row_a_day_keeps_the_date_alone(tmp_path):
+    days = pd.date_range("2020-01-01", periods=60, freq="D")
+    lines = [f"{d:%Y-%m-%d},{d.day % 24},{i}" for i, d in enumerate(days)]  # an 'hour' column of readings
+    series = load_series(_write(tmp_path, lines, header="date,hour,y"), ["y"])
+    assert series.freq == "D" and not any("assembled" in n for n in series.notes)
+
+
+@pytest.mark.parametrize("write", [lambda y, q: f"{y} Q{q}", lambda y, q: f"Q{q} {y}", lambda y, q: f"{y}-q{q}"],
+                         ids=["1990 Q1", "Q1 1990", "1990-q1"])
+def test_quarters_written_the_common_ways(tmp_path, write):
+    quarters = [write(y, q) for y in range(1990, 2000) for q in range(1, 5)]
+    series = load_series(_write(tmp_path, [f"{t},{i % 4 + i}" for i, t in enumerate(quarters)],
+                                header="quarter,y"), ["y"])
+    assert series.freq == "QS-JAN" and len(series.frame) == 40
+    assert series.frame.index[0] == pd.Timestamp("1990-01-01") and series.frame.index[-1] == pd.Timestamp("1999-10-01")
+
+
+def test_iso_weeks_are_their_mondays(tmp_path):
+    weeks = [f"{y}-W{w:02d}" for y in (2015, 2016) for w in range(1, 53)]
+    series = _series(tmp_path, weeks)
+    assert series.freq == "W-MON" and series.frame.index[0] == pd.Timestamp("2014-12-29")
+    assert series.filled == {"y": 1}  # 2015 has 53 ISO weeks: its week 53 is absent, filled and counted

@@ -66,6 +66,10 @@ def predict(
     check_horizon(forecaster, None, horizon, recursive)  # before reading any data
     history = load_histories(forecaster, data, series, future_data)
     check_horizon(forecaster, history, horizon, recursive)
+    if history.untrained:
+        typer.echo(f"note: {len(history.untrained)} series not in the training data (too short to train "
+                   f"on, or new) are not forecast: {', '.join(history.untrained[:10])}"
+                   f"{' ...' if len(history.untrained) > 10 else ''}", err=True)
     ending, inside = filled_in_window(forecaster, history)
     if ending and not allow_filled:
         more = f" (and {len(ending) - 1} more series)" if len(ending) > 1 else ""

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ..choice import describe
+from ..choice import describe, verdict
 from ..config import ARCHS, TrainConfig
 from . import Keep as KeepChoice
 from . import quiet_keras, split_list, user_errors, when
@@ -203,13 +203,11 @@ def print_fit(console: Any, forecaster: Any) -> None:
             row += [f"{m['pinball']:.4g}", f"{m['coverage']:.1%}"] if "pinball" in m else ["", ""]
         table.add_row(*row)
     console.print(table)
-    m = forecaster.holdout_["metrics"]
-    best = min(m["naive"]["mase"], m["seasonal_naive"]["mase"])
-    if m["model"]["mase"] >= best:
-        console.print(
-            f"[yellow]Warning: the model does not beat the best baseline on the test part (MASE "
-            f"{m['model']['mase']:.3f} vs {best:.3f}); a simple forecast serves better here.[/]"
-        )
+    kind, sentence = verdict(forecaster.holdout_["metrics"], forecaster.choice_["label"])
+    if kind == "bad":
+        console.print(f"[yellow]Warning: {sentence[0].lower()}{sentence[1:]}[/]")
+    elif kind == "simple":
+        console.print(sentence)
 
 
 @user_errors
