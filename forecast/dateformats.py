@@ -31,6 +31,28 @@ def parse_times(
         The parsed naive index, whether day first was used, and notes saying what was decided.
     """
     text = _text(col).reset_index(drop=True)  # index = position; row number = index + 2
+    late = _hour_24(text)
+    if late is not None:  # hour-ending clocks: 24:00 is the next day's 00:00
+        text = text.where(~late, text.str.replace(_HOUR_24, "00:00", regex=True))
+        index, first, notes = _parse_text(text, dayfirst, name)
+        index = index + pd.to_timedelta(late.to_numpy().astype("int64"), unit="D")
+        return index, first, [*notes, f"{int(late.sum())} times at 24:00 read as 00:00 of the next day"]
+    return _parse_text(text, dayfirst, name)
+
+
+_HOUR_24 = r"(?<=[ T])24:00(?::00)?$"  # the hour 24, not the minute 24 of 17:24:00
+
+
+def _hour_24(text: pd.Series) -> pd.Series | None:
+    """Which values end at 24:00 (hour-ending data: 01:00 .. 24:00), or None when the first
+    rows have none (a whole column is searched only then)."""
+    if not text.head(200).str.contains(_HOUR_24, regex=True).any():
+        return None
+    return text.str.contains(_HOUR_24, regex=True)
+
+
+def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+    """:func:`parse_times` on the column's text."""
     sample = _sample(text)
     shapes = _shape(sample)
     if shapes.nunique() == 1:  # the usual case: one format, checked on the whole column below

@@ -60,7 +60,8 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
 
 
 _CLOCK_TEXT = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"  # 7:00, 17:24:00, 17:24:00.5
-_HOUR_NAMES = re.compile(r"^(hour|hr|hh|hour_of_day|time|heure|stunde)$", re.IGNORECASE)
+_HOUR_NAMES = re.compile(r"^(hour|hr|hh|he|hour_of_day|hour_ending|hourending|hour ending|time|heure|stunde)$",
+                         re.IGNORECASE)
 
 
 def _clock(col: pd.Series) -> bool:
@@ -73,7 +74,7 @@ def _clock(col: pd.Series) -> bool:
 def _with_clock(df: pd.DataFrame, date: str) -> list[str]:
     """``[date]``, or ``[date, clock]`` where the dates repeat within a day and another column
     holds the time of day: text times (Date;Time as in UCI's household power file) or whole
-    hours 0-23 in a column named like an hour."""
+    hours 0-24 in a column named like an hour (``HE`` 1-24: hour-ending, as grid operators write)."""
     dates = df[date]
     if dates.duplicated().sum() < len(dates) // 2:  # each date (or datetime) on about one row
         return [date]
@@ -82,7 +83,7 @@ def _with_clock(df: pd.DataFrame, date: str) -> list[str]:
         if col == date or values.empty:
             continue
         hours = (pd.api.types.is_numeric_dtype(values) and bool(_HOUR_NAMES.match(str(col).strip()))
-                 and bool(((values == np.round(values)) & (values >= 0) & (values <= 23)).all()))
+                 and _whole_hours(values))
         if hours or _clock(df[col]):
             return [date, col]
     return [date]
@@ -199,6 +200,18 @@ def _to_utc(index: pd.DatetimeIndex, notes: list[str]) -> pd.DatetimeIndex:
     return index.as_unit("ns")
 
 
+def _as_clock(col: pd.Series) -> pd.Series:
+    """Whole hours 0-24 as ``07:00`` (24:00 is the next day's midnight); other columns as text."""
+    if pd.api.types.is_numeric_dtype(col) and _whole_hours(col):
+        return col.astype("int64").map("{:02d}:00".format)
+    return col.astype(str)
+
+
+def _whole_hours(col: pd.Series) -> bool:
+    values = col.dropna().to_numpy(dtype="float64")
+    return bool(len(values) and ((values == np.round(values)) & (values >= 0) & (values <= 24)).all())
+
+
 def _from_parts(df: pd.DataFrame, names: list[str]) -> pd.DatetimeIndex:
     """Time split over columns: numeric parts (year, month, day, hour...) or text parts joined."""
     parts = df[names]
@@ -214,8 +227,8 @@ def _from_parts(df: pd.DataFrame, names: list[str]) -> pd.DatetimeIndex:
             if "month" not in frame:
                 frame = frame.assign(month=1)
             index = pd.DatetimeIndex(pd.to_datetime(frame))
-        else:
-            text = parts.astype(str).agg(" ".join, axis=1)
+        else:  # a date and a time of day; whole hours (0-24, hour-ending 1-24) written as clocks
+            text = pd.DataFrame({n: _as_clock(parts[n]) for n in names}).agg(" ".join, axis=1)
             index, _, _ = parse_times(text, None, ",".join(names))
     except (ValueError, TypeError) as exc:
         raise DataError(

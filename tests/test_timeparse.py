@@ -197,3 +197,16 @@ def test_iso_weeks_are_their_mondays(tmp_path):
     series = _series(tmp_path, weeks)
     assert series.freq == "W-MON" and series.frame.index[0] == pd.Timestamp("2014-12-29")
     assert series.filled == {"y": 1}  # 2015 has 53 ISO weeks: its week 53 is absent, filled and counted
+
+
+def test_hour_ending_clocks_read_24_00_as_the_next_midnight(tmp_path):
+    stamps = pd.date_range("2021-02-01 01:00", periods=72, freq="h")  # hour-ending: 01:00 .. 24:00
+    written = [f"{t - pd.Timedelta(days=1):%m/%d/%Y} 24:00" if t.hour == 0 else f"{t:%m/%d/%Y %H:%M}" for t in stamps]
+    series = load_series(_write(tmp_path, [f"{w},{i}" for i, w in enumerate(written)], header="Date,MW"), ["MW"])
+    assert series.freq == "h" and series.filled == {"MW": 0}
+    assert series.frame.index.equals(pd.DatetimeIndex(stamps, name="Date"))
+    assert "3 times at 24:00 read as 00:00 of the next day" in series.notes
+    # a date and an hour-ending column (HE 1-24), as grid operators publish them
+    lines = [f"{(t - pd.Timedelta(hours=1)):%m/%d/%Y},{(t - pd.Timedelta(hours=1)).hour + 1},{i}" for i, t in enumerate(stamps)]
+    series = load_series(_write(tmp_path, lines, header="Date,HE,MW", name="he.csv"), ["MW"])
+    assert series.freq == "h" and series.frame.index[0] == stamps[0] and series.frame.index[-1] == stamps[-1]
