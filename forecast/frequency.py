@@ -47,6 +47,7 @@ def infer_freq(index: pd.DatetimeIndex) -> str:
 
 
 _DAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _ROUND_STEPS = ("1s", "2s", "5s", "10s", "15s", "30s", "1min", "2min", "5min", "10min", "15min", "20min",
                 "30min", "1h", "2h", "3h", "4h", "6h", "8h", "12h", "D")
 
@@ -64,7 +65,6 @@ def resample_rule(step: str, index: pd.DatetimeIndex) -> str:
     if delta < pd.Timedelta(days=1):
         return min(_ROUND_STEPS, key=lambda r: abs(np.log(pd.Timedelta(to_offset(r)) / delta)))
     return step
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 def _anchored(alias: str, index: pd.DatetimeIndex) -> str:
