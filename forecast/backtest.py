@@ -62,6 +62,7 @@ def backtest(
             f"series has {rows}. Use fewer --windows or a shorter --horizon."
         )
     config = replace(config, horizon=horizon, test_fraction=0.0, season=season)
+    _check_training_rows(start, rows, windows, horizon, series.freq, config)
     origins = start + horizon * np.arange(windows)  # (windows,)
     target = series.frame[series.target or config.target].to_numpy(dtype="float64")
     actual = target[origins[:, None] + np.arange(horizon)]  # (windows, horizon)
@@ -167,6 +168,29 @@ def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> d
     ratio = maes[0] / naive if naive > 0 else 1.0
     return {"mae_by_shift": maes, "best_shift": best, "vs_naive": round(ratio, 4),
             "repeats_recent_values": best > 0 and ratio >= REPEATS_NAIVE}
+
+
+def _check_training_rows(start: int, rows: int, windows: int, horizon: int, freq: str, config: TrainConfig) -> None:
+    """The rows before the first test window must train a model: else name the most windows
+    that leave enough (the split's own message would speak of those rows as "the series")."""
+    if _trains(start, freq, config):
+        return
+    fits = [w for w in range(windows - 1, 0, -1) if _trains(rows - w * horizon, freq, config)]
+    raise DataError(
+        f"{windows} windows of {horizon} steps leave {start} of the {rows} rows before the first window, "
+        f"too few to train on. Use {f'at most {fits[0]}' if fits else 'fewer'} --windows, or a shorter --horizon."
+    )
+
+
+def _trains(rows: int, freq: str, config: TrainConfig) -> bool:
+    """Whether ``rows`` rows hold a split and a training window (:func:`forecast.split.plan`)."""
+    from .split import plan
+
+    try:
+        plan(rows, freq, config)
+    except DataError:
+        return False
+    return True
 
 
 def backtest_panel(

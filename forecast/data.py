@@ -160,7 +160,7 @@ def build_series(
         target = targets[0]
     if len(split) > 1:
         split = _drop_empty(split, [target, *features], notes)
-    frames, step, filled, filled_at = regularise_all(split, opts, notes, source)
+    frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target)
     label = ",".join(names)
     for frame in frames.values():
         frame.index.name = label

@@ -159,11 +159,7 @@ def _check_columns(
 
 
 def _check_numeric(diag: Diagnosis, col: str, values: pd.Series, options: DataOptions, used: bool) -> None:
-    finite = values.to_numpy(dtype="float64")
-    missing = int(np.isnan(finite).sum())
-    if missing:
-        diag.add("note", f"column '{col}' has {missing} empty values: filled by {options.fill}",
-                 "--fill interpolate|ffill|zero|none")
+    finite = values.to_numpy(dtype="float64")  # empty values: counted once filled, in the loading's notes
     present = finite[np.isfinite(finite)]
     if present.size and np.ptp(present) == 0:
         diag.add("note", f"column '{col}' is constant ({present[0]:g}): nothing to learn from it",

@@ -13,7 +13,7 @@ from .frequency import infer_freq, is_trading_days, resample_rule
 
 
 def regularise_all(
-    raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str
+    raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str, target: str
 ) -> tuple[dict[str, pd.DataFrame], str, dict[str, int], dict[str, pd.DatetimeIndex]]:
     """Regularise every series on one shared frequency; notes name the series they concern."""
     several = len(raw) > 1
@@ -21,7 +21,8 @@ def regularise_all(
     prepared = {}
     for name, frame in raw.items():
         label = f"Series '{name}'" if several else source
-        prepared[name] = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label)
+        frame = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label)
+        prepared[name] = _trim_blank_target(frame, target, per_series[name])
     step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
     frames: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
@@ -34,6 +35,22 @@ def regularise_all(
             filled[col] = filled.get(col, 0) + n
     notes += _merge_notes(per_series) if several else per_series[next(iter(raw))]
     return frames, step, filled, filled_at
+
+
+def _trim_blank_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
+    """Rows before the target's first value and after its last are left out, not filled: filling
+    would invent the series' start and end (a file whose last rows hold only --future columns,
+    or blanks, was trained and scored on copies of its last value)."""
+    valid = frame[target].notna().to_numpy()
+    if valid.all() or not valid.any():
+        return frame
+    first, end = int(valid.argmax()), len(valid) - int(valid[::-1].argmax())
+    if first:
+        notes.append(f"{first} rows before the first target value ({frame.index[first]}) left out")
+    if end < len(valid):
+        notes.append(f"{len(valid) - end} rows after the last target value ({frame.index[end - 1]}) left out: "
+                     "the forecast starts after it")
+    return frame.iloc[first:end]
 
 
 def _dst_note(raw: pd.DatetimeIndex, regular: pd.DatetimeIndex, step: str) -> list[str]:

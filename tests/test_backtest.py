@@ -59,6 +59,9 @@ def test_too_many_windows_is_a_data_error(series):
 
     with pytest.raises(DataError, match="Use fewer --windows"):
         backtest(series, TrainConfig(target="y", **TINY), windows=100)
+    # windows that leave rows, but too few to train on: the most that would, not "the series has N rows"
+    with pytest.raises(DataError, match=r"58 windows of 4 steps leave 8 of the 240 rows .* at most \d+ --windows"):
+        backtest(series, TrainConfig(target="y", **TINY), windows=58)
 
 
 def test_drift_smape_mape_and_persistence_by_hand():

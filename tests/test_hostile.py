@@ -374,15 +374,30 @@ def _holed(tmp_path: Path, rows: list[int], drop: bool = False) -> Path:
     return tmp_path / "recent.csv"
 
 
-def test_predict_refuses_data_ending_in_filled_values(bundle, tmp_path):
-    data, count = _holed(tmp_path, [197, 198, 199]), "3 of the last 8 rows"  # the last values blank
+def test_predict_leaves_out_blank_last_values_and_forecasts_after_the_last_one(bundle, tmp_path):
     out = tmp_path / "f.csv"
-    refused(runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--out", str(out)]),
-            1, count, "the last row", "--allow-filled")
-    assert not out.exists()
-    allowed = runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--out", str(out), "--allow-filled"])
+    result = runner.invoke(app, ["predict", str(bundle), "--data", str(_holed(tmp_path, [197, 198, 199])),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 rows after the last target value" in " ".join(result.output.split())
+    times = pd.to_datetime(pd.read_csv(out)["time"])
+    assert times.iloc[0] == pd.Timestamp("2024-01-01") + pd.Timedelta(hours=197)  # the first blank row's hour
+
+
+def test_predict_refuses_a_covariate_ending_in_filled_values(csv, tmp_path):
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(csv), "--target", "load", "--features", "x", *TINY, "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    frame = pd.read_csv(csv)
+    frame.loc[frame.index[-2:], "x"] = np.nan  # the covariate's last two values blank: carried forward
+    data, forecast = tmp_path / "recent.csv", tmp_path / "f.csv"
+    frame.to_csv(data, index=False)
+    refused(runner.invoke(app, ["predict", str(out), "--data", str(data), "--out", str(forecast)]),
+            1, "2 of the last 8 rows", "the last row", "--allow-filled")
+    assert not forecast.exists()
+    allowed = runner.invoke(app, ["predict", str(out), "--data", str(data), "--out", str(forecast), "--allow-filled"])
     assert allowed.exit_code == 0, allowed.output
-    assert f"note: {count}" in allowed.stderr and out.exists()
+    assert "note: 2 of the last 8 rows" in allowed.stderr and forecast.exists()
 
 
 @pytest.mark.parametrize(("rows", "drop", "count"), [

@@ -236,3 +236,15 @@ def test_days_missing_on_one_weekday_only_suggest_fill_zero(tmp_path):
     zeros = load_series(path, ["sales"], options=DataOptions(fill="zero"))
     assert (zeros.frame["sales"][zeros.frame.index.day_name() == "Sunday"] == 0).all()
     assert not any("Sundays" in n for n in zeros.notes)  # said only where interpolation invents them
+
+
+def test_blank_target_rows_at_the_start_and_end_are_left_out_not_invented(tmp_path):
+    days = pd.date_range("2024-01-01", periods=40, freq="D")
+    sales = ["" if i < 3 or i >= 33 else str(100 + i) for i in range(40)]  # a --future layout's tail
+    path = _write(tmp_path, "day,sales,promo\n" + "".join(f"{d:%Y-%m-%d},{s},{i % 2}\n"
+                                                           for i, (d, s) in enumerate(zip(days, sales))))
+    series = load_series(path, ["sales", "promo"])
+    assert series.frame.index[0] == days[3] and series.frame.index[-1] == days[32]
+    assert series.filled == {"sales": 0, "promo": 0}
+    assert "3 rows before the first target value (2024-01-04 00:00:00) left out" in series.notes
+    assert "7 rows after the last target value (2024-02-02 00:00:00) left out: the forecast starts after it" in series.notes

@@ -33,8 +33,8 @@ def predict(
     out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
     allow_filled: Annotated[
-        bool, typer.Option(help="Forecast even when the data ends in blank or missing values "
-                                "(filled as in training); noted on stderr.")
+        bool, typer.Option(help="Forecast even when a covariate ends in blank values "
+                                "(carried forward as in training); noted on stderr.")
     ] = False,
 ) -> None:
     """Forecast the steps after the last row of the data, in the data's units.
@@ -42,7 +42,8 @@ def predict(
     The CSV has the time column first, then the series id for several-series
     models, then `forecast` (the median), then `lower` and `upper` (the interval;
     its levels are in bundle.json). Values are rounded two decimals past the data's own.
-    Data ending in blank or missing values is refused unless --allow-filled; values filled
+    Rows after the target's last value are left out (the forecast starts after it); a
+    covariate ending in blank values is refused unless --allow-filled; values filled
     between real ones among the last lookback rows are noted on stderr.
     A model trained with --future reads those columns' values for every trained forecast
     step: from --future-data, or from rows after the last target value in --data.
@@ -66,6 +67,9 @@ def predict(
     check_horizon(forecaster, None, horizon, recursive)  # before reading any data
     history = load_histories(forecaster, data, series, future_data)
     check_horizon(forecaster, history, horizon, recursive)
+    for note in history.notes:  # rows or series the file has and the forecast does not start from
+        if "left out" in note:
+            typer.echo(f"note: {note}", err=True)
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data (too short to train "
                    f"on, or new) are not forecast: {', '.join(history.untrained[:10])}"
