@@ -112,7 +112,7 @@ def _card(meta: dict[str, Any]) -> str:
                                                           else "(the history has no negative value)"))
         if meta.get("floor") is not None else "none: forecasts may take any value",
         "training": f"{t['epochs']} epochs (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
-        f"{t['seconds']:.0f} s; batch {c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
+        f"{t['seconds']:.0f} s; batch {t.get('batch_size') or c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
         "scaling": "standard scaler fitted on the training part; predicts change from the last value"
         if p["anchor"] == "last" else "standard scaler fitted on the training part",
         "data": f"{Path(d['source']).name}: {when(d['start'])} .. {when(d['end'])}, frequency {d['freq']}, "

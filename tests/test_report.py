@@ -60,6 +60,13 @@ def test_report_command_adds_the_backtest(bundle_and_backtest, tmp_path):
     result = runner.invoke(app, ["report", str(out), "--backtest", str(bad), "--out", str(tmp_path / "x.html")])
     assert result.exit_code == 1 and "Error: --backtest" in result.output
     assert not (tmp_path / "x.html").exists()
+    other = json.loads(bt.read_text())
+    other["training"]["config"]["target"] = "units"  # another series' backtest
+    bad.write_text(json.dumps(other))
+    result = runner.invoke(app, ["report", str(out), "--backtest", str(bad), "--out", str(tmp_path / "x.html")])
+    assert result.exit_code == 1 and "backtests 'units', but this bundle forecasts 'y'" in result.output
+    assert not (tmp_path / "x.html").exists()
+    assert re.search(r"batch \d+, learning rate", html)  # the batch trained with, not the auto setting
 
 
 def test_backtest_json_has_the_documented_keys(bundle_and_backtest):

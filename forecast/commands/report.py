@@ -45,6 +45,12 @@ def report(
                 "Run forecast backtest with --json first."
             ) from None
         check_backtest(result, backtest.name)
+        tested = ((result.get("training") or {}).get("config") or {}).get("target")
+        if tested is not None and tested != meta["config"]["target"]:
+            raise ConfigError(
+                f"--backtest {backtest.name} backtests '{tested}', but this bundle forecasts "
+                f"'{meta['config']['target']}'. Give the backtest of the same series."
+            )
     text = render(bundle, meta, result)
     write_atomic(out, lambda p: p.write_text(text, encoding="utf-8"))
     typer.echo(f"Report written to {out}")
