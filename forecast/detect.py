@@ -8,7 +8,10 @@ a run of identical values longer than any in the training part (a stuck sensor).
 
 Flagged values would poison the history of the values after them (a spike makes the
 next forecasts jump), so they are replaced by their expected values in the history
-and everything is scored again, until the flags settle.
+and everything is scored again, until the flags settle. Only short runs of flags are
+replaced: a longer one is a change of level, which the history must keep (replacing it
+kept the model at the old level, and each pass flagged more of the new one). Values the
+loader filled (absent from the file) are never flagged.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .metrics import longest_run, run_lengths
 Forecaster = Any  # a fitted forecast.forecaster.Forecaster (not imported: it is a later stage)
 
 MAX_PASSES = 6
+MAX_CLEANED_RUN = 3  # consecutive flags replaced by their expected values; a longer run is a new level
 
 
 def detect(
@@ -33,6 +37,7 @@ def detect(
     threshold: float = 3.5,
     use_interval: bool = False,
     levels: tuple[float, float] | None = None,
+    filled: pd.DatetimeIndex | None = None,
 ) -> pd.DataFrame:
     """Score every row of ``frame`` after the first ``lookback`` rows.
 
@@ -42,6 +47,7 @@ def detect(
         use_interval: flag when the value leaves the model's interval instead.
         levels: the two trained quantile levels bounding that interval (default: the
             outermost ones); they also set the spread behind the score.
+        filled: times the loader filled (scored, never flagged: they are not observations).
 
     Returns:
         One row per scored time: ``actual``, ``expected``, ``lower``, ``upper``, ``score``,
@@ -60,6 +66,7 @@ def detect(
         longest = longest_run(actual[: forecaster.data_["split"]["train_rows"]])
     stuck_after = int(longest) + 1
     stuck = run_lengths(actual)[origins] >= max(3, stuck_after)
+    observed = ~frame.index[origins].isin(filled if filled is not None else [])
 
     history = frame.copy()
     flags = np.zeros(len(origins), dtype=bool)
@@ -68,10 +75,11 @@ def detect(
         spread = _spread(forecaster, bounds, expected, lower, upper, actual[origins])
         score = (actual[origins] - expected) / spread
         outside = (actual[origins] < lower) | (actual[origins] > upper) if use_interval else np.abs(score) > threshold
-        new = outside | stuck
+        new = (outside | stuck) & observed
+        replaced = new & _short_runs(new, MAX_CLEANED_RUN)
         cleaned = history[pre.target].to_numpy(dtype="float64").copy()
-        cleaned[origins[new]] = expected[new]  # later windows see what was expected, not the anomaly
-        cleaned[origins[~new]] = actual[origins[~new]]
+        cleaned[origins[replaced]] = expected[replaced]  # later windows see what was expected, not a spike
+        cleaned[origins[~replaced]] = actual[origins[~replaced]]
         history[pre.target] = cleaned
         if np.array_equal(new, flags):
             break
@@ -82,6 +90,15 @@ def detect(
          "score": score, "anomaly": flags, "reason": reason},
         index=frame.index[origins],
     )
+
+
+def _short_runs(mask: np.ndarray, longest: int) -> np.ndarray:
+    """True where ``mask`` is True in a run of at most ``longest`` consecutive Trues."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype("int8"), 0]))  # run starts, then ends
+    out = np.zeros(len(mask), dtype=bool)
+    for start, end in zip(edges[::2], edges[1::2]):
+        out[start:end] = end - start <= longest
+    return out
 
 
 def _bounds(forecaster: Forecaster, levels: tuple[float, float] | None) -> tuple[int, int] | None:

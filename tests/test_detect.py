@@ -106,3 +106,36 @@ def test_detect_levels_must_be_trained_ones(tmp_path):
     assert len(wide) == len(origins) and wide["anomaly"].dtype == bool
     with pytest.raises(ConfigError, match="must be two of the trained levels"):
         detect(forecaster, series.frame, levels=(0.2, 0.8))
+
+
+def test_short_runs():
+    from forecast.detect import _short_runs
+
+    mask = np.array([1, 0, 1, 1, 1, 1, 0, 1, 1], dtype=bool)
+    assert _short_runs(mask, 3).tolist() == [True, False, False, False, False, False, False, True, True]
+
+
+def test_a_level_shift_stays_in_the_history_and_filled_values_are_not_flagged(tmp_path):
+    """Replacing every flagged value by its expectation kept the model at the old level after a
+    shift, and each pass flagged more of the new one; values the loader filled are not data."""
+    from conftest import sine_frame
+
+    runner = CliRunner()
+    data = tmp_path / "sine.csv"
+    frame = sine_frame(rows=400)
+    frame.to_csv(data, index=False)
+    out = tmp_path / "b"
+    assert runner.invoke(app, ["train", str(data), "--target", "y", "--epochs", "3", "--units", "8",
+                               "--lookback", "24", "--horizon", "4", "--out", str(out)]).exit_code == 0
+    frame.loc[250:, "y"] += 40 * frame["y"].std()  # a new level from row 250 on
+    frame.loc[200:202, "y"] = np.nan  # three blanks, interpolated by the loader
+    shifted = tmp_path / "shifted.csv"
+    frame.to_csv(shifted, index=False)
+    csv = tmp_path / "anomalies.csv"
+    result = runner.invoke(app, ["detect", str(out), "--data", str(shifted), "--out", str(csv)])
+    assert result.exit_code == 0, result.output
+    flagged = pd.to_datetime(pd.read_csv(csv)["time"])
+    times = pd.to_datetime(frame["time"])
+    assert times[250] in flagged.tolist()  # the shift is found
+    assert not flagged.isin(times[200:203]).any()  # the filled values are not
+    assert not flagged.isin(times[350:]).any(), flagged.tolist()  # and the new level is learnt, not flagged on

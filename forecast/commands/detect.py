@@ -43,15 +43,17 @@ def detect(
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     from ..detect import detect as run
     from ..forecaster import Forecaster
-    from ..predicting import as_written, load_history
+    from ..predicting import as_written, load_one
 
     levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
         raise ConfigError(f"--quantiles takes two levels like 0.1,0.9; got '{quantiles}'.")
     forecaster = Forecaster.load(bundle)
-    frame = load_history(forecaster, data)
+    history = load_one(forecaster, data)
+    frame = history.frame
+    filled = next(iter(history.filled_at.values()), None)
     result = run(forecaster, frame, threshold=threshold, use_interval=interval,
-                 levels=tuple(levels) if levels else None)
+                 levels=tuple(levels) if levels else None, filled=filled)
     flagged = result[result["anomaly"]].drop(columns="anomaly")
     write_atomic(out, as_written(flagged.rename_axis(frame.index.name), forecaster.data_).to_csv)
     if plot is not None:
