@@ -222,8 +222,9 @@ def _describe(diag: Diagnosis, series: Series) -> None:
         lengths = {k: len(f) for k, f in frames.items()}
         shortest = min(lengths, key=lengths.get)
         longest = max(lengths, key=lengths.get)
-        diag.facts["series"] = (f"{len(frames)} by '{series.id}': {lengths[shortest]} rows ({shortest}) "
-                                f"to {lengths[longest]} ({longest})")
+        diag.facts["series"] = (f"{len(frames)} by '{series.id}': " + (
+            f"{lengths[shortest]} rows each" if lengths[shortest] == lengths[longest]
+            else f"{lengths[shortest]} rows ({shortest}) to {lengths[longest]} ({longest})"))
     for note in series.notes:
         if note in [f.text for f in diag.findings]:
             continue

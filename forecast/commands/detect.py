@@ -43,7 +43,7 @@ def detect(
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     from ..detect import detect as run
     from ..forecaster import Forecaster
-    from ..predicting import as_written, load_one
+    from ..predicting import as_written, decimals_of, load_one, round_forecast
 
     levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
@@ -55,6 +55,9 @@ def detect(
     result = run(forecaster, frame, threshold=threshold, use_interval=interval,
                  levels=tuple(levels) if levels else None, filled=filled)
     flagged = result[result["anomaly"]].drop(columns="anomaly")
+    places = decimals_of(frame[forecaster.preprocessor_.target].to_numpy())
+    flagged = round_forecast(flagged.drop(columns="score"), places).assign(score=flagged["score"].round(2))
+    flagged = flagged[[*result.columns.drop("anomaly")]]
     write_atomic(out, as_written(flagged.rename_axis(frame.index.name), forecaster.data_).to_csv)
     if plot is not None:
         from ..plots import anomaly_plot
