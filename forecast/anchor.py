@@ -22,14 +22,22 @@ if TYPE_CHECKING:
 MAX_ORIGINS = 2000  # per series: enough to rank two bases
 
 
+def check_anchor(anchor: str, lookback: int, season: int) -> None:
+    """``--anchor season`` reads last season's value from the window: refused when the window is
+    shorter than a season (`forecast doctor` runs the same check)."""
+    if anchor == "season" and season > 1 and lookback < season:
+        raise ConfigError(f"--anchor season needs a lookback of at least the season ({season}); the "
+                          f"lookback is {lookback}. Give --lookback {season} with enough rows, or a "
+                          "shorter --season, or --anchor auto.")
+
+
 def choose_anchor(anchor: str, layout: Layout, target: str, season: int) -> tuple[str, str | None]:
     """Resolve ``auto`` to ``last`` or ``season``; returns the anchor and a note (or None)."""
     lookback, horizon = layout.lookback, layout.horizon
-    if anchor in ("season", "auto") and season > 1 and lookback < season:
+    check_anchor(anchor, lookback, season)
+    if anchor == "auto" and season > 1 and lookback < season:
         note = (f"season {season} is longer than the lookback {lookback}: the network's base "
                 "is the last value, not last season's (give a longer series or --lookback)")
-        if anchor == "season":
-            raise ConfigError(f"--anchor season needs --lookback of at least the season ({season}).")
         return "last", note
     if anchor != "auto":
         return anchor, None

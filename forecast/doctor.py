@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .anchor import check_anchor
 from .data import DataOptions, RawTable, Series, build_series, read_raw
 from .errors import ConfigError, DataError
-from .frequency import is_trading_days
+from .frequency import is_trading_days, season_length
 from .numbers import read_numbers
 
 if TYPE_CHECKING:
@@ -263,6 +264,10 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
     )
     for note in layout.skipped + layout.notes:
         diag.add("note", note, "--lookback / --horizon")
+    try:  # as training decides its base (forecast.anchor.choose_anchor)
+        check_anchor(config.anchor, layout.lookback, config.season or season_length(series.freq))
+    except ConfigError as exc:
+        diag.add("problem", str(exc))
     target = series.frames[layout.names[0]][series.target]
     if not series.is_panel and np.ptp(target.to_numpy()) == 0:
         diag.add("problem", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}): nothing to "

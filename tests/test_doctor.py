@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import shared_csv
@@ -222,3 +223,22 @@ def test_monthly_quarterly_and_weekly_shared_files(name, target, freq, rows):
     assert f"frequency    {freq}\n" in result.output
     assert f"rows         {rows} after loading" in result.output
     assert "day first" not in result.output
+
+
+def test_doctor_takes_the_anchor_and_season_and_agrees_with_train(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    months = pd.date_range("2020-01-01", periods=20, freq="MS")
+    data = tmp_path / "m.csv"
+    pd.DataFrame({"month": months, "y": np.arange(20.0) % 12}).to_csv(data, index=False)
+    args = [str(data), "--target", "y", "--horizon", "3", "--anchor", "season"]
+    runner = CliRunner()
+    doctor = runner.invoke(app, ["doctor", *args])
+    train = runner.invoke(app, ["train", *args, "--out", str(tmp_path / "b")])
+    assert doctor.exit_code == 1 and train.exit_code == 1
+    message = "--anchor season needs a lookback of at least the season (12); the lookback is 5."
+    assert message in " ".join(doctor.output.split()) and message in " ".join(train.output.split())
+    assert runner.invoke(app, ["doctor", *args, "--season", "4"]).exit_code == 0  # a season the window holds
+    assert not (tmp_path / "b").exists()

@@ -19,7 +19,8 @@ _MARK = {"info": "[dim]·[/]", "note": "[cyan]~[/]", "problem": "[red bold]![/]"
 
 @user_errors
 @command(data=Param(DataArg), target=Param(Target, None), options=Settings(DataOptions),
-         shape=Settings(TrainConfig, only=("features", "lookback", "horizon"), built=False))
+         shape=Settings(TrainConfig, only=("features", "future", "lookback", "horizon", "season", "anchor"),
+                        built=False))
 def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str, Any]) -> None:
     """Check DATA without training: time column, frequency, gaps, duplicates, sentinels, fit.
 
@@ -36,7 +37,8 @@ def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str
     console = Console(highlight=False, soft_wrap=True)
     targets = split_list(target)
     features = shape.get("features", [])
-    diag = diagnose(data, options, targets, features, shape.get("lookback"), shape.get("horizon"))
+    config = TrainConfig(target=target, **shape) if targets else None  # as `forecast train` would hold it
+    diag = diagnose(data, options, targets, features, shape.get("lookback"), shape.get("horizon"), config)
     console.print(f"[bold]{data.name}[/]")
     for label, value in diag.facts.items():
         console.print(f"  {label:<12} {value}")
