@@ -21,7 +21,7 @@ import pandas as pd
 from .anchor import check_anchor
 from .data import DataOptions, RawTable, Series, build_series, read_raw
 from .errors import ConfigError, DataError
-from .frequency import is_trading_days, season_length
+from .frequency import default_horizon, is_trading_days, season_length
 from .numbers import read_numbers
 
 if TYPE_CHECKING:
@@ -113,8 +113,24 @@ def diagnose(
         return diag
     diag.series = series
     _describe(diag, series)
+    _check_leaks(diag, series, known, (config.horizon if config is not None else None) or default_horizon(series.freq))
     _check_fit(diag, series, config or _config(targets, features, lookback, horizon))
     return diag
+
+
+def _check_leaks(diag: Diagnosis, series: Series, future: list[str], horizon: int) -> None:
+    """A --future column that is the target itself, some steps later, hands the model the answer:
+    its backtest is perfect and its forecasts need values nobody has. Said, not refused."""
+    for col in future:
+        for shift in range(1, max(horizon, 1) + 1):
+            pairs = [(f[col].to_numpy()[:-shift], f[series.target].to_numpy()[shift:])
+                     for f in series.frames.values() if len(f) > shift]
+            given = np.concatenate([p[0] for p in pairs]) if pairs else np.zeros(0)
+            later = np.concatenate([p[1] for p in pairs]) if pairs else np.zeros(0)
+            if len(given) > 10 and np.allclose(given, later, rtol=1e-6, atol=1e-9):
+                diag.add("problem", f"--future column '{col}' is the target {shift} step(s) later: it gives "
+                         "the model the values it should forecast", f"drop '{col}' from --future")
+                break
 
 
 def _config(targets: list[str], features: list[str], lookback: int | None, horizon: int | None) -> TrainConfig:

@@ -242,3 +242,22 @@ def test_doctor_takes_the_anchor_and_season_and_agrees_with_train(tmp_path):
     assert message in " ".join(doctor.output.split()) and message in " ".join(train.output.split())
     assert runner.invoke(app, ["doctor", *args, "--season", "4"]).exit_code == 0  # a season the window holds
     assert not (tmp_path / "b").exists()
+
+
+def test_a_future_column_that_is_the_target_later_is_refused_by_doctor_and_train(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    days = pd.date_range("2020-01-01", periods=200, freq="D")
+    sales = 100 + 10 * np.sin(np.arange(200) * 2 * np.pi / 7) + np.arange(200) % 5
+    frame = pd.DataFrame({"day": days, "sales": sales, "promo": np.arange(200) % 3 == 0,
+                          "next_sales": np.r_[sales[2:], [np.nan, np.nan]]})  # the target two days later
+    data = tmp_path / "d.csv"
+    frame.assign(promo=frame["promo"].astype(int)).to_csv(data, index=False)
+    runner = CliRunner()
+    for command in (["doctor"], ["train", "--out", str(tmp_path / "b")]):
+        result = runner.invoke(app, [command[0], str(data), "--target", "sales", "--future", "next_sales", *command[1:]])
+        assert result.exit_code == 1, result.output
+        assert "--future column 'next_sales' is the target 2 step(s) later" in " ".join(result.output.split())
+    assert runner.invoke(app, ["doctor", str(data), "--target", "sales", "--future", "promo"]).exit_code == 0
