@@ -10,6 +10,7 @@ import pandas as pd
 
 from .data import Series, build_series, read_raw
 from .errors import ConfigError, DataError
+from .timefmt import when
 
 if TYPE_CHECKING:
     from .forecaster import Forecaster
@@ -176,7 +177,7 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
         (ending if ends else inside).append(
             f"{label}{len(held)} of the last {pre.lookback} rows the model reads were blank or "
             f"missing in the file and were filled by --fill {forecaster.config.fill} "
-            f"(first {held[0]}, last {held[-1]}{': the last row' if ends else ''})"
+            f"(first {when(held[0])}, last {when(held[-1])}{': the last row' if ends else ''})"
         )
     return ending, inside
 

@@ -10,6 +10,7 @@ from pandas.tseries.frequencies import to_offset
 from .data_flags import DataOptions
 from .errors import DataError
 from .frequency import infer_freq, is_trading_days, resample_rule
+from .timefmt import when
 
 
 def regularise_all(
@@ -46,9 +47,9 @@ def _trim_blank_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd
         return frame
     first, end = int(valid.argmax()), len(valid) - int(valid[::-1].argmax())
     if first:
-        notes.append(f"{first} rows before the first target value ({frame.index[first]}) left out")
+        notes.append(f"{first} rows before the first target value ({when(frame.index[first])}) left out")
     if end < len(valid):
-        notes.append(f"{len(valid) - end} rows after the last target value ({frame.index[end - 1]}) left out: "
+        notes.append(f"{len(valid) - end} rows after the last target value ({when(frame.index[end - 1])}) left out: "
                      "the forecast starts after it")
     return frame.iloc[first:end]
 

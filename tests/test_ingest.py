@@ -246,5 +246,5 @@ def test_blank_target_rows_at_the_start_and_end_are_left_out_not_invented(tmp_pa
     series = load_series(path, ["sales", "promo"])
     assert series.frame.index[0] == days[3] and series.frame.index[-1] == days[32]
     assert series.filled == {"sales": 0, "promo": 0}
-    assert "3 rows before the first target value (2024-01-04 00:00:00) left out" in series.notes
-    assert "7 rows after the last target value (2024-02-02 00:00:00) left out: the forecast starts after it" in series.notes
+    assert "3 rows before the first target value (2024-01-04) left out" in series.notes
+    assert "7 rows after the last target value (2024-02-02) left out: the forecast starts after it" in series.notes
