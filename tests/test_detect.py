@@ -62,16 +62,22 @@ def test_injected_anomalies_are_found_with_few_false_alarms(tmp_path):
     assert false_alarms <= 0.05
 
 
-def test_detect_command_writes_anomalies_and_plot(tmp_path):
+def _sine_bundle(tmp_path, rows: int) -> tuple[CliRunner, pd.DataFrame, object]:
+    """A tiny model trained on an hourly sine of ``rows`` rows: the runner, the frame, the bundle."""
     from conftest import sine_frame
 
     runner = CliRunner()
     data = tmp_path / "sine.csv"
-    frame = sine_frame(rows=300)
+    frame = sine_frame(rows=rows)
     frame.to_csv(data, index=False)
     out = tmp_path / "b"
     assert runner.invoke(app, ["train", str(data), "--target", "y", "--epochs", "3", "--units", "8",
                                "--lookback", "24", "--horizon", "4", "--out", str(out)]).exit_code == 0
+    return runner, frame, out
+
+
+def test_detect_command_writes_anomalies_and_plot(tmp_path):
+    runner, frame, out = _sine_bundle(tmp_path, 300)
     frame.loc[250, "y"] += 30  # an obvious spike
     spiked = tmp_path / "spiked.csv"
     frame.to_csv(spiked, index=False)
@@ -118,15 +124,7 @@ def test_short_runs():
 def test_a_level_shift_stays_in_the_history_and_filled_values_are_not_flagged(tmp_path):
     """Replacing every flagged value by its expectation kept the model at the old level after a
     shift, and each pass flagged more of the new one; values the loader filled are not data."""
-    from conftest import sine_frame
-
-    runner = CliRunner()
-    data = tmp_path / "sine.csv"
-    frame = sine_frame(rows=400)
-    frame.to_csv(data, index=False)
-    out = tmp_path / "b"
-    assert runner.invoke(app, ["train", str(data), "--target", "y", "--epochs", "3", "--units", "8",
-                               "--lookback", "24", "--horizon", "4", "--out", str(out)]).exit_code == 0
+    runner, frame, out = _sine_bundle(tmp_path, 400)
     frame.loc[250:, "y"] += 40 * frame["y"].std()  # a new level from row 250 on
     frame.loc[200:202, "y"] = np.nan  # three blanks, interpolated by the loader
     shifted = tmp_path / "shifted.csv"
