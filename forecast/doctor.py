@@ -113,14 +113,15 @@ def diagnose(
         return diag
     diag.series = series
     _describe(diag, series)
-    _check_leaks(diag, series, known, (config.horizon if config is not None else None) or default_horizon(series.freq))
+    horizon_ = (config.horizon if config is not None else horizon) or default_horizon(series.freq)
+    _check_leaks(diag, series, known, horizon_)
     _check_fit(diag, series, config or _config(targets, features, lookback, horizon))
     return diag
 
 
 def _check_leaks(diag: Diagnosis, series: Series, future: list[str], horizon: int) -> None:
     """A --future column that is the target itself, some steps later, hands the model the answer:
-    its backtest is perfect and its forecasts need values nobody has. Said, not refused."""
+    its backtest is perfect and its forecasts need values nobody has. Refused, naming the shift."""
     for col in future:
         for shift in range(1, max(horizon, 1) + 1):
             pairs = [(f[col].to_numpy()[:-shift], f[series.target].to_numpy()[shift:])
