@@ -17,6 +17,17 @@ _HEAD = 65536  # bytes read to sniff the delimiter and check the encoding
 PARQUET = (".parquet", ".pq")
 
 
+def check_file(path: Path | str) -> Path:
+    """The data file's path, refused in one line when it is missing or a folder (before any other
+    check, so a missing file is named before, say, an --out that already exists)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"File {path} not found. Check the path.")
+    if path.is_dir():
+        raise DataError(f"{path} is a directory, not a CSV file. Give the path of the file.")
+    return path
+
+
 def read_table(
     path: Path,
     decimal: str = ".",
@@ -38,11 +49,7 @@ def read_table(
         notes: a list that gets what was assumed (encoding), for the user.
     """
     found = notes if notes is not None else []
-    path = Path(path)
-    if not path.exists():
-        raise DataError(f"File {path} not found. Check the path.")
-    if path.is_dir():
-        raise DataError(f"{path} is a directory, not a CSV file. Give the path of the file.")
+    path = check_file(path)
     if path.suffix.lower() in PARQUET:
         return _read_parquet(path)
     raw = _head_bytes(path)

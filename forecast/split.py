@@ -57,7 +57,8 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
         need = rows_needed(lookback, horizon, config.test_fraction, config.val_fraction, start=rows + 1)
         raise DataError(
             f"The series has {rows} rows, too few for lookback {lookback} + horizon {horizon} "
-            f"+ validation {val} + test {test} rows ({need} rows needed). "
+            f"+ validation {val} + test {test} rows ({need} rows needed), validation and test growing with "
+            "the series. "
             "Use a smaller --lookback or --horizon, or give a longer series."
         )
     return horizon, lookback, Split(rows, train_end, train_end + val)

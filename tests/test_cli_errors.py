@@ -362,3 +362,10 @@ def test_bad_choice_is_one_usage_error_naming_the_choices(tmp_path, sine_csv, co
     assert len(errors) == 1 and errors[0] in result.stderr.splitlines(), result.output
     assert f"Invalid value for '{flag}': '{value}' is not one of {allowed}" in errors[0], errors[0]
     assert not (tmp_path / "b").exists()
+
+
+def test_a_missing_file_is_named_before_an_existing_out(tmp_path):
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    result = runner.invoke(app, ["train", str(tmp_path / "gone.csv"), "--target", "y", "--out", str(taken)])
+    assert "gone.csv not found" in _assert_user_error(result)

@@ -43,8 +43,10 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
     from .. import run
     from ..bundle import check_target, writing_lock
     from ..distribute import is_chief
+    from ..reading import check_file
 
     console = Console()
+    check_file(data)  # a missing file named first
     default = out is None
     out = out or default_out(data, config.target)
     chief = is_chief(config.distribute)  # multi-worker: only the chief writes the bundle
