@@ -137,3 +137,7 @@ def test_a_level_shift_stays_in_the_history_and_filled_values_are_not_flagged(tm
     assert times[250] in flagged.tolist()  # the shift is found
     assert not flagged.isin(times[200:203]).any()  # the filled values are not
     assert not flagged.isin(times[350:]).any(), flagged.tolist()  # and the new level is learnt, not flagged on
+    written = pd.read_csv(csv, dtype=str)  # rounded as predict rounds: float32's ~7 significant digits
+    for column in ("expected", "lower", "upper"):
+        assert written[column].str.replace("-", "").str.replace(".", "").str.lstrip("0").str.len().max() <= 7
+    assert written["score"].str.split(".").str[-1].str.len().max() <= 2

@@ -249,3 +249,15 @@ def test_predict_skips_the_series_training_left_out_with_a_note(tmp_path):
     assert sorted(pd.read_csv(tmp_path / "f.csv")["site"].unique()) == ["s0", "s1"]
     alone = runner.invoke(app, ["predict", str(out), "--series", "s2"])
     assert alone.exit_code == 1 and "Series 's2'" in alone.output and "not in the training data" in alone.output
+
+
+def test_a_series_with_an_empty_target_is_left_out_with_a_note(tmp_path):
+    frame = pd.read_csv(_long_csv(tmp_path, rows=(300, 240, 200)))
+    frame.loc[frame["site"] == "s1", "load"] = np.nan  # nothing to fill it from
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    series = load_series(tmp_path / "long.csv", ["load"], options=DataOptions(id="site"))
+    assert sorted(series.frames) == ["s0", "s2"]
+    assert "series 's1' left out: its load column has no values" in series.notes
+    result = runner.invoke(app, ["doctor", str(tmp_path / "long.csv"), "--target", "load", "--id", "site"])
+    assert result.exit_code == 0 and "too extreme" not in result.output, result.output
+    assert "2 by 'site'" in " ".join(result.output.split())
