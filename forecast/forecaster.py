@@ -20,7 +20,7 @@ from .frequency import season_length
 from .members import member_windows
 from .nets import ensemble_for
 from .numpy_net import ensemble_median
-from .preprocessing import Preprocessor
+from .preprocessing import Preprocessor, scales_windows
 from .selection import select, shrink_correction
 from .windows import Windows, gather
 
@@ -78,7 +78,7 @@ class Forecaster(Forecasting, Persisted):
         self.notes_: list[str] = list(layout.notes)  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
-            window_scale = cfg.window_scale and cfg.relative and pre.anchor != "none"
+            window_scale = scales_windows(cfg.window_scale, cfg.relative, pre.anchor)
             if (pre.lookback, pre.horizon, pre.columns, pre.future, pre.calendar, pre.holidays,
                     pre.relative, pre.window_scale) != (lookback, horizon, [target, *cfg.features], cfg.future,
                                                         calendar, holidays, cfg.relative, window_scale):

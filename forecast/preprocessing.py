@@ -22,6 +22,12 @@ WINDOW_SCALE_FLOOR = 0.1  # a window's spread, in units of the series' own (trai
 # a flat window (a run of zeros, a filled gap) is not magnified more than tenfold
 
 
+def scales_windows(window_scale: bool, relative: bool, anchor: str) -> bool:
+    """Whether ``--window-scale`` applies: the spread divides the target's difference from the
+    window's last value and from the base, so it needs relative inputs and an anchor."""
+    return bool(window_scale and relative and anchor != "none")
+
+
 class Preprocessor:
     """Columns -> scaled float32 array, and model outputs -> original units.
 
@@ -79,7 +85,7 @@ class Preprocessor:
         self.calendar = list(calendar or [])
         self.freq = freq
         self.relative = relative
-        self.window_scale = bool(window_scale and relative and anchor != "none")
+        self.window_scale = scales_windows(window_scale, relative, anchor)
         self.future = list(future or [])
         self.holidays = holidays
         self.series_: dict[str, dict[str, list[float]]] = {}  # per-series scalers of a panel
@@ -203,16 +209,12 @@ class Preprocessor:
         return ops.concatenate([target, x[:, :, 1:]], axis=-1)
 
     def spread(self, x: Any) -> Any:
-        """Each window's spread ``(batch, 1)``: the standard deviation of its (scaled)
-        target, at least :data:`WINDOW_SCALE_FLOOR`; ones without ``window_scale``."""
+        """Each window's spread ``(batch, 1)`` (used with ``window_scale``): the standard
+        deviation of its (scaled) target, at least :data:`WINDOW_SCALE_FLOOR`."""
         if isinstance(x, np.ndarray):
-            if not self.window_scale:
-                return np.ones((len(x), 1), x.dtype)
             return np.maximum(x[:, :, 0].std(axis=1, keepdims=True), WINDOW_SCALE_FLOOR).astype(x.dtype)
         from keras import ops
 
-        if not self.window_scale:
-            return ops.ones_like(x[:, :1, 0])
         return ops.maximum(ops.std(x[:, :, 0], axis=1, keepdims=True), WINDOW_SCALE_FLOOR)
 
     def base_positions(self) -> np.ndarray:
@@ -247,8 +249,10 @@ class Preprocessor:
         out = np.asarray(out, dtype="float64")
         if self.anchor != "none":
             x = np.asarray(x, dtype="float64")
-            base, spread = np.asarray(self.base(x)), self.spread(x)  # (batch, 1 or horizon), (batch, 1)
-            out = out * (spread[..., None] if out.ndim == 3 else spread)
+            base = np.asarray(self.base(x))  # (batch, 1 or horizon)
+            if self.window_scale:
+                spread = self.spread(x)  # (batch, 1)
+                out = out * (spread[..., None] if out.ndim == 3 else spread)
             out = out + (base[..., None] if out.ndim == 3 else base)
         return out * scale[0] + mean[0]
 
