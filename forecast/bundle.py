@@ -23,6 +23,7 @@ from typing import Any
 
 from . import schema, schema_weights
 from .errors import BundleError
+from .jsonchecks import plain_json
 from .locking import swap_paths, writing_lock
 
 SCHEMA_VERSION = 1
@@ -148,7 +149,7 @@ def _build_and_swap(out: Path, fill: Callable[[Path], dict[str, Any]]) -> None:
     try:
         doc = fill(tmp)
         doc["files"] = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != META_FILE}
-        (tmp / META_FILE).write_text(json.dumps(doc, indent=2, default=str))
+        (tmp / META_FILE).write_text(json.dumps(plain_json(doc), indent=2, default=str, allow_nan=False))
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .jsonchecks import plain_json
 from .numpy_net import lstm_states, patches
 
 
@@ -209,7 +210,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
         "attention": None if weights is None else weights.tolist(),
         "notes": notes,
     }
-    writers["explain.json"] = lambda p: p.write_text(json.dumps(summary, indent=2))
+    writers["explain.json"] = lambda p: p.write_text(json.dumps(plain_json(summary), indent=2, allow_nan=False))
     meta = bundles.read_meta(bundle)
     writers["report.html"] = lambda p: p.write_text(render(p.parent, meta), encoding="utf-8")
     bundles.update(bundle, writers)

@@ -12,6 +12,19 @@ from .errors import BundleError
 FIX = "Retrain the bundle or get an intact copy."
 
 
+def plain_json(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as ``None``: standard JSON (``null``), which
+    every reader parses (Python's bare ``NaN`` is not JSON; jq and browsers refuse it).
+    statsforecast marks a parameter a model does not use with NaN; its readers take null back."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_json(v) for v in value]
+    return value
+
+
 def bad_field(where: str, expected: str, found: Any) -> BundleError:
     shown = repr(found)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."

@@ -192,7 +192,7 @@ def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, level
         from statsforecast.ces import forecast_ces, forward_ces
 
         model = {"m": int(params["m"]), "seasontype": str(params["seasontype"]),
-                 "par": {k: float(params["par"][k]) for k in CES_PARAMS}}
+                 "par": {k: _unused_nan(params["par"][k]) for k in CES_PARAMS}}
         fitted = forward_ces(model, y=y)
         if not float(fitted["sigma2"]) <= DIVERGED * float(np.var(np.diff(y))):  # NaN too
             raise ValueError("AutoCES diverged on this history")  # Member.forecast: naive instead
@@ -207,6 +207,12 @@ def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, level
     model = {"m": int(params["m"]), "modeltype": str(params["modeltype"]),
              "par": {k: float(v) for k, v in params["par"].items()}}
     return forecast_theta(forward_theta(model, y=y), horizon, level=levels)
+
+
+def _unused_nan(value: float | None) -> float:
+    """A parameter as statsforecast takes it: null in bundle.json (a parameter the model does not
+    use, :func:`forecast.jsonchecks.plain_json`) is NaN."""
+    return math.nan if value is None else float(value)
 
 
 def _statsforecast_fit(model: str, y: np.ndarray, season: int) -> dict[str, Any]:

@@ -99,5 +99,6 @@ def _member_params(params: Any, where: str, name: str) -> None:
 
 
 def _number_or_nan(v: Any) -> bool:
-    """A finite number or NaN (statsforecast's mark of a parameter a model does not use)."""
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)
+    """A finite number, or null or NaN (statsforecast's mark of a parameter a model does not
+    use: null in bundle.json since bundles hold standard JSON, NaN in older ones)."""
+    return v is None or isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or v != v)

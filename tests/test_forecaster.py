@@ -52,7 +52,10 @@ def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
     assert {"model.keras", "bundle.json", "history.csv", "loss.png", "holdout.png", "report.html"} <= names
     bare = forecaster.save(tmp_path / "bare")  # the fitted state alone: no pictures
     assert not {p.name for p in bare.iterdir()} & {"loss.png", "holdout.png", "report.html"}
-    meta = json.loads((out / "bundle.json").read_text())
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"bundle.json holds {constant}, which is not standard JSON")
+
+    meta = json.loads((out / "bundle.json").read_text(), parse_constant=refuse)  # no bare NaN
     assert meta["schema_version"] == 1 and meta["config"]["seed"] == 3
     assert meta["config"]["ensemble"] == 3  # a short series: three networks, their median forecast
     assert meta["preprocessor"]["scaler"]["mean"] and meta["versions"]["keras"]

@@ -11,6 +11,7 @@ from conftest import shared_csv
 
 from forecast import baselines
 from forecast.choice import choose, combine, label
+from forecast.jsonchecks import plain_json
 from forecast.members import MAX_FIT_ROWS, Member, fit_members, member_windows
 from forecast.metrics import mae, mase_scale
 from forecast.preprocessing import Preprocessor
@@ -28,7 +29,10 @@ def seasonal(rows: int = 240, period: int = 12, seed: int = 0) -> np.ndarray:
 def test_member_round_trips_through_json_with_identical_forecasts(name):
     y = seasonal()
     member = Member.fit(name, y[:200], 12)
-    again = Member.from_dict(json.loads(json.dumps(member.to_dict())))
+    text = json.dumps(plain_json(member.to_dict()), allow_nan=False)  # standard JSON, as bundles
+    if name in ("auto_ets", "auto_ces"):
+        assert "null" in text  # statsforecast's NaN for a parameter the model does not use
+    again = Member.from_dict(json.loads(text))
     a = member_windows(member, y, np.array([200, 212, 228]), 12, Q)
     b = member_windows(again, y, np.array([200, 212, 228]), 12, Q)
     assert a.shape == (3, 12, 3)
