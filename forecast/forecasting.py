@@ -156,9 +156,28 @@ class Forecasting:
         history = frame[[pre.target]]
         pieces = []
         done = 0
+        carried = {"lower": 0.0, "upper": 0.0}  # the squared spread of the medians read as history
         while done < horizon:
             step = self.predict(history, min(pre.horizon, horizon - done), series=series)
-            pieces.append(step)
             history = pd.concat([history, step[["forecast"]].set_axis([pre.target], axis=1)])
+            if self.quantiles:
+                step = widened(step, carried)
+            pieces.append(step)
             done += len(step)
         return pd.concat(pieces)
+
+
+def widened(step: pd.DataFrame, carried: dict[str, float]) -> pd.DataFrame:
+    """One recursive block's interval with the uncertainty of the forecasts it starts from.
+
+    A block read from earlier blocks' medians inherits their errors: with independent block
+    errors the variances add, so each side's distance from the forecast becomes
+    ``sqrt(carried + own**2)``, ``carried`` the sum of the earlier blocks' last-step distances
+    squared (updated here). Without this every block's interval was as narrow as the first's.
+    """
+    out = step.copy()
+    for side, sign in (("lower", -1.0), ("upper", 1.0)):
+        own = np.abs(step[side].to_numpy() - step["forecast"].to_numpy())
+        out[side] = step["forecast"].to_numpy() + sign * np.sqrt(carried[side] + own**2)
+        carried[side] += float(own[-1]) ** 2
+    return out

@@ -159,7 +159,18 @@ def test_recursive_rollout_extends_past_the_trained_horizon(fitted, tmp_path):
     out = forecaster.predict(series.frame, horizon=15, recursive=True)
     assert len(out) == 15 and out.index.is_monotonic_increasing
     assert out.index[0] == series.frame.index[-1] + pd.Timedelta(hours=1)
-    np.testing.assert_allclose(out["forecast"].iloc[:6], forecaster.predict(series.frame)["forecast"])
+    first = forecaster.predict(series.frame)
+    np.testing.assert_allclose(out.iloc[:6], first)
+    # the second block starts from the first's medians and carries their uncertainty: each side's
+    # distance from the forecast is sqrt(first block's last distance**2 + its own**2)
+    read = pd.concat([series.frame[["y"]], first[["forecast"]].set_axis(["y"], axis=1)])
+    own = forecaster.predict(read)
+    np.testing.assert_allclose(out["forecast"].iloc[6:12], own["forecast"])
+    for side in ("lower", "upper"):
+        carried = (first[side].iloc[-1] - first["forecast"].iloc[-1]) ** 2
+        spread = np.sqrt(carried + (own[side] - own["forecast"]) ** 2)
+        np.testing.assert_allclose(abs(out[side].iloc[6:12] - out["forecast"].iloc[6:12]), spread)
+    assert (out["upper"] - out["lower"]).iloc[6:12].gt((own["upper"] - own["lower"]) + 1e-9).all()
     # a model that also reads a covariate cannot roll forward: its future is unknown
     with_covariate, covariate_series = fitted
     with pytest.raises(ConfigError, match="--recursive needs every input to be the target"):
