@@ -69,6 +69,11 @@ def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.D
     failed = [(g, r) for g, r in zip(groups, readings) if not isinstance(r, _Reading)]
     if failed:
         group, bad = failed[0]
+        if len(groups) > 1 and not any(ch.isdigit() for ch in str(bad)):  # a word among dates
+            raise DataError(
+                f"Column '{name}' holds '{bad}' on row {_row_of(group, bad)}, which is not a date "
+                "(a total or a note row?). Remove that row."
+            )
         if len(groups) == 1:
             raise DataError(
                 f"Column '{name}' has dates that cannot be parsed (e.g. '{bad}' on row "

@@ -23,6 +23,7 @@ from .data import DataOptions, RawTable, Series, build_series, read_raw
 from .errors import ConfigError, DataError
 from .frequency import default_horizon, is_trading_days, season_length
 from .numbers import read_numbers
+from .timefmt import when
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -234,7 +235,7 @@ def _describe(diag: Diagnosis, series: Series) -> None:
     end = max(f.index[-1] for f in frames.values())
     kind = " (trading days: holidays are not filled)" if is_trading_days(series.freq) else ""
     diag.facts["frequency"] = f"{series.freq}{kind}"
-    diag.facts["span"] = f"{start} .. {end}"
+    diag.facts["span"] = f"{when(start)} .. {when(end)}"
     diag.facts["rows"] = f"{rows} after loading"
     if series.is_panel:
         lengths = {k: len(f) for k, f in frames.items()}

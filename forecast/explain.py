@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import timefmt
 from .jsonchecks import plain_json
 from .numpy_net import lstm_states, patches
 
@@ -161,7 +162,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
             raise DataError(f"--at '{at}' is not a time. Give one like 2018-06-01 12:00.") from None
         if when > frame.index[-1]:
             raise DataError(
-                f"--at {at} is after the last row of the data ({frame.index[-1]}); nothing ends "
+                f"--at {at} is after the last row of the data ({timefmt.when(frame.index[-1])}); nothing ends "
                 "there to explain. Give a time up to the last row, or leave --at out."
             )
     last_known = len(frame) - 1 - (pre.horizon if pre.future else 0)  # the --future values end there

@@ -17,6 +17,7 @@ import pandas as pd
 from .data import RawTable, to_numeric
 from .errors import DataError
 from .frequency import future_index, infer_freq
+from .timefmt import when
 
 _SHOWN = 3  # steps named per column in an error; the rest are counted
 
@@ -38,8 +39,8 @@ def check_covered(
         DataError: a column absent, or steps absent or blank.
     """
     steps = future_index(last, freq, horizon)
-    where = (f"the {horizon} forecast steps {steps[0]} .. {steps[-1]}" if horizon > 1
-             else f"the forecast step {steps[0]}")
+    where = (f"the {horizon} forecast steps {when(steps[0])} .. {when(steps[-1])}" if horizon > 1
+             else f"the forecast step {when(steps[0])}")
     fix = ("Give them with --future-data FILE (the time column and those columns), or as rows "
            "after the last target value in --data.")
     if future is None or not len(future):
@@ -57,7 +58,7 @@ def check_covered(
     missing = {c: m for c, m in missing.items() if len(m)}
     if missing:
         parts = [
-            f"{c} at {', '.join(str(t) for t in m[:_SHOWN])}"
+            f"{c} at {', '.join(when(t) for t in m[:_SHOWN])}"
             + (f" and {len(m) - _SHOWN} more" if len(m) > _SHOWN else "")
             for c, m in missing.items()
         ]

@@ -149,7 +149,7 @@ def check_horizon(
                 raise OverflowError
         except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
             raise ConfigError(
-                f"--horizon {horizon} steps of {forecaster.data_['freq']} after {frame.index[-1]} reach "
+                f"--horizon {horizon} steps of {forecaster.data_['freq']} after {when(frame.index[-1])} reach "
                 f"past {pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold. Give a shorter --horizon."
             ) from None
 

@@ -90,7 +90,7 @@ def _sort_and_merge(frame: pd.DataFrame, opts: DataOptions, notes: list[str], la
         if opts.duplicates == "error":
             first = frame.index[frame.index.duplicated()][0]
             raise DataError(
-                f"{label} has {dup} duplicate timestamps (first {first}). "
+                f"{label} has {dup} duplicate timestamps (first {when(first)}). "
                 "Use --duplicates mean|first|last to merge them."
             )
         frame = frame.groupby(level=0).agg(opts.duplicates)
@@ -146,7 +146,7 @@ def _reindex_and_fill(
         col = next(c for c, n in counts.items() if n)
         first = frame.index[frame[col].isna().to_numpy()][0]
         raise DataError(
-            f"{label}: {col} has {counts[col]} missing values (first at {first}) and --fill none "
+            f"{label}: {col} has {counts[col]} missing values (first at {when(first)}) and --fill none "
             "leaves them, but the model needs every value. Use --fill interpolate, ffill or zero."
         )
     if opts.fill == "interpolate":
@@ -174,8 +174,8 @@ def _note_gaps(frame: pd.DataFrame, notes: list[str]) -> None:
     runs = gap_runs(frame.isna().all(axis=1).to_numpy())
     if runs:
         start, length = max(runs, key=lambda r: r[1])
-        first = ", ".join(f"{frame.index[s]} ({n})" for s, n in runs[:3])
-        notes.append(f"{len(runs)} gaps, the largest {length} steps from {frame.index[start]}; "
+        first = ", ".join(f"{when(frame.index[s])} ({n})" for s, n in runs[:3])
+        notes.append(f"{len(runs)} gaps, the largest {length} steps from {when(frame.index[start])}; "
                      f"first: {first}")
 
 
@@ -197,7 +197,7 @@ def _check_gaps(frame: pd.DataFrame, opts: DataOptions, label: str) -> None:
         for start, length in gap_runs(frame[col].isna().to_numpy()):
             if length > opts.max_gap:
                 raise DataError(
-                    f"{label}: {col} has a gap of {length} missing steps from {frame.index[start]} to "
-                    f"{frame.index[start + length - 1]}, longer than --max-gap {opts.max_gap}. "
+                    f"{label}: {col} has a gap of {length} missing steps from {when(frame.index[start])} to "
+                    f"{when(frame.index[start + length - 1])}, longer than --max-gap {opts.max_gap}. "
                     "Raise --max-gap, or fill or cut that part of the data."
                 )

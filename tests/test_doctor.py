@@ -59,10 +59,23 @@ def test_duplicates_and_gaps_are_reported_with_their_flags(tmp_path):
     assert "1 duplicate timestamps merged (mean)" in result.output
     assert "--duplicates" in result.output
     assert "3 missing time steps inserted" in result.output
-    assert "the largest 3 steps from 2024-01-03 01:00:00" in result.output
+    assert "the largest 3 steps from 2024-01-03 01:00;" in result.output  # no seconds
     assert "--max-gap" in result.output
     refused = _doctor(path, "--target", "y", "--max-gap", "2")
     assert refused.exit_code == 1 and "longer than --max-gap 2" in refused.output
+
+
+def test_daily_dates_are_written_without_a_midnight_time(tmp_path):
+    days = pd.date_range("2020-01-01", periods=60, freq="D").delete([10, 11, 30])
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "y": np.arange(len(days), dtype=float)}).to_csv(path, index=False)
+    result = _doctor(path, "--target", "y")
+    assert result.exit_code == 0, result.output
+    assert "2020-01-01 .. 2020-02-29" in result.output
+    assert "the largest 2 steps from 2020-01-11; first: 2020-01-11 (2), 2020-01-31 (1)" in result.output
+    assert "00:00" not in result.output
+    refused = _doctor(path, "--target", "y", "--max-gap", "1")
+    assert refused.exit_code == 1 and "missing steps from 2020-01-11 to 2020-01-12," in refused.output
 
 
 def test_series_too_short_for_the_window(tmp_path):

@@ -82,14 +82,14 @@ def test_predict_reads_a_future_file(trained, tmp_path):
 def test_predict_refuses_missing_future_rows(trained):
     _, out = trained  # the training file ends with its last target: no future values
     _assert_user_error(runner.invoke(app, ["predict", str(out)]),
-                       "known-future column(s) event", "2024-01-13 12:00:00 .. 2024-01-13 15:00:00",
+                       "known-future column(s) event", "2024-01-13 12:00 .. 2024-01-13 15:00",
                        "--future-data FILE")
 
 
 def test_predict_refuses_a_gap_inside_the_horizon(trained, tmp_path):
     _, out = trained
     result = runner.invoke(app, ["predict", str(out), "--data", str(_history(tmp_path, [0, None, 0, 1]))])
-    _assert_user_error(result, "missing for 1 of the 4 forecast steps", "event at 2024-01-13 13:00:00",
+    _assert_user_error(result, "missing for 1 of the 4 forecast steps", "event at 2024-01-13 13:00",
                        "Fill them in the future data")
 
 

@@ -210,3 +210,11 @@ def test_hour_ending_clocks_read_24_00_as_the_next_midnight(tmp_path):
     lines = [f"{(t - pd.Timedelta(hours=1)):%m/%d/%Y},{(t - pd.Timedelta(hours=1)).hour + 1},{i}" for i, t in enumerate(stamps)]
     series = load_series(_write(tmp_path, lines, header="Date,HE,MW", name="he.csv"), ["MW"])
     assert series.freq == "h" and series.frame.index[0] == stamps[0] and series.frame.index[-1] == stamps[-1]
+
+
+def test_a_total_row_among_dates_is_named_as_not_a_date_with_the_fix():
+    text = pd.Series([f"2015-{m:02d}" for m in range(1, 13)] + ["Total"])
+    with pytest.raises(DataError, match=r"holds 'Total' on row 14, which is not a date .*Remove that row"):
+        parse_times(text, None, "Month")
+    with pytest.raises(DataError, match="mixes 2 date formats"):  # digits: a date in another format
+        parse_times(pd.Series([f"2015-{m:02d}-01" for m in range(1, 13)] + ["13.13.2016"]), None, "Month")
