@@ -94,8 +94,8 @@ def _member_params(params: Any, where: str, name: str) -> None:
         check_str(params, "seasontype", f"{where}.", ("N", "S", "P", "F"))
         par = check_obj(params, "par", f"{where}.")
         for key in CES_PARAMS:  # NaN: a parameter its season type does not use
-            if not _number_or_nan(par.get(key)):
-                raise bad_field(f"{where}.par.{key}", "a number", par.get(key))
+            if key not in par or not _number_or_nan(par[key]):
+                raise bad_field(f"{where}.par.{key}", "a number", par.get(key, "nothing (field missing)"))
 
 
 def _number_or_nan(v: Any) -> bool:

@@ -270,6 +270,16 @@ def _each_member(key: str, value):
 
     return change
 
+def _member_par(name: str, change_par):
+    def change(meta):
+        found = [m for group in meta["members"].values() for m in group.values() if m["name"] == name]
+        assert found, f"the fixture's bundle has no {name} to damage"
+        for member in found:
+            change_par(member["params"]["par"])
+
+    return change
+
+
 DAMAGE = [
     ("list instead of object", lambda m: [m], "bundle.json must hold an object, found a list"),
     ("negative horizon", _set("preprocessor.horizon", -5), "preprocessor.horizon must be >= 1, found -5"),
@@ -284,6 +294,9 @@ DAMAGE = [
     ("negative interval scale", _set("interval_scale", -3), "interval_scale must be a number in [0.2, 5.0]"),
     ("text interval scale", _set("interval_scale", "big"), "interval_scale"),
     ("text member rows", _each_member("rows", "many"), "rows must be a whole number"),
+    ("ces parameter deleted", _member_par("auto_ces", lambda par: par.pop("alpha_0")),
+     "par.alpha_0 must be a number, found 'nothing (field missing)'"),
+    ("ets parameter text", _member_par("auto_ets", lambda par: par.__setitem__(0, "x")), "par must be a list of numbers"),
     ("quantiles disagree", _set("quantiles", [0.2, 0.5, 0.8]), "config.quantiles"),
     ("unknown arch", _set("config.arch", "transformer"), "config.arch must be one of"),
     ("huge units", _set("config.units", 10**9), "config.units must be <= 4096"),
