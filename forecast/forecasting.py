@@ -156,28 +156,44 @@ class Forecasting:
         history = frame[[pre.target]]
         pieces = []
         done = 0
-        carried = {"lower": 0.0, "upper": 0.0}  # the squared spread of the medians read as history
+        first = None  # the first block: how its interval widens step by step
         while done < horizon:
             step = self.predict(history, min(pre.horizon, horizon - done), series=series)
             history = pd.concat([history, step[["forecast"]].set_axis([pre.target], axis=1)])
             if self.quantiles:
-                step = widened(step, carried)
+                first = step if first is None else first
+                step = widened(step, first, done)
             pieces.append(step)
             done += len(step)
         return pd.concat(pieces)
 
 
-def widened(step: pd.DataFrame, carried: dict[str, float]) -> pd.DataFrame:
-    """One recursive block's interval with the uncertainty of the forecasts it starts from.
+def widened(step: pd.DataFrame, first: pd.DataFrame, done: int) -> pd.DataFrame:
+    """A recursive block's interval, at least as wide as the first block's widening goes on.
 
-    A block read from earlier blocks' medians inherits their errors: with independent block
-    errors the variances add, so each side's distance from the forecast becomes
-    ``sqrt(carried + own**2)``, ``carried`` the sum of the earlier blocks' last-step distances
-    squared (updated here). Without this every block's interval was as narrow as the first's.
+    A block read from earlier blocks' medians inherits their errors, so its own interval (as
+    narrow as the first's) is too narrow. How errors pile up differs by series: they add (a
+    random walk: spread ~ sqrt(steps)) or fade (a temperature pulled back to its season). The
+    first block shows which: each side's distance from the forecast goes from ``w_1`` at step
+    1 to ``w_H`` at step H, i.e. ~ steps**b with ``b = log(w_H / w_1) / log(H)`` (0 to 1). Step
+    ``t`` of the rollout then gets at least ``w_H (t / H)**b``. On held-out origins
+    (bench/recursive_intervals.py) this kept 80% coverage where every block as narrow as the
+    first lost it.
+
+    Args:
+        step: the block's forecast, ``lower`` and ``upper``.
+        first: the rollout's first block.
+        done: steps forecast before this block.
     """
+    if step is first:
+        return step
     out = step.copy()
+    h = len(first)
+    t = done + np.arange(1, len(step) + 1)  # the rollout's steps of this block
     for side, sign in (("lower", -1.0), ("upper", 1.0)):
+        spread = np.abs(first[side].to_numpy() - first["forecast"].to_numpy())
+        growth = np.log(spread[-1] / spread[0]) / np.log(h) if h > 1 and spread[0] > 0 < spread[-1] else 0.5
+        reach = spread[-1] * (t / h) ** float(np.clip(growth, 0.0, 1.0))
         own = np.abs(step[side].to_numpy() - step["forecast"].to_numpy())
-        out[side] = step["forecast"].to_numpy() + sign * np.sqrt(carried[side] + own**2)
-        carried[side] += float(own[-1]) ** 2
+        out[side] = step["forecast"].to_numpy() + sign * np.maximum(own, reach)
     return out

@@ -161,16 +161,18 @@ def test_recursive_rollout_extends_past_the_trained_horizon(fitted, tmp_path):
     assert out.index[0] == series.frame.index[-1] + pd.Timedelta(hours=1)
     first = forecaster.predict(series.frame)
     np.testing.assert_allclose(out.iloc[:6], first)
-    # the second block starts from the first's medians and carries their uncertainty: each side's
-    # distance from the forecast is sqrt(first block's last distance**2 + its own**2)
+    # the second block starts from the first's medians, and its interval goes on widening as the
+    # first's did: each side at least w_H (t / H)**b, b from the first block's w_1 .. w_H
     read = pd.concat([series.frame[["y"]], first[["forecast"]].set_axis(["y"], axis=1)])
     own = forecaster.predict(read)
     np.testing.assert_allclose(out["forecast"].iloc[6:12], own["forecast"])
+    t = np.arange(7, 13)
     for side in ("lower", "upper"):
-        carried = (first[side].iloc[-1] - first["forecast"].iloc[-1]) ** 2
-        spread = np.sqrt(carried + (own[side] - own["forecast"]) ** 2)
-        np.testing.assert_allclose(abs(out[side].iloc[6:12] - out["forecast"].iloc[6:12]), spread)
-    assert (out["upper"] - out["lower"]).iloc[6:12].gt((own["upper"] - own["lower"]) + 1e-9).all()
+        w = abs(first[side] - first["forecast"]).to_numpy()
+        reach = w[-1] * (t / 6) ** np.clip(np.log(w[-1] / w[0]) / np.log(6), 0, 1)
+        expected = np.maximum(abs(own[side] - own["forecast"]).to_numpy(), reach)
+        np.testing.assert_allclose(abs(out[side].iloc[6:12] - out["forecast"].iloc[6:12]), expected)
+        assert expected[-1] >= w[-1]  # never narrower than the first block's last step
     # a model that also reads a covariate cannot roll forward: its future is unknown
     with_covariate, covariate_series = fitted
     with pytest.raises(ConfigError, match="--recursive needs every input to be the target"):
