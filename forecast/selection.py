@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .choice import SHORT_HORIZONS, choose
+from .errors import ConfigError
 from .intervals import fit_interval_scale
 from .members import MAX_STAT_SERIES, fit_members, fit_rows, member_names, validation_windows
 from .metrics import mase_scale
@@ -81,6 +82,7 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         actual.append(y[o[:, None] + np.arange(pre.horizon)] / scale)  # scale-free: series comparable
         for name, f in forecaster._member_windows(values, o, layout.key(i)).items():
             forecasts.setdefault(name, []).append(f / scale)
+    _check_forced(cfg.model if cfg.model != "auto" else "lstm", forecaster.members_)
     forecasts = {n: np.concatenate(f) for n, f in forecasts.items() if len(f) == len(actual)}
     if actual:
         actual_ = np.concatenate(actual)
@@ -99,9 +101,23 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         if forecaster.quantiles:
             combined = forecaster._combine(forecasts)
             forecaster.interval_scale_ = fit_interval_scale(actual_, combined, forecaster.quantiles)
-    if len(layout.names) > MAX_STAT_SERIES:  # many series: the fits on the training part stay
-        return
-    for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
-        y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
-        forecaster.members_[layout.key(i) or ""] = fit_members(y, forecaster.season_, names, rows)
+    if len(layout.names) <= MAX_STAT_SERIES:  # many series: the fits on the training part stay
+        for i, (frame, split) in enumerate(zip(layout.frames, layout.splits)):  # final members
+            key = layout.key(i) or ""
+            y = frame[pre.target].to_numpy(dtype="float64")[: split.val_end]
+            # a member that fails its refit on the longer history (AutoCES refused as unstable
+            # there) keeps its fit on the training part, the one the choice scored
+            forecaster.members_[key] = {**forecaster.members_[key], **fit_members(y, forecaster.season_, names, rows)}
+
+
+def _check_forced(model: str, members: dict[str, dict[str, Any]]) -> None:
+    """A member forced with ``--model`` is fitted on every series' training part, else the
+    bundle would name a member it does not hold (and be refused on load)."""
+    for key, group in members.items():
+        if model not in ("lstm", *group):
+            where = f" on series '{key}'" if key else ""
+            raise ConfigError(
+                f"--model {model} cannot be fitted{where} (too few rows, or statsforecast finds no stable model in "
+                "its training rows). Choose another --model, or leave --model out to choose on validation."
+            )
 

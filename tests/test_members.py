@@ -236,3 +236,45 @@ def test_an_autoces_fit_that_diverges_one_season_on_is_not_kept():
             out = _apply("auto_ces", members["auto_ces"].params, later, 7, None)
             assert np.isfinite(out["mean"]).all()
     assert refused >= 1  # the case is real on such series (19 of 30 with statsforecast 2.x)
+
+
+def test_a_chosen_autoces_that_fails_its_refit_keeps_its_training_fit_and_the_bundle_loads(tmp_path):
+    """AutoCES fitted on the training part, then refused as unstable on training + validation:
+    the bundle named it in the choice but held no AutoCES, and predict refused it as damaged."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    rng = np.random.default_rng(7)
+    t = np.arange(300)
+    y = (100 + 10 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 2, 300)).round(2)
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"date": pd.date_range("2020-01-01", periods=300).strftime("%Y-%m-%d"), "sales": y}).to_csv(
+        path, index=False)
+    out = tmp_path / "b"
+    runner = CliRunner()
+    result = runner.invoke(app, ["train", str(path), "--target", "sales", "--model", "auto_ces", "--epochs", "1",
+                                 "--units", "4", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    split = json.loads((out / "bundle.json").read_text())["data"]["split"]
+    train_end = split["train_rows"]
+    val_end = train_end + split["val_rows"]
+    assert "auto_ces" in fit_members(y[:train_end], 7, ("naive", "auto_ces"))
+    assert "auto_ces" not in fit_members(y[:val_end], 7, ("naive", "auto_ces"))  # the case is real here
+    predicted = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert len(pd.read_csv(tmp_path / "f.csv")) == json.loads((out / "bundle.json").read_text())["preprocessor"]["horizon"]
+
+
+def test_a_forced_member_missing_on_a_series_is_refused_by_name():
+    """--model auto_ces where a series has no AutoCES fit: one Error line at train, never a
+    bundle naming a member it does not hold."""
+    from forecast.errors import ConfigError
+    from forecast.selection import _check_forced
+
+    y = seasonal()
+    fitted = {"a": fit_members(y, 12, ("naive", "auto_ces")), "b": fit_members(y, 12, ("naive",))}
+    _check_forced("lstm", fitted)
+    _check_forced("naive", fitted)
+    with pytest.raises(ConfigError, match="--model auto_ces cannot be fitted on series 'b'"):
+        _check_forced("auto_ces", fitted)
