@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -131,6 +132,13 @@ def _candidates(values: list[str]) -> list[str]:
                 fmt = guess_datetime_format(value, dayfirst=order)
                 if fmt:
                     found.append(fmt)
+                else:  # pandas guesses no two-digit year: guess on 31/12/2020, read %y
+                    fmt = guess_datetime_format(_TWO_DIGIT_YEAR.sub(r"\g<1>20\g<2>", value), dayfirst=order)
+                    if fmt and fmt.count("%Y") == 1 and _TWO_DIGIT_YEAR.match(value):
+                        fmt = fmt.replace("%Y", "%y")
+                        found.append(fmt)
+                        if fmt[2:8:3] == fmt[5] * 2 and fmt[6:8] == "%y":  # or the year first: 20-12-31
+                            found.append(f"%y{fmt[2]}%m{fmt[2]}%d{fmt[8:]}")
     out: list[str] = []
     for fmt in found:
         # "May" reads as a full month name, "Apr" as an abbreviation: try both spellings
@@ -139,6 +147,11 @@ def _candidates(values: list[str]) -> list[str]:
                 if variant and variant not in out and not _year_day_month(variant):
                     out.append(variant)
     return sorted(out, key=lambda f: _day_first(f) is True)
+
+
+# a day and month then a two-digit year (31/12/20, 12-31-20 13:00); never year-first 20/12/31,
+# which pandas' own guess already covers when it can
+_TWO_DIGIT_YEAR = re.compile(r"^(\d{1,2}[/.-]\d{1,2}[/.-])(\d{2})(?!\d)")
 
 
 def _swap(fmt: str) -> str | None:
@@ -212,6 +225,16 @@ def _read_group(text: pd.Series, dayfirst: bool | None, name: str) -> _Reading |
         elif reading.dayfirst is not None:
             reading.why = "--dayfirst" if dayfirst else "--monthfirst"
         return reading
+    if len(results) > 2 or any(_year_first(r.fmt or "") for r in results):  # two-digit years: which
+        gaps = [_irregularity(r.index) for r in results]  # field is the year, the regular series says
+        best = results[int(np.argmin(gaps))]
+        if sorted(gaps)[0] == sorted(gaps)[1]:
+            raise DataError(
+                f"Column '{name}' has dates with two-digit years that read as well as "
+                f"{' or '.join(str(r.fmt) for r in results)}. Give --time-format, or write four-digit years."
+            )
+        best.why = f"every date fits {len(results)} formats; only {best.fmt} gives a regular series"
+        return best
     month, day = results[0], results[1]  # both orders read every value
     if month.index.equals(day.index):
         month.dayfirst = None
@@ -292,6 +315,8 @@ def _finish(
         if reading.dayfirst is not None and reading.why:
             order = "day first" if reading.dayfirst else "month first"
             notes.append(f"dates read {order} ({reading.fmt}): {reading.why}")
+        elif reading.why:  # two-digit years read year first
+            notes.append(f"dates read year first ({reading.fmt}): {reading.why}")
     if all(aware):
         notes.append("times carry UTC offsets: converted to UTC")
     dayfirst = any(r.dayfirst for r in readings)

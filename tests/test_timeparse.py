@@ -218,3 +218,16 @@ def test_a_total_row_among_dates_is_named_as_not_a_date_with_the_fix():
         parse_times(text, None, "Month")
     with pytest.raises(DataError, match="mixes 2 date formats"):  # digits: a date in another format
         parse_times(pd.Series([f"2015-{m:02d}-01" for m in range(1, 13)] + ["13.13.2016"]), None, "Month")
+
+
+@pytest.mark.parametrize("fmt", ["%d/%m/%y", "%d-%m-%y", "%d.%m.%y", "%m/%d/%y", "%d/%m/%y %H:%M", "%y-%m-%d",
+                                 "%y/%m/%d"])
+def test_two_digit_years_are_read_in_one_order_for_the_whole_column(fmt):
+    """pandas guesses no format for 13/01/20: each value was read on its own, days 1-12 month
+    first and the rest day first (300 days read as 345 with 45 'filled')."""
+    days = pd.date_range("2020-01-01", periods=300)
+    index, _, notes = parse_times(pd.Series(days.strftime(fmt)), None, "date")
+    assert index.equals(pd.DatetimeIndex(days))
+    assert any(fmt in note for note in notes), notes  # the order read is said
+    months = pd.date_range("2015-01-01", periods=60, freq="MS")  # every value fits several orders
+    assert parse_times(pd.Series(months.strftime(fmt)), None, "date")[0].equals(pd.DatetimeIndex(months))
