@@ -26,6 +26,10 @@ SHORT_HORIZONS = 3  # validation shorter than this many horizons: the mean of th
 # members, not the single best (13 monthly windows one step apart are two horizons of data;
 # on the six short shared sets the mean of the best three scored geo-mean 0.94 of the best
 # statistical peer's MASE where the pick of the best candidate scored 1.00; bench/ACCURACY.md)
+FAR = 2.0  # ... of those three, only members within twice the best one's validation MASE: a member
+# twice as bad is not a tie that noise could have ordered, and a third of its error is added to
+# the mean (a stuck sensor's constant last stretch: naive 0.000, the mean with LSTM and seasonal
+# naive 2.495)
 
 
 def combine(forecasts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
@@ -67,9 +71,13 @@ def choose(
         for name, w in candidates.items()
     }
     best, why = min(scores, key=lambda n: scores[n]), "lowest validation MASE"
-    if short and len(ranked) >= MAX_COMBINED:
-        best = label({n: 1.0 / MAX_COMBINED for n in ranked[:MAX_COMBINED]})
-        why = f"validation under {SHORT_HORIZONS} horizons: the mean of the best three, not one pick"
+    close = [n for n in ranked[:MAX_COMBINED] if single[n] <= FAR * single[ranked[0]]]
+    if short and len(ranked) >= MAX_COMBINED and len(close) > 1:
+        best = label({n: 1.0 / len(close) for n in close})
+        why = (f"validation under {SHORT_HORIZONS} horizons: the mean of the best "
+               f"{'three' if len(close) == MAX_COMBINED else 'two (the third over twice their error)'}, not one pick")
+    elif short and len(ranked) >= MAX_COMBINED:
+        best, why = ranked[0], f"validation under {SHORT_HORIZONS} horizons, but the others score over twice its error"
     else:
         simple = [n for n in ("naive", "seasonal_naive") if n in scores]
         kept = [n for n in simple if scores[n] <= scores[best] * (1 + SIMPLE_MARGIN)]

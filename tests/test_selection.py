@@ -60,7 +60,7 @@ def test_short_validation_takes_the_mean_of_the_best_three():
     rng = np.random.default_rng(4)
     actual = rng.standard_normal((13, 12))
     f = {name: np.stack([actual + off] * 3, -1) for name, off in
-         (("lstm", 0.1), ("auto_ets", 0.2), ("auto_theta", 0.3), ("naive", 2.0))}
+         (("lstm", 0.1), ("auto_ets", 0.15), ("auto_theta", 0.18), ("naive", 2.0))}
     assert choose(actual, f, 1, 1.0)["label"] == "lstm"
     picked = choose(actual, f, 1, 1.0, short=True)
     assert set(picked["weights"]) == {"lstm", "auto_ets", "auto_theta"}
@@ -70,6 +70,18 @@ def test_short_validation_takes_the_mean_of_the_best_three():
     line = describe(picked)  # says why its validation MASE may be above the best one's
     assert line.endswith("(13 windows; validation under 3 horizons: the mean of the best three, not one pick)")
     assert describe(choose(actual, f, 1, 1.0)).endswith("(13 windows)")
+
+
+def test_short_validation_leaves_out_of_the_mean_members_twice_as_bad_as_the_best():
+    from forecast.choice import choose
+
+    actual = np.random.default_rng(4).standard_normal((13, 12))
+    grid = lambda off: np.stack([actual + off] * 3, -1)  # noqa: E731  (validation MASE = off)
+    two = choose(actual, {"lstm": grid(0.1), "auto_ets": grid(0.15), "auto_theta": grid(0.25)}, 1, 1.0, short=True)
+    assert set(two["weights"]) == {"lstm", "auto_ets"} and "the mean of the best two" in two["why"]
+    # a stuck sensor's constant last stretch: naive is exact there, the rest are not ties
+    stuck = choose(actual, {"naive": grid(0.0), "lstm": grid(3.7), "seasonal_naive": grid(3.7)}, 1, 1.0, short=True)
+    assert stuck["label"] == "naive" and "over twice its error" in stuck["why"]
 
 
 def test_the_verdict_does_not_read_a_chosen_baseline_as_losing_to_itself():
