@@ -17,7 +17,7 @@ import pandas as pd
 
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
 from .errors import ConfigError, DataError
-from .numbers import number_hint, read_numbers
+from .numbers import number_hint, read_numbers, thousandfold
 from .reading import read_table, sentinel_mask
 from .regular import regularise_all
 from .timeparse import find_time_column, time_index, written_as_years
@@ -240,6 +240,13 @@ def to_numeric(
                 f"{number_hint(example)}"
             )
         values = values.astype("float64")
+        apart = thousandfold(values) if styled is None else None
+        if apart:
+            raise DataError(
+                f"Column '{col}' holds numbers a thousandfold apart ({apart[0]:g} beside {apart[1]:g}): "
+                f"its '.' is a thousands separator ({apart[0]:g} is {apart[0] * 1000:g}). "
+                "Add --decimal , --thousands . to read them so."
+            )
         if not np.isfinite(values.dropna()).all():
             raise DataError(f"Column '{col}' holds infinite values. Remove or blank them.")
         if values.isna().all():

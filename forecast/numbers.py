@@ -62,7 +62,8 @@ class NumberStyle:
         return pd.to_numeric(out, errors="coerce")
 
 
-def _style(decimal: str, thousands: str) -> NumberStyle:
+def number_style(decimal: str, thousands: str) -> NumberStyle:
+    """The style ``--decimal`` and ``--thousands`` say (``thousands`` "" for none)."""
     d, t = re.escape(decimal), "[" + re.escape(thousands) + "]" if thousands else ""
     grouped = rf"\d{{1,3}}(?:{t}\d{{3}})+|" if thousands else ""
     return NumberStyle(decimal, thousands, re.compile(rf"^[-+]?(?:{grouped}\d+)(?:{d}\d+)?$"))
@@ -70,12 +71,12 @@ def _style(decimal: str, thousands: str) -> NumberStyle:
 
 # in order of preference when several read every value to the same numbers
 STYLES = (
-    _style(",", ""),
-    _style(",", "."),
-    _style(",", _SPACES),
-    _style(".", ","),
-    _style(".", _SPACES),
-    _style(".", "'"),
+    number_style(",", ""),
+    number_style(",", "."),
+    number_style(",", _SPACES),
+    number_style(".", ","),
+    number_style(".", _SPACES),
+    number_style(".", "'"),
 )
 _UNIT = re.compile(r"^([-+]?[\d.,'\s\u00a0\u202f]*\d)\s*([^\d\s.,+-][^\d]*)$")
 _PREFIX = re.compile(r"^([$€£¥])\s*([-+]?\d[\d.,'\s\u00a0\u202f]*)$")
@@ -112,6 +113,27 @@ def read_numbers(values: pd.Series, name: str) -> tuple[pd.Series, NumberStyle] 
     out = pd.Series(np.nan, index=values.index, dtype="float64")
     out[first.index] = first.to_numpy(dtype="float64")
     return out, first_style
+
+
+def thousandfold(values: pd.Series) -> tuple[float, float] | None:
+    """A dotted value and a whole one when ``values`` (read with '.' as the decimal mark) look
+    like whole numbers written with '.' thousands (``1.262`` beside ``864``), else None.
+
+    The signature: every fraction (and whole number under 100: ``1.000`` reads 1) has at most
+    three decimals and lies in [1, 1000), the other whole numbers lie in [100, 1000), and read as decimals the two kinds sit a thousandfold apart
+    (median ratio under 1/10) while read as thousands they sit together (within 10x). A column
+    of decimals (150, 152.5, 153.25) has its fractions beside its whole numbers, never there.
+    """
+    v = values.dropna().to_numpy(dtype="float64")
+    whole = v[(v == np.round(v)) & (v >= 100)]
+    frac = v[(v != np.round(v)) | (v < 100)]  # 1.000 reads as 1
+    if min(len(frac), len(whole)) < max(3, 0.05 * len(v)):
+        return None
+    if not (np.all((frac >= 1) & (frac < 1000)) and np.allclose(frac * 1000, np.round(frac * 1000), atol=1e-6)
+            and np.all(whole < 1000)):
+        return None
+    a, b = float(np.median(frac)), float(np.median(whole))
+    return (float(frac[0]), float(whole[0])) if a < b / 10 and a * 1000 < 10 * b else None
 
 
 def _refuse_units(text: pd.Series, name: str) -> None:

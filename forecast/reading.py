@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .numbers import number_style
 
 _HEAD = 65536  # bytes read to sniff the delimiter and check the encoding
 PARQUET = (".parquet", ".pq")
@@ -74,8 +75,9 @@ def read_table(
     dupes = sorted({c.strip() for c in header if header.count(c) > 1 and c})
     if dupes:
         raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
-    kwargs = dict(sep=sep, decimal=decimal, thousands=thousands, skiprows=skip or None,
-                  na_values=[v for v in (na_values or []) if not _is_number(v)] or None)
+    styled = decimal != "." or bool(thousands)  # numbers written as the flags say, read below
+    kwargs = dict(sep=sep, skiprows=skip or None, na_values=[v for v in (na_values or []) if not _is_number(v)] or None,
+                  **({"dtype": str} if styled else {}))
     try:
         try:
             df = pd.read_csv(path, encoding=encoding, **kwargs)
@@ -100,7 +102,24 @@ def read_table(
             f"{path} has rows with a different number of fields than the header (the first data row has "
             f"{len(df.columns) + df.index.nlevels}, header {len(df.columns)}). Fix those rows."
         )
+    if styled:
+        df = _numbers_in_style(df, decimal, thousands or "")
     return _finish(df, path)
+
+
+def _numbers_in_style(df: pd.DataFrame, decimal: str, thousands: str) -> pd.DataFrame:
+    """Columns whose every value is a number written with ``decimal`` and ``thousands`` as
+    numbers; the others stay text. pandas' own ``thousands=`` reads any digits and dots as a
+    number, so the dates of a German file (01.01.2020, with --thousands .) became 1012020."""
+    style = number_style(decimal, thousands)
+    for col in df.columns:
+        text = df[col].dropna().str.strip()
+        if text.empty or not text.str.match(style.pattern).all():
+            continue
+        values = style.convert(df[col].str.strip())
+        whole = not text.str.contains(decimal, regex=False).any() and values.notna().all()
+        df[col] = values.astype("int64") if whole else values
+    return df
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -166,6 +166,27 @@ def test_thousands_separator_is_read_with_a_note(tmp_path):
     assert series.frame["y"].iloc[2] == 1002.5
 
 
+def _german(tmp_path, values) -> Path:
+    days = pd.date_range("2020-01-01", periods=len(values))
+    rows = "".join(f"{d:%d.%m.%Y};{v}\n" for d, v in zip(days, values))
+    return _write(tmp_path, "Datum;Menge\n" + rows)
+
+
+def test_dot_thousands_beside_whole_numbers_are_refused_and_the_flags_read_them(tmp_path):
+    """A German export: 1.262 (one thousand two hundred and sixty-two) beside 864. Read with '.'
+    as the decimal mark the series jumped a thousandfold, silently."""
+    truth = (1000 + 300 * np.sin(np.arange(60) / 3)).round().astype(int)
+    path = _german(tmp_path, [f"{v:,}".replace(",", ".") for v in truth])
+    assert {"." in f"{v:,}".replace(",", ".") for v in truth} == {True, False}  # both kinds written
+    with pytest.raises(DataError, match=r"thousandfold apart .*Add --decimal , --thousands \."):
+        load_series(path, ["Menge"])
+    series = load_series(path, ["Menge"], options=DataOptions(decimal=",", thousands="."))
+    np.testing.assert_array_equal(series.frame["Menge"].to_numpy(), truth)  # and the dates as dates
+    assert series.frame.index[0] == pd.Timestamp("2020-01-01") and series.freq == "D"
+    decimals = _german(tmp_path, [f"{150 + i / 4:g}" for i in range(60)])  # 150, 150.25, 150.5 ...
+    assert load_series(decimals, ["Menge"]).frame["Menge"].iloc[1] == 150.25
+
+
 def test_tab_separated_file_with_bom(tmp_path):
     rows = "".join(f"{t:%Y-%m-%d %H:%M}\t{i}\n" for i, t in enumerate(_hourly(6)))
     path = tmp_path / "s.tsv"
