@@ -75,7 +75,7 @@ class Forecaster(Forecasting, Persisted):
             holidays = spec(cfg.holidays, series.freq)
         season = cfg.season or season_length(series.freq)
         resume = None
-        self.notes_: list[str] = list(layout.notes)  # decisions made while fitting, for the user
+        self.notes_: list[str] = layout.skipped + layout.notes  # decisions made while fitting, for the user
         if resume_from is not None:
             pre = resume_from.preprocessor_
             window_scale = scales_windows(cfg.window_scale, cfg.relative, pre.anchor)

@@ -159,7 +159,7 @@ def data_record(series: Series, layout: Layout, season: int, target: str, notes:
             "validation": [str(first.index[split.train_end]), str(first.index[split.val_end - 1])],
             "test": [str(first.index[min(split.val_end, split.rows - 1)]), str(first.index[-1])],
         },
-        "notes": series.notes + layout.skipped + notes,
+        "notes": series.notes + notes,  # notes: the fit's, series left out first
         "filled": series.filled,
         # the longest run of identical target values in training: longer ones look stuck
         "longest_run": max(

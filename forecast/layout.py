@@ -81,13 +81,17 @@ class Layout:
         for name, frame in items:
             split, short = _split(len(frame), series.freq, fixed, pad)
             if split is None:
-                skipped.append(f"series '{name}' left out: {len(frame)} rows are too few for lookback "
-                               f"{lookback} + horizon {horizon} + validation + test")
+                skipped.append(f"'{name}' ({len(frame)} rows)")
                 continue
             padded += short
             names.append(name)
             frames.append(frame)
             splits.append(split)
+        if skipped:  # one note, however many
+            shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+            window = "lookback 1" if pad else f"lookback {lookback}"
+            skipped = [f"{len(skipped)} series left out, too few rows for {window} + horizon {horizon} + "
+                       f"validation + test: {shown}"]
         notes = []
         if padded:
             notes.append(f"{padded} series too short for a training window of lookback {lookback} (set by nine "
