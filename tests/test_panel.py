@@ -243,7 +243,7 @@ def test_predict_skips_the_series_training_left_out_with_a_note(tmp_path):
     trained = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY, "--out", str(out)])
     assert trained.exit_code == 0, trained.output
     said = " ".join(trained.output.split())  # train says so itself, not only bundle.json
-    assert "note: 1 series left out, too few rows for lookback 1 + horizon" in said and "'s2' (20 rows)" in said
+    assert "note: 1 series left out, too few rows for lookback 12 + horizon 4 + validation + test: 's2' (20 rows)" in said
     assert sorted(json.loads((out / "bundle.json").read_text())["data"]["series"]) == ["s0", "s1"]
     result = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
     assert result.exit_code == 0, result.output
