@@ -34,7 +34,8 @@ class Series:
             ``DatetimeIndex``. One entry for a single series.
         time: name of the time column(s) in the source file.
         freq: pandas offset alias of one step (``"h"``, ``"D"``, ``"B"``, ``"MS"``...).
-        dayfirst: whether dates were parsed day first.
+        dayfirst: whether dates were parsed day first (None: they had no day/month order to
+            decide, as ISO dates, so a new file of the same series may be written either way).
         source: absolute path of the file read.
         notes: what loading changed (duplicates merged, gaps filled), for the user and bundle.json.
         years: the time column holds whole years, so outputs write years too.
@@ -46,7 +47,7 @@ class Series:
     frames: dict[str, pd.DataFrame]
     time: str
     freq: str
-    dayfirst: bool
+    dayfirst: bool | None
     source: str
     notes: list[str] = field(default_factory=list)
     filled: dict[str, int] = field(default_factory=dict)
@@ -107,7 +108,7 @@ class RawTable:
     df: pd.DataFrame
     time_columns: list[str]
     index: pd.DatetimeIndex
-    dayfirst: bool
+    dayfirst: bool | None
     notes: list[str]
     path: Path
     years: bool = False  # the time column holds whole years

@@ -18,7 +18,7 @@ from .frequency import infer_freq
 
 def parse_times(
     col: pd.Series, dayfirst: bool | None, name: str
-) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+) -> tuple[pd.DatetimeIndex, bool | None, list[str]]:
     """Parse a time column; decide the date order from the values when ``dayfirst`` is None.
 
     ISO dates (year first) are never read day first. Dates such as ``01/02/2020`` are read
@@ -52,7 +52,7 @@ def _hour_24(text: pd.Series) -> pd.Series | None:
     return text.str.contains(_HOUR_24, regex=True)
 
 
-def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.DatetimeIndex, bool | None, list[str]]:
     """:func:`parse_times` on the column's text."""
     sample = _sample(text)
     shapes = _shape(sample)
@@ -290,7 +290,7 @@ def _first_bad(text: pd.Series, fmt: str) -> str:
 
 def _finish(
     readings: list[_Reading], rows: list[pd.Index], n: int, name: str
-) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+) -> tuple[pd.DatetimeIndex, bool | None, list[str]]:
     """Join the readings of each format back in row order, with one note per decision."""
     aware = [r.aware for r in readings]
     if any(aware) and not all(aware):
@@ -319,7 +319,8 @@ def _finish(
             notes.append(f"dates read year first ({reading.fmt}): {reading.why}")
     if all(aware):
         notes.append("times carry UTC offsets: converted to UTC")
-    dayfirst = any(r.dayfirst for r in readings)
+    orders = {r.dayfirst for r in readings} - {None}  # None: no date had an order to decide
+    dayfirst = True if True in orders else (False if orders else None)
     return index, dayfirst, notes
 
 

@@ -145,7 +145,7 @@ def time_index(
     names: list[str],
     dayfirst: bool | None,
     time_format: str | None = None,
-) -> tuple[pd.DatetimeIndex, bool, list[str]]:
+) -> tuple[pd.DatetimeIndex, bool | None, list[str]]:
     """Parse the rows' times from the column(s) ``names``.
 
     Returns:

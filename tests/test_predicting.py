@@ -54,3 +54,25 @@ def test_predict_reads_dates_in_the_order_training_decided(tmp_path):
     assert series.freq == "MS" and series.frame.index[0] == pd.Timestamp("2020-02-01")
     bundle.data_.update(dayfirst=False, freq="D")
     assert load_histories(bundle, path).frame.index[0] == pd.Timestamp("2020-01-02")
+
+
+def test_iso_training_dates_fix_no_order_for_a_new_file(tmp_path):
+    """Trained on 2020-01-13 (no order to decide), predict --data may be written 13/01/2020: the
+    bundle records null, not month first (which refused the day-first file, naming --monthfirst)."""
+    from types import SimpleNamespace
+
+    from forecast.config import TrainConfig
+    from forecast.data import load_series
+    from forecast.predicting import load_histories
+
+    days = pd.date_range("2020-01-01", periods=20)
+    iso = tmp_path / "iso.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "y": np.arange(20.0)}).to_csv(iso, index=False)
+    assert load_series(iso, ["y"]).dayfirst is None
+    uk = tmp_path / "uk.csv"
+    pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "y": np.arange(20.0)}).to_csv(uk, index=False)
+    bundle = SimpleNamespace(
+        data_={"dayfirst": load_series(iso, ["y"]).dayfirst, "freq": "D", "source": str(iso), "series": []},
+        preprocessor_=SimpleNamespace(lookback=5), config=TrainConfig(target="y"), min_history=lambda: 5,
+    )
+    assert load_histories(bundle, uk).frame.index.equals(pd.DatetimeIndex(days, name="date"))
