@@ -60,7 +60,7 @@ def mase_scale(train: np.ndarray, season: int) -> float:
     and to 1.0 when the training part is constant.
     """
     train = np.asarray(train, dtype="float64")
-    tiny = 1e-9 * max(1.0, float(np.mean(np.abs(train))))
+    tiny = 1e-9 * float(np.mean(np.abs(train)))  # relative: a series of values near 1e-9 has a scale
     for m in (season, 1):
         if len(train) > 2 * m:
             scale = float(np.mean(np.abs(train[m:] - train[:-m])))

@@ -203,7 +203,7 @@ def decimals_of(values: np.ndarray) -> int:
     present = present[np.isfinite(present)][-2000:]
     if present.size == 0:
         return 0
-    scale = np.maximum(np.abs(present), 1.0)
+    scale = np.abs(present)  # relative: 1.2e-9 is written with 10 decimals, not 0
     places = np.full(present.shape, _MAX_DECIMALS)
     for d in range(_MAX_DECIMALS - 1, -1, -1):
         exact = np.abs(np.round(present, d) - present) <= 1e-9 * scale
@@ -211,7 +211,7 @@ def decimals_of(values: np.ndarray) -> int:
     return int(np.percentile(places, 90, method="higher"))
 
 
-_MAX_DECIMALS = 10
+_MAX_DECIMALS = 20
 _SIGNIFICANT = 7  # a float32 forecast carries about 7 significant digits; the rest is noise
 
 

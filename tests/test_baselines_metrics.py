@@ -19,3 +19,13 @@ def test_mase_scale_is_seasonal_naive_in_sample_mae():
     assert mase_scale(y, 3) == np.mean(np.abs(y[3:] - y[:-3]))
     s = score(np.array([[1.0, 2.0]]), np.array([[2.0, 4.0]]), scale=0.5)
     assert s == {"mae": 1.5, "rmse": np.sqrt(2.5), "mase": 3.0}
+
+
+def test_mase_scale_of_a_series_of_tiny_values_is_its_own():
+    """Concentrations near 1e-9: an absolute floor of 1e-9 made every scale 1.0, every MASE 0.000."""
+    from forecast.metrics import mase_scale
+
+    t = np.arange(200)
+    y = 1e-11 * (100 + 10 * np.sin(2 * np.pi * t / 7.5))
+    assert mase_scale(y, 7) == np.mean(np.abs(y[7:] - y[:-7])) and 1e-12 < mase_scale(y, 7) < 1e-10
+    assert mase_scale(np.full(50, 3e-9), 7) == 1.0  # constant: no scale

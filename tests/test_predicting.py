@@ -76,3 +76,10 @@ def test_iso_training_dates_fix_no_order_for_a_new_file(tmp_path):
         preprocessor_=SimpleNamespace(lookback=5), config=TrainConfig(target="y"), min_history=lambda: 5,
     )
     assert load_histories(bundle, uk).frame.index.equals(pd.DatetimeIndex(days, name="date"))
+
+
+def test_tiny_values_keep_seven_significant_digits():
+    y = 1e-11 * (100 + np.sin(np.arange(50)))  # written with full float precision
+    assert decimals_of(y) >= 15
+    out = round_forecast(pd.DataFrame({"forecast": [9.18642345678e-10]}), decimals_of(y))
+    assert out["forecast"].iloc[0] == pytest.approx(9.186423e-10, rel=1e-6)
