@@ -71,6 +71,12 @@ def read_table(
     else:
         skip = 0
     sep = sniff_delimiter(head, exclude=decimal if decimal != "." else "")
+    title = _title(head, sep, decimal if decimal != "." else "")
+    if title is not None:  # "Sales report 2021" above the header, as spreadsheets export it
+        head, sep = title
+        skip += 1
+        found.append(f"the first line ('{lines[skip - 1].strip()[:40]}') has no delimiter: read as a title "
+                     "above the header and skipped")
     header = next(csv.reader([head.splitlines()[0]], delimiter=sep))
     dupes = sorted({c.strip() for c in header if header.count(c) > 1 and c})
     if dupes:
@@ -104,7 +110,25 @@ def read_table(
         )
     if styled:
         df = _numbers_in_style(df, decimal, thousands or "")
+    blank = df.isna().all(axis=1).to_numpy()
+    if len(df) and blank[-1]:  # rows of empty fields after the data (",,", as spreadsheets write)
+        kept = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
+        found.append(f"{len(df) - kept} empty rows at the end of the file skipped")
+        df = df.iloc[:kept]
     return _finish(df, path)
+
+
+def _title(head: str, sep: str, exclude: str) -> tuple[str, str] | None:
+    """The head without its first line, and its delimiter, when that line holds no delimiter
+    and every line below it holds the same one (a title above the header); else None."""
+    lines = [line for line in head.splitlines() if line.strip()]
+    if len(lines) < 3 or sep in lines[0]:
+        return None
+    rest = "\n".join(head.splitlines()[head.splitlines().index(lines[0]) + 1:])
+    below = sniff_delimiter(rest, exclude=exclude)
+    if below in lines[0] or not all(below in line for line in lines[1:30]):
+        return None
+    return rest, below
 
 
 def _numbers_in_style(df: pd.DataFrame, decimal: str, thousands: str) -> pd.DataFrame:

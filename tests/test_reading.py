@@ -106,3 +106,25 @@ def test_a_preamble_of_comment_lines_above_the_header_is_skipped(tmp_path):
     series = load_series(path, ["load"])
     assert len(series.frame) == 30 and series.frame["load"].iloc[2] == pytest.approx(2.5)
     assert "3 comment lines above the header skipped" in series.notes
+
+
+def test_a_title_line_above_the_header_is_skipped_with_a_note(tmp_path):
+    days = pd.date_range("2021-01-01", periods=40).strftime("%Y-%m-%d")
+    path = tmp_path / "report.csv"
+    path.write_text("Sales report 2021\ndate;sales\n" + "".join(f"{d};{i},5\n" for i, d in enumerate(days)))
+    series = load_series(path, ["sales"])
+    assert len(series.frame) == 40 and series.frame["sales"].iloc[1] == 1.5
+    assert any("('Sales report 2021') has no delimiter: read as a title" in n for n in series.notes)
+
+
+def test_empty_rows_after_the_data_are_skipped_with_a_note(tmp_path):
+    days = pd.date_range("2021-01-01", periods=40).strftime("%Y-%m-%d")
+    path = tmp_path / "export.csv"
+    path.write_text("date,sales\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days)) + ",\n,\n\n")
+    series = load_series(path, ["sales"])
+    assert len(series.frame) == 40 and "2 empty rows at the end of the file skipped" in series.notes
+    inside = tmp_path / "hole.csv"  # an empty row between data rows is still named, not dropped
+    inside.write_text("date,sales\n" + "".join(f"{d},{i}\n" for i, d in enumerate(days[:20])) + ",\n"
+                      + "".join(f"{d},{i}\n" for i, d in enumerate(days[20:])))
+    with pytest.raises(DataError, match="empty time on row 22"):
+        load_series(inside, ["sales"])
