@@ -27,7 +27,7 @@ class DataOptions:
 
     time: str | None = None  # auto-detected by name, then by content; "year,month,day" joins columns
     dayfirst: bool | None = None  # None: detect (e.g. 13-01-2002 can only be day first)
-    time_format: str | None = None  # strftime format, or epoch / epoch_ms
+    time_format: str | None = None  # strftime format, or epoch / epoch_ms, or excel (serial days)
     id: str | None = None  # long file: the column naming each series (one global model)
     duplicates: str = "mean"  # repeated timestamps (DST, merged exports): averaged and counted
     freq: str | None = None  # None: inferred from the timestamps (a given one overrides it)

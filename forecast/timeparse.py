@@ -53,10 +53,25 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
     for col in df.columns:  # times of day and no date: one day's rows (read as today's)
         if _clock(df[col]):
             return [col]
+    for col in df.columns:
+        if _TIME_NAMES.match(col) and _excel_days(df[col]):
+            raise DataError(
+                f"Column '{col}' holds numbers like {df[col].dropna().iloc[0]:g}, not dates: Excel's "
+                f"serial days? Add --time {col} --time-format excel, or format the column as dates."
+            )
     raise DataError(
         f"No time column found in {source} (columns: {', '.join(df.columns)}). "
         "Name it with --time, or add a column of dates or times (one per row, e.g. 2024-01-31)."
     )
+
+
+EXCEL_ORIGIN = "1899-12-30"  # Excel's day 0 (its 1900 date system, leap-year bug included)
+
+
+def _excel_days(col: pd.Series) -> bool:
+    """Numbers that read as Excel serial days of 1955-2119 (20,000 to 80,000)."""
+    values = pd.to_numeric(col, errors="coerce").dropna()
+    return pd.api.types.is_numeric_dtype(col) and len(values) > 0 and bool(values.between(20_000, 80_000).all())
 
 
 _CLOCK_TEXT = r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?"  # 7:00, 17:24:00, 17:24:00.5
@@ -178,6 +193,13 @@ def time_index(
                 "format like %Y-%m-%d."
             ) from None
         return index.as_unit("ns"), False, [f"time read as Unix epoch ({unit}), UTC"]
+    if (time_format or "").lower() == "excel":
+        values = pd.to_numeric(col, errors="coerce")
+        if values.isna().any():
+            bad = col[values.isna()].iloc[0]
+            raise DataError(f"Column '{label}' holds '{bad}', not an Excel serial day. Drop --time-format excel.")
+        index = pd.DatetimeIndex(pd.to_datetime(values, unit="D", origin=EXCEL_ORIGIN))
+        return index.as_unit("ns").round("s"), None, [f"time read as Excel serial days (day 0 {EXCEL_ORIGIN})"]
     if time_format:
         try:
             index = pd.DatetimeIndex(pd.to_datetime(col.astype(str).str.strip(), format=time_format,

@@ -231,3 +231,16 @@ def test_two_digit_years_are_read_in_one_order_for_the_whole_column(fmt):
     assert any(fmt in note for note in notes), notes  # the order read is said
     months = pd.date_range("2015-01-01", periods=60, freq="MS")  # every value fits several orders
     assert parse_times(pd.Series(months.strftime(fmt)), None, "date")[0].equals(pd.DatetimeIndex(months))
+
+
+def test_excel_serial_days_are_named_and_read_with_time_format_excel(tmp_path):
+    path = tmp_path / "serial.csv"
+    pd.DataFrame({"date": range(43831, 43871), "sales": range(40)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"'date' holds numbers like 43831, not dates.*--time date --time-format excel"):
+        load_series(path, ["sales"])
+    series = load_series(path, ["sales"], options=DataOptions(time="date", time_format="excel"))
+    assert series.frame.index[0] == pd.Timestamp("2020-01-01") and series.freq == "D"
+    hours = tmp_path / "hours.csv"  # fractions of a day are times
+    pd.DataFrame({"t": [45000 + h / 24 for h in range(48)], "y": range(48)}).to_csv(hours, index=False)
+    hourly = load_series(hours, ["y"], options=DataOptions(time="t", time_format="excel"))
+    assert hourly.freq == "h" and hourly.frame.index[1] == pd.Timestamp("2023-03-15 01:00")

@@ -78,7 +78,7 @@ FLAGS: dict[str, Flag] = {
     # DataOptions (panel Data)
     "time": Flag("Time column, or several joined: year,month,day,hour (detected)."),
     "dayfirst": Flag("Date order (detected).", decls=("--dayfirst/--monthfirst",)),
-    "time_format": Flag("strftime format such as %d.%m.%Y %H:%M, or epoch / epoch_ms."),
+    "time_format": Flag("strftime format such as %d.%m.%Y %H:%M, or epoch / epoch_ms, or excel (serial days)."),
     "id": Flag("Long file: the column naming each series (one model for all).", decls=("--id",)),
     "duplicates": Flag("Repeated timestamps: averaged, the first or last kept, or an error.",
                        type=Duplicates),
