@@ -207,6 +207,8 @@ def test_problem_fixes_are_flags_train_accepts(tmp_path):
     path.write_text(BAD_FILES["sentinel"][0])
     doctor, train, _ = _verdicts(tmp_path, path)
     assert "Try: forecast doctor" in doctor.output and "--na-values -9999" in doctor.output
+    tried = next(line for line in doctor.output.splitlines() if line.startswith("Try: "))
+    assert "--anchor" not in tried and "--season" not in tried  # only the flags given or needed
     assert "Fix: --na-values -9999." in train.stderr
     assert _doctor(path, "--target", "y", "--na-values", "-9999").exit_code == 0
 

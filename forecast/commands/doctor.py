@@ -57,9 +57,10 @@ def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str
 
 def _given_flags(target: str | None, options: DataOptions, shape: dict[str, Any]) -> list[str]:
     """The flags given, as they would be typed again (those left at their defaults omitted)."""
-    default = DataOptions()
+    default, trained = DataOptions(), TrainConfig(target="y")
     values = {"target": target, **{f.name: getattr(options, f.name) for f in fields(DataOptions)
-                                   if getattr(options, f.name) != getattr(default, f.name)}, **shape}
+                                   if getattr(options, f.name) != getattr(default, f.name)},
+              **{k: v for k, v in shape.items() if v != getattr(trained, k, None)}}  # not --anchor auto
     out = []
     for name, value in values.items():
         if value is None:
