@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .anchor import choose_anchor
+from .anchor import choose_anchor, few_seasons_note
 from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError
@@ -94,7 +94,8 @@ class Forecaster(Forecasting, Persisted):
                             resume_from.history_, resume_from.training_["epochs"])
         else:
             anchor, note = choose_anchor(cfg.anchor, layout, target, season)
-            self.notes_ += [note] if note else []
+            few = few_seasons_note(layout.splits[0].train_end, season, lookback)  # as `forecast doctor` says
+            self.notes_ += [few] if few else [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
                                cfg.relative, season if anchor == "season" else 1, cfg.future, holidays,
                                cfg.window_scale)

@@ -276,3 +276,13 @@ def test_a_future_column_that_is_the_target_later_is_refused_by_doctor_and_train
         assert result.exit_code == 1, result.output
         assert "--future column 'next_sales' is the target 2 step(s) later" in " ".join(result.output.split())
     assert runner.invoke(app, ["doctor", str(data), "--target", "sales", "--future", "promo"]).exit_code == 0
+
+
+def test_a_season_longer_than_half_the_training_rows_is_noted_by_doctor_as_by_train(tmp_path):
+    days = pd.date_range("2021-01-01", periods=400)
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "y": np.sin(np.arange(400) / 5) + 5}).to_csv(path, index=False)
+    result = _doctor(path, "--target", "y", "--season", "400")
+    said = " ".join(result.output.split())
+    assert result.exit_code == 0 and "season 400 is more than half the" in said and "-> --season" in said
+    assert "season 7" not in _doctor(path, "--target", "y").output  # the default weekly season fits
