@@ -53,8 +53,15 @@ def test_report_command_adds_the_backtest(bundle_and_backtest, tmp_path):
     page = tmp_path / "r.html"
     result = runner.invoke(app, ["report", str(out), "--backtest", str(bt), "--out", str(page)])
     assert result.exit_code == 0, result.output
+    assert "note: the backtest's windows end" not in result.output  # the bundle's own file
     html = page.read_text()
     assert "<h2>Backtest</h2>" in html and "drift" in html
+    older = json.loads(bt.read_text())
+    older["protocol"]["test_end"] = "2001-02-03 00:00:00"  # same target, another file
+    (tmp_path / "older.json").write_text(json.dumps(older))
+    noted = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "older.json"), "--out", str(page)])
+    assert noted.exit_code == 0 and "note: the backtest's windows end at 2001-02-03, this bundle's data at" in (
+        " ".join(noted.stderr.split()))
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
     result = runner.invoke(app, ["report", str(out), "--backtest", str(bad), "--out", str(tmp_path / "x.html")])

@@ -31,6 +31,7 @@ def report(
     from ..bundle import read_meta
     from ..errors import ConfigError
     from ..report import check_backtest, render
+    from ..timefmt import when
 
     out = out or bundle.parent / f"{bundle.name}-report.html"
     check_output(out, (".html", ".htm"), "--out")
@@ -51,6 +52,10 @@ def report(
                 f"--backtest {backtest.name} backtests '{tested}', but this bundle forecasts "
                 f"'{meta['config']['target']}'. Give the backtest of the same series."
             )
+        ended, trained = str(result["protocol"].get("test_end")), str(meta["data"].get("end"))
+        if ended != trained:  # same target name, another file (or another version of it)
+            typer.echo(f"note: the backtest's windows end at {when(ended)}, this bundle's data at "
+                       f"{when(trained)}: it may be of another file, or of an older or newer copy", err=True)
     text = render(bundle, meta, result)
     write_atomic(out, lambda p: p.write_text(text, encoding="utf-8"))
     typer.echo(f"Report written to {out}")
