@@ -280,3 +280,17 @@ def test_a_forced_member_missing_on_a_series_is_refused_by_name():
     _check_forced("naive", fitted)
     with pytest.raises(ConfigError, match="--model auto_ces cannot be fitted on series 'b'"):
         _check_forced("auto_ces", fitted)
+
+
+@pytest.mark.parametrize("name", ["auto_ets", "auto_theta"])
+def test_a_history_starting_after_the_fit_forecasts_as_the_full_one(name):
+    """predict --data with recent rows only: the fitted states belong to the fit's first row, and
+    replayed from a later one a slow level stayed there (a trend ending near 505 forecast 260-785
+    by the rows given). Such a history is fitted again."""
+    rng = np.random.default_rng(3)
+    y = 10 + 0.5 * np.arange(1000) + rng.normal(0, 3, 1000)
+    member = Member.fit(name, y, 7)
+    full = member.forecast(y, 7, Q, 0)[:, 1]
+    for rows in (100, 365, 900):
+        recent = member.forecast(y[-rows:], 7, Q, 1000 - rows)[:, 1]
+        np.testing.assert_allclose(recent, full, rtol=0.02)
