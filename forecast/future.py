@@ -86,6 +86,10 @@ def frames_by_series(
     if id_column is None:
         groups = {"": values}
     else:
+        if id_column not in raw.df.columns:
+            raise DataError(f"The future values have no '{id_column}' column: the model forecasts several "
+                            f"series, so each row names its series. Give the time column, '{id_column}' and "
+                            f"{', '.join(columns)}.")
         ids = raw.df[id_column].astype(str).to_numpy()
         groups = {str(k): g for k, g in values.groupby(ids, sort=False)}
     out = {}

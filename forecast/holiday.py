@@ -90,7 +90,9 @@ def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.nda
     index = index.tz_localize(None) if index.tz is not None else index
     day = pd.Timedelta(days=1)
     pad = pd.Timedelta(days=cap + 1)
-    first, last = index.min().normalize() - pad, index.max().normalize() + max(step, day) + pad
+    after = index + pd.tseries.frequencies.to_offset(freq)  # (rows,) the next step: a quarter or a
+    first = index.min().normalize() - pad  # year reaches 92 or 366 days past its row, not 28
+    last = max(after.max().normalize(), index.max().normalize() + day) + pad
     days = pd.date_range(first, last, freq="D")  # every date the features can look at
     flag = days.isin(dates(region, first, last)).astype("float64")  # (days,)
     position = ((index.normalize() - first) // day).to_numpy()  # (rows,) the date of each row
@@ -99,7 +101,6 @@ def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.nda
         if name == FLAG and step <= pd.Timedelta(days=1):
             out.append(flag[position])
         elif name == FLAG:  # the share of the step's days that are holidays
-            after = index + pd.tseries.frequencies.to_offset(freq)  # (rows,) the next step
             ends = (after.normalize() - first) // day
             total = np.concatenate([[0.0], np.cumsum(flag)])
             width = np.maximum(ends.to_numpy() - position, 1)

@@ -185,3 +185,22 @@ def test_explain_ranks_the_future_column_and_stops_where_its_values_end(with_fut
     assert result["window_end"] == str(series.frame.index[-1 - 4])  # the last window with known values
     with pytest.raises(DataError, match=r"--at .* known-future column\(s\) event after the last row"):
         explain_bundle(out, at=str(series.frame.index[-1]))
+
+
+@pytest.mark.parametrize("freq", ["YS", "QS"])
+def test_holidays_of_yearly_and_quarterly_steps_are_the_share_of_their_days(freq):
+    """A quarter reaches 92 days past its row, a year 366: the calendar was padded by 28 and
+    --holidays on yearly or quarterly data ended in an IndexError."""
+    index = pd.date_range("1990-01-01", periods=40, freq=freq)
+    share = holiday.encode(index, holiday.spec("US", freq), freq)[:, 0]
+    assert share.shape == (40,) and np.all((share > 0) & (share < 0.1))  # about ten days a year
+
+
+def test_future_data_without_the_id_column_of_a_panel_is_one_error(tmp_path):
+    from forecast.future import frames_by_series
+
+    path = tmp_path / "next.csv"
+    pd.DataFrame({"date": pd.date_range("2024-01-01", periods=5).strftime("%Y-%m-%d"), "promo": 0}).to_csv(
+        path, index=False)
+    with pytest.raises(DataError, match="The future values have no 'shop' column.*'shop' and promo"):
+        frames_by_series(read_raw(path, DataOptions()), ["promo"], "D", "shop")
