@@ -31,21 +31,23 @@ def check_anchor(anchor: str, lookback: int, season: int) -> None:
                           "shorter --season, or --anchor auto.")
 
 
-def short_season_note(lookback: int, season: int) -> str:
-    """Why ``--anchor auto`` takes the last value when the window is shorter than a season."""
-    return (f"season {season} is longer than the lookback {lookback}: the network's base is the last "
-            "value, not last season's (give a longer series or --lookback)")
-
-
-def few_seasons_note(train_rows: int, season: int, lookback: int) -> str | None:
-    """One note when the training part holds under two seasons (a short series, or ``--season``
-    near its length): seasonal naive and the statistical members cannot learn a season from it
-    (and, with a window shorter than the season, the network's base is the last value)."""
-    if season <= 1 or train_rows >= 2 * season:
+def season_note(anchor: str, train_rows: int, lookback: int, season: int) -> str | None:
+    """The one note, shared by `forecast doctor` and training, on a season the data is short
+    for: the training part holds under two seasons (seasonal naive and the statistical members
+    cannot learn one), and/or the window is shorter than the season (``--anchor auto`` then
+    takes the last value as the network's base). None when neither holds."""
+    if season <= 1:
         return None
-    base = f" and the lookback {lookback} is shorter: the network's base is the last value," if lookback < season else ":"
-    return (f"season {season} is more than half the {train_rows} training rows{base} seasonal naive and "
-            "the statistical members see under two seasons, too few to learn one (a longer series, or --season)")
+    short_window = lookback < season and anchor in ("auto", "last")
+    if train_rows < 2 * season:
+        base = (f" and the lookback {lookback} is shorter: the network's base is the last value,"
+                if short_window else ":")
+        return (f"season {season} is more than half the {train_rows} training rows{base} seasonal naive and "
+                "the statistical members see under two seasons, too few to learn one (a longer series, or --season)")
+    if short_window and anchor == "auto":
+        return (f"season {season} is longer than the lookback {lookback}: the network's base is the last "
+                "value, not last season's (give a longer series or --lookback)")
+    return None
 
 
 def choose_anchor(anchor: str, layout: Layout, target: str, season: int) -> tuple[str, str | None]:
@@ -53,7 +55,7 @@ def choose_anchor(anchor: str, layout: Layout, target: str, season: int) -> tupl
     lookback, horizon = layout.lookback, layout.horizon
     check_anchor(anchor, lookback, season)
     if anchor == "auto" and season > 1 and lookback < season:
-        return "last", short_season_note(lookback, season)
+        return "last", season_note(anchor, layout.splits[0].train_end, lookback, season)
     if anchor != "auto":
         return anchor, None
     if season <= 1:

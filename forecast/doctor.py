@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .anchor import check_anchor, few_seasons_note, short_season_note
+from .anchor import check_anchor, season_note
 from .data import DataOptions, RawTable, Series, build_series, read_raw
 from .errors import ConfigError, DataError
 from .frequency import default_horizon, is_trading_days, season_length
@@ -287,11 +287,9 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
         check_anchor(config.anchor, layout.lookback, season)
     except ConfigError as exc:
         diag.add("problem", str(exc))
-    few = few_seasons_note(split.train_end, season, layout.lookback)
-    if few:
-        diag.add("note", few, "--season")
-    elif config.anchor == "auto" and season > 1 and layout.lookback < season:
-        diag.add("note", short_season_note(layout.lookback, season), "--lookback / --season")
+    note = season_note(config.anchor, split.train_end, layout.lookback, season)  # as training says it
+    if note:
+        diag.add("note", note, "--season / --lookback")
     target = series.frames[layout.names[0]][series.target]
     if not series.is_panel and np.ptp(target.to_numpy()) == 0:
         diag.add("problem", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}): nothing to "

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .anchor import choose_anchor, few_seasons_note
+from .anchor import choose_anchor, season_note
 from .config import TrainConfig
 from .data import Series
 from .errors import BundleError, ConfigError
@@ -93,9 +93,9 @@ class Forecaster(Forecasting, Persisted):
             resume = Resume(resume_from.model_, resume_from.optimizer_state(),
                             resume_from.history_, resume_from.training_["epochs"])
         else:
-            anchor, note = choose_anchor(cfg.anchor, layout, target, season)
-            few = few_seasons_note(layout.splits[0].train_end, season, lookback)  # as `forecast doctor` says
-            self.notes_ += [few] if few else [note] if note else []
+            anchor, _ = choose_anchor(cfg.anchor, layout, target, season)
+            note = season_note(cfg.anchor, layout.splits[0].train_end, lookback, season)  # as doctor says it
+            self.notes_ += [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
                                cfg.relative, season if anchor == "season" else 1, cfg.future, holidays,
                                cfg.window_scale)
