@@ -156,9 +156,19 @@ def _build_and_swap(out: Path, fill: Callable[[Path], dict[str, Any]]) -> None:
         raise
 
 
+def usual_mode(path: Path) -> None:
+    """Give a file or folder made by ``tempfile`` (owner-only, 0600/0700) the mode a plain
+    ``open``/``mkdir`` would have given it under the user's umask, so others who could read
+    the user's files can read forecasts and bundles too."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, (0o777 if path.is_dir() else 0o666) & ~mask)
+
+
 def _swap_in(tmp: Path, out: Path) -> None:
     """Make the complete folder ``tmp`` the bundle at ``out`` in one atomic step."""
     _sync(tmp)
+    usual_mode(tmp)
     if not out.exists():
         os.rename(tmp, out)
     elif swap_paths(tmp, out):

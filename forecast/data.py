@@ -122,7 +122,7 @@ def read_raw(path: Path, opts: DataOptions) -> RawTable:
     """Read the file and parse the time of each row."""
     path = Path(path)
     notes: list[str] = []
-    df = read_table(path, opts.decimal, opts.thousands, opts.na_values, notes)
+    df = read_table(path, opts.decimal, opts.thousands, opts.na_values, notes, (opts.id,) if opts.id else ())
     names = find_time_column(df, opts.time, path.name)
     index, dayfirst_used, found = time_index(df, names, opts.dayfirst, opts.time_format)
     return RawTable(df, names, index, dayfirst_used, notes + found, path,

@@ -35,6 +35,7 @@ def read_table(
     thousands: str | None = None,
     na_values: list[str] | None = None,
     notes: list[str] | None = None,
+    text: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read ``path`` into a frame with stripped string column names.
 
@@ -48,6 +49,8 @@ def read_table(
         na_values: extra values meaning "missing": text ones (``n/a``) here; numeric ones
             (``-9999``) as numbers once the columns are converted, so they can be counted.
         notes: a list that gets what was assumed (encoding), for the user.
+        text: columns kept as text even where every value looks like a number (a series id:
+            read as numbers, '007' became 7 and '1' and '01' one series).
     """
     found = notes if notes is not None else []
     path = check_file(path)
@@ -82,8 +85,9 @@ def read_table(
     if dupes:
         raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
     styled = decimal != "." or bool(thousands)  # numbers written as the flags say, read below
+    as_text = {c: str for c in header if c.strip() in text}
     kwargs = dict(sep=sep, skiprows=skip or None, na_values=[v for v in (na_values or []) if not _is_number(v)] or None,
-                  **({"dtype": str} if styled else {}))
+                  dtype=str if styled else (as_text or None))
     try:
         try:
             df = pd.read_csv(path, encoding=encoding, **kwargs)
@@ -109,7 +113,7 @@ def read_table(
             f"{len(df.columns) + df.index.nlevels}, header {len(df.columns)}). Fix those rows."
         )
     if styled:
-        df = _numbers_in_style(df, decimal, thousands or "")
+        df = _numbers_in_style(df, decimal, thousands or "", tuple(as_text))
     blank = df.isna().all(axis=1).to_numpy()
     if len(df) and blank[-1]:  # rows of empty fields after the data (",,", as spreadsheets write)
         kept = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
@@ -131,17 +135,17 @@ def _title(head: str, sep: str, exclude: str) -> tuple[str, str] | None:
     return rest, below
 
 
-def _numbers_in_style(df: pd.DataFrame, decimal: str, thousands: str) -> pd.DataFrame:
+def _numbers_in_style(df: pd.DataFrame, decimal: str, thousands: str, text: tuple[str, ...] = ()) -> pd.DataFrame:
     """Columns whose every value is a number written with ``decimal`` and ``thousands`` as
     numbers; the others stay text. pandas' own ``thousands=`` reads any digits and dots as a
     number, so the dates of a German file (01.01.2020, with --thousands .) became 1012020."""
     style = number_style(decimal, thousands)
     for col in df.columns:
-        text = df[col].dropna().str.strip()
-        if text.empty or not text.str.match(style.pattern).all():
+        written = df[col].dropna().str.strip()
+        if col in text or written.empty or not written.str.match(style.pattern).all():
             continue
         values = style.convert(df[col].str.strip())
-        whole = not text.str.contains(decimal, regex=False).any() and values.notna().all()
+        whole = not written.str.contains(decimal, regex=False).any() and values.notna().all()
         df[col] = values.astype("int64") if whole else values
     return df
 

@@ -101,3 +101,21 @@ def test_a_file_of_years_gets_its_forecast_in_years(tmp_path):
     out2 = tmp_path / "db"
     assert runner.invoke(app, ["train", str(dated), "--target", "y", *TINY, "--out", str(out2)]).exit_code == 0
     assert runner.invoke(app, ["predict", str(out2)]).stdout.splitlines()[1].startswith("2020-01-01")
+
+
+def test_written_files_and_bundles_get_the_users_umask_not_owner_only(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "m"
+        trained = runner.invoke(app, ["train", str(_csv(tmp_path)), "--target", "y", *TINY, "--out", str(out)])
+        assert trained.exit_code == 0, trained.output
+        predicted = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
+        assert predicted.exit_code == 0, predicted.output
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f.csv").stat().st_mode) == 0o644  # mkstemp's own would be 0600
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755  # mkdtemp's own would be 0700
+    assert stat.S_IMODE((out / "bundle.json").stat().st_mode) == 0o644

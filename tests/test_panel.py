@@ -263,3 +263,20 @@ def test_a_series_with_an_empty_target_is_left_out_with_a_note(tmp_path):
     result = runner.invoke(app, ["doctor", str(tmp_path / "long.csv"), "--target", "load", "--id", "site"])
     assert result.exit_code == 0 and "too extreme" not in result.output, result.output
     assert "2 by 'site'" in " ".join(result.output.split())
+
+
+def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_path):
+    frame = pd.read_csv(_long_csv(tmp_path))
+    frame["site"] = frame["site"].map({"s0": "01", "s1": "1", "s2": "007"})
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    for options in (DataOptions(id="site"), DataOptions(id="site", thousands=",")):
+        series = load_series(tmp_path / "long.csv", ["load"], options=options)
+        assert sorted(series.frames) == ["007", "01", "1"]
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(tmp_path / "long.csv"), "--target", "load", "--id", "site", *TINY,
+                                  "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["predict", str(out), "--series", "007", "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(tmp_path / "f.csv", dtype={"site": str})
+    assert written["site"].unique().tolist() == ["007"]

@@ -164,10 +164,13 @@ def check_writable(folder: Path, flag: str) -> None:
 def write_atomic(out: Path, write: Callable[[Path], Any]) -> None:
     """Run ``write`` on a temporary sibling of ``out`` (same suffix), then rename it into place:
     a failure or a kill never leaves a half-written file at ``out``."""
+    from ..bundle import usual_mode  # not at import: --help stays light
+
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
     os.close(fd)
     try:
         write(Path(tmp))
+        usual_mode(Path(tmp))
         os.replace(tmp, out)
     except BaseException:
         with contextlib.suppress(OSError):
