@@ -44,7 +44,7 @@ def backtest(
 
     Returns:
         ``protocol``, ``models`` (model and baselines: mae, rmse, smape, mape, mase, and
-        for quantiles pinball and coverage), ``per_step_mae``, ``persistence``, ``training``.
+        for quantiles pinball and coverage), ``per_step_mae`` (several series: ``per_step_mase``), ``persistence``, ``training``.
     """
     from .forecaster import Forecaster
 
@@ -262,7 +262,7 @@ def backtest_panel(
         },
         "models": models,
         "per_series": per_series,
-        "per_step_mae": np.mean(per_step, axis=0).tolist(),  # scaled per series (MASE per step)
+        "per_step_mase": np.mean(per_step, axis=0).tolist(),  # each series' MAE over its scale: comparable
         "forecasts": forecasts,
         "skill": 1.0 - models["model"]["mase"] / models[best]["mase"],
         "best_baseline": best,

@@ -161,7 +161,9 @@ def test_backtest_names_the_series_it_leaves_out(tmp_path):
     result = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY,
                                  "--windows", "2", "--json", str(tmp_path / "bt.json")])
     assert result.exit_code == 0, result.output
-    assert json.loads((tmp_path / "bt.json").read_text())["protocol"]["left_out"] == ["s2", "s3"]
+    written = json.loads((tmp_path / "bt.json").read_text())
+    assert written["protocol"]["left_out"] == ["s2", "s3"]
+    assert len(written["per_step_mase"]) == 4 and "per_step_mae" not in written  # scaled: not MAE
     text = " ".join(result.output.split())
     assert "2 of 4 series left out" in text and "(s2, s3)" in text and "other 2" in text
 

@@ -71,8 +71,8 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
     console.print(describe(result["choice"]), highlight=False)
     console.print(f"Skill vs the best baseline ({result['best_baseline']}): {result['skill']:+.1%}; "
                   f"training {result['training']['seconds']:.0f}s", highlight=False)
-    per_step = "MASE per step (mean over series)" if series.is_panel else "MAE per step"
-    console.print(f"{per_step}: " + " ".join(f"{v:.3g}" for v in result["per_step_mae"]), highlight=False)
+    label, key = ("MASE per step (mean over series)", "per_step_mase") if series.is_panel else ("MAE per step", "per_step_mae")
+    console.print(f"{label}: " + " ".join(f"{v:.3g}" for v in result[key]), highlight=False)
     if result["persistence"]["repeats_recent_values"]:
         console.print(f"[yellow]Warning: the model mostly repeats recent values: its forecasts match "
                       f"the actuals shifted by {result['persistence']['best_shift']} step(s) better "
