@@ -56,7 +56,7 @@ class Forecasting:
         if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
             keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
         part = frame.iloc[-keep:]
-        if pre.future:
+        if pre.future and self._reads_network(series):  # a statistical member alone reads no inputs
             from .future import check_covered
 
             future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
@@ -70,6 +70,13 @@ class Forecasting:
         if self.quantiles:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
+
+    def _reads_network(self, series: str | None) -> bool:
+        """Whether the chosen forecast of ``series`` reads the network (its inputs): it weighs the
+        LSTM, or none of the statistical members it names is in the bundle (see ``_combine``)."""
+        weights = self.choice_["weights"]
+        members = getattr(self, "members_", {}).get(series or "", {})
+        return "lstm" in weights or not any(name in members for name in weights)
 
     def min_history(self) -> int:
         """The fewest rows a history may have: the lookback; for many series, as few as a panel's

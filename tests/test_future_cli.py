@@ -39,7 +39,7 @@ def trained(tmp_path_factory) -> tuple[Path, Path]:
     _frame(300).to_csv(data, index=False)
     out = folder / "bundle"
     result = runner.invoke(app, ["train", str(data), "--target", "y", "--future", "event",
-                                 "--holidays", "us", *TINY, "--out", str(out)])
+                                 "--holidays", "us", *TINY, "--model", "lstm", "--out", str(out)])
     assert result.exit_code == 0, result.output
     return data, out
 
@@ -117,3 +117,17 @@ def test_backtest_says_it_used_the_true_future_values(trained, tmp_path):
                                  *TINY[:-1], "--windows", "2"])
     assert result.exit_code == 0, result.output
     assert "TRUE values" in " ".join(result.stdout.split())
+
+
+def test_a_statistical_forecast_needs_no_future_values(tmp_path):
+    """The known-future columns are the network's inputs; a chosen statistical member reads the
+    target alone, so predict does not ask for values it would not read."""
+    data = tmp_path / "events.csv"
+    _frame(300).to_csv(data, index=False)
+    out = tmp_path / "bundle"
+    trained = runner.invoke(app, ["train", str(data), "--target", "y", "--future", "event", *TINY,
+                                  "--model", "auto_ets", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["predict", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.strip().splitlines()) == 1 + HORIZON
