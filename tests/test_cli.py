@@ -50,7 +50,10 @@ def test_compare_ranks_architectures_and_keeps_every_bundle(tmp_path):
     result = runner.invoke(app, ["compare", str(_csv(tmp_path)), "--target", "y", *TINY,
                                  "--arch", "lstm,gru", "--keep", "all", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "ranked by test MASE" in result.output
+    assert "ranked by the network's test MASE" in " ".join(result.output.split())
+    rows = [[c.strip() for c in line.split("│")] for line in result.output.splitlines()]
+    ranked = [float(cells[3]) for cells in rows if len(cells) > 4 and cells[1] in ("1", "2")]
+    assert len(ranked) == 2 and ranked[0] <= ranked[1]  # the network's MASE, not the chosen forecast's
     for arch in ("lstm", "gru"):
         assert arch in result.output
         assert json.loads((out / arch / "bundle.json").read_text())["config"]["arch"] == arch

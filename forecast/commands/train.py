@@ -231,7 +231,7 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
 
     from .. import run
     from ..bundle import check_target
-    from ..compare import ARCHS_ALL, compare_archs
+    from ..compare import ARCHS_ALL, compare_archs, network_mase
     from ..errors import ConfigError
 
     console = Console()
@@ -251,22 +251,20 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
         console.print(f"Training {arch} ...", highlight=False)
 
     results = compare_archs(series, config, archs, started=started)
-    table = Table(title="Architectures on the same split and seed, ranked by test MASE")
-    for col in ("rank", "arch", "MAE", "RMSE", "MASE", "coverage", "pinball", "train s", "params"):
-        table.add_column(col, justify="left" if col == "arch" else "right")
+    table = Table(title="Architectures on the same split and seed, ranked by the network's test MASE "
+                        "(MASE, MAE, cover: the chosen forecast's)")
+    for col in ("#", "arch", "net MASE", "MASE", "MAE", "cover", "fit s", "params"):
+        table.add_column(col, justify="left" if col == "arch" else "right", no_wrap=col != "arch")
     for rank, (name, forecaster) in enumerate(results, 1):
         m = forecaster.holdout_["metrics"]["model"]
         table.add_row(
-            str(rank), name, f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['mase']:.3f}",
-            f"{m['coverage']:.1%}" if "coverage" in m else "-",
-            f"{m['pinball']:.4g}" if "pinball" in m else "-",
+            str(rank), name, f"{network_mase(forecaster):.3f}", f"{m['mase']:.3f}", f"{m['mae']:.4g}",
+            f"{m['coverage']:.0%}" if "coverage" in m else "-",
             f"{forecaster.training_['seconds']:.0f}", f"{forecaster.training_['parameters']:,}",
         )
     base = forecaster.holdout_["metrics"]
-    table.add_row("", "naive", *(f"{base['naive'][k]:.4g}" for k in ("mae", "rmse")),
-                  f"{base['naive']['mase']:.3f}", "", "", "", "")
-    table.add_row("", "seasonal naive", *(f"{base['seasonal_naive'][k]:.4g}" for k in ("mae", "rmse")),
-                  f"{base['seasonal_naive']['mase']:.3f}", "", "", "", "")
+    for label, key in (("naive", "naive"), ("seasonal naive", "seasonal_naive")):
+        table.add_row("", label, "", f"{base[key]['mase']:.3f}", f"{base[key]['mae']:.4g}", "", "", "")
     console.print(table)
     out.parent.mkdir(parents=True, exist_ok=True)  # the default models/ folder
     if keep_all:
