@@ -141,3 +141,21 @@ def test_a_level_shift_stays_in_the_history_and_filled_values_are_not_flagged(tm
     for column in ("expected", "lower", "upper"):
         assert written[column].str.replace("-", "").str.replace(".", "").str.lstrip("0").str.len().max() <= 7
     assert written["score"].str.split(".").str[-1].str.len().max() <= 2
+
+
+def test_intermittent_counts_flag_a_huge_sale_not_every_sale(tmp_path):
+    """Three days in ten sell 1 to ~9: an interval fitted to the zeros (0 .. ~1) had flagged one
+    value in five. The spread is widened until four in five residuals fall within 1.28 of it."""
+    rng = np.random.default_rng(1)
+    n = 500
+    y = np.where(rng.random(n) < 0.3, rng.poisson(3, n) + 1, 0).astype(float)
+    stamps = pd.date_range("2022-01-01", periods=n, freq="D")
+    pd.DataFrame({"date": stamps.strftime("%Y-%m-%d"), "units": y}).to_csv(tmp_path / "sales.csv", index=False)
+    series = load_series(tmp_path / "sales.csv", ["units"])
+    frame = series.frame.copy()
+    config = TrainConfig(target="units", horizon=7, epochs=2, units=8, seed=0, model="lstm")
+    forecaster = Forecaster(config).fit(series)
+    y[450] = 60.0  # one sale far beyond the rest
+    result = detect(forecaster, frame.assign(units=y))
+    assert bool(result.loc[frame.index[450], "anomaly"])
+    assert result["anomaly"].mean() < 0.08
