@@ -118,7 +118,7 @@ def _card(meta: dict[str, Any]) -> str:
         "data": f"{Path(d['source']).name}: {when(d['start'])} .. {when(d['end'])}, frequency {d['freq']}, "
         f"season {d['season']}",
         "split": ", ".join(f"{k} {when(v[0])} .. {when(v[1])}" for k, v in d["split_times"].items()),
-        "loading": "; ".join(d["notes"]) or "nothing changed",
+        "loading": _loading(d["notes"]),
         "versions": ", ".join(f"{k} {v}" for k, v in versions().items()),
     }
     return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items.items()) + "</dl>"
@@ -150,7 +150,7 @@ def _backtest_section(backtest: dict[str, Any]) -> list[str]:
     bp = backtest["protocol"]
     parts = [
         "<h2>Backtest</h2>",
-        f"<p>{_e(bp['windows'])} windows of {_e(bp['horizon'])} steps from {_e(when(bp['test_start']))} "
+        f"<p>{_e(bp['windows'])} window{'s' * (bp['windows'] != 1)} of {_e(bp['horizon'])} steps from {_e(when(bp['test_start']))} "
         f"to {_e(when(bp['test_end']))}, season {_e(bp['season'])}"
         f"{', refit per fold' if bp['refit'] else ', trained once'}; skill vs the best baseline "
         f"({_e(str(backtest['best_baseline']).replace('_', ' '))}): "
@@ -223,7 +223,7 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
         f"<p>{_e(d['split']['rows'])} rows at frequency <b>{_e(d['freq'])}</b> from {_e(when(d['start']))} "
         f"to {_e(when(d['end']))}; train {_e(d['split']['train_rows'])}, validation "
         f"{_e(d['split']['val_rows'])}, test {_e(d['split']['test_rows'])} rows. "
-        f"Loading: {_e('; '.join(d['notes']) or 'nothing changed')}.</p>",
+        f"Loading: {_e(_loading(d['notes']))}.</p>",
         _file_img(folder, "overview.png", "the series with its split"),
         "<h2>Training</h2>",
         _file_img(folder, "loss.png", "training curves"),
@@ -292,3 +292,8 @@ def drawings(info: dict[str, Any], holdout: dict[str, Any], report: bool = True)
     if report:
         writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
     return writers
+
+
+def _loading(notes: list[str]) -> str:
+    """The loading notes as one sentence's body (a note's own final period dropped: "below)..")."""
+    return "; ".join(n.rstrip(".") for n in notes) or "nothing changed"

@@ -170,3 +170,12 @@ def test_report_has_no_console_error_broken_image_or_overflow_in_chromium(bundle
                    "</body></html>", encoding="utf-8")
     problems = " | ".join(_problems(_browse(browser, bad, tmp_path)))
     assert "error: boom" in problems and "broken image: x" in problems and "px wide" in problems
+
+
+def test_loading_notes_end_in_one_period_not_two():
+    from forecast.report import _loading
+
+    notes = ["2 values filled", "Forecasts stop at 0: the history has no negative value (--floor none lets them go below)."]
+    assert f"Loading: {_loading(notes)}." == ("Loading: 2 values filled; Forecasts stop at 0: the history has no "
+                                              "negative value (--floor none lets them go below).")
+    assert _loading([]) == "nothing changed"

@@ -191,7 +191,7 @@ def print_fit(console: Any, forecaster: Any) -> None:
         console.print(f"  note: {note}", highlight=False)
     console.print(describe(forecaster.choice_), highlight=False)
     interval = forecaster.interval()
-    table = Table(title=f"Test part: {forecaster.holdout_['windows']} windows of {pre.horizon} steps")
+    table = Table(title=f"Test part: {forecaster.holdout_['windows']} window{'s' * (forecaster.holdout_['windows'] != 1)} of {pre.horizon} steps")
     columns = ["model", "MAE", "RMSE", "MASE"]
     if interval:
         columns += ["pinball", f"coverage of {interval['coverage']:.0%}"]
