@@ -38,6 +38,7 @@ def detect(
     use_interval: bool = False,
     levels: tuple[float, float] | None = None,
     filled: pd.DatetimeIndex | None = None,
+    series: str | None = None,
 ) -> pd.DataFrame:
     """Score every row of ``frame`` after the first ``lookback`` rows.
 
@@ -48,6 +49,7 @@ def detect(
         levels: the two trained quantile levels bounding that interval (default: the
             outermost ones); they also set the spread behind the score.
         filled: times the loader filled (scored, never flagged: they are not observations).
+        series: which series of a many-series bundle ``frame`` is (its scaling and members).
 
     Returns:
         One row per scored time: ``actual``, ``expected``, ``lower``, ``upper``, ``score``,
@@ -71,7 +73,7 @@ def detect(
     history = frame.copy()
     flags = np.zeros(len(origins), dtype=bool)
     for _ in range(MAX_PASSES):
-        expected, lower, upper = _one_step(forecaster, history, origins, bounds)
+        expected, lower, upper = _one_step(forecaster, history, origins, bounds, series)
         spread = _spread(forecaster, bounds, expected, lower, upper, actual[origins])
         score = (actual[origins] - expected) / spread
         outside = (actual[origins] < lower) | (actual[origins] > upper) if use_interval else np.abs(score) > threshold
@@ -119,11 +121,12 @@ def _bounds(forecaster: Forecaster, levels: tuple[float, float] | None) -> tuple
 
 
 def _one_step(
-    forecaster: Forecaster, history: pd.DataFrame, origins: np.ndarray, bounds: tuple[int, int] | None
+    forecaster: Forecaster, history: pd.DataFrame, origins: np.ndarray, bounds: tuple[int, int] | None,
+    series: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step-1 forecasts at every origin: median, lower and upper (equal for point models)."""
-    values = forecaster.preprocessor_.transform(history)
-    out = forecaster.predict_windows(values, origins)[:, 0]  # (n[, q]) first horizon step
+    values = forecaster.preprocessor_.transform(history, series)
+    out = forecaster.predict_windows(values, origins, series)[:, 0]  # (n[, q]) first horizon step
     if bounds is not None:
         return forecaster.point(out[:, None])[:, 0], out[:, bounds[0]], out[:, bounds[1]]
     return out, out, out

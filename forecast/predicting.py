@@ -184,17 +184,12 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
 
 def load_history(forecaster: Forecaster, data: Path | None) -> pd.DataFrame:
     """The history of a one-series model as one frame (see :func:`load_histories`)."""
-    return load_one(forecaster, data).frame
-
-
-def load_one(forecaster: Forecaster, data: Path | None) -> Series:
-    """The history of a one-series model, with its notes and filled rows (see :func:`load_histories`)."""
     if forecaster.data_.get("series"):
         raise ConfigError(
             f"This bundle holds one model for {len(forecaster.data_['series'])} series; this command "
             "works on one-series bundles. Train one series (a file with one id, without --id) to use it."
         )
-    return load_histories(forecaster, data)
+    return load_histories(forecaster, data).frame
 
 
 def decimals_of(values: np.ndarray) -> int:

@@ -75,9 +75,8 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     assert set(pd.read_csv(pd.io.common.StringIO(one.stdout))["site"]) == {"s1"}
     bad = runner.invoke(app, ["predict", str(out), "--series", "nope"])
     assert bad.exit_code == 1 and "--series 'nope' is not in long.csv" in bad.output
-    for command in (["explain", str(out)], ["detect", str(out)]):
-        refused = runner.invoke(app, command)
-        assert refused.exit_code == 1 and "works on one-series bundles" in refused.output
+    refused = runner.invoke(app, ["explain", str(out)])  # detect scores each series (a test below)
+    assert refused.exit_code == 1 and "works on one-series bundles" in refused.output
     # backtest scores every series and averages their own MASE
     scored = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY,
                                  "--windows", "1", "--json", str(tmp_path / "bt.json")])
@@ -282,3 +281,24 @@ def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_pa
     assert result.exit_code == 0, result.output
     written = pd.read_csv(tmp_path / "f.csv", dtype={"site": str})
     assert written["site"].unique().tolist() == ["007"]
+
+
+def test_detect_scores_every_series_of_a_panel_and_names_each_flag(tmp_path):
+    frame = pd.read_csv(_long_csv(tmp_path))
+    spike = frame.index[(frame["site"] == "s1") & (frame["when"] == "2024-01-08 05:00")]
+    frame.loc[spike, "load"] += 200.0  # s1 swings 100 +- 6
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(tmp_path / "long.csv"), "--target", "load", "--id", "site", *TINY,
+                                  "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["detect", str(out), "--out", str(tmp_path / "a.csv")])
+    assert result.exit_code == 0, result.output
+    assert "in 3 series" in result.stdout
+    flagged = pd.read_csv(tmp_path / "a.csv")
+    assert list(flagged.columns[:2]) == ["when", "site"]
+    hit = flagged[(flagged["site"] == "s1") & (flagged["when"].str.startswith("2024-01-08 05:00"))]
+    assert len(hit) == 1 and hit["reason"].iloc[0] == "outside"
+    alone = runner.invoke(app, ["detect", str(out), "--series", "s0", "--out", str(tmp_path / "b.csv")])
+    assert alone.exit_code == 0, alone.output
+    assert set(pd.read_csv(tmp_path / "b.csv")["site"]) <= {"s0"}

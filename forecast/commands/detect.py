@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ConfigError
+from ..errors import ConfigError, DataError
 from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors, write_atomic
 
 
@@ -26,7 +26,11 @@ def detect(
                                       "(default: the outermost).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Anomalies CSV (default: anomalies.csv).")] = None,
-    plot: Annotated[Path | None, typer.Option(help="PNG with the flagged values marked.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="PNG with the flagged values marked (several series: "
+                                                   "the first).")] = None,
+    series: Annotated[
+        str | None, typer.Option(help="Score only this series of a several-series model.")
+    ] = None,
 ) -> None:
     """Score each value against the model's one-step-ahead forecast from the history before it.
 
@@ -34,34 +38,59 @@ def detect(
     model's interval), or outside the interval with --interval, and values stuck at
     one number longer than ever in training. Flagged values are replaced by what was
     expected in the history of later ones, so one spike does not flag its neighbours.
-    The CSV lists the anomalies: time, actual, expected, lower, upper, score, reason.
+    The CSV lists the anomalies: time, [series id,] actual, expected, lower, upper, score, reason.
 
     Example: forecast detect models/energy_demand_demand --data new.csv --plot anomalies.png
     """
     out = out or Path("anomalies.csv")
     check_output(out, (".csv",), "--out")
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
+    import pandas as pd
+
     from ..detect import detect as run
     from ..forecaster import Forecaster
-    from ..predicting import as_written, decimals_of, load_one, round_forecast
+    from ..predicting import as_written, decimals_of, load_histories, round_forecast
 
     levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
         raise ConfigError(f"--quantiles takes two levels like 0.1,0.9; got '{quantiles}'.")
     forecaster = Forecaster.load(bundle)
-    history = load_one(forecaster, data)
-    frame = history.frame
-    filled = next(iter(history.filled_at.values()), None)
-    result = run(forecaster, frame, threshold=threshold, use_interval=interval,
-                 levels=tuple(levels) if levels else None, filled=filled)
-    flagged = result[result["anomaly"]].drop(columns="anomaly")
-    places = decimals_of(frame[forecaster.preprocessor_.target].to_numpy())
-    flagged = round_forecast(flagged.drop(columns="score"), places).assign(score=flagged["score"].round(2))
-    flagged = flagged[[*result.columns.drop("anomaly")]]
-    write_atomic(out, as_written(flagged.rename_axis(frame.index.name), forecaster.data_).to_csv)
+    history = load_histories(forecaster, data, series)
+    target, panel = forecaster.preprocessor_.target, forecaster.data_.get("id") if forecaster.data_.get("series") else None
+    for note in history.notes:
+        typer.echo(f"note: {note}", err=True)
+    if history.untrained:
+        typer.echo(f"note: {len(history.untrained)} series not in the training data, not scored: "
+                   f"{', '.join(history.untrained[:5])}", err=True)
+    results, parts, short = {}, [], []
+    for name, frame in history.frames.items():
+        if len(frame) <= forecaster.preprocessor_.lookback:
+            short.append(name)
+            continue
+        result = run(forecaster, frame, threshold=threshold, use_interval=interval,
+                     levels=tuple(levels) if levels else None,
+                     filled=history.filled_at.get(name) if panel else next(iter(history.filled_at.values()), None),
+                     series=name if panel else None)
+        results[name] = result
+        flagged = result[result["anomaly"]].drop(columns="anomaly")
+        places = decimals_of(frame[target].to_numpy())
+        flagged = round_forecast(flagged.drop(columns="score"), places).assign(score=flagged["score"].round(2))
+        flagged = flagged[[*result.columns.drop("anomaly")]].rename_axis(frame.index.name)
+        parts.append(flagged.assign(**{panel: name})[[panel, *flagged.columns]] if panel else flagged)
+    if not results:
+        raise DataError(f"Every series has at most {forecaster.preprocessor_.lookback} rows, the model's lookback; "
+                        "detection needs more. Give more history with --data.")
+    if short:
+        typer.echo(f"note: {len(short)} series skipped, no longer than the lookback "
+                   f"({forecaster.preprocessor_.lookback} rows): {', '.join(short[:5])}", err=True)
+    flagged = pd.concat(parts)
+    write_atomic(out, as_written(flagged, forecaster.data_).to_csv)
     if plot is not None:
         from ..plots import anomaly_plot
 
-        write_atomic(plot, lambda p: anomaly_plot(result, forecaster.preprocessor_.target, p))
-    share = len(flagged) / max(len(result), 1)
-    typer.echo(f"{len(flagged)} of {len(result)} values flagged ({share:.1%}); written to {out}")
+        first = next(iter(results.values()))
+        write_atomic(plot, lambda p: anomaly_plot(first, target, p))
+    scored = sum(len(r) for r in results.values())
+    share = len(flagged) / max(scored, 1)
+    where = f" in {len(results)} series" if panel else ""
+    typer.echo(f"{len(flagged)} of {scored} values flagged{where} ({share:.1%}); written to {out}")
