@@ -121,13 +121,17 @@ def permutation_importance(
     return {"base_mae": base, "features": features, "lookback": parts}
 
 
-def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None) -> dict[str, Any]:
+def explain_bundle(
+    bundle: Path, data: Path | None = None, at: str | None = None, series: str | None = None
+) -> dict[str, Any]:
     """Explain a bundle and add the pictures (and ``explain.json``) to it, report included.
 
     Args:
         bundle: the bundle directory.
         data: history CSV (default: the training CSV).
         at: end of the explained window (default: the last row).
+        series: the series of a several-series bundle to explain (default: the first one long
+            enough for a window and a test part).
 
     Returns:
         ``window_end``, ``importance``, ``attention`` (or None), ``files`` written, ``notes``.
@@ -137,17 +141,23 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     import pandas as pd
 
     from . import bundle as bundles
-    from .errors import DataError
+    from .errors import ConfigError, DataError
     from .explain_plots import attention_plot, cell_edges, gates_plot, importance_plot
     from .forecaster import Forecaster
     from .nets import patch_of
-    from .predicting import load_history
+    from .predicting import load_histories
     from .report import render
     from .windows import gather, origins
 
     forecaster = Forecaster.load(bundle, engine="keras")  # the gates read the Keras layers
     pre = forecaster.preprocessor_
-    frame = load_history(forecaster, data)
+    if series is not None and not forecaster.data_.get("series"):
+        raise ConfigError("--series picks one series of a several-series bundle; this bundle holds one. "
+                          "Drop --series.")
+    name, frame = _series_to_explain(forecaster, load_histories(forecaster, data, series), series)
+    notes: list[str] = []
+    if name is not None:
+        notes.append(f"series '{name}' explained (--series picks another)")
     end = len(frame) - 1
     if at is not None:
         try:
@@ -178,10 +188,9 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
         raise DataError(
             f"--at {at} leaves {end + 1} rows of history; the window needs {pre.lookback}. Pick a later time."
         )
-    values = pre.transform(frame)  # (rows, F)
+    values = pre.transform(frame, name)  # (rows, F)
     window = values[end + 1 - pre.lookback : end + 1]  # (lookback, F)
     times = frame.index[end + 1 - pre.lookback : end + 1]
-    notes: list[str] = []
     writers: dict[str, Any] = {}
     seen = pre.encode_inputs(window[None])[0]  # what the network reads
     layers = gates(forecaster.model_, seen)
@@ -198,7 +207,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     x, _ = gather(values, o, pre.lookback, pre.horizon)  # (windows, lookback, F)
     actual = frame[pre.target].to_numpy()[o[:, None] + np.arange(pre.horizon)]
     importance = permutation_importance(
-        lambda w: forecaster.point(forecaster.forward(w)), x, actual, pre.input_names
+        lambda w: forecaster.point(forecaster.forward(w, name)), x, actual, pre.input_names
     )
     writers["importance.png"] = lambda p: importance_plot(importance, p)
     weights = attention_weights(forecaster.model_, seen)
@@ -206,6 +215,7 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
         steps = times[cut + patch - 1 :: patch]  # each step at its patch's last row
         writers["attention.png"] = lambda p: attention_plot(steps, weights, p)
     summary = {
+        "series": name,
         "window_end": str(frame.index[end]),
         "importance": importance,
         "attention": None if weights is None else weights.tolist(),
@@ -216,3 +226,16 @@ def explain_bundle(bundle: Path, data: Path | None = None, at: str | None = None
     writers["report.html"] = lambda p: p.write_text(render(p.parent, meta), encoding="utf-8")
     bundles.update(bundle, writers)
     return {**summary, "files": [n for n in writers if n != "report.html"]}
+
+
+def _series_to_explain(forecaster: Any, history: Any, series: str | None) -> tuple[str | None, Any]:
+    """The series name (None for a one-series bundle) and its history frame: the one asked for,
+    else the first whose rows hold a window and the test part's windows after it."""
+    if not forecaster.data_.get("series"):
+        return None, history.frame
+    if series is not None:
+        return series, history.frames[series]
+    pre = forecaster.preprocessor_
+    frames = history.frames
+    name = next((n for n, f in frames.items() if len(f) >= 2 * pre.lookback + pre.horizon), next(iter(frames)))
+    return name, frames[name]

@@ -182,16 +182,6 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
     return ending, inside
 
 
-def load_history(forecaster: Forecaster, data: Path | None) -> pd.DataFrame:
-    """The history of a one-series model as one frame (see :func:`load_histories`)."""
-    if forecaster.data_.get("series"):
-        raise ConfigError(
-            f"This bundle holds one model for {len(forecaster.data_['series'])} series; this command "
-            "works on one-series bundles. Train one series (a file with one id, without --id) to use it."
-        )
-    return load_histories(forecaster, data).frame
-
-
 def decimals_of(values: np.ndarray) -> int:
     """The decimals the values are written with (most of them; filled values may carry more)."""
     present = np.asarray(values, dtype="float64")

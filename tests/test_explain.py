@@ -110,3 +110,5 @@ def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
     Forecaster.load(out)  # checksums were updated with the new files
     bad = runner.invoke(app, ["explain", str(out), "--at", "1999-01-01"])
     assert bad.exit_code == 1 and "Error: --at" in bad.output
+    one = runner.invoke(app, ["explain", str(out), "--series", "a"])
+    assert one.exit_code == 1 and "Error: --series picks one series of a several-series bundle" in one.output

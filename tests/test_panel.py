@@ -75,8 +75,12 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     assert set(pd.read_csv(pd.io.common.StringIO(one.stdout))["site"]) == {"s1"}
     bad = runner.invoke(app, ["predict", str(out), "--series", "nope"])
     assert bad.exit_code == 1 and "--series 'nope' is not in long.csv" in bad.output
-    refused = runner.invoke(app, ["explain", str(out)])  # detect scores each series (a test below)
-    assert refused.exit_code == 1 and "works on one-series bundles" in refused.output
+    explained = runner.invoke(app, ["explain", str(out), "--series", "s1"])  # on s1's own scaling
+    assert explained.exit_code == 0, explained.output
+    assert json.loads((out / "explain.json").read_text())["series"] == "s1"
+    assert "series 's1' explained" in " ".join(explained.output.split())
+    first = runner.invoke(app, ["explain", str(out)])
+    assert first.exit_code == 0 and json.loads((out / "explain.json").read_text())["series"] == "s0"
     # backtest scores every series and averages their own MASE
     scored = runner.invoke(app, ["backtest", str(data), "--target", "load", "--id", "site", *TINY,
                                  "--windows", "1", "--json", str(tmp_path / "bt.json")])

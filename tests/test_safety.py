@@ -201,23 +201,23 @@ def test_an_unknown_custom_layer_is_refused(bundle, tmp_path):
 
 
 def test_predict_data_is_checked_against_the_bundle(bundle, tmp_path):
-    from forecast.predicting import load_history
+    from forecast.predicting import load_histories
 
     forecaster = Forecaster.load(bundle)
     wrong_columns = tmp_path / "cols.csv"
     sine_frame(rows=50).rename(columns={"y": "z"}).to_csv(wrong_columns, index=False)
     with pytest.raises(DataError, match="Column 'y' not found.*trained on these columns"):
-        load_history(forecaster, wrong_columns)
+        load_histories(forecaster, wrong_columns)
     daily = tmp_path / "daily.csv"
     frame = sine_frame(rows=50)
     frame["time"] = [f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}" for i in range(50)]
     frame.to_csv(daily, index=False)
     with pytest.raises(DataError, match="trained on h data"):
-        load_history(forecaster, daily)
+        load_histories(forecaster, daily)
     short = tmp_path / "short.csv"
     sine_frame(rows=8).to_csv(short, index=False)
     with pytest.raises(DataError, match="needs the last 12"):
-        load_history(forecaster, short)
+        load_histories(forecaster, short)
 
 
 def test_non_finite_loss_stops_with_advice(csv, monkeypatch):

@@ -16,6 +16,10 @@ def explain(
     at: Annotated[
         str | None, typer.Option(help="Time the explained window ends at (default: the last row).")
     ] = None,
+    series: Annotated[
+        str | None, typer.Option(help="The series of a several-series model to explain (default: the first "
+                                      "long enough).")
+    ] = None,
 ) -> None:
     """Show what the model does inside, and add the pictures to the bundle's report.
 
@@ -33,7 +37,7 @@ def explain(
     from ..explain import explain_bundle
 
     console = Console()
-    result = explain_bundle(bundle, data, at)
+    result = explain_bundle(bundle, data, at, series)
     console.print(f"Window ending {when(result['window_end'])}; wrote {', '.join(result['files'])} "
                   f"into {bundle} (report.html updated)", highlight=False)
     table = Table(title=f"Permutation importance on the test part (base MAE {result['importance']['base_mae']:.4g})")
