@@ -39,6 +39,7 @@ class Series:
         source: absolute path of the file read.
         notes: what loading changed (duplicates merged, gaps filled), for the user and bundle.json.
         years: the time column holds whole years, so outputs write years too.
+        utc: the times carried UTC offsets and are in UTC, so outputs mark them +00:00.
         filled: number of values filled, per column (over all series).
         id: the id column of a long file, ``"series"`` for several wide targets, else None.
         target: the target's column name in every frame.
@@ -55,6 +56,7 @@ class Series:
     target: str | None = None
     filled_at: dict[str, pd.DatetimeIndex] = field(default_factory=dict)  # per series: rows filled
     years: bool = False  # the time column holds whole years (1990, 1991...): outputs write years
+    utc: bool = False  # the times carried UTC offsets, converted to UTC: outputs write +00:00
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
     untrained: list[str] = field(default_factory=list)  # series of the file a several-series model
@@ -112,6 +114,7 @@ class RawTable:
     notes: list[str]
     path: Path
     years: bool = False  # the time column holds whole years
+    utc: bool = False  # the times carried UTC offsets and were converted to UTC
 
     @property
     def source(self) -> str:
@@ -125,8 +128,9 @@ def read_raw(path: Path, opts: DataOptions) -> RawTable:
     df = read_table(path, opts.decimal, opts.thousands, opts.na_values, notes, (opts.id,) if opts.id else ())
     names = find_time_column(df, opts.time, path.name)
     index, dayfirst_used, found = time_index(df, names, opts.dayfirst, opts.time_format)
-    return RawTable(df, names, index, dayfirst_used, notes + found, path,
-                    written_as_years(df, names, opts.time_format))
+    utc = index.tz is not None  # times with offsets, converted: the rest of the work is in naive UTC
+    return RawTable(df, names, index.tz_localize(None) if utc else index, dayfirst_used, notes + found, path,
+                    written_as_years(df, names, opts.time_format), utc)
 
 
 def build_series(
@@ -167,7 +171,7 @@ def build_series(
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target, filled_at, years=raw.years)
+                  panel_id, target, filled_at, years=raw.years, utc=raw.utc)
 
 
 def _drop_empty(split: dict[str, pd.DataFrame], columns: list[str], notes: list[str]) -> dict[str, pd.DataFrame]:

@@ -319,6 +319,7 @@ def _finish(
             notes.append(f"dates read year first ({reading.fmt}): {reading.why}")
     if all(aware):
         notes.append("times carry UTC offsets: converted to UTC")
+        index = index.tz_localize("UTC")  # marked, so outputs say UTC (forecast.data.read_raw)
     orders = {r.dayfirst for r in readings} - {None}  # None: no date had an order to decide
     dayfirst = True if True in orders else (False if orders else None)
     return index, dayfirst, notes

@@ -220,9 +220,13 @@ def round_forecast(result: pd.DataFrame, input_decimals: int, extra: int = 2) ->
 
 def as_written(table: pd.DataFrame, data: dict) -> pd.DataFrame:
     """A table on a time index, with the time written as the history file wrote it: whole
-    years (``2021``) where it held years, else dates (``2021-01-01``) as they are."""
-    if not data.get("years") or not isinstance(table.index, pd.DatetimeIndex):
+    years (``2021``) where it held years, UTC times marked ``+00:00`` where it held times with
+    offsets (converted to UTC on reading), else dates (``2021-01-01``) as they are."""
+    if not isinstance(table.index, pd.DatetimeIndex) or not (data.get("years") or data.get("utc")):
         return table
     out = table.copy()
-    out.index = pd.Index(table.index.year, name=table.index.name)
+    if data.get("years"):
+        out.index = pd.Index(table.index.year, name=table.index.name)
+    else:
+        out.index = table.index.tz_localize("UTC")
     return out

@@ -211,8 +211,9 @@ def _data(d: dict[str, Any]) -> None:
     check_strs(d, "notes", w)
     if not isinstance(d.get("dayfirst"), (bool, type(None))):
         raise bad_field(f"{w}dayfirst", "true, false or null", d.get("dayfirst"))
-    if not isinstance(d.get("years", False), bool):  # older bundles have none
-        raise bad_field(f"{w}years", "true or false", d.get("years"))
+    for flag in ("years", "utc"):
+        if not isinstance(d.get(flag, False), bool):  # older bundles have none
+            raise bad_field(f"{w}{flag}", "true or false", d.get(flag))
     check_time(d.get("start"), f"{w}start")
     check_time(d.get("end"), f"{w}end")
     split = check_obj(d, "split", w)

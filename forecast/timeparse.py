@@ -218,7 +218,7 @@ def time_index(
 def _to_utc(index: pd.DatetimeIndex, notes: list[str]) -> pd.DatetimeIndex:
     if index.tz is not None:
         notes.append(f"times carry UTC offsets ({index.tz}): converted to UTC")
-        index = index.tz_convert("UTC").tz_localize(None)
+        index = index.tz_convert("UTC")  # kept marked, so outputs say UTC (forecast.data.read_raw)
     return index.as_unit("ns")
 
 

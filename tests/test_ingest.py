@@ -76,6 +76,30 @@ def test_utc_offsets_are_converted_and_stated(tmp_path):
     series = load_series(_write(tmp_path, "time,y\n" + rows), ["y"])
     assert series.frame.index[0] == pd.Timestamp("2023-12-31 22:00")
     assert any("converted to UTC" in n for n in series.notes)
+    assert series.utc  # outputs mark their times UTC
+    given = load_series(tmp_path / "s.csv", ["y"], options=DataOptions(time_format="%Y-%m-%dT%H:%M%z"))
+    assert given.utc and given.frame.index[0] == pd.Timestamp("2023-12-31 22:00")
+    assert not load_series(_write(tmp_path, "time,y\n" + rows.replace("+02:00", ""), "naive.csv"), ["y"]).utc
+
+
+def test_forecasts_of_a_file_with_utc_offsets_are_marked_utc(tmp_path):
+    """The file said +01:00/+02:00, its times were converted to UTC: a forecast written without a
+    zone would read as local time, an hour or two off."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    stamps = pd.date_range("2024-03-25", periods=300, freq="h", tz="Europe/Berlin")  # crosses DST
+    y = 10 + 3 * np.sin(np.arange(300) * 2 * np.pi / 24)
+    pd.DataFrame({"time": [t.isoformat() for t in stamps], "y": y}).to_csv(tmp_path / "berlin.csv", index=False)
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", str(tmp_path / "berlin.csv"), "--target", "y", "--epochs", "1",
+                                  "--units", "4", "--horizon", "4", "--no-report", "--out", str(tmp_path / "m")])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["predict", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[1].split(",")[0]
+    assert first == f"{(stamps[-1] + pd.Timedelta(hours=1)).tz_convert('UTC'):%Y-%m-%d %H:%M:%S}+00:00"
 
 
 @pytest.mark.parametrize(("how", "value"), [("mean", 3.0), ("first", 2.0), ("last", 4.0)])
