@@ -215,6 +215,10 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise BundleError(f"{path} is not a bundle directory. Give the folder `forecast train` wrote.")
     meta_path = path / META_FILE
     if not meta_path.exists():
+        inside = sorted(p.name for p in path.iterdir() if (p / META_FILE).is_file()) if os.access(path, os.R_OK) else []
+        if inside:  # `compare --keep all` writes one bundle per architecture in a folder
+            raise BundleError(f"{path} holds bundles, not one: {', '.join(inside[:6])}. Give one of them, "
+                              f"e.g. {path / inside[0]}.")
         raise BundleError(f"{path} has no {META_FILE}; it is not a complete bundle. Retrain it.")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))

@@ -57,6 +57,9 @@ def test_compare_ranks_architectures_and_keeps_every_bundle(tmp_path):
     for arch in ("lstm", "gru"):
         assert arch in result.output
         assert json.loads((out / arch / "bundle.json").read_text())["config"]["arch"] == arch
+    parent = runner.invoke(app, ["predict", str(out)])  # the folder of bundles, not one of them
+    assert parent.exit_code == 1 and f"holds bundles, not one: gru, lstm. Give one of them, e.g. {out / 'gru'}" \
+        in " ".join(parent.output.split())
 
 
 def test_compare_keeps_the_best_bundle_by_default(tmp_path):
