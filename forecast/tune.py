@@ -17,6 +17,8 @@ running the same search again continues it (a trial cut short by Ctrl-C is run a
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import shutil
@@ -170,7 +172,8 @@ def tune(
         if update:
             update(rows_seen[row["trial"]])
 
-    tuner = tuner_class()(oracle=oracle, directory=str(project.parent), project_name=project.name)
+    with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner from ..."
+        tuner = tuner_class()(oracle=oracle, directory=str(project.parent), project_name=project.name)
     tuner.setup(series, config, unit, budget, trials, stop, on_update)
     for trial in oracle.trials.values():  # earlier runs' trials, shown first
         on_update(trial_row(trial, unit))

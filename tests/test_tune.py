@@ -41,6 +41,7 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
 
     again = runner.invoke(app, ["tune", data, "--target", "y", *TINY, "--trials", "2", "--out", str(out)])
     assert again.exit_code == 0, again.output
+    assert "Reloading" not in again.output  # KerasTuner's own print, not ours
     meta = json.loads((out / "bundle.json").read_text())
     trials = meta["tuning"]["trials"]
     assert [t["trial"] for t in trials] == ["0000", "0001"]
