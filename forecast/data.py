@@ -59,6 +59,7 @@ class Series:
     utc: bool = False  # the times carried UTC offsets, converted to UTC: outputs write +00:00
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
+    dropped: list[str] = field(default_factory=list)  # notes on series of the file left out (no values)
     untrained: list[str] = field(default_factory=list)  # series of the file a several-series model
     # was not trained on (left out as too short): predict skips them with a note
 
@@ -163,15 +164,17 @@ def build_series(
     else:
         split = {targets[0]: values}
         target = targets[0]
+    dropped: list[str] = []
     if len(split) > 1:
-        split = _drop_empty(split, [target, *features], notes)
+        split = _drop_empty(split, [target, *features], dropped)
+        notes.extend(dropped)
     frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target)
     label = ",".join(names)
     for frame in frames.values():
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target, filled_at, years=raw.years, utc=raw.utc)
+                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, dropped=dropped)
 
 
 def _drop_empty(split: dict[str, pd.DataFrame], columns: list[str], notes: list[str]) -> dict[str, pd.DataFrame]:

@@ -268,6 +268,14 @@ def test_a_series_with_an_empty_target_is_left_out_with_a_note(tmp_path):
     result = runner.invoke(app, ["doctor", str(tmp_path / "long.csv"), "--target", "load", "--id", "site"])
     assert result.exit_code == 0 and "too extreme" not in result.output, result.output
     assert "2 by 'site'" in " ".join(result.output.split())
+    assert series.dropped == ["series 's1' left out: its load column has no values"]
+    trained = runner.invoke(app, ["train", str(tmp_path / "long.csv"), "--target", "load", "--id", "site", *TINY,
+                                  "--no-report", "--out", str(tmp_path / "m")])
+    assert trained.exit_code == 0, trained.output
+    predicted = runner.invoke(app, ["predict", str(tmp_path / "m")])
+    assert predicted.exit_code == 0, predicted.output
+    notes = [line for line in predicted.stderr.splitlines() if line.startswith("note:")]
+    assert notes == ["note: series 's1' left out: its load column has no values"]  # the loader's other notes: not here
 
 
 def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_path):

@@ -57,7 +57,7 @@ def detect(
     forecaster = Forecaster.load(bundle)
     history = load_histories(forecaster, data, series)
     target, panel = forecaster.preprocessor_.target, forecaster.data_.get("id") if forecaster.data_.get("series") else None
-    for note in history.notes:
+    for note in history.dropped:  # series the file has and cannot be scored (no values)
         typer.echo(f"note: {note}", err=True)
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data, not scored: "

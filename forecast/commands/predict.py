@@ -67,9 +67,8 @@ def predict(
     check_horizon(forecaster, None, horizon, recursive)  # before reading any data
     history = load_histories(forecaster, data, series, future_data)
     check_horizon(forecaster, history, horizon, recursive)
-    for note in history.notes:  # rows or series the file has and the forecast does not start from
-        if "left out" in note:
-            typer.echo(f"note: {note}", err=True)
+    for note in history.dropped:  # series the file has and the forecast cannot start from
+        typer.echo(f"note: {note}", err=True)
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data (too short to train "
                    f"on, or new) are not forecast: {', '.join(history.untrained[:10])}"
