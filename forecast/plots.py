@@ -21,13 +21,15 @@ COLOURS = {  # one colour per role, in every plot
 }
 
 
-def new_figure(width: float = 9, height: float = 4, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+def new_figure(
+    width: float = 9, height: float = 4, ncols: int = 1, nrows: int = 1, **kwargs: Any
+) -> tuple[Any, Any]:
     """A :class:`matplotlib.figure.Figure` and its axes, made without pyplot: the global
     backend (a notebook's, a GUI's) is never touched, and nothing is kept in a registry."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width, height), dpi=100)
-    return fig, fig.subplots(1, ncols, **kwargs)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def date_ticks(ax: Any) -> None:
@@ -101,6 +103,27 @@ def forecast_plot(
 ) -> None:
     """Recent history followed by the forecast and, when present, its interval band."""
     fig, ax = new_figure()
+    _forecast_axes(ax, history, forecast, interval_label, f"Forecast: next {len(forecast)} steps")
+    save_figure(fig, path)
+
+
+PANEL_SHOWN = 6  # series drawn by panel_forecast_plot, one row each
+
+
+def panel_forecast_plot(
+    parts: list[tuple[str, pd.Series, pd.DataFrame]], path: Path, interval_label: str = "interval", total: int = 0
+) -> None:
+    """Several series' forecasts, one row each (the first :data:`PANEL_SHOWN`): ``(name, history, forecast)``."""
+    parts = parts[:PANEL_SHOWN]
+    fig, axes = new_figure(9, 2.6 * len(parts) + 0.6, nrows=len(parts), squeeze=False)
+    for ax, (name, history, forecast) in zip(axes[:, 0], parts):
+        _forecast_axes(ax, history, forecast, interval_label, f"{name}: next {len(forecast)} steps")
+    if total > len(parts):
+        fig.suptitle(f"The first {len(parts)} of {total} series")
+    save_figure(fig, path)
+
+
+def _forecast_axes(ax: Any, history: pd.Series, forecast: pd.DataFrame, interval_label: str, title: str) -> None:
     recent = history.iloc[-max(4 * len(forecast), 48):]
     ax.plot(recent.index, recent.to_numpy(), color=COLOURS["actual"], lw=1, label="history")
     joined_t = [recent.index[-1], *forecast.index]
@@ -111,10 +134,9 @@ def forecast_plot(
     ax.plot(joined_t, joined_v, color=COLOURS["forecast"], lw=1.5, marker=".", label="forecast (median)")
     ax.set_xlabel(history.index.name or "time")
     ax.set_ylabel(str(history.name))
-    ax.set_title(f"Forecast: next {len(forecast)} steps")
+    ax.set_title(title)
     ax.legend(loc="upper left")
     date_ticks(ax)
-    save_figure(fig, path)
 
 
 def overview_plot(series: pd.Series, split: dict[str, int], path: Path) -> None:

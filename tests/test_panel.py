@@ -63,8 +63,10 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["data"]["series"] == ["s0", "s1", "s2"] and meta["data"]["id"] == "site"
     csv = tmp_path / "next.csv"
-    result = runner.invoke(app, ["predict", str(out), "--out", str(csv)])
+    result = runner.invoke(app, ["predict", str(out), "--out", str(csv), "--plot", str(tmp_path / "f.png")])
     assert result.exit_code == 0, result.output
+    png = (tmp_path / "f.png").read_bytes()
+    assert int.from_bytes(png[20:24], "big") == 840  # one row of 260 px per series (+60), not one series
     forecast = pd.read_csv(csv)
     assert forecast.columns.tolist()[:3] == ["when", "site", "forecast"]
     assert forecast.groupby("site").size().to_dict() == {"s0": 4, "s1": 4, "s2": 4}

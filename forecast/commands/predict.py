@@ -85,13 +85,17 @@ def predict(
     written = np.concatenate([f[target].to_numpy() for f in history.frames.values()])
     result = round_forecast(result, decimals_of(written))
     if plot is not None:
-        from ..plots import forecast_plot
+        from ..plots import PANEL_SHOWN, forecast_plot, panel_forecast_plot
 
         interval = forecaster.interval()
         label = f"{interval['coverage']:.0%} interval" if interval else "interval"
-        name, frame = next(iter(history.frames.items()))
-        shown = result[result[forecaster.data_["id"]] == name] if forecaster.data_.get("series") else result
-        write_atomic(plot, lambda p: forecast_plot(frame[forecaster.preprocessor_.target], shown, p, label))
+        if forecaster.data_.get("series"):
+            key = forecaster.data_["id"]
+            parts = [(name, frame[target], result[result[key] == name])
+                     for name, frame in list(history.frames.items())[:PANEL_SHOWN]]
+            write_atomic(plot, lambda p: panel_forecast_plot(parts, p, label, len(history.frames)))
+        else:
+            write_atomic(plot, lambda p: forecast_plot(history.frame[target], result, p, label))
     result = as_written(result, forecaster.data_)
     if out is None:
         sys.stdout.write(result.to_csv())
