@@ -59,7 +59,8 @@ class Series:
     utc: bool = False  # the times carried UTC offsets, converted to UTC: outputs write +00:00
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
-    dropped: list[str] = field(default_factory=list)  # notes on series of the file left out (no values)
+    dropped: list[str] = field(default_factory=list)  # notes on what the file has and the series do not:
+    # series with no values, blank target rows at a series' ends (predict and detect print these)
     untrained: list[str] = field(default_factory=list)  # series of the file a several-series model
     # was not trained on (left out as too short): predict skips them with a note
 
@@ -168,7 +169,7 @@ def build_series(
     if len(split) > 1:
         split = _drop_empty(split, [target, *features], dropped)
         notes.extend(dropped)
-    frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target)
+    frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target, dropped)
     label = ",".join(names)
     for frame in frames.values():
         frame.index.name = label

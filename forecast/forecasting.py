@@ -10,6 +10,8 @@ from .errors import ConfigError, DataError
 from .frequency import future_index
 from .members import MAX_FIT_ROWS, STATISTICAL
 
+MEMBER_SEASONS = 3  # seasons of history a statistical member reads at least (ETS's seasonal states)
+
 
 class Forecasting:
     """How :class:`forecaster.Forecaster` forecasts a frame; a part of it, kept apart for length."""
@@ -47,11 +49,8 @@ class Forecasting:
                 f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. "
                 f"Use --horizon {pre.horizon} or less, add --recursive, or retrain with --horizon {horizon}."
             )
-        if len(frame) < self.min_history():
-            raise DataError(
-                f"The data has {len(frame)} rows; the model needs the last {self.min_history()} "
-                "(its lookback). Give more history."
-            )
+        if len(frame) < self.min_history(series):
+            raise DataError(f"The data has {len(frame)} rows; {self.history_need(series)}. Give more history.")
         keep = pre.lookback
         if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
             keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
@@ -78,11 +77,34 @@ class Forecasting:
         members = getattr(self, "members_", {}).get(series or "", {})
         return "lstm" in weights or not any(name in members for name in weights)
 
-    def min_history(self) -> int:
-        """The fewest rows a history may have: the lookback; for many series, as few as a panel's
-        short series trained with (a horizon and one row), read with their first row repeated."""
+    def min_history(self, series: str | None = None) -> int:
+        """The fewest rows a history of ``series`` may have: the lookback (for many series, as few
+        as a panel's short series trained with: a horizon and one row, read with their first row
+        repeated); where the chosen forecast reads a statistical member of a seasonal series, also
+        :data:`MEMBER_SEASONS` seasons (or as many rows as the series had in training, if fewer):
+        from 8 daily rows of a weekly series AutoETS refitted had no season to find, and forecast
+        a flat line."""
         pre = self.preprocessor_
-        return min(pre.lookback, pre.horizon + 1) if self.data_.get("series") else pre.lookback
+        rows = min(pre.lookback, pre.horizon + 1) if self.data_.get("series") else pre.lookback
+        if self._reads_statistical(series) and self.season_ > 1:
+            split = self.data_.get("series_splits", {}).get(series or "") or self.data_["split"]
+            rows = max(rows, min(MEMBER_SEASONS * self.season_, int(split["rows"])))
+        return rows
+
+    def history_need(self, series: str | None = None) -> str:
+        """Why :meth:`min_history` rows, in words (for an error)."""
+        rows, lookback = self.min_history(series), self.preprocessor_.lookback
+        if self._reads_statistical(series) and rows > min(lookback, self.preprocessor_.horizon + 1):
+            chosen = " + ".join(n for n in self.choice_["weights"] if n in STATISTICAL)
+            return (f"the model needs the last {rows} (its forecast reads {chosen}, which finds the season of "
+                    f"{self.season_} in {MEMBER_SEASONS} of them)")
+        what = "its lookback" if rows == lookback else f"a horizon and one row; lookback {lookback}"
+        return f"the model needs the last {rows} ({what})"
+
+    def _reads_statistical(self, series: str | None) -> bool:
+        """Whether the chosen forecast of ``series`` reads a fitted statistical member."""
+        members = getattr(self, "members_", {}).get(series or "", {})
+        return any(name in STATISTICAL and name in members for name in self.choice_["weights"])
 
     def _end_digest(self, frame: pd.DataFrame) -> str:
         """The last timestamp and a sha256 of the target's recent values: what a cached

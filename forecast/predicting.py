@@ -81,12 +81,10 @@ def load_histories(
         )
     series.frames = {name: frame for name, frame in series.frames.items() if name not in series.untrained}
     for name, frame in series.frames.items():
-        if len(frame) < forecaster.min_history():
+        key = name if known else None
+        if len(frame) < forecaster.min_history(key):
             label = f"Series '{name}' in {path.name}" if known else path.name
-            raise DataError(
-                f"{label} has {len(frame)} rows; the model needs the last {forecaster.min_history()} "
-                "(its lookback). Give more history."
-            )
+            raise DataError(f"{label} has {len(frame)} rows; {forecaster.history_need(key)}. Give more history.")
     return series
 
 

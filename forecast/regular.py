@@ -14,16 +14,23 @@ from .timefmt import when
 
 
 def regularise_all(
-    raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str, target: str
+    raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str, target: str,
+    dropped: list[str] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], str, dict[str, int], dict[str, pd.DatetimeIndex]]:
-    """Regularise every series on one shared frequency; notes name the series they concern."""
+    """Regularise every series on one shared frequency; notes name the series they concern.
+
+    Args:
+        dropped: gets the notes on rows left out (blank targets at a series' ends) as well.
+    """
     several = len(raw) > 1
     per_series: dict[str, list[str]] = {}
+    trims: dict[str, list[str]] = {}
     prepared = {}
     for name, frame in raw.items():
         label = f"Series '{name}'" if several else source
         frame = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label)
-        prepared[name] = _trim_blank_target(frame, target, per_series[name])
+        prepared[name] = _trim_blank_target(frame, target, trims.setdefault(name, []))
+        per_series[name] += trims[name]
     step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
     frames: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
@@ -35,6 +42,8 @@ def regularise_all(
         for col, n in counts.items():
             filled[col] = filled.get(col, 0) + n
     notes += _merge_notes(per_series) if several else per_series[next(iter(raw))]
+    if dropped is not None:
+        dropped += _merge_notes(trims) if several else trims[next(iter(raw))]
     return frames, step, filled, filled_at
 
 

@@ -125,3 +125,23 @@ def test_written_files_and_bundles_get_the_users_umask_not_owner_only(tmp_path):
     assert stat.S_IMODE((tmp_path / "f.csv").stat().st_mode) == 0o644  # mkstemp's own would be 0600
     assert stat.S_IMODE(out.stat().st_mode) == 0o755  # mkdtemp's own would be 0700
     assert stat.S_IMODE((out / "bundle.json").stat().st_mode) == 0o644
+
+
+def test_predict_from_recent_rows_asks_for_the_seasons_a_statistical_forecast_reads(tmp_path):
+    """From 30 hourly rows AutoETS, refitted, had no day to find and forecast a flat line; the
+    history must hold three seasons when the chosen forecast reads a statistical member."""
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(_csv(tmp_path, rows=300)), "--target", "y", *TINY,
+                                  "--model", "auto_ets", "--no-report", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    frame = sine_frame(rows=300)
+    frame.iloc[-30:].to_csv(tmp_path / "recent.csv", index=False)
+    short = runner.invoke(app, ["predict", str(out), "--data", str(tmp_path / "recent.csv")])
+    assert short.exit_code == 1
+    assert "has 30 rows; the model needs the last 72 (its forecast reads auto_ets, which finds the season of 24" \
+        in " ".join(short.output.split())
+    frame.iloc[-72:].to_csv(tmp_path / "recent.csv", index=False)
+    enough = runner.invoke(app, ["predict", str(out), "--data", str(tmp_path / "recent.csv")])
+    assert enough.exit_code == 0, enough.output
+    values = pd.read_csv(pd.io.common.StringIO(enough.stdout))["forecast"]
+    assert values.max() - values.min() > 2  # the day's swing (6), not a flat line
