@@ -44,6 +44,9 @@ def load_histories(
     options = config.data_options()
     options.dayfirst = d["dayfirst"]
     raw = read_raw(path, options)
+    if config.id and config.id not in raw.df.columns:  # not "use --id": predict has no such flag
+        raise DataError(f"{path.name} has no '{config.id}' column (columns: {', '.join(raw.df.columns)}); the model "
+                        f"forecasts the series it names. Give a file with a '{config.id}' column.")
     trailing = None
     if config.future:
         from .future import split_trailing

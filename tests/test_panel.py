@@ -295,6 +295,11 @@ def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_pa
     assert result.exit_code == 0, result.output
     written = pd.read_csv(tmp_path / "f.csv", dtype={"site": str})
     assert written["site"].unique().tolist() == ["007"]
+    frame.drop(columns="site").iloc[:100].to_csv(tmp_path / "noid.csv", index=False)
+    for command in ("predict", "detect"):  # neither has --id: the error must not say to use it
+        refused = runner.invoke(app, [command, str(out), "--data", str(tmp_path / "noid.csv")])
+        assert refused.exit_code == 1 and "--id" not in refused.output
+        assert "noid.csv has no 'site' column (columns: when, load)" in " ".join(refused.output.split())
 
 
 def test_detect_scores_every_series_of_a_panel_and_names_each_flag(tmp_path):
