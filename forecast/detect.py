@@ -57,12 +57,12 @@ def detect(
     """
     pre = forecaster.preprocessor_
     bounds = _bounds(forecaster, levels)
-    if len(frame) <= pre.lookback:
-        raise DataError(
-            f"The data has {len(frame)} rows; detection needs more than the lookback ({pre.lookback})."
-        )
+    first = history_before(forecaster, series)
+    if len(frame) <= first:
+        raise DataError(f"The data has {len(frame)} rows; detection needs more than {first}, the history "
+                        "a forecast reads.")
     actual = frame[pre.target].to_numpy(dtype="float64")
-    origins = np.arange(pre.lookback, len(frame))  # every row with a full history before it
+    origins = np.arange(first, len(frame))  # every row with a full history before it
     longest = forecaster.data_.get("longest_run")  # recorded at training, from the training part
     if longest is None:  # bundles from before it was recorded
         longest = longest_run(actual[: forecaster.data_["split"]["train_rows"]])
@@ -92,6 +92,13 @@ def detect(
          "score": score, "anomaly": flags, "reason": reason},
         index=frame.index[origins],
     )
+
+
+def history_before(forecaster: Forecaster, series: str | None = None) -> int:
+    """Rows before the first scored one: the lookback, or the seasons a chosen statistical member
+    reads (:meth:`forecast.forecaster.Forecaster.min_history`). With fewer, the second row of a
+    43-row series was "expected" at the first one's value, and flagged 29 deviations out."""
+    return max(forecaster.preprocessor_.lookback, forecaster.min_history(series))
 
 
 def _short_runs(mask: np.ndarray, longest: int) -> np.ndarray:

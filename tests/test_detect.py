@@ -12,6 +12,7 @@ from forecast.cli import app
 from forecast.config import TrainConfig
 from forecast.data import load_series
 from forecast.detect import detect, run_lengths
+from forecast.errors import DataError
 from forecast.forecaster import Forecaster
 
 
@@ -101,10 +102,10 @@ def test_detect_levels_must_be_trained_ones(tmp_path):
     config = TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4,
                          quantiles=[0.05, 0.1, 0.5, 0.9, 0.95])
     forecaster = Forecaster(config).fit(series)
-    from forecast.detect import _bounds, _one_step
+    from forecast.detect import _bounds, _one_step, history_before
 
     # on the same history (detect's later passes clean each history by its own flags)
-    origins = np.arange(12, len(series.frame))
+    origins = np.arange(history_before(forecaster), len(series.frame))
     _, lo_w, hi_w = _one_step(forecaster, series.frame, origins, _bounds(forecaster, (0.05, 0.95)))
     _, lo_n, hi_n = _one_step(forecaster, series.frame, origins, _bounds(forecaster, (0.1, 0.9)))
     assert (hi_w - lo_w >= hi_n - lo_n - 1e-9).all()
@@ -159,3 +160,19 @@ def test_intermittent_counts_flag_a_huge_sale_not_every_sale(tmp_path):
     result = detect(forecaster, frame.assign(units=y))
     assert bool(result.loc[frame.index[450], "anomaly"])
     assert result["anomaly"].mean() < 0.08
+
+
+def test_detect_scores_rows_after_the_seasons_a_statistical_forecast_reads(tmp_path):
+    """A row with one row of history before it was "expected" at that row's value and flagged;
+    with AutoETS chosen, scoring starts after three seasons (72 hourly rows), not the lookback (12)."""
+    from conftest import sine_frame
+
+    data = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(data, index=False)
+    series = load_series(data, ["y"])
+    config = TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4, model="auto_ets")
+    forecaster = Forecaster(config).fit(series)
+    result = detect(forecaster, series.frame)
+    assert result.index[0] == series.frame.index[72] and len(result) == 200 - 72
+    with pytest.raises(DataError, match="detection needs more than 72"):
+        detect(forecaster, series.frame.iloc[:72])

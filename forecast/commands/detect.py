@@ -48,6 +48,7 @@ def detect(
     import pandas as pd
 
     from ..detect import detect as run
+    from ..detect import history_before
     from ..forecaster import Forecaster
     from ..predicting import as_written, decimals_of, load_histories, round_forecast
 
@@ -62,10 +63,11 @@ def detect(
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data, not scored: "
                    f"{', '.join(history.untrained[:5])}", err=True)
-    results, parts, short = {}, [], []
+    results, parts, short = {}, [], {}
     for name, frame in history.frames.items():
-        if len(frame) <= forecaster.preprocessor_.lookback:
-            short.append(name)
+        before = history_before(forecaster, name if panel else None)
+        if len(frame) <= before:
+            short[name] = before
             continue
         result = run(forecaster, frame, threshold=threshold, use_interval=interval,
                      levels=tuple(levels) if levels else None,
@@ -78,11 +80,18 @@ def detect(
         flagged = flagged[[*result.columns.drop("anomaly")]].rename_axis(frame.index.name)
         parts.append(flagged.assign(**{panel: name})[[panel, *flagged.columns]] if panel else flagged)
     if not results:
-        raise DataError(f"Every series has at most {forecaster.preprocessor_.lookback} rows, the model's lookback; "
-                        "detection needs more. Give more history with --data.")
+        if not panel:  # one series: detect says why in its own words
+            run(forecaster, history.frame, series=None)
+        name, before = next(iter(short.items()))
+        if len(short) == 1:
+            raise DataError(f"Series '{name}' has {len(history.frames[name])} rows; detection scores the rows after "
+                            f"the first {before}, the history a forecast reads. Give more history with --data.")
+        raise DataError(f"All {len(short)} series are too short: detection scores the rows after the first "
+                        f"{min(short.values())} or more of each, the history a forecast reads. Give more history "
+                        "with --data.")
     if short:
-        typer.echo(f"note: {len(short)} series skipped, no longer than the lookback "
-                   f"({forecaster.preprocessor_.lookback} rows): {', '.join(short[:5])}", err=True)
+        typer.echo(f"note: {len(short)} series skipped, no longer than the history a forecast reads "
+                   f"({', '.join(f'{n} ({len(history.frames[n])} rows)' for n in list(short)[:5])})", err=True)
     flagged = pd.concat(parts)
     write_atomic(out, as_written(flagged, forecaster.data_).to_csv)
     if plot is not None:
