@@ -220,10 +220,7 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
         f'<p class="sub">{_e(Path(d["source"]).name)}'
         + (f' · created {_e(meta["created"])}' if meta.get("created") else "") + "</p>",
         "<h2>Data</h2>",
-        f"<p>{_e(d['split']['rows'])} rows at frequency <b>{_e(d['freq'])}</b> from {_e(when(d['start']))} "
-        f"to {_e(when(d['end']))}; train {_e(d['split']['train_rows'])}, validation "
-        f"{_e(d['split']['val_rows'])}, test {_e(d['split']['test_rows'])} rows. "
-        f"Loading: {_e(_loading(d['notes']))}.</p>",
+        f"<p>{_data_sentence(d)} Loading: {_e(_loading(d['notes']))}.</p>",
         _file_img(folder, "overview.png", "the series with its split"),
         "<h2>Training</h2>",
         _file_img(folder, "loss.png", "training curves"),
@@ -292,6 +289,22 @@ def drawings(info: dict[str, Any], holdout: dict[str, Any], report: bool = True)
     if report:
         writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
     return writers
+
+
+def _data_sentence(d: dict[str, Any]) -> str:
+    """The data's rows, span and split, in HTML: of the series, or of each of several series."""
+    split = d["split"]
+    parts = (f"train {_e(split['train_rows'])}, validation {_e(split['val_rows'])}, test "
+             f"{_e(split['test_rows'])} rows")
+    if not d.get("series"):
+        return (f"{_e(split['rows'])} rows at frequency <b>{_e(d['freq'])}</b> from {_e(when(d['start']))} "
+                f"to {_e(when(d['end']))}; {parts}.")
+    splits = d.get("series_splits") or {}
+    total = sum(int(s["rows"]) for s in splits.values())
+    first = d["series"][0]
+    return (f"{len(d['series'])} series by <b>{_e(d.get('id'))}</b>, {_e(total)} rows in all, at frequency "
+            f"<b>{_e(d['freq'])}</b> from {_e(when(d['start']))} to {_e(when(d['end']))}; each series is split "
+            f"by its own length (the first, {_e(first)}: {parts}; the plots show it).")
 
 
 def _loading(notes: list[str]) -> str:

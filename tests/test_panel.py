@@ -62,6 +62,8 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     assert "3 series (site)" in result.output
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["data"]["series"] == ["s0", "s1", "s2"] and meta["data"]["id"] == "site"
+    page = " ".join((out / "report.html").read_text().split())  # the data of all three, not of s0 alone
+    assert "3 series by <b>site</b>, 740 rows in all" in page and "(the first, s0: train" in page
     csv = tmp_path / "next.csv"
     result = runner.invoke(app, ["predict", str(out), "--out", str(csv), "--plot", str(tmp_path / "f.png")])
     assert result.exit_code == 0, result.output
