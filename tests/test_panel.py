@@ -151,13 +151,14 @@ def test_a_constant_series_in_a_panel_trains_though_a_member_cannot_fit_it(tmp_p
     frame.to_csv(data, index=False)
     out = tmp_path / "m"
     result = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY,
-                                 "--out", str(out)])
+                                 "--out", str(out)], env={"COLUMNS": "200"})  # table rows unwrapped
     assert result.exit_code == 0, result.output
     meta = json.loads((out / "bundle.json").read_text())
     per_series = meta["metrics_per_series"]
     assert "auto_ces" not in per_series["s1"]
     assert meta["metrics"]["auto_ces"]["mase"] == pytest.approx(
         np.mean([per_series[s]["auto_ces"]["mase"] for s in ("s0", "s2")]))
+    assert "auto_ces (2 of 3 series)" in result.output  # the row's mean is over two series, and says so
     assert runner.invoke(app, ["predict", str(out)]).exit_code == 0
 
 

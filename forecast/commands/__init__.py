@@ -27,7 +27,7 @@ HistoryOpt = Annotated[
 __all__ = ["Agg", "Anchor", "Arch", "Backend", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
            "Floor", "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
            "parse_quantiles", "plain_choices", "quiet_keras", "split_list", "user_errors",
-           "when", "write_atomic"]
+           "series_share", "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -176,3 +176,12 @@ def write_atomic(out: Path, write: Callable[[Path], Any]) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def series_share(per_series: dict[str, dict] | None, model: str) -> str:
+    """" (2 of 4 series)" where a row's figures average over only the series ``model`` forecast
+    (a member that could not be fitted to some), else ""."""
+    if not per_series:
+        return ""
+    scored = sum(model in scores for scores in per_series.values())
+    return f" ({scored} of {len(per_series)} series)" if scored < len(per_series) else ""

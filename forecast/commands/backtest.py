@@ -10,7 +10,7 @@ import typer
 
 from ..choice import describe
 from ..config import TrainConfig
-from . import check_output, quiet_keras, user_errors, when, write_atomic
+from . import check_output, quiet_keras, series_share, user_errors, when, write_atomic
 from .options import DataArg, Param, command, train_settings
 from .train import prepare_series
 
@@ -62,7 +62,7 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
     for col in columns:
         table.add_column(col, justify="left" if col == "model" else "right")
     for name, m in sorted(result["models"].items(), key=lambda kv: kv[1]["mase"]):
-        table.add_row(name, f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['smape']:.2f}",
+        table.add_row(name + series_share(result.get("per_series"), name), f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['smape']:.2f}",
                       f"{m['mase']:.3f}", f"{m['pinball']:.4g}" if "pinball" in m else "",
                       f"{m['coverage']:.1%}" if "coverage" in m else "")
     console.print(table)

@@ -13,7 +13,7 @@ import typer
 from ..choice import describe, verdict
 from ..config import ARCHS, TrainConfig
 from . import Keep as KeepChoice
-from . import quiet_keras, split_list, user_errors, when
+from . import quiet_keras, series_share, split_list, user_errors, when
 from .options import Archs, DataArg, Force, Out, Param, Report, command, train_settings
 
 Resume = Annotated[bool, typer.Option(rich_help_panel="Training",
@@ -200,7 +200,7 @@ def print_fit(console: Any, forecaster: Any) -> None:
     names = {"model": f"forecast ({forecaster.choice_['label']})", "lstm": forecaster.config.arch.upper(),
              "naive": "naive", "seasonal_naive": f"seasonal naive (M={d['season']})"}
     for name, m in forecaster.holdout_["metrics"].items():
-        row = [names.get(name, name), f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['mase']:.3f}"]
+        row = [names.get(name, name) + series_share(forecaster.holdout_.get("per_series"), name), f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['mase']:.3f}"]
         if interval:
             row += [f"{m['pinball']:.4g}", f"{m['coverage']:.1%}"] if "pinball" in m else ["", ""]
         table.add_row(*row)
