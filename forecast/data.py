@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, row_number
 from .numbers import number_hint, read_numbers, thousandfold
 from .reading import read_table, sentinel_mask
 from .regular import regularise_all
@@ -197,7 +197,7 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
         raise DataError(f"Id column '{id_col}' not found in {source}. Columns: {', '.join(df.columns)}. "
                         "Use --id with one of them.")
     if df[id_col].isna().any():
-        row = int(np.flatnonzero(df[id_col].isna().to_numpy())[0]) + 2
+        row = row_number(df, int(np.flatnonzero(df[id_col].isna().to_numpy())[0]))
         raise DataError(f"Column '{id_col}' has an empty id on row {row}. Fill or remove that row.")
     return df[id_col].astype(str).str.strip()
 
@@ -245,7 +245,7 @@ def to_numeric(
         elif len(bad):
             example = str(bad.iloc[0])
             raise DataError(
-                f"Column '{col}' is not numeric (e.g. '{example}' on row {bad.index[0] + 2}). "
+                f"Column '{col}' is not numeric (e.g. '{example}' on row {row_number(df, bad.index[0])}). "
                 f"{number_hint(example)}"
             )
         values = values.astype("float64")

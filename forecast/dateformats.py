@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.api import guess_datetime_format
 
-from .errors import DataError
+from .errors import FIRST_ROW, DataError, row_number
 from .frequency import infer_freq
 
 
@@ -31,7 +31,8 @@ def parse_times(
     Returns:
         The parsed naive index, whether day first was used, and notes saying what was decided.
     """
-    text = _text(col).reset_index(drop=True)  # index = position; row number = index + 2
+    text = _text(col).reset_index(drop=True)  # index = position; the file's line: row_number(text, index)
+    text.attrs[FIRST_ROW] = row_number(col, 0)
     late = _hour_24(text)
     if late is not None:  # hour-ending clocks: 24:00 is the next day's 00:00
         text = text.where(~late, text.str.replace(_HOUR_24, "00:00", regex=True))
@@ -59,11 +60,11 @@ def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.D
     if shapes.nunique() == 1:  # the usual case: one format, checked on the whole column below
         reading = _read_group(text, dayfirst, name)
         if isinstance(reading, _Reading):
-            return _finish([reading], [text.index], len(text), name)
+            return _finish([reading], [text.index], len(text), name, row_number(text, 0))
     shapes = _shape(text)
     groups = [text[shapes == s] for s in pd.unique(shapes)]
     if len(groups) > _MAX_FORMATS:
-        examples = ", ".join(f"row {g.index[0] + 2} '{g.iloc[0]}'" for g in groups[:3])
+        examples = ", ".join(f"row {row_number(text, g.index[0])} '{g.iloc[0]}'" for g in groups[:3])
         raise DataError(f"Column '{name}' mixes {len(groups)} date formats (e.g. {examples}). "
                         "Write every date one way, or give --time-format.")
     readings = [_read_group(g, dayfirst, name) for g in groups]
@@ -81,12 +82,13 @@ def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.D
                 f"{_row_of(group, bad)}). Check the column, give --time-format, or name the right "
                 "one with --time."
             )
-        examples = " and ".join(f"row {g.index[0] + 2} '{g.iloc[0]}'" for g in groups[:4])
+        examples = " and ".join(f"row {row_number(text, g.index[0])} '{g.iloc[0]}'" for g in groups[:4])
         raise DataError(
             f"Column '{name}' mixes {len(groups)} date formats ({examples}); '{bad}' on row "
             f"{_row_of(group, bad)} cannot be read. Write every date one way, or give --time-format."
         )
-    return _finish(readings, [g.index for g in groups], len(text), name)  # type: ignore[arg-type]
+    return _finish(readings, [g.index for g in groups], len(text), name,  # type: ignore[arg-type]
+                   row_number(text, 0))
 
 
 _MAX_FORMATS = 8  # more distinct date shapes than this: the column is not dates
@@ -119,7 +121,7 @@ def _shape(text: pd.Series) -> pd.Series:
 
 
 def _row_of(group: pd.Series, value: str) -> int:
-    return int(group.index[(group == value).to_numpy()][0]) + 2
+    return row_number(group, int(group.index[(group == value).to_numpy()][0]))
 
 
 def _candidates(values: list[str]) -> list[str]:
@@ -186,8 +188,8 @@ def _check_one_order(text: pd.Series, formats: list[str], name: str) -> None:
     if only_month.size and only_day.size:
         m, d = int(only_month[0]), int(only_day[0])
         raise DataError(
-            f"Column '{name}' mixes date orders: '{text.iloc[m]}' on row {text.index[m] + 2} can only be "
-            f"month first, '{text.iloc[d]}' on row {text.index[d] + 2} only day first. Fix those rows, "
+            f"Column '{name}' mixes date orders: '{text.iloc[m]}' on row {row_number(text, text.index[m])} can only be "
+            f"month first, '{text.iloc[d]}' on row {row_number(text, text.index[d])} only day first. Fix those rows, "
             "or give --time-format."
         )
 
@@ -220,7 +222,7 @@ def _read_group(text: pd.Series, dayfirst: bool | None, name: str) -> _Reading |
         if reading.dayfirst is not None and dayfirst is None:
             proof = np.flatnonzero(reading.index.day > 12)
             row = int(proof[0]) if proof.size else 0
-            reading.why = (f"'{text.iloc[row]}' on row {text.index[row] + 2} can only be "
+            reading.why = (f"'{text.iloc[row]}' on row {row_number(text, text.index[row])} can only be "
                            f"{'day' if reading.dayfirst else 'month'} first")
         elif reading.dayfirst is not None:
             reading.why = "--dayfirst" if dayfirst else "--monthfirst"
@@ -289,16 +291,17 @@ def _first_bad(text: pd.Series, fmt: str) -> str:
 
 
 def _finish(
-    readings: list[_Reading], rows: list[pd.Index], n: int, name: str
+    readings: list[_Reading], rows: list[pd.Index], n: int, name: str, first_row: int = 2
 ) -> tuple[pd.DatetimeIndex, bool | None, list[str]]:
-    """Join the readings of each format back in row order, with one note per decision."""
+    """Join the readings of each format back in row order, with one note per decision
+    (``first_row``: the file's line of position 0, for messages)."""
     aware = [r.aware for r in readings]
     if any(aware) and not all(aware):
         a = next(i for i, r in enumerate(readings) if r.aware)
         b = next(i for i, r in enumerate(readings) if not r.aware)
         raise DataError(
-            f"Column '{name}' mixes times with and without UTC offsets (row {rows[a][0] + 2} has one, "
-            f"row {rows[b][0] + 2} has none). Give every time an offset, or none."
+            f"Column '{name}' mixes times with and without UTC offsets (row {rows[a][0] + first_row} has one, "
+            f"row {rows[b][0] + first_row} has none). Give every time an offset, or none."
         )
     if len(readings) == 1:
         index = readings[0].index

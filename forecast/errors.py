@@ -25,3 +25,14 @@ class BundleError(ForecastError):
 
 class TrainingError(ForecastError):
     """Training could not produce a usable model (e.g. the loss became NaN)."""
+
+
+FIRST_ROW = "first_row"  # a frame's attrs key: the file's line number of its first data row
+
+
+def row_number(obj: object, position: int) -> int:
+    """The file's line number of the data row at ``position`` (0-based) of a frame or column
+    read by :func:`forecast.reading.read_table`: after the header line, and after a title or
+    comment lines the reading skipped (``attrs["first_row"]``; 2 when it has none)."""
+    attrs = getattr(obj, "attrs", {}) or {}
+    return int(position) + int(attrs.get(FIRST_ROW, 2))

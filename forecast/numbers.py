@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import DataError, row_number
 
 _SPACES = " \u00a0\u202f"  # space, no-break space, narrow no-break space (French, Excel)
 
@@ -144,7 +144,7 @@ def _refuse_units(text: pd.Series, name: str) -> None:
         units = found[unit_group - 1].dropna().str.strip()
         if len(units) > 0.5 * len(sample) and units.nunique() <= 3:
             unit = units.mode().iloc[0]
-            row = int(units.index[0]) + 2
+            row = row_number(text, int(units.index[0]))
             raise DataError(
                 f"Column '{name}' holds numbers with a unit ('{text.loc[units.index[0]]}' on row {row}). "
                 f"Strip '{unit}' from the values (put it in the column name, e.g. '{name} ({unit})')."

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from .errors import FIRST_ROW, DataError
 from .numbers import number_style
 
 _HEAD = 65536  # bytes read to sniff the delimiter and check the encoding
@@ -112,6 +112,7 @@ def read_table(
             f"{path} has rows with a different number of fields than the header (the first data row has "
             f"{len(df.columns) + df.index.nlevels}, header {len(df.columns)}). Fix those rows."
         )
+    df.attrs[FIRST_ROW] = skip + 2  # the header is line skip + 1: error messages name file lines
     if styled:
         df = _numbers_in_style(df, decimal, thousands or "", tuple(as_text))
     blank = df.isna().all(axis=1).to_numpy()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .dateformats import parse_times, periods_as_dates
-from .errors import DataError
+from .errors import DataError, row_number
 from .numbers import STYLES
 
 _TIME_NAMES = re.compile(
@@ -170,7 +170,7 @@ def time_index(
     notes: list[str] = []
     for name in names:
         if df[name].isna().any():
-            row = int(np.flatnonzero(df[name].isna().to_numpy())[0]) + 2
+            row = row_number(df, int(np.flatnonzero(df[name].isna().to_numpy())[0]))
             raise DataError(f"Column '{name}' has an empty time on row {row}. Fill or remove that row.")
     if len(names) > 1:
         return _from_parts(df, names), False, [f"time assembled from columns {label}"]

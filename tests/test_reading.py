@@ -128,3 +128,14 @@ def test_empty_rows_after_the_data_are_skipped_with_a_note(tmp_path):
                       + "".join(f"{d},{i}\n" for i, d in enumerate(days[20:])))
     with pytest.raises(DataError, match="empty time on row 22"):
         load_series(inside, ["sales"])
+
+
+@pytest.mark.parametrize(("above", "line"), [("", 4), ("Sales report 2021\n", 5), ("# exported\n# by a tool\n", 6)])
+def test_error_rows_are_the_files_lines_after_a_skipped_title_or_comments(tmp_path, above, line):
+    body = "date,sales\n2021-01-01,5\n2021-01-02,6\n2021-01-03,x7\n2021-01-04,8\n"
+    (tmp_path / "s.csv").write_text(above + body)
+    with pytest.raises(DataError, match=rf"'x7' on row {line}\)"):
+        load_series(tmp_path / "s.csv", ["sales"])
+    (tmp_path / "d.csv").write_text(above + body.replace("x7", "7").replace("2021-01-03", "Total"))
+    with pytest.raises(DataError, match=rf"'Total' on row {line}, which is not a date"):
+        load_series(tmp_path / "d.csv", ["sales"])
