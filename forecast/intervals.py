@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-_EPS = 1e-12
+_EPS = 1e-12  # a half-width below this share of the forecasts' level counts as none
 SCALE_RANGE = (0.2, 5.0)  # a factor outside this says the model is broken, not miscalibrated
 TRUST = 0.5  # the factor applied is the conformal one to this power: the square root, half-way
 # in log scale between the models' own intervals and the validation part's. On 27 real series
@@ -45,8 +45,10 @@ def conformal_scores(actual: np.ndarray, quantiles: np.ndarray, levels: list[flo
     """``(windows, horizon)``: the factor each actual needs to fall inside the outer interval
     (its distance from the median over the interval's half on its side)."""
     med = quantiles[..., levels.index(0.5)]
-    below = np.maximum(med - quantiles[..., 0], _EPS)
-    above = np.maximum(quantiles[..., -1] - med, _EPS)
+    level = float(np.mean(np.abs(med))) or float(np.mean(np.abs(actual))) or 1.0
+    eps = _EPS * level  # relative: a series of values near 1e-12 has half-widths near 1e-13, not 0
+    below = np.maximum(med - quantiles[..., 0], eps)
+    above = np.maximum(quantiles[..., -1] - med, eps)
     return np.where(actual < med, (med - actual) / below, (actual - med) / above)
 
 

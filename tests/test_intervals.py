@@ -86,3 +86,16 @@ def test_too_few_windows_to_rank_never_narrow_the_models_intervals():
     # four windows rank at 80%: narrowing is allowed again (0.02 half-way is 0.14: the floor 0.2)
     four = np.repeat(actual, 4, axis=0)
     assert fit_interval_scale(four, wide, LEVELS) == 0.2
+
+
+def test_conformal_scores_do_not_depend_on_the_units():
+    """A series of values near 1e-15 (a concentration in mol/L) needs the same factor as the same
+    series in other units: an absolute floor on the half-widths read its intervals as none."""
+    from forecast.intervals import conformal_scores
+
+    rng = np.random.default_rng(0)
+    actual = 10 + rng.normal(size=(20, 4))
+    quantiles = 10 + np.stack([np.full((20, 4), -1.28), np.zeros((20, 4)), np.full((20, 4), 1.28)], axis=-1)
+    base = conformal_scores(actual, quantiles, [0.1, 0.5, 0.9])
+    for units in (1e-15, 1e12):
+        assert np.allclose(conformal_scores(actual * units, quantiles * units, [0.1, 0.5, 0.9]), base)
