@@ -94,6 +94,46 @@ def detect(
     )
 
 
+def detect_each(
+    forecaster: Forecaster,
+    history: Any,
+    threshold: float = 3.5,
+    use_interval: bool = False,
+    levels: tuple[float, float] | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """:func:`detect` on every series of ``history`` (a :class:`forecast.data.Series` read for
+    the bundle): each on its own scaling and members.
+
+    Returns:
+        Each scored series' result (keyed as ``history.frames``), and the series too short to
+        score with the rows a forecast reads first (name -> those rows).
+
+    Raises:
+        DataError: no series is long enough.
+    """
+    panel = bool(forecaster.data_.get("series"))
+    results: dict[str, pd.DataFrame] = {}
+    short: dict[str, int] = {}
+    for name, frame in history.frames.items():
+        key = name if panel else None
+        before = history_before(forecaster, key)
+        if len(frame) <= before:
+            short[name] = before
+            continue
+        filled = history.filled_at.get(name) if panel else next(iter(history.filled_at.values()), None)
+        results[name] = detect(forecaster, frame, threshold, use_interval, levels, filled, key)
+    if not results:
+        name, before = next(iter(short.items()))
+        rows = len(history.frames[name])
+        if len(short) == 1:
+            which = f"Series '{name}' has" if panel else "The data has"
+            raise DataError(f"{which} {rows} rows; detection needs more than {before}, the history a "
+                            "forecast reads. Give more history with --data.")
+        raise DataError(f"All {len(short)} series are too short: detection needs more than {min(short.values())} "
+                        "rows of each, the history a forecast reads. Give more history with --data.")
+    return results, short
+
+
 def history_before(forecaster: Forecaster, series: str | None = None) -> int:
     """Rows before the first scored one: the lookback, or the seasons a chosen statistical member
     reads (:meth:`forecast.forecaster.Forecaster.min_history`). With fewer, the second row of a

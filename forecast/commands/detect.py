@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
 from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors, write_atomic
 
 
@@ -47,8 +47,7 @@ def detect(
     check_output(plot, (".png", ".svg", ".pdf"), "--plot")
     import pandas as pd
 
-    from ..detect import detect as run
-    from ..detect import history_before
+    from ..detect import detect_each
     from ..forecaster import Forecaster
     from ..predicting import as_written, decimals_of, load_histories, round_forecast
 
@@ -63,35 +62,17 @@ def detect(
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data, not scored: "
                    f"{', '.join(history.untrained[:5])}", err=True)
-    results, parts, short = {}, [], {}
-    for name, frame in history.frames.items():
-        before = history_before(forecaster, name if panel else None)
-        if len(frame) <= before:
-            short[name] = before
-            continue
-        result = run(forecaster, frame, threshold=threshold, use_interval=interval,
-                     levels=tuple(levels) if levels else None,
-                     filled=history.filled_at.get(name) if panel else next(iter(history.filled_at.values()), None),
-                     series=name if panel else None)
-        results[name] = result
-        flagged = result[result["anomaly"]].drop(columns="anomaly")
-        places = decimals_of(frame[target].to_numpy())
-        flagged = round_forecast(flagged.drop(columns="score"), places).assign(score=flagged["score"].round(2))
-        flagged = flagged[[*result.columns.drop("anomaly")]].rename_axis(frame.index.name)
-        parts.append(flagged.assign(**{panel: name})[[panel, *flagged.columns]] if panel else flagged)
-    if not results:
-        if not panel:  # one series: detect says why in its own words
-            run(forecaster, history.frame, series=None)
-        name, before = next(iter(short.items()))
-        if len(short) == 1:
-            raise DataError(f"Series '{name}' has {len(history.frames[name])} rows; detection scores the rows after "
-                            f"the first {before}, the history a forecast reads. Give more history with --data.")
-        raise DataError(f"All {len(short)} series are too short: detection scores the rows after the first "
-                        f"{min(short.values())} or more of each, the history a forecast reads. Give more history "
-                        "with --data.")
+    results, short = detect_each(forecaster, history, threshold, interval, tuple(levels) if levels else None)
     if short:
         typer.echo(f"note: {len(short)} series skipped, no longer than the history a forecast reads "
                    f"({', '.join(f'{n} ({len(history.frames[n])} rows)' for n in list(short)[:5])})", err=True)
+    parts = []
+    for name, result in results.items():
+        flagged = result[result["anomaly"]].drop(columns="anomaly")
+        places = decimals_of(history.frames[name][target].to_numpy())
+        flagged = round_forecast(flagged.drop(columns="score"), places).assign(score=flagged["score"].round(2))
+        flagged = flagged[[*result.columns.drop("anomaly")]].rename_axis(history.frames[name].index.name)
+        parts.append(flagged.assign(**{panel: name})[[panel, *flagged.columns]] if panel else flagged)
     flagged = pd.concat(parts)
     write_atomic(out, as_written(flagged, forecaster.data_).to_csv)
     if plot is not None:
