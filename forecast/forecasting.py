@@ -95,9 +95,9 @@ class Forecasting:
         """Why :meth:`min_history` rows, in words (for an error)."""
         rows, lookback = self.min_history(series), self.preprocessor_.lookback
         if self._reads_statistical(series) and rows > min(lookback, self.preprocessor_.horizon + 1):
-            chosen = " + ".join(n for n in self.choice_["weights"] if n in STATISTICAL)
-            return (f"the model needs the last {rows} (its forecast reads {chosen}, which finds the season of "
-                    f"{self.season_} in {MEMBER_SEASONS} of them)")
+            chosen = [n for n in self.choice_["weights"] if n in STATISTICAL]
+            return (f"the model needs the last {rows} (its forecast reads {' and '.join(chosen)}, which "
+                    f"find{'s' * (len(chosen) == 1)} the season of {self.season_} in {MEMBER_SEASONS} of them)")
         what = "its lookback" if rows == lookback else f"a horizon and one row; lookback {lookback}"
         return f"the model needs the last {rows} ({what})"
 

@@ -48,7 +48,7 @@ def test_predict_reads_dates_in_the_order_training_decided(tmp_path):
         data_={"dayfirst": True, "freq": "MS", "source": str(path), "series": []},
         preprocessor_=SimpleNamespace(lookback=3),
         config=TrainConfig(target="y"),
-        min_history=lambda: 3,
+        min_history=lambda series=None: 3,
     )
     series = load_histories(bundle, path)
     assert series.freq == "MS" and series.frame.index[0] == pd.Timestamp("2020-02-01")
@@ -73,7 +73,7 @@ def test_iso_training_dates_fix_no_order_for_a_new_file(tmp_path):
     pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "y": np.arange(20.0)}).to_csv(uk, index=False)
     bundle = SimpleNamespace(
         data_={"dayfirst": load_series(iso, ["y"]).dayfirst, "freq": "D", "source": str(iso), "series": []},
-        preprocessor_=SimpleNamespace(lookback=5), config=TrainConfig(target="y"), min_history=lambda: 5,
+        preprocessor_=SimpleNamespace(lookback=5), config=TrainConfig(target="y"), min_history=lambda series=None: 5,
     )
     assert load_histories(bundle, uk).frame.index.equals(pd.DatetimeIndex(days, name="date"))
 

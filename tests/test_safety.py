@@ -216,7 +216,7 @@ def test_predict_data_is_checked_against_the_bundle(bundle, tmp_path):
         load_histories(forecaster, daily)
     short = tmp_path / "short.csv"
     sine_frame(rows=8).to_csv(short, index=False)
-    with pytest.raises(DataError, match="needs the last 12"):
+    with pytest.raises(DataError, match=f"needs the last {forecaster.min_history()} "):
         load_histories(forecaster, short)
 
 
