@@ -294,3 +294,18 @@ def test_a_history_starting_after_the_fit_forecasts_as_the_full_one(name):
     for rows in (100, 365, 900):
         recent = member.forecast(y[-rows:], 7, Q, 1000 - rows)[:, 1]
         np.testing.assert_allclose(recent, full, rtol=0.02)
+
+
+def test_autoces_at_the_edge_of_its_stable_region_is_refused_not_kept_worse_than_naive():
+    """A clean weekly sine (noise sd 1, swing 10; a generated file kept in tests/data): AutoCES on
+    its first 210 days fits alpha_1, beta_1 just over 1 and, applied to later histories, forecast
+    a week with mean absolute error 29 where naive's is ~9. One-step errors with four times naive's
+    variance on the probe histories now refuse the fit (the other members carry the series)."""
+    from pathlib import Path
+
+    y = pd.read_csv(Path(__file__).parent / "data" / "weekly_sine_ces_edge.csv")["sales"].to_numpy(float)
+    with pytest.raises(ValueError, match="diverged"):
+        Member.fit("auto_ces", y[:210], 7)
+    ets = Member.fit("auto_ets", y[:210], 7)  # the series itself is easy
+    error = np.mean([np.abs(ets.forecast(y[:e], 7, [0.5], 0)[:, 0] - y[e : e + 7]).mean() for e in range(217, 294, 7)])
+    assert error < 2
