@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .metrics import mae
+from .timefmt import count
 
 MAX_COMBINED = 3  # mean of the best two and best three members are candidates
 SIMPLE_MARGIN = 0.03  # naive or seasonal naive within 3% of the best validation MASE is kept:
@@ -109,7 +110,7 @@ def describe(choice: dict[str, Any]) -> str:
     others = " / ".join(f"{n} {v:.3f}" for n, v in scores.items() if n != choice["label"] and " + " not in n)
     why = f"; {choice['why']}" if choice.get("why") and choice["why"] != "lowest validation MASE" else ""
     return (f"forecast = {choice['label']}, validation MASE {scores.get(choice['label'], float('nan')):.3f} "
-            f"vs {others} ({choice.get('windows', 0)} windows{why})")
+            f"vs {others} ({count(choice.get('windows', 0), 'window')}{why})")
 
 
 def verdict(metrics: dict[str, dict[str, float]], label: str) -> tuple[str, str]:

@@ -20,7 +20,7 @@ import pandas as pd
 from . import plots
 from .bundle import versions
 from .choice import describe, verdict
-from .timefmt import when
+from .timefmt import count, when
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1000px;margin:2em auto;
@@ -111,7 +111,7 @@ def _card(meta: dict[str, Any]) -> str:
         "floor": ("forecasts and intervals stop at 0 " + ("(--floor zero)" if c.get("floor") == "zero"
                                                           else "(the history has no negative value)"))
         if meta.get("floor") is not None else "none: forecasts may take any value",
-        "training": f"{t['epochs']} epochs (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
+        "training": f"{count(t['epochs'], 'epoch')} (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
         f"{t['seconds']:.0f} s; batch {t.get('batch_size') or c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
         "scaling": "standard scaler fitted on the training part; predicts change from the last value"
         if p["anchor"] == "last" else "standard scaler fitted on the training part",
@@ -150,7 +150,7 @@ def _backtest_section(backtest: dict[str, Any]) -> list[str]:
     bp = backtest["protocol"]
     parts = [
         "<h2>Backtest</h2>",
-        f"<p>{_e(bp['windows'])} window{'s' * (bp['windows'] != 1)} of {_e(bp['horizon'])} steps from {_e(when(bp['test_start']))} "
+        f"<p>{_e(count(bp['windows'], 'window'))} of {_e(bp['horizon'])} steps from {_e(when(bp['test_start']))} "
         f"to {_e(when(bp['test_end']))}, season {_e(bp['season'])}"
         f"{', refit per fold' if bp['refit'] else ', trained once'}; skill vs the best baseline "
         f"({_e(str(backtest['best_baseline']).replace('_', ' '))}): "

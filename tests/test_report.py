@@ -179,3 +179,9 @@ def test_loading_notes_end_in_one_period_not_two():
     assert f"Loading: {_loading(notes)}." == ("Loading: 2 values filled; Forecasts stop at 0: the history has no "
                                               "negative value (--floor none lets them go below).")
     assert _loading([]) == "nothing changed"
+
+
+def test_counts_are_singular_for_one():
+    from forecast.timefmt import count
+
+    assert (count(1, "window"), count(2, "window"), count(0, "epoch")) == ("1 window", "2 windows", "0 epochs")

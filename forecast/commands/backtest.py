@@ -10,6 +10,7 @@ import typer
 
 from ..choice import describe
 from ..config import TrainConfig
+from ..timefmt import count
 from . import check_output, quiet_keras, series_share, user_errors, when, write_atomic
 from .options import DataArg, Param, command, train_settings
 from .train import prepare_series
@@ -55,7 +56,7 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
             result = run(series, config, windows, config.season, refit,
                          fold_done=lambda k: bar.update(task, completed=k))
     p = result["protocol"]
-    table = Table(title=f"Backtest: {p['windows']} window{'s' * (p['windows'] != 1)} x {p['horizon']} steps "
+    table = Table(title=f"Backtest: {count(p['windows'], 'window')} x {p['horizon']} steps "
                         f"({when(p['test_start'])} .. {when(p['test_end'])}), season {p['season']}"
                         f"{', refit per fold' if p['refit'] else ''}")
     columns = ["model", "MAE", "RMSE", "sMAPE %", "MASE", "pinball", "coverage"]

@@ -12,6 +12,7 @@ import typer
 
 from ..choice import describe, verdict
 from ..config import ARCHS, TrainConfig
+from ..timefmt import count
 from . import Keep as KeepChoice
 from . import quiet_keras, series_share, split_list, user_errors, when
 from .options import Archs, DataArg, Force, Out, Param, Report, command, train_settings
@@ -184,14 +185,14 @@ def print_fit(console: Any, forecaster: Any) -> None:
     )
     console.print(
         f"lookback {pre.lookback}, horizon {pre.horizon}; stopped by {t['stopped_by']} after "
-        f"{t['epochs']} epochs ({t['seconds']:.0f}s), best epoch {t['best_epoch']}",
+        f"{count(t['epochs'], 'epoch')} ({t['seconds']:.0f}s), best epoch {t['best_epoch']}",
         highlight=False,
     )
     for note in getattr(forecaster, "notes_", []):
         console.print(f"  note: {note}", highlight=False)
     console.print(describe(forecaster.choice_), highlight=False)
     interval = forecaster.interval()
-    table = Table(title=f"Test part: {forecaster.holdout_['windows']} window{'s' * (forecaster.holdout_['windows'] != 1)} of {pre.horizon} steps")
+    table = Table(title=f"Test part: {count(forecaster.holdout_['windows'], 'window')} of {pre.horizon} steps")
     columns = ["model", "MAE", "RMSE", "MASE"]
     if interval:
         columns += ["pinball", f"coverage of {interval['coverage']:.0%}"]
