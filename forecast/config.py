@@ -216,6 +216,9 @@ class TrainConfig:
             raise ConfigError("Give --target, the column to forecast.")
         if len(targets) > 1 and self.data.id:
             raise ConfigError("Give one --target with --id; several targets are for wide files.")
+        if self.data.id and self.data.id in (*targets, *self.features, *self.future, *(self.data.time or "").split(",")):
+            raise ConfigError(f"--id names '{self.data.id}', which is also the target, a covariate or the time "
+                              "column. --id is the column naming each series (a store, a sensor).")
         for name in self.features:
             if name in targets:
                 raise ConfigError(

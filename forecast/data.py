@@ -152,7 +152,14 @@ def build_series(
     values = to_numeric(df, columns, source, missing_hint, notes)
     values = _drop_sentinels(values, opts.na_values, notes)
     values.index = raw.index
+    if opts.id and opts.id in names:
+        raise ConfigError(f"--id names '{opts.id}', the time column. --id is the column naming each series "
+                          "(a store, a sensor); leave it out for one series.")
     ids = _ids(df, opts.id, source)
+    if ids is not None and len(ids) >= 4 and ids.nunique() > len(ids) / 2:
+        raise DataError(f"--id column '{opts.id}' has {ids.nunique()} different values in {len(ids)} rows: most "
+                        "series would have one row. Give --id the column naming each series (a store, a "
+                        "sensor), or leave it out for one series.")
     targets, features = columns[:n_targets], columns[n_targets:]
     if ids is not None:
         if n_targets > 1:

@@ -334,6 +334,8 @@ def test_train_bad_file_is_one_error_line_and_writes_nothing(tmp_path, content, 
         (["--id", "site"], "Id column 'site' not found"),
         (["--time", "year,month"], "Time column 'year, month' not found"),
         (["--target", "load,load2"], "Column 'load2' not found"),
+        (["--id", "load"], "--id names 'load', which is also the target"),
+        (["--id", "time"], "--id names 'time', the time column"),
     ],
 )
 def test_train_bad_data_flags(tmp_path, sine_csv, flags, fragment):

@@ -293,3 +293,10 @@ def test_blank_target_rows_at_the_start_and_end_are_left_out_not_invented(tmp_pa
     assert series.filled == {"sales": 0, "promo": 0}
     assert "3 rows before the first target value (2024-01-04) left out" in series.notes
     assert "7 rows after the last target value (2024-02-02) left out: the forecast starts after it" in series.notes
+
+
+def test_an_id_column_of_mostly_distinct_values_is_refused_as_no_id(tmp_path):
+    rows = "".join(f"{t:%Y-%m-%d %H:%M},{i},{i / 10}\n" for i, t in enumerate(_hourly(40)))
+    path = _write(tmp_path, "time,y,temp\n" + rows)
+    with pytest.raises(DataError, match="--id column 'temp' has 40 different values in 40 rows"):
+        load_series(path, ["y"], options=DataOptions(id="temp"))
