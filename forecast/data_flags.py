@@ -57,6 +57,9 @@ class DataOptions:
                     raise ConfigError(
                         f"{name} '{rule}' is not a pandas frequency. Use e.g. h, 30min, D, B, W, MS."
                     ) from None
+        if self.freq is not None and self.resample is not None:
+            raise ConfigError("--freq and --resample both set the step: --freq names the rows' own step, "
+                              "--resample aggregates them to a longer one. Give one of them.")
         if self.max_gap is not None and self.max_gap < 0:
             raise ConfigError("--max-gap must be 0 or more steps.")
         if self.decimal == self.thousands:

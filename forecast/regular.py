@@ -8,7 +8,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from .data_flags import DataOptions
-from .errors import DataError
+from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days, resample_rule
 from .timefmt import when
 
@@ -106,12 +106,45 @@ def _sort_and_merge(frame: pd.DataFrame, opts: DataOptions, notes: list[str], la
         notes.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
     if opts.resample:
         before = len(frame)
+        partial = _partial_ends(frame.index, opts.resample, label)
         resampler = frame.resample(opts.resample)
         frame = resampler.sum(min_count=1) if opts.agg == "sum" else resampler.agg(opts.agg)
         notes.append(f"resampled to {opts.resample} ({opts.agg}): {before} rows -> {len(frame)}")
+        if partial and len(frame) > 2 + len(partial):
+            frame = frame.drop(index=[t for t in partial if t in frame.index])
+            notes.append(f"{len(partial)} incomplete {opts.resample} period(s) at the ends left out "
+                         f"({', '.join(when(t) for t in partial)}): their rows do not fill them")
     if len(frame) < 3:
         raise DataError(f"{label} has only {len(frame)} distinct timestamps. Give a longer series.")
     return frame
+
+
+def _partial_ends(index: pd.DatetimeIndex, rule: str, label: str) -> list[pd.Timestamp]:
+    """The labels of the first and last ``rule`` periods the rows do not fill (a week of 3 days
+    summed as a week). A period is incomplete when the step before the first row, or after the
+    last, falls in the same period. A rule finer than the rows' own step is refused: resampling
+    aggregates, and each day spread over 24 hours was 96% invented rows."""
+    if len(index) < 3:
+        return []
+    gaps = index[1:] - index[:-1]
+    found = infer_freq(index)
+    step = to_offset(found) if found else to_offset(gaps.median())
+    width = pd.date_range(index[0], periods=3, freq=rule)
+    if (width[2] - width[1]) < gaps.median() * 0.99:
+        raise ConfigError(f"--resample {rule} is finer than the rows of {label} (one every "
+                          f"{_span(gaps.median())}): resampling aggregates to a longer step. Give a longer "
+                          "--resample, or leave it out.")
+    out = []
+    for inside, outside in ((index[0], index[0] - step), (index[-1], index[-1] + step)):
+        bins = pd.Series([0, 0], index=pd.DatetimeIndex(sorted([inside, outside]))).resample(rule).size()
+        if len(bins) == 1:  # the step beyond the rows is in the same period: the period is not full
+            out.append(bins.index[0])
+    return sorted(set(out))
+
+
+def _span(delta: pd.Timedelta) -> str:
+    days = delta / pd.Timedelta(days=1)
+    return f"{days:g} days" if days >= 1 else f"{delta / pd.Timedelta(hours=1):g} hours"
 
 
 def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:

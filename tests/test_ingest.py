@@ -300,3 +300,25 @@ def test_an_id_column_of_mostly_distinct_values_is_refused_as_no_id(tmp_path):
     path = _write(tmp_path, "time,y,temp\n" + rows)
     with pytest.raises(DataError, match="--id column 'temp' has 40 different values in 40 rows"):
         load_series(path, ["y"], options=DataOptions(id="temp"))
+
+
+def test_resampling_leaves_out_periods_the_rows_do_not_fill(tmp_path):
+    """400 days from Wednesday 2020-01-01 summed by week: the first week (5 days) and the last
+    (3 days) were kept as weeks, at about half a week's sum."""
+    days = pd.date_range("2020-01-01", periods=400, freq="D")
+    path = _write(tmp_path, "date,sales\n" + "".join(f"{t:%Y-%m-%d},10\n" for t in days))
+    series = load_series(path, ["sales"], options=DataOptions(resample="W", agg="sum"))
+    assert (series.frame["sales"] == 70).all()
+    assert series.frame.index[0] == pd.Timestamp("2020-01-12") and series.frame.index[-1] == pd.Timestamp("2021-01-31")
+    assert any("2 incomplete W period(s) at the ends left out (2020-01-05, 2021-02-07)" in n for n in series.notes)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ({"resample": "h"}, "--resample h is finer than the rows"),
+    ({"resample": "W", "freq": "D"}, "--freq and --resample both set the step"),
+])
+def test_resampling_to_a_finer_step_or_beside_freq_is_refused(tmp_path, flags, message):
+    days = pd.date_range("2020-01-01", periods=60, freq="D")
+    path = _write(tmp_path, "date,sales\n" + "".join(f"{t:%Y-%m-%d},{i}\n" for i, t in enumerate(days)))
+    with pytest.raises((ConfigError, DataError), match=message):
+        load_series(path, ["sales"], options=DataOptions(**flags))
