@@ -125,6 +125,12 @@ def test_written_files_and_bundles_get_the_users_umask_not_owner_only(tmp_path):
     assert stat.S_IMODE((tmp_path / "f.csv").stat().st_mode) == 0o644  # mkstemp's own would be 0600
     assert stat.S_IMODE(out.stat().st_mode) == 0o755  # mkdtemp's own would be 0700
     assert stat.S_IMODE((out / "bundle.json").stat().st_mode) == 0o644
+    for command in (["predict", str(out), "--out", str(out / "holdout.csv")],
+                    ["detect", str(out), "--out", str(out / "holdout.csv")],
+                    ["report", str(out), "--out", str(out / "report.html")]):
+        refused = runner.invoke(app, command)  # the bundle's own files: its checksums would refuse it after
+        assert refused.exit_code == 1 and "is a file of the bundle" in refused.output
+    assert runner.invoke(app, ["predict", str(out)]).exit_code == 0
 
 
 def test_predict_from_recent_rows_asks_for_the_seasons_a_statistical_forecast_reads(tmp_path):

@@ -128,11 +128,15 @@ def parse_quantiles(text: str | list[str]) -> list[float] | None:
         ) from None
 
 
-def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> None:
+def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle: Path | None = None) -> None:
     """Refuse, before any work, an output file whose folder is missing or unwritable, which is
-    a folder, or whose type is unknown."""
+    a folder, whose type is unknown, or which is one of ``bundle``'s own files (overwritten, the
+    bundle's checksums refused it from then on)."""
     if path is None:
         return
+    if bundle is not None and path.parent.resolve() == Path(bundle).resolve() and path.name in _bundle_files(bundle):
+        raise ConfigError(f"{flag} {path} is a file of the bundle {bundle}; writing it would damage the bundle. "
+                          "Choose another name.")
     if not path.parent.is_dir():
         raise ConfigError(f"Folder {path.parent} for {flag} does not exist. Create it first.")
     if path.suffix.lower() not in suffixes:
@@ -145,6 +149,17 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str) -> Non
     if path.exists() and not os.access(path, os.W_OK):
         raise ConfigError(f"{flag} {path} exists and is read-only. Choose another {flag}.")
     check_writable(path.parent, flag)
+
+
+def _bundle_files(bundle: Path) -> set[str]:
+    """bundle.json and the files it lists (none where it cannot be read: loading says why)."""
+    import json
+
+    try:
+        files = json.loads((Path(bundle) / "bundle.json").read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        files = {}
+    return {"bundle.json", *(files if isinstance(files, dict) else {})}
 
 
 def check_writable(folder: Path, flag: str) -> None:

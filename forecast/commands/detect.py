@@ -43,8 +43,8 @@ def detect(
     Example: forecast detect models/energy_demand_demand --data new.csv --plot anomalies.png
     """
     out = out or Path("anomalies.csv")
-    check_output(out, (".csv",), "--out")
-    check_output(plot, (".png", ".svg", ".pdf"), "--plot")
+    check_output(out, (".csv",), "--out", bundle)
+    check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)
     import pandas as pd
 
     from ..detect import detect_each

@@ -50,8 +50,8 @@ def predict(
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
-    check_output(out, (".csv",), "--out")
-    check_output(plot, (".png", ".svg", ".pdf"), "--plot")
+    check_output(out, (".csv",), "--out", bundle)
+    check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)
     from ..errors import DataError
     from ..forecaster import Forecaster
     from ..predicting import (

@@ -34,7 +34,7 @@ def report(
     from ..timefmt import when
 
     out = out or bundle.parent / f"{bundle.name}-report.html"
-    check_output(out, (".html", ".htm"), "--out")
+    check_output(out, (".html", ".htm"), "--out", bundle)
     meta = read_meta(bundle)
     result = None
     if backtest is not None:
