@@ -55,7 +55,7 @@ class Forecasting:
         if getattr(self, "members_", {}).get(series or ""):  # the statistical members read more
             keep = max(keep, MAX_FIT_ROWS + 2 * self.season_)
         part = frame.iloc[-keep:]
-        if pre.future and self._reads_network(series):  # a statistical member alone reads no inputs
+        if pre.future and self.reads_network(series):  # a statistical member alone reads no inputs
             from .future import check_covered
 
             future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
@@ -70,7 +70,7 @@ class Forecasting:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
 
-    def _reads_network(self, series: str | None) -> bool:
+    def reads_network(self, series: str | None) -> bool:
         """Whether the chosen forecast of ``series`` reads the network (its inputs): it weighs the
         LSTM, or none of the statistical members it names is in the bundle (see ``_combine``)."""
         weights = self.choice_["weights"]

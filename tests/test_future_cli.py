@@ -128,6 +128,8 @@ def test_a_statistical_forecast_needs_no_future_values(tmp_path):
     trained = runner.invoke(app, ["train", str(data), "--target", "y", "--future", "event", *TINY,
                                   "--model", "auto_ets", "--out", str(out)])
     assert trained.exit_code == 0, trained.output
+    assert "the --future column(s) event are not used" in " ".join(trained.output.split())  # said at train
     result = runner.invoke(app, ["predict", str(out)])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 1 + HORIZON
+    assert "the --future column(s) event are not used" in " ".join(result.stderr.split())  # and at predict
