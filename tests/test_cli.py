@@ -42,6 +42,8 @@ def test_bad_quantiles_and_arch_are_one_line_errors(tmp_path):
     assert "Error: Invalid value for '--arch': 'transformer' is not one of" in result.output
     result = runner.invoke(app, ["compare", data, "--target", "y", "--arch", "lstm,tcn"])
     assert result.exit_code == 1 and "Error: Unknown --arch tcn" in result.output
+    result = runner.invoke(app, ["compare", data, "--target", "y", "--arch", "lstm,gru,lstm"])
+    assert result.exit_code == 1 and "Error: --arch names lstm more than once" in result.output
     assert not (tmp_path / "models").exists()
 
 

@@ -240,6 +240,9 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     unknown = [a for a in archs if a not in ARCHS_ALL]
     if unknown:
         raise ConfigError(f"Unknown --arch {', '.join(unknown)}. Choose from {', '.join(ARCHS_ALL)}.")
+    repeated = sorted({a for a in archs if archs.count(a) > 1})
+    if repeated:
+        raise ConfigError(f"--arch names {', '.join(repeated)} more than once. Name each architecture once.")
     keep_all = keep == "all"
     config = replace(config, arch=archs[0])
     default = default_out(data, config.target)
