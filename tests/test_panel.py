@@ -93,6 +93,13 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     assert result["protocol"]["series"] == 3 and set(result["per_series"]) == {"s0", "s1", "s2"}
     mean = np.mean([m["model"] for m in result["per_series"].values()])
     assert result["models"]["model"]["mase"] == pytest.approx(mean, rel=1e-4, abs=1e-5)
+    result["training"]["config"]["id"] = None  # as if of one series: not this panel's backtest
+    (tmp_path / "one.json").write_text(json.dumps(result))
+    other = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "one.json"),
+                                "--out", str(tmp_path / "r.html")])
+    assert other.exit_code == 1 and "backtests one series, but this bundle forecasts several series by 'site'" \
+        in " ".join(other.output.split())
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_cli_wide_file_with_two_targets(tmp_path, sine_csv):

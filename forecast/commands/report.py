@@ -46,12 +46,17 @@ def report(
                 "Run forecast backtest with --json first."
             ) from None
         check_backtest(result, backtest.name)
-        tested = ((result.get("training") or {}).get("config") or {}).get("target")
+        tested_config = (result.get("training") or {}).get("config") or {}
+        tested = tested_config.get("target")
         if tested is not None and tested != meta["config"]["target"]:
             raise ConfigError(
                 f"--backtest {backtest.name} backtests '{tested}', but this bundle forecasts "
                 f"'{meta['config']['target']}'. Give the backtest of the same series."
             )
+        if "target" in tested_config and tested_config.get("id") != meta["config"].get("id"):
+            several = lambda c: f"several series by '{c['id']}'" if c.get("id") else "one series"  # noqa: E731
+            raise ConfigError(f"--backtest {backtest.name} backtests {several(tested_config)}, but this bundle "
+                              f"forecasts {several(meta['config'])}. Give the backtest of the same data.")
         ended, trained = str(result["protocol"].get("test_end")), str(meta["data"].get("end"))
         if ended != trained:  # same target name, another file (or another version of it)
             typer.echo(f"note: the backtest's windows end at {when(ended)}, this bundle's data at "
