@@ -29,7 +29,8 @@ def parse_times(
     saving) are converted to UTC.
 
     Returns:
-        The parsed naive index, whether day first was used, and notes saying what was decided.
+        The parsed index (naive; UTC-aware where every time carried an offset, converted to UTC),
+        whether day first was used, and notes saying what was decided.
     """
     text = _text(col).reset_index(drop=True)  # index = position; the file's line: row_number(text, index)
     text.attrs[FIRST_ROW] = row_number(col, 0)

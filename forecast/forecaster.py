@@ -118,9 +118,9 @@ class Forecaster(Forecasting, Persisted):
             self.notes_.append("Forecasts stop at 0: the history has no negative value (--floor none lets "
                                "them go below).")
         select(self, layout, parts)  # statistical members, the validation choice, the intervals
-        if pre.future and not any(self.reads_network(layout.key(i)) for i in range(len(layout.frames))):
-            self.notes_.append(f"the chosen forecast ({self.choice_['label']}) reads the target alone: the --future "
-                               f"column(s) {', '.join(pre.future)} are not used (--model lstm forecasts with them)")
+        unused = self.unused_future_note([layout.key(i) for i in range(len(layout.frames))])
+        if unused:
+            self.notes_.append(unused)
         self.member_start_ = {layout.key(i) or "": str(f.index[0]) for i, f in enumerate(layout.frames)}
         if len(layout.frames) <= MAX_CACHED_SERIES:
             self.cache_member_forecasts({layout.key(i) or "": f for i, f in enumerate(layout.frames)})

@@ -70,12 +70,24 @@ class Forecasting:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
 
+    def _chosen_members(self, series: str | None) -> list[str]:
+        """The members the chosen forecast of ``series`` weighs that the bundle holds for it."""
+        members = getattr(self, "members_", {}).get(series or "", {})
+        return [name for name in self.choice_["weights"] if name in members]
+
     def reads_network(self, series: str | None) -> bool:
         """Whether the chosen forecast of ``series`` reads the network (its inputs): it weighs the
-        LSTM, or none of the statistical members it names is in the bundle (see ``_combine``)."""
-        weights = self.choice_["weights"]
-        members = getattr(self, "members_", {}).get(series or "", {})
-        return "lstm" in weights or not any(name in members for name in weights)
+        LSTM, or none of the members it names is in the bundle (see ``_combine``)."""
+        return "lstm" in self.choice_["weights"] or not self._chosen_members(series)
+
+    def unused_future_note(self, keys: list[str | None]) -> str | None:
+        """A note when the model has ``--future`` columns and the chosen forecast of none of the
+        series ``keys`` reads them (a statistical member alone reads the target only)."""
+        future = self.preprocessor_.future
+        if not future or any(self.reads_network(key) for key in keys):
+            return None
+        return (f"the chosen forecast ({self.choice_['label']}) reads the target alone: the --future column(s) "
+                f"{', '.join(future)} are not used (--model lstm forecasts with them)")
 
     def min_history(self, series: str | None = None) -> int:
         """The fewest rows a history of ``series`` may have: the lookback (for many series, as few
@@ -103,8 +115,7 @@ class Forecasting:
 
     def _reads_statistical(self, series: str | None) -> bool:
         """Whether the chosen forecast of ``series`` reads a fitted statistical member."""
-        members = getattr(self, "members_", {}).get(series or "", {})
-        return any(name in STATISTICAL and name in members for name in self.choice_["weights"])
+        return any(name in STATISTICAL for name in self._chosen_members(series))
 
     def _end_digest(self, frame: pd.DataFrame) -> str:
         """The last timestamp and a sha256 of the target's recent values: what a cached

@@ -73,11 +73,9 @@ def predict(
         typer.echo(f"note: {len(history.untrained)} series not in the training data (too short to train "
                    f"on, or new) are not forecast: {', '.join(history.untrained[:10])}"
                    f"{' ...' if len(history.untrained) > 10 else ''}", err=True)
-    pre = forecaster.preprocessor_
-    if pre.future and not any(forecaster.reads_network(n if forecaster.data_.get("series") else None)
-                              for n in history.frames):
-        typer.echo(f"note: the chosen forecast ({forecaster.choice_['label']}) reads the target alone; the "
-                   f"--future column(s) {', '.join(pre.future)} are not used", err=True)
+    unused = forecaster.unused_future_note([n if forecaster.data_.get("series") else None for n in history.frames])
+    if unused:
+        typer.echo(f"note: {unused}", err=True)
     ending, inside = filled_in_window(forecaster, history)
     if ending and not allow_filled:
         more = f" (and {len(ending) - 1} more series)" if len(ending) > 1 else ""
