@@ -104,6 +104,9 @@ class Forecaster(Forecasting, Persisted):
         values = parts[0] if len(parts) == 1 else np.concatenate(parts)
         windows = Windows(values, layout.origins("train"), layout.origins("validation"), lookback,
                           horizon, pre.encode_target, pre.encode_inputs)
+        if cfg.ensemble is not None and cfg.ensemble > 1 and cfg.model not in ("auto", "lstm"):
+            self.notes_.append(f"--ensemble {cfg.ensemble} trains the networks of the {cfg.arch} row; the "
+                               f"forecast is {cfg.model} alone (--model), which does not read them.")
         if cfg.ensemble is None:  # resolved once, stored in the bundle's settings
             members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train), lookback)
             self.config = cfg = replace(cfg, ensemble=members or 1)

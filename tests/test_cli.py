@@ -153,3 +153,22 @@ def test_predict_from_recent_rows_asks_for_the_seasons_a_statistical_forecast_re
     assert enough.exit_code == 0, enough.output
     values = pd.read_csv(pd.io.common.StringIO(enough.stdout))["forecast"]
     assert values.max() - values.min() > 2  # the day's swing (6), not a flat line
+
+
+def test_ensemble_beside_a_forced_statistical_model_is_named_and_long_season_labelled(tmp_path):
+    """--ensemble with --model auto_ets trains networks the forecast never reads: train says so.
+    A --season longer than the history makes seasonal naive the last value, and its row says so."""
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
+                                 "--model", "auto_ets", "--ensemble", "2", "--season", "500",
+                                 "--no-report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "--ensemble 2 trains the networks of the lstm row; the forecast is auto_ets alone" in text
+    assert "seasonal naive (= naive)" in text
+    meta = json.loads((out / "bundle.json").read_text())
+    assert any("--ensemble 2" in n for n in meta["data"]["notes"])
+    plain = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
+                                "--no-report", "--out", str(tmp_path / "p")])
+    assert plain.exit_code == 0, plain.output
+    assert "(M=24)" in plain.output and "= naive" not in plain.output and "--ensemble" not in plain.output

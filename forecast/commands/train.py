@@ -199,7 +199,7 @@ def print_fit(console: Any, forecaster: Any) -> None:
     for col in columns:
         table.add_column(col, justify="left" if col == "model" else "right")
     names = {"model": f"forecast ({forecaster.choice_['label']})", "lstm": forecaster.config.arch.upper(),
-             "naive": "naive", "seasonal_naive": f"seasonal naive (M={d['season']})"}
+             "naive": "naive", "seasonal_naive": snaive_label(d['season'], d['split']['rows'] - pre.horizon)}
     for name, m in forecaster.holdout_["metrics"].items():
         row = [names.get(name, name) + series_share(forecaster.holdout_.get("per_series"), name), f"{m['mae']:.4g}", f"{m['rmse']:.4g}", f"{m['mase']:.3f}"]
         if interval:
@@ -211,6 +211,13 @@ def print_fit(console: Any, forecaster: Any) -> None:
         console.print(f"[yellow]Warning: {sentence[0].lower()}{sentence[1:]}[/]")
     elif kind == "simple":
         console.print(sentence)
+
+
+def snaive_label(season: int, last_origin: int) -> str:
+    """The seasonal-naive row's name. A season longer than the history at the last test origin
+    has no season to repeat there (``baselines.seasonal_naive`` gives the last value), and the
+    name says so."""
+    return f"seasonal naive (M={season})" if season <= last_origin else "seasonal naive (= naive)"
 
 
 @user_errors
