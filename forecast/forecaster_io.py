@@ -134,7 +134,8 @@ class Persisted:
 
 def data_record(series: Series, layout: Layout, season: int, target: str, notes: list[str]) -> dict[str, Any]:
     """What bundle.json keeps of the data a forecaster was fitted on (``data_``): the time column,
-    frequency, season, span, each part's rows and times, and the notes on loading it."""
+    frequency, season, span, each part's rows and times, the notes on loading it and those of the
+    fit (``notes``: the forecaster's, the series it left out first)."""
     from .metrics import longest_run
 
     first, split = layout.frames[0], layout.splits[0]
@@ -160,7 +161,8 @@ def data_record(series: Series, layout: Layout, season: int, target: str, notes:
             "validation": [str(first.index[split.train_end]), str(first.index[split.val_end - 1])],
             "test": [str(first.index[min(split.val_end, split.rows - 1)]), str(first.index[-1])],
         },
-        "notes": series.notes + notes,  # notes: the fit's, series left out first
+        "notes": series.notes + layout.skipped,  # loading: rows and series read, changed or left out
+        "fit_notes": [n for n in notes if n not in layout.skipped],  # what fitting decided (floor, base, ...)
         "filled": series.filled,
         # the longest run of identical target values in training: longer ones look stuck
         "longest_run": max(

@@ -119,6 +119,7 @@ def _card(meta: dict[str, Any]) -> str:
         f"season {d['season']}",
         "split": ", ".join(f"{k} {when(v[0])} .. {when(v[1])}" for k, v in d["split_times"].items()),
         "loading": _loading(d["notes"]),
+        "fitting": _loading(d.get("fit_notes", [])),
         "versions": ", ".join(f"{k} {v}" for k, v in versions().items()),
     }
     return "<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in items.items()) + "</dl>"
@@ -223,6 +224,7 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
         f"<p>{_data_sentence(d)} Loading: {_e(_loading(d['notes']))}.</p>",
         _file_img(folder, "overview.png", "the series with its split"),
         "<h2>Training</h2>",
+        *([f"<p>Fitting: {_e(_loading(d['fit_notes']))}.</p>"] if d.get("fit_notes") else []),
         _file_img(folder, "loss.png", "training curves"),
     ]
     metrics = meta.get("metrics") or {}
@@ -308,5 +310,5 @@ def _data_sentence(d: dict[str, Any]) -> str:
 
 
 def _loading(notes: list[str]) -> str:
-    """The loading notes as one sentence's body (a note's own final period dropped: "below)..")."""
+    """Notes (loading or fitting) as one sentence's body (a note's own final period dropped: "below)..")."""
     return "; ".join(n.rstrip(".") for n in notes) or "nothing changed"

@@ -209,6 +209,8 @@ def _data(d: dict[str, Any]) -> None:
     check_str(d, "id", w, optional=True)
     check_strs(d, "series", w)
     check_strs(d, "notes", w)
+    if "fit_notes" in d:  # older bundles kept them in notes
+        check_strs(d, "fit_notes", w)
     if not isinstance(d.get("dayfirst"), (bool, type(None))):
         raise bad_field(f"{w}dayfirst", "true, false or null", d.get("dayfirst"))
     for flag in ("years", "utc"):

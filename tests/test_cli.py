@@ -167,8 +167,21 @@ def test_ensemble_beside_a_forced_statistical_model_is_named_and_long_season_lab
     assert "--ensemble 2 trains the networks of the lstm row; the forecast is auto_ets alone" in text
     assert "seasonal naive (= naive)" in text
     meta = json.loads((out / "bundle.json").read_text())
-    assert any("--ensemble 2" in n for n in meta["data"]["notes"])
+    assert any("--ensemble 2" in n for n in meta["data"]["fit_notes"])
+    assert not any("--ensemble" in n for n in meta["data"]["notes"])  # a fit note, not a loading one
     plain = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
                                 "--no-report", "--out", str(tmp_path / "p")])
     assert plain.exit_code == 0, plain.output
     assert "(M=24)" in plain.output and "= naive" not in plain.output and "--ensemble" not in plain.output
+
+
+def test_report_puts_fit_notes_under_training_not_loading(tmp_path):
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
+                                  "--model", "auto_ets", "--ensemble", "2", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    html = (out / "report.html").read_text()
+    loading = html.split("Loading: ", 1)[1].split("</p>", 1)[0]
+    fitting = html.split("Fitting: ", 1)[1].split("</p>", 1)[0]
+    assert "--ensemble 2 trains" in fitting and "--ensemble" not in loading
+    assert html.index("<h2>Training</h2>") < html.index("Fitting: ")
