@@ -237,9 +237,12 @@ def to_numeric(
     out = {}
     for col in columns:
         if col not in df.columns:
+            commas = [str(c) for c in df.columns if "," in str(c) and col in [p.strip() for p in str(c).split(",")]]
             raise DataError(
-                f"Column '{col}' not found in {source}. Columns: {', '.join(df.columns)}. "
-                f"{missing_hint}"
+                f"Column '{col}' not found in {source}. Columns: "
+                f"{', '.join(repr(str(c)) if ',' in str(c) else str(c) for c in df.columns)}. "
+                + (f"The column '{commas[0]}' holds a comma, which separates names in --target, --features "
+                   "and --future: rename it in the file." if commas else missing_hint)
             )
         values = pd.to_numeric(df[col], errors="coerce")
         bad = df[col][values.isna() & df[col].notna()]

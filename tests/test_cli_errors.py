@@ -101,6 +101,17 @@ def test_train_target_missing_names_column_and_lists_columns(tmp_path, sine_csv)
     assert _siblings(tmp_path) == []
 
 
+def test_a_target_whose_name_holds_a_comma_is_named_with_the_fix(tmp_path):
+    path = tmp_path / "comma.csv"
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=ROWS, freq="h"),
+                          "sales, units": np.arange(ROWS, dtype=float)})
+    frame.to_csv(path, index=False)
+    result = runner.invoke(app, ["train", str(path), "--target", "sales, units", "--out", str(tmp_path / "b")])
+    line = _assert_user_error(result, "'sales'", "not found", "holds a comma", "rename it in the file")
+    assert "'sales, units'" in line
+    assert _siblings(tmp_path) == ["comma.csv"]
+
+
 def test_train_non_numeric_target(tmp_path):
     data = _sine_csv(tmp_path / "labels.csv", rows=50)
     frame = pd.read_csv(data)
