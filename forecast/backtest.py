@@ -160,13 +160,23 @@ def persistence(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> d
         ``mae_by_shift`` (shift 0 .. horizon), ``best_shift``, ``vs_naive`` (MAE / naive's)
         and ``repeats_recent_values``.
     """
+    maes, naive = shift_errors(target, origins, point)
+    return persistence_of(maes, naive)
+
+
+def shift_errors(target: np.ndarray, origins: np.ndarray, point: np.ndarray) -> tuple[np.ndarray, float]:
+    """The forecast's MAE against the actuals shifted back 0 .. horizon steps, and naive's MAE."""
     horizon = point.shape[1]
     steps = origins[:, None] + np.arange(horizon)  # (windows, horizon) rows forecast
-    maes = [float(np.mean(np.abs(point - target[steps - k]))) for k in range(horizon + 1)]
+    maes = np.array([np.mean(np.abs(point - target[steps - k])) for k in range(horizon + 1)])
+    return maes, float(np.mean(np.abs(target[steps] - baselines.naive(target, origins, horizon))))
+
+
+def persistence_of(maes: np.ndarray, naive: float) -> dict[str, Any]:
+    """:func:`persistence`'s verdict from the errors by shift and naive's error."""
     best = int(np.argmin(maes))
-    naive = float(np.mean(np.abs(target[steps] - baselines.naive(target, origins, horizon))))
-    ratio = maes[0] / naive if naive > 0 else 1.0
-    return {"mae_by_shift": maes, "best_shift": best, "vs_naive": round(ratio, 4),
+    ratio = float(maes[0]) / naive if naive > 0 else 1.0
+    return {"mae_by_shift": [float(m) for m in maes], "best_shift": best, "vs_naive": round(ratio, 4),
             "repeats_recent_values": best > 0 and ratio >= REPEATS_NAIVE}
 
 
@@ -203,7 +213,9 @@ def backtest_panel(
     """The protocol on several series: each series' last ``windows * horizon`` rows are its test
     region; one global model is trained on every series' rows before its own test region and
     forecasts each window from that series' true history. Every metric is the mean over the
-    series of that series' own score (MASE scaled by its own training part).
+    series of that series' own score (MASE scaled by its own training part); so is the persistence
+    check (each series' errors by shift over its scale). ``protocol.origins`` names each series'
+    window starts, the times of its ``forecasts``.
     """
     from .forecaster import Forecaster
 
@@ -221,7 +233,8 @@ def backtest_panel(
     fitted = Forecaster(config).fit(history)
     seconds = time.perf_counter() - began
     scores: dict[str, dict[str, list[dict[str, float]]]] = {}
-    per_series, per_step, forecasts = {}, [], {}
+    per_series, per_step, forecasts, times = {}, [], {}, {}
+    shifted, naive_mae = [], []  # each series' errors by shift and naive's, over its scale
     names = fitted.data_["series"] or list(kept)
     for done, name in enumerate(names, 1):
         frame = kept[name]
@@ -242,6 +255,10 @@ def backtest_panel(
         per_series[name] = {k: round(v["mase"], 6) for k, v in rows.items()}
         per_step.append(np.mean(np.abs(actual - point), axis=0) / scale)
         forecasts[name] = point.tolist()
+        times[name] = [str(frame.index[o]) for o in origins]
+        maes, naive = shift_errors(target, origins, point)
+        shifted.append(maes / scale)
+        naive_mae.append(naive / scale)
         if fold_done:
             fold_done(done)
     models = {
@@ -259,6 +276,7 @@ def backtest_panel(
             "test_start": str(min(kept[n].index[len(kept[n]) - test] for n in names)),
             "test_end": str(max(kept[n].index[-1] for n in names)),
             "mase_scale": "each series' in-sample seasonal-naive MAE",
+            "origins": times,  # each series' window starts, the rows of its forecasts
         },
         "models": models,
         "per_series": per_series,
@@ -266,7 +284,7 @@ def backtest_panel(
         "forecasts": forecasts,
         "skill": 1.0 - models["model"]["mase"] / models[best]["mase"],
         "best_baseline": best,
-        "persistence": {"mae_by_shift": [], "best_shift": 0, "repeats_recent_values": False},
+        "persistence": persistence_of(np.mean(shifted, axis=0), float(np.mean(naive_mae))),  # scale-free means
         "interval": fitted.interval(),
         "choice": fitted.choice_,
         "notes": _left_out_note(left_out, len(series.frames), windows, horizon)

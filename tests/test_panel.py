@@ -93,6 +93,15 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     assert result["protocol"]["series"] == 3 and set(result["per_series"]) == {"s0", "s1", "s2"}
     mean = np.mean([m["model"] for m in result["per_series"].values()])
     assert result["models"]["model"]["mase"] == pytest.approx(mean, rel=1e-4, abs=1e-5)
+    # each series' forecasts come with the times they start at; persistence is read over the series
+    frames = pd.read_csv(data).groupby("site")
+    for name, rows in result["forecasts"].items():
+        assert len(result["protocol"]["origins"][name]) == len(rows) == 1
+        assert pd.Timestamp(result["protocol"]["origins"][name][0]) == \
+            pd.to_datetime(frames.get_group(name)["when"]).sort_values().iloc[-4]  # the last horizon of 4
+    shifts = result["persistence"]["mae_by_shift"]
+    assert len(shifts) == 5 and all(v > 0 for v in shifts)
+    assert result["persistence"]["best_shift"] == int(np.argmin(shifts))
     result["training"]["config"]["id"] = None  # as if of one series: not this panel's backtest
     (tmp_path / "one.json").write_text(json.dumps(result))
     other = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "one.json"),
