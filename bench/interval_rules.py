@@ -57,20 +57,28 @@ def capture(names: list[str]) -> dict:
 
     import forecast.backtest as bt
     import forecast.intervals as intervals
+    import forecast.selection as selection
     from forecast.cli import app
 
     seen: dict = {}
-    score, scores = bt.score_windows, intervals.conformal_scores
+    score, scores, origins = bt.score_windows, intervals.conformal_scores, selection.origins
 
-    def score_spy(fitted, actual, raw, *rest):
-        seen.update(actual=actual, raw=raw, factor=fitted.interval_scale_)
-        return score(fitted, actual, raw, *rest)
+    def score_spy(fitted, actual, raw, each, target, test_origins, *rest):
+        seen.update(actual=actual, raw=raw, factor=fitted.interval_scale_, target=target,
+                    test_origins=test_origins, season=fitted.season_)
+        return score(fitted, actual, raw, each, target, test_origins, *rest)
 
     def scores_spy(*args):
         seen["need"] = scores(*args)
         return seen["need"]
 
-    bt.score_windows, intervals.conformal_scores = score_spy, scores_spy
+    def origins_spy(*args):  # the validation origins, as selection.select thins them (one series)
+        o = origins(*args)
+        keep = np.unique(np.linspace(0, len(o) - 1, min(len(o), selection.validation_windows(1))).astype(int))
+        seen["val_origins"] = o[keep] if len(o) else o
+        return o
+
+    bt.score_windows, intervals.conformal_scores, selection.origins = score_spy, scores_spy, origins_spy
     out = {}
     for name in names:
         path, target, h, w = RUNS[name]

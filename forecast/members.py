@@ -37,6 +37,12 @@ DIVERGED = 4.0  # a member whose one-step errors on a history have this many tim
 # on a clean weekly sine, smoothing just over 1 gave a week's MAE of 29 where naive's is 9, at
 # 8.5 times naive's variance, under the 100 this was). The shared sets' figures did not move
 # (bench/ACCURACY.md)
+UNIT_LEVEL = 1e4  # statistical members are fitted on the tail divided by mean|tail| / UNIT_LEVEL:
+# statsforecast's optimisers have absolute constants (AutoTheta: Nelder-Mead stops when its
+# objective, SSE / mean|y|, varies by under 1e-4, and bounds the initial level to +-1e10;
+# AutoETS: 1e-8 floors in its initial states), so the same series x1e-3 got another fit
+# (airline AutoTheta test MASE 1.235 vs 1.069). Scaled to a fixed level the fit is the same
+# at any scale; 1e4 keeps the objective far above 1e-4 and the level far below 1e10.
 
 
 def validation_windows(n_series: int) -> int:
@@ -99,12 +105,10 @@ class Member:
             member.sigma = _sd(np.diff(tail))
         elif name == "seasonal_naive":
             member.sigma = _sd(tail[season:] - tail[:-season]) if len(tail) > season else _sd(np.diff(tail))
-        elif name == "auto_ets":
-            member.params = _fit_ets(tail, season)
-        elif name == "auto_theta":
-            member.params = _fit_theta(tail, season)
-        elif name == "auto_ces":
-            member.params = _fit_ces(tail, season)
+        elif name in STATISTICAL:
+            unit = _unit(tail)
+            fit = {"auto_ets": _fit_ets, "auto_theta": _fit_theta, "auto_ces": _fit_ces}[name]
+            member.params = {**fit(tail / unit, season), "unit": unit}
         else:
             raise ValueError(f"unknown member {name}")
         return member
@@ -188,7 +192,23 @@ def _sd(v: np.ndarray) -> float:
     return float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
 
 
+def _unit(y: np.ndarray) -> float:
+    """What a member's history is divided by before statsforecast sees it (see :data:`UNIT_LEVEL`):
+    proportional to the series' scale, 1.0 for an all-zero tail."""
+    unit = float(np.mean(np.abs(y))) / UNIT_LEVEL
+    return unit if math.isfinite(unit) and unit > 0 else 1.0
+
+
 def _apply(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, levels: list[int] | None) -> Any:
+    """:func:`_apply_unit` on ``y`` in the member's fitted unit (``params["unit"]``; 1.0 in bundles
+    from before it), its forecasts back in the series' own."""
+    unit = float(params.get("unit", 1.0))
+    out = _apply_unit(name, params, np.asarray(y, dtype="float64") / unit, horizon, levels)
+    return {k: np.asarray(v, dtype="float64") * unit for k, v in out.items()
+            if k == "mean" or k.startswith(("lo-", "hi-"))}
+
+
+def _apply_unit(name: str, params: dict[str, Any], y: np.ndarray, horizon: int, levels: list[int] | None) -> Any:
     """Apply a fitted member to ``y`` without refitting: statsforecast's own forward and forecast
     functions (``statsforecast.ets`` / ``statsforecast.theta``; importing ``statsforecast.models``
     would add seconds of statsmodels to every cold ``forecast predict``)."""

@@ -73,6 +73,8 @@ def check_selection(meta: dict[str, Any]) -> None:
 def _member_params(params: Any, where: str, name: str) -> None:
     if not isinstance(params, dict):
         raise bad_field(where, "an object", params)
+    if "unit" in params:  # absent in bundles from before it (1.0)
+        check_num(params, "unit", f"{where}.", lambda v: math.isfinite(v) and v > 0, "a number > 0")
     if name == "auto_ets":
         check_int(params, "m", f"{where}.", 1)
         check_int(params, "n_params", f"{where}.", 0)

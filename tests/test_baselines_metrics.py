@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from forecast import baselines
 from forecast.metrics import mase_scale, score
@@ -29,3 +30,12 @@ def test_mase_scale_of_a_series_of_tiny_values_is_its_own():
     y = 1e-11 * (100 + 10 * np.sin(2 * np.pi * t / 7.5))
     assert mase_scale(y, 7) == np.mean(np.abs(y[7:] - y[:-7])) and 1e-12 < mase_scale(y, 7) < 1e-10
     assert mase_scale(np.full(50, 3e-9), 7) == 1.0  # constant: no scale
+
+
+def test_mape_is_undefined_at_zero_only_relative_to_the_values():
+    from forecast.metrics import mape
+
+    actual, forecast = np.array([2e-12, 4e-12]), np.array([1e-12, 5e-12])
+    assert mape(actual, forecast) == pytest.approx(37.5)  # values near 1e-12 are not zeros
+    assert mape(actual * 1e12, forecast * 1e12) == pytest.approx(37.5)
+    assert mape(np.array([0.0, 4.0]), np.array([1.0, 5.0])) is None
