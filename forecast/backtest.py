@@ -87,7 +87,10 @@ def backtest(
     raw = np.stack(forecasts)  # (windows, horizon[, q])
     point = fitted.point(raw)
     scale = mase_scale(target[:start], season)
-    each = {name: np.stack(f) for name, f in members.items()}  # member -> (windows, horizon, q)
+    # member -> (windows, horizon, q); with --refit a member may fail to fit in some folds (AutoCES
+    # refused as unstable): it is scored only where it forecast every window
+    each = {name: np.stack(f) for name, f in members.items() if len(f) == windows}
+    partial = sorted(set(members) - set(each))
     models, _ = score_windows(fitted, actual, raw, each, target, origins, season, scale)
     best = min(("naive", "seasonal_naive", "drift"), key=lambda m: models[m]["mase"])
     index = series.frame.index
@@ -112,7 +115,8 @@ def backtest(
         "persistence": persistence(target, origins, point),
         "interval": fitted.interval(),
         "choice": fitted.choice_,
-        "notes": fitted.notes_ + known_note(fitted.preprocessor_),
+        "notes": fitted.notes_ + known_note(fitted.preprocessor_) + (
+            [f"{', '.join(partial)} not scored: it could not be fitted in every fold"] if partial else []),
         "training": {"seconds": round(seconds, 2), "fits": windows if refit else 1,
                      "lstm_seconds": round(float(fitted.training_["seconds"]), 2),
                      "epochs": fitted.training_.get("epochs"), "config": config.to_dict()},

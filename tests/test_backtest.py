@@ -79,3 +79,22 @@ def test_drift_smape_mape_and_persistence_by_hand():
     check = persistence(y, origins, shifted)
     assert check["best_shift"] == 1 and check["vs_naive"] == 0.5 and not check["repeats_recent_values"]
     assert not persistence(y, origins, y[origins[:, None] + np.arange(3)])["repeats_recent_values"]
+
+
+def test_refit_scores_a_member_only_where_every_fold_fitted_it(series, monkeypatch):
+    """With --refit AutoCES was refused in one fold and the scores broke on (3, h) vs (2, h)."""
+    import forecast.members as members
+
+    fit_ces, calls = members._fit_ces, []
+
+    def some_folds(y, season):
+        calls.append(len(y))
+        if len(calls) in (3, 4):  # the second fold's fits: on its training part, then with validation
+            raise ValueError("AutoCES diverged on this history")
+        return fit_ces(y, season)
+
+    monkeypatch.setattr(members, "_fit_ces", some_folds)
+    result = backtest(series, TrainConfig(target="y", **TINY), windows=3, refit=True)
+    assert len(calls) == 6 and "auto_ces" not in result["models"]
+    assert {"model", "auto_ets", "naive"} <= set(result["models"])
+    assert "auto_ces not scored: it could not be fitted in every fold" in result["notes"]
