@@ -185,3 +185,21 @@ def test_report_puts_fit_notes_under_training_not_loading(tmp_path):
     fitting = html.split("Fitting: ", 1)[1].split("</p>", 1)[0]
     assert "--ensemble 2 trains" in fitting and "--ensemble" not in loading
     assert html.index("<h2>Training</h2>") < html.index("Fitting: ")
+
+
+def test_predict_and_detect_refuse_to_write_over_the_data_they_read(tmp_path):
+    data = _csv(tmp_path, rows=200)
+    out = tmp_path / "m"
+    assert runner.invoke(app, ["train", str(data), "--target", "y", *TINY, "--no-report",
+                               "--out", str(out)]).exit_code == 0
+    before = data.read_bytes()
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(before)
+    for command, what in ((["predict", str(out), "--out", str(data)], "the bundle's training file"),
+                          (["predict", str(out), "--data", str(copy), "--out", str(copy)], "a file this command reads"),
+                          (["detect", str(out), "--data", str(copy), "--out", str(copy)], "a file this command reads")):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 1 and what in " ".join(refused.output.split()), refused.output
+    assert data.read_bytes() == before and copy.read_bytes() == before
+    fine = runner.invoke(app, ["predict", str(out), "--data", str(copy), "--out", str(tmp_path / "next.csv")])
+    assert fine.exit_code == 0, fine.output

@@ -128,15 +128,22 @@ def parse_quantiles(text: str | list[str]) -> list[float] | None:
         ) from None
 
 
-def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle: Path | None = None) -> None:
+def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle: Path | None = None,
+                 reads: tuple[Path | None, ...] = ()) -> None:
     """Refuse, before any work, an output file whose folder is missing or unwritable, which is
-    a folder, whose type is unknown, or which is one of ``bundle``'s own files (overwritten, the
-    bundle's checksums refused it from then on)."""
+    a folder, whose type is unknown, which is one of ``bundle``'s own files (overwritten, the
+    bundle's checksums refused it from then on), or which the command reads: a file of ``reads``,
+    or the bundle's training file (predict's and detect's default history)."""
     if path is None:
         return
-    if bundle is not None and path.parent.resolve() == Path(bundle).resolve() and path.name in _bundle_files(bundle):
+    files, source = _bundle_files(bundle) if bundle is not None else (set(), None)
+    if bundle is not None and path.parent.resolve() == Path(bundle).resolve() and path.name in files:
         raise ConfigError(f"{flag} {path} is a file of the bundle {bundle}; writing it would damage the bundle. "
                           "Choose another name.")
+    for read in (*reads, source):
+        if read is not None and path.resolve() == Path(read).resolve():
+            role = "the bundle's training file" if read is source else "a file this command reads"
+            raise ConfigError(f"{flag} {path} is {role}; writing it would replace the data. Choose another name.")
     if not path.parent.is_dir():
         raise ConfigError(f"Folder {path.parent} for {flag} does not exist. Create it first.")
     if path.suffix.lower() not in suffixes:
@@ -151,15 +158,18 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle
     check_writable(path.parent, flag)
 
 
-def _bundle_files(bundle: Path) -> set[str]:
-    """bundle.json and the files it lists (none where it cannot be read: loading says why)."""
+def _bundle_files(bundle: Path) -> tuple[set[str], Path | None]:
+    """bundle.json and the files it lists, and the training file it names (none where it cannot
+    be read: loading says why)."""
     import json
 
     try:
-        files = json.loads((Path(bundle) / "bundle.json").read_text(encoding="utf-8")).get("files", {})
+        meta = json.loads((Path(bundle) / "bundle.json").read_text(encoding="utf-8"))
+        files, source = meta.get("files", {}), meta.get("data", {}).get("source")
     except (OSError, ValueError, AttributeError):
-        files = {}
-    return {"bundle.json", *(files if isinstance(files, dict) else {})}
+        files, source = {}, None
+    return ({"bundle.json", *(files if isinstance(files, dict) else {})},
+            Path(source) if isinstance(source, str) and source else None)
 
 
 def check_writable(folder: Path, flag: str) -> None:

@@ -43,7 +43,7 @@ def detect(
     Example: forecast detect models/energy_demand_demand --data new.csv --plot anomalies.png
     """
     out = out or Path("anomalies.csv")
-    check_output(out, (".csv",), "--out", bundle)
+    check_output(out, (".csv",), "--out", bundle, reads=(data,))
     check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)
     import pandas as pd
 

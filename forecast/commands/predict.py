@@ -50,7 +50,7 @@ def predict(
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
-    check_output(out, (".csv",), "--out", bundle)
+    check_output(out, (".csv",), "--out", bundle, reads=(data, future_data))
     check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)
     from ..errors import DataError
     from ..forecaster import Forecaster
