@@ -224,7 +224,7 @@ def fit_distributed(
     first_epoch = resume.epochs_done if resume else 0
     history: dict[str, list[float]] = {"loss": [], "val_loss": [], "learning_rate": []}
     # the callbacks of the model.fit path, the same objects, driven by hand
-    stopper, plateau = schedule_callbacks(config)
+    stopper, plateau = schedule_callbacks(config, resume)
     callbacks = keras.callbacks.CallbackList([stopper, plateau], model=model)
     callbacks.on_train_begin()
     halted: str | None = None

@@ -22,6 +22,7 @@ from .nets import ensemble_for
 from .numpy_net import ensemble_median
 from .preprocessing import Preprocessor, scales_windows
 from .selection import select, shrink_correction
+from .timefmt import count
 from .windows import Windows, gather
 
 _CHUNK = 1024  # windows per forward pass when scoring many windows
@@ -90,6 +91,11 @@ class Forecaster(Forecasting, Persisted):
                     f"{'on' if pre.calendar else 'off'}, {'relative' if pre.relative else 'absolute'} "
                     f"inputs, window scale {'on' if pre.window_scale else 'off'}. Pass the same flags as before."
                 )
+            _check_resume_data(pre, layout, series.source)
+            done = int(resume_from.training_["epochs"])
+            if cfg.epochs <= done:
+                raise ConfigError(f"--resume: the bundle has trained {count(done, 'epoch')}, and --epochs "
+                                  f"({cfg.epochs}) counts them all. Give --epochs above {done} to train more.")
             resume = Resume(resume_from.model_, resume_from.optimizer_state(),
                             resume_from.history_, resume_from.training_["epochs"])
         else:
@@ -277,6 +283,27 @@ def floor_for(setting: str, histories: list[np.ndarray]) -> float | None:
     if setting == "auto" and all(np.nanmin(h) >= 0 for h in histories if np.isfinite(h).any()):
         return 0.0
     return None
+
+
+def _check_resume_data(pre: Preprocessor, layout: Any, source: str) -> None:
+    """Refuse to continue a network on other data than it was trained on: its scaling (fitted on
+    the first run's training part) would be kept, and 1000x larger values forecast with
+    intervals 1000x too narrow. The training part's mean and spread must match the bundle's."""
+    import copy
+
+    fresh = copy.deepcopy(pre)
+    fresh.series_ = {}
+    layout.fit(fresh)
+    keys = [layout.key(i) for i in range(len(layout.frames))]
+    same = bool(pre.series_) == layout.panel and (not layout.panel or set(keys) == set(pre.series_))
+    for key in keys if same else []:
+        (m0, s0), (m1, s1) = pre._stats(key), fresh._stats(key)
+        same = same and np.allclose(m0, m1, rtol=1e-6, atol=1e-9 * np.abs(s0)) and np.allclose(s0, s1, rtol=1e-6)
+    if not same:
+        raise ConfigError(
+            f"--resume continues training on the data the bundle was trained on, and {source} differs "
+            "(its series or their training rows' values). Train a new bundle without --resume."
+        )
 
 
 def _run(model: Any, x: np.ndarray) -> np.ndarray:

@@ -152,13 +152,24 @@ class Run:
     best_epoch: int  # counted from 0, resumed or not
 
 
-def schedule_callbacks(config: Any) -> tuple[Any, Any]:
+def schedule_callbacks(config: Any, resume: Resume | None = None) -> tuple[Any, Any]:
     """The schedule both training loops follow: early stopping on the validation loss with the
     best weights restored, and the learning rate halved when it stalls (``patience // 3``).
-    ``model.fit`` runs them; the distributed loop drives the same objects by hand."""
+    ``model.fit`` runs them; the distributed loop drives the same objects by hand.
+
+    Resumed, early stopping starts from the earlier run's best epoch and its weights (those the
+    bundle holds): a fresh one would keep the last epoch's weights though an earlier was better."""
     import keras
 
-    stopper = keras.callbacks.EarlyStopping(
+    class Stopper(keras.callbacks.EarlyStopping):
+        def on_train_begin(self, logs: Any = None) -> None:
+            super().on_train_begin(logs)
+            losses = (resume.history.get("val_loss") or []) if resume else []
+            if losses and np.all(np.isfinite(losses)):
+                self.best, self.best_epoch = float(np.min(losses)), int(np.argmin(losses))
+                self.best_weights = self.model.get_weights()
+
+    stopper = Stopper(
         monitor="val_loss", patience=config.patience, min_delta=MIN_DELTA, restore_best_weights=True
     )
     plateau = keras.callbacks.ReduceLROnPlateau(

@@ -173,7 +173,7 @@ def _fit_keras(
         _restore_optimizer(model, resume.optimizer_state)
     first_epoch = resume.epochs_done if resume else 0
     epochs = max(config.epochs, first_epoch + 1)
-    stopper, plateau = schedule_callbacks(config)
+    stopper, plateau = schedule_callbacks(config, resume)
     progress = _progress_callback(config.time_budget, report, stop, stopper, epochs)
     history = model.fit(
         train_ds,

@@ -606,3 +606,29 @@ def test_resume_refuses_another_window_scale(bundle, csv, tmp_path):
                                  "--out", str(copy), "--resume"])
     refused(result, 1, "--resume needs the bundle's settings", "window scale off")
     assert (copy / "bundle.json").read_bytes() == before
+
+
+def test_resume_refuses_other_data_and_spent_epochs_and_keeps_the_best_epoch(bundle, csv, tmp_path):
+    """--resume kept the first run's scaling on other data (x1000: intervals 1000x too narrow),
+    trained one more epoch past --epochs, and forgot the earlier best epoch."""
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    before = (copy / "bundle.json").read_bytes()
+    frame = pd.read_csv(csv)
+    frame["load"] *= 1000
+    bigger = tmp_path / "bigger.csv"
+    frame.to_csv(bigger, index=False)
+    flags = [f for f in TINY if f not in ("--epochs", "1")]
+    refused(runner.invoke(app, ["train", str(bigger), "--target", "load", *flags, "--epochs", "3",
+                                "--out", str(copy), "--resume"]), 1, "--resume continues training on the data",
+            "Train a new bundle without --resume")
+    refused(runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(copy), "--resume"]),
+            1, "has trained 1 epoch, and --epochs (1) counts them all")
+    assert (copy / "bundle.json").read_bytes() == before
+    resumed = runner.invoke(app, ["train", str(csv), "--target", "load", *flags, "--epochs", "4",
+                                  "--out", str(copy), "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    training = json.loads((copy / "bundle.json").read_text())
+    losses = training["history"]["val_loss"]
+    assert training["training"]["epochs"] == len(losses) >= 2
+    assert training["training"]["best_epoch"] == int(np.argmin(losses)) + 1  # the best over both runs

@@ -68,3 +68,24 @@ def test_steps_per_execution_divides_the_epoch():
     from forecast.training import per_execution
 
     assert [per_execution(s) for s in (1, 10, 32, 44, 11)] == [1, 5, 8, 4, 1]
+
+
+def test_resumed_early_stopping_starts_from_the_earlier_runs_best_epoch():
+    """A fresh EarlyStopping on resume kept the last epoch's weights though an earlier was better."""
+    import keras
+
+    from forecast.config import TrainConfig
+    from forecast.schedule import Resume, schedule_callbacks
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    saved = [w.copy() for w in model.get_weights()]  # the bundle's weights: its best epoch's
+    resume = Resume(model, [], {"loss": [1.0, 0.8, 0.9], "val_loss": [0.5, 0.2, 0.3]}, 3)
+    stopper, _ = schedule_callbacks(TrainConfig(target="y", patience=5), resume)
+    stopper.set_model(model)
+    stopper.on_train_begin()
+    model.set_weights([w + 1.0 for w in saved])  # a worse epoch 4
+    stopper.on_epoch_end(3, {"val_loss": 0.4})
+    stopper.on_train_end()
+    assert stopper.best_epoch == 1 and stopper.best == 0.2
+    for now, before in zip(model.get_weights(), saved):
+        np.testing.assert_array_equal(now, before)
