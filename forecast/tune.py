@@ -94,6 +94,20 @@ def project_dir(out: Path) -> Path:
     return out.parent / f"{out.name}.tuner"
 
 
+def _digest(series: Series) -> str:
+    """A hash of every series' times and values: a search continues only on the same data (the
+    same file with other values had the old trials' scores reported as the new data's)."""
+    import hashlib
+
+    import pandas as pd
+
+    h = hashlib.sha256()
+    for key in sorted(series.frames, key=str):
+        h.update(str(key).encode())
+        h.update(pd.util.hash_pandas_object(series.frames[key], index=True).to_numpy().tobytes())
+    return h.hexdigest()
+
+
 def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> None:
     """Start over (``restart``), start fresh, or check that the search to continue is this one."""
     stamp = project / "search.json"
@@ -102,6 +116,10 @@ def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> N
     if stamp.exists():
         before = json.loads(stamp.read_text())
         changed = sorted(k for k in set(before) | set(signature) if before.get(k) != signature.get(k))
+        if "settings" in changed:  # name the settings, not "settings"
+            was, now = before.get("settings") or {}, json.loads(json.dumps(signature["settings"], default=str))
+            changed.remove("settings")
+            changed += [f"--{k.replace('_', '-')}" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
         if changed:
             raise ConfigError(
                 f"The search in {project} was started with other data or settings ({', '.join(changed)} "
@@ -154,7 +172,7 @@ def tune(
     project = Path(project)
     fixed = {k: v for k, v in config.to_dict().items() if k not in (*SEARCHED, "time_budget")}
     rows = {str(k): len(f) for k, f in series.frames.items()}
-    _check_project(project, {"settings": fixed, "rows": rows, "source": series.source,
+    _check_project(project, {"settings": fixed, "rows": rows, "source": series.source, "data": _digest(series),
                              "unit": unit, "seasons": seasons}, restart)
     began = time.monotonic()
     oracle = oracle_class()(

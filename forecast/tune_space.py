@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -39,7 +40,7 @@ def lookback_unit(series: Series, config: TrainConfig) -> tuple[int, int]:
     rows = min(len(f) for f in series.frames.values())
     try:
         _, _, split = plan(rows, series.freq, replace(config, lookback=unit))
-    except DataError:
+    except (DataError, ConfigError):  # plan's own message names --lookback, which tune does not take
         raise DataError(
             f"The series has {rows} rows: too few to search lookbacks of whole seasons (the "
             f"shortest is {unit} steps, plus horizon {horizon}, validation and test rows). Give a "
@@ -118,6 +119,8 @@ def check_search(series: Series, config: TrainConfig, budget: float, trials: int
         ConfigError: a budget too short for one trial, or no trials.
         DataError: a series too short for one season of lookback.
     """
+    if not math.isfinite(budget):  # inf passed this check and failed every trial's own
+        raise ConfigError(f"--time-budget must be a finite number of seconds; got {budget:g}.")
     if not budget >= MIN_TRIAL_SECONDS:
         raise ConfigError(
             f"--time-budget {budget:g} s is too short for one trial (each needs at least "

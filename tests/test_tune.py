@@ -63,12 +63,19 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
     other = runner.invoke(app, ["tune", data, "--target", "y", *TINY, "--horizon", "6", "--trials", "2",
                                 "--out", str(out)])
     assert other.exit_code == 1 and "Error: The search in" in other.output and "--force" in other.output
+    assert "(--horizon differ)" in " ".join(other.output.split())  # which setting, not "settings"
+    frame = sine_frame(rows=200)
+    frame["y"] *= 3  # the same file, rows and settings, other values: the old scores are not its
+    frame.to_csv(data, index=False)
+    changed = runner.invoke(app, ["tune", data, "--target", "y", *TINY, "--trials", "2", "--out", str(out)])
+    assert changed.exit_code == 1 and "(data differ)" in " ".join(changed.output.split())
 
 
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
         (["--time-budget", "5"], "Error: --time-budget 5 s is too short for one trial"),
+        (["--time-budget", "inf"], "Error: --time-budget must be a finite number of seconds; got inf."),
         (["--horizon", "100"], "Error: The series has 200 rows, too few"),
     ],
 )
