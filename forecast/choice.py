@@ -113,15 +113,15 @@ def describe(choice: dict[str, Any]) -> str:
             f"vs {others} ({count(choice.get('windows', 0), 'window')}{why})")
 
 
-def verdict(metrics: dict[str, dict[str, float]], label: str) -> tuple[str, str]:
+def verdict(metrics: dict[str, dict[str, float]], label: str, forced: bool = False) -> tuple[str, str]:
     """The test part's verdict on the forecast against naive and seasonal naive: ``("good" |
-    "simple" | "bad", sentence)``. ``"simple"`` when the forecast chosen *is* one of them (no
-    model beat it on validation), so a tie with itself is not read as a loss."""
+    "simple" | "bad", sentence)``. ``"simple"`` when the forecast *is* one of them (no model beat
+    it on validation, or ``forced`` with --model), so a tie with itself is not read as a loss."""
     model = metrics["model"]["mase"]
     best = min(metrics["naive"]["mase"], metrics["seasonal_naive"]["mase"])
     if label in ("naive", "seasonal_naive"):
-        return "simple", (f"The forecast is {label.replace('_', ' ')} itself: no model beat it on the "
-                          f"validation windows (test MASE {model:.3f}).")
+        why = "as --model asks" if forced else "no model beat it on the validation windows"
+        return "simple", (f"The forecast is {label.replace('_', ' ')} itself: {why} (test MASE {model:.3f}).")
     if model < best:
         return "good", f"The model beats both baselines: MASE {model:.3f} vs {best:.3f}."
     return "bad", (f"The model does not beat the best baseline on the test part: MASE {model:.3f} vs "

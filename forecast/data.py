@@ -84,7 +84,7 @@ def load_series(
     time: str | None = None,
     dayfirst: bool | None = None,
     freq: str | None = None,
-    missing_hint: str = "Use --target/--features with one of them.",
+    missing_hint: str = "Use --target, --features or --future with one of them.",
     options: DataOptions | None = None,
     n_targets: int = 1,
 ) -> Series:
@@ -140,7 +140,7 @@ def build_series(
     columns: list[str],
     opts: DataOptions,
     n_targets: int = 1,
-    missing_hint: str = "Use --target/--features with one of them.",
+    missing_hint: str = "Use --target, --features or --future with one of them.",
 ) -> Series:
     """The chosen columns of a read file as regular series (see :func:`load_series`)."""
     df, names, source = raw.df, raw.time_columns, raw.source
@@ -226,7 +226,7 @@ def to_numeric(
     df: pd.DataFrame,
     columns: list[str],
     source: str,
-    missing_hint: str = "Use --target/--features with one of them.",
+    missing_hint: str = "Use --target, --features or --future with one of them.",
     notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Convert the named columns to float, naming the first bad value when one is not a number.

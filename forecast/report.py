@@ -229,7 +229,8 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
     ]
     metrics = meta.get("metrics") or {}
     if metrics:
-        kind, sentence = verdict(metrics, (meta.get("choice") or {}).get("label", "lstm"))
+        kind, sentence = verdict(metrics, (meta.get("choice") or {}).get("label", "lstm"),
+                                (meta.get("config") or {}).get("model", "auto") != "auto")
         parts += ["<h2>Test part</h2>", f'<p class="{kind}">{_e(sentence)}</p>', _table(_METRIC_HEADER, _metrics_rows(metrics)),
                   _file_img(folder, "holdout.png", "test part: actual vs forecast")]
         per_series = meta.get("metrics_per_series") or {}

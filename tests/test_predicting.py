@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import sine_frame
 
 from forecast.predicting import decimals_of, round_forecast
 
@@ -83,3 +84,25 @@ def test_tiny_values_keep_seven_significant_digits():
     assert decimals_of(y) >= 15
     out = round_forecast(pd.DataFrame({"forecast": [9.18642345678e-10]}), decimals_of(y))
     assert out["forecast"].iloc[0] == pytest.approx(9.186423e-10, rel=1e-6)
+
+
+def test_predict_names_the_bundles_fill_not_a_flag_predict_lacks(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner = CliRunner()
+    frame = sine_frame(rows=200)
+    path = tmp_path / "s.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(path), "--target", "y", "--epochs", "1", "--units", "4",
+                                  "--lookback", "12", "--horizon", "4", "--fill", "none", "--no-report",
+                                  "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    frame.loc[190, "y"] = None
+    frame.to_csv(tmp_path / "gap.csv", index=False)
+    result = runner.invoke(app, ["predict", str(out), "--data", str(tmp_path / "gap.csv")])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 1 and "The bundle reads with --fill none" in text
+    assert "retrain with --fill interpolate, ffill or zero" in text and "Use --fill" not in text

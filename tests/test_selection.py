@@ -91,5 +91,7 @@ def test_the_verdict_does_not_read_a_chosen_baseline_as_losing_to_itself():
     kind, sentence = verdict(tie, "naive")
     assert kind == "simple" and "naive itself" in sentence and "0.720" in sentence
     assert verdict(tie, "lstm")[0] == "bad"  # a model that only ties the baseline does not beat it
+    forced = verdict(tie, "seasonal_naive", forced=True)  # --model seasonal_naive: not "no model beat it"
+    assert forced[0] == "simple" and "as --model asks" in forced[1] and "no model beat" not in forced[1]
     kind, sentence = verdict({**tie, "model": {"mase": 0.5}}, "0.5 lstm + 0.5 auto_ets")
     assert kind == "good" and "0.500 vs 0.720" in sentence

@@ -206,7 +206,7 @@ def print_fit(console: Any, forecaster: Any) -> None:
             row += [f"{m['pinball']:.4g}", f"{m['coverage']:.1%}"] if "pinball" in m else ["", ""]
         table.add_row(*row)
     console.print(table)
-    kind, sentence = verdict(forecaster.holdout_["metrics"], forecaster.choice_["label"])
+    kind, sentence = verdict(forecaster.holdout_["metrics"], forecaster.choice_["label"], forecaster.config.model != "auto")
     if kind == "bad":
         console.print(f"[yellow]Warning: {sentence[0].lower()}{sentence[1:]}[/]")
     elif kind == "simple":
