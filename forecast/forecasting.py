@@ -58,7 +58,7 @@ class Forecasting:
         if pre.future and self.reads_network(series):  # a statistical member alone reads no inputs
             from .future import check_covered
 
-            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future)
+            future = check_covered(frame.index[-1], self.data_["freq"], pre.horizon, pre.future, future, series)
         values = pre.transform(part, series, future)  # (rows, F)
         offset = self._offset(frame, len(frame) - len(part), series)
         cached = self._cached_members(frame, series)  # the training file's end: no refit needed

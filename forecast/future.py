@@ -23,10 +23,11 @@ _SHOWN = 3  # steps named per column in an error; the rest are counted
 
 
 def check_covered(
-    last: pd.Timestamp, freq: str, horizon: int, columns: list[str], future: pd.DataFrame | None
+    last: pd.Timestamp, freq: str, horizon: int, columns: list[str], future: pd.DataFrame | None,
+    series: str | None = None,
 ) -> pd.DataFrame:
     """The values of ``columns`` at the ``horizon`` steps after ``last``, or one error naming
-    every column and step that lacks one.
+    every column and step that lacks one (and ``series``, one of several).
 
     Args:
         last: the history's last timestamp.
@@ -40,7 +41,7 @@ def check_covered(
     """
     steps = future_index(last, freq, horizon)
     where = (f"the {horizon} forecast steps {when(steps[0])} .. {when(steps[-1])}" if horizon > 1
-             else f"the forecast step {when(steps[0])}")
+             else f"the forecast step {when(steps[0])}") + (f" of series '{series}'" if series else "")
     fix = ("Give them with --future-data FILE (the time column and those columns), or as rows "
            "after the last target value in --data.")
     if future is None or not len(future):
@@ -94,6 +95,13 @@ def frames_by_series(
         groups = {str(k): g for k, g in values.groupby(ids, sort=False)}
     out = {}
     for name, frame in groups.items():
+        twice = frame.index.duplicated(keep=False)
+        if twice.any():  # the same step given twice: the same values are one row, others a conflict
+            clash = frame[twice].groupby(level=0).nunique(dropna=False).gt(1).any(axis=1)
+            if clash.any():
+                at = when(clash.index[clash.to_numpy()][0])
+                raise DataError(f"{raw.source} gives {at}{f' of series {name!r}' if name else ''} twice with "
+                                "different future values. Keep one row per step.")
         frame = frame[~frame.index.duplicated(keep="first")].sort_index()
         if len(frame) >= 3:
             found = infer_freq(pd.DatetimeIndex(frame.index))

@@ -204,3 +204,16 @@ def test_future_data_without_the_id_column_of_a_panel_is_one_error(tmp_path):
         path, index=False)
     with pytest.raises(DataError, match="The future values have no 'shop' column.*'shop' and promo"):
         frames_by_series(read_raw(path, DataOptions()), ["promo"], "D", "shop")
+
+
+def test_a_step_given_twice_with_other_values_is_refused_and_a_missing_series_named(tmp_path):
+    path = tmp_path / "next.csv"
+    days = list(pd.date_range("2024-01-01", periods=4).strftime("%Y-%m-%d"))
+    pd.DataFrame({"date": days + [days[1]], "shop": "a", "promo": [0, 1, 0, 1, 1]}).to_csv(path, index=False)
+    same = frames_by_series(read_raw(path, DataOptions()), ["promo"], "D", "shop")  # repeated alike: one row
+    assert list(same["a"]["promo"]) == [0, 1, 0, 1]
+    pd.DataFrame({"date": days + [days[1]], "shop": "a", "promo": [0, 1, 0, 1, 0]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="gives 2024-01-02 of series 'a' twice with different future values"):
+        frames_by_series(read_raw(path, DataOptions()), ["promo"], "D", "shop")
+    with pytest.raises(DataError, match="forecast steps .* of series 'c', but no future values were given"):
+        check_covered(pd.Timestamp("2024-01-01"), "D", 2, ["promo"], None, "c")
