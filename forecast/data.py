@@ -206,7 +206,14 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
     if df[id_col].isna().any():
         row = row_number(df, int(np.flatnonzero(df[id_col].isna().to_numpy())[0]))
         raise DataError(f"Column '{id_col}' has an empty id on row {row}. Fill or remove that row.")
-    return df[id_col].astype(str).str.strip()
+    raw = df[id_col].astype(str)
+    ids = raw.str.strip()
+    merged = ids[ids.map(raw.groupby(ids).nunique()) > 1]  # spaces were all that told two ids apart
+    if len(merged):
+        shown = sorted(raw[ids == merged.iloc[0]].unique())
+        raise DataError(f"Column '{id_col}' has ids that differ only by spaces: "
+                        f"{', '.join(repr(v) for v in shown)}. Write each series' id one way.")
+    return ids
 
 
 def _drop_sentinels(values: pd.DataFrame, na_values: list[str], notes: list[str]) -> pd.DataFrame:

@@ -219,21 +219,39 @@ _MAX_DECIMALS = 20
 _SIGNIFICANT = 7  # a float32 forecast carries about 7 significant digits; the rest is noise
 
 
-def round_forecast(result: pd.DataFrame, input_decimals: int, extra: int = 2) -> pd.DataFrame:
+def round_forecast(
+    result: pd.DataFrame, input_decimals: int | dict[str, int], extra: int = 2, by: str | None = None
+) -> pd.DataFrame:
     """The forecast columns rounded to ``extra`` decimals past the input's own, and never past
-    the ~7 significant digits a float32 network produces (``4123.456787109375`` -> ``4123.46``)."""
+    the ~7 significant digits a float32 network produces (``4123.456787109375`` -> ``4123.46``).
+
+    Each value keeps its own significant digits: one rule for the whole table rounded a series
+    near 0.05 to 0.0 beside one near 5e6, and a detected spike's expected 100.23 to 100.0.
+
+    Args:
+        input_decimals: the input's decimals, or per value of column ``by`` (each series' own).
+    """
     out = result.copy()
     columns = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
-    values = out[columns].to_numpy(dtype="float64")  # (steps, columns)
-    finite = np.abs(values[np.isfinite(values)])
-    top = float(finite.max()) if finite.size else 0.0
-    magnitude = int(np.floor(np.log10(top))) if top > 0 else 0
-    decimals = min(input_decimals + extra, _SIGNIFICANT - 1 - magnitude)  # one for every column
-    for col in columns:
-        if decimals >= 0:
-            out[col] = np.round(out[col].to_numpy(dtype="float64"), decimals)
+    if isinstance(input_decimals, dict):
+        places = out[by].astype(str).map(input_decimals).fillna(max(input_decimals.values(), default=0))
+        allowed = places.to_numpy(dtype="int64")[:, None] + extra
+    else:
+        allowed = np.full((len(out), 1), input_decimals + extra)
+    values = out[columns].to_numpy(dtype="float64")  # (rows, columns)
+    with np.errstate(divide="ignore"):
+        magnitude = np.floor(np.log10(np.abs(values)))
+    magnitude = np.where(np.isfinite(magnitude), magnitude, 0).astype("int64")
+    decimals = np.minimum(allowed, _SIGNIFICANT - 1 - magnitude)  # (rows, columns)
+    rounded = values.copy()
+    for d in np.unique(decimals):
+        at = decimals == d
+        if d >= 0:
+            rounded[at] = np.round(values[at], int(d))
         else:  # huge values: keep significant digits only
-            out[col] = [float(f"{v:.{_SIGNIFICANT}g}") for v in out[col]]
+            rounded[at] = [float(f"{v:.{_SIGNIFICANT}g}") for v in values[at]]
+    for i, col in enumerate(columns):
+        out[col] = rounded[:, i]
     return out
 
 

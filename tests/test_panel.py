@@ -340,3 +340,17 @@ def test_detect_scores_every_series_of_a_panel_and_names_each_flag(tmp_path):
     alone = runner.invoke(app, ["detect", str(out), "--series", "s0", "--out", str(tmp_path / "b.csv")])
     assert alone.exit_code == 0, alone.output
     assert set(pd.read_csv(tmp_path / "b.csv")["site"]) <= {"s0"}
+
+
+def test_ids_that_differ_only_by_spaces_are_refused_not_merged(tmp_path):
+    """'A', 'A ' and ' A' (levels 100, 1000, 5000) were one series forecast at their mean."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
+    frame = pd.concat([pd.DataFrame({"day": days, "shop": sid, "sales": level + np.arange(60.0)})
+                       for sid, level in (("A", 100), ("A ", 1000), ("B", 5000))])
+    path = tmp_path / "ws.csv"
+    frame.to_csv(path, index=False)
+    for command in (["doctor", str(path), "--target", "sales", "--id", "shop"],
+                    ["train", str(path), "--target", "sales", "--id", "shop", *TINY, "--out", str(tmp_path / "m")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and "ids that differ only by spaces: 'A', 'A '" in " ".join(result.output.split())
+    assert not (tmp_path / "m").exists()

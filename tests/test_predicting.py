@@ -106,3 +106,14 @@ def test_predict_names_the_bundles_fill_not_a_flag_predict_lacks(tmp_path):
     text = " ".join(result.output.split())
     assert result.exit_code == 1 and "The bundle reads with --fill none" in text
     assert "retrain with --fill interpolate, ffill or zero" in text and "Use --fill" not in text
+
+
+def test_each_value_keeps_its_own_digits_and_each_series_its_own_decimals():
+    """One rule for the whole table wrote a series near 0.05 as 0.0 beside one near 5e6, and a
+    detected spike's expected 100.23 as 100.0."""
+    panel = pd.DataFrame({"id": ["big", "small"], "forecast": [4956891.123, 0.0459031234],
+                          "lower": [4942150.4, 0.0444171234]})
+    out = round_forecast(panel, {"big": 1, "small": 4}, by="id")
+    assert out["forecast"].tolist() == [4956891.0, 0.045903] and out["lower"].tolist() == [4942150.0, 0.044417]
+    row = round_forecast(pd.DataFrame({"actual": [1e6 + 0.123], "expected": [100.2345]}), 2)
+    assert row.to_dict("list") == {"actual": [1000000.0], "expected": [100.2345]}  # 7 digits each

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 
 from . import BundleArg, HistoryOpt, check_output, user_errors, write_atomic
@@ -85,8 +84,12 @@ def predict(
         typer.echo(f"note: {line}", err=True)
     result = forecaster.predict_all(history, horizon, recursive=recursive)
     target = forecaster.preprocessor_.target
-    written = np.concatenate([f[target].to_numpy() for f in history.frames.values()])
-    result = round_forecast(result, decimals_of(written))
+    if forecaster.data_.get("series"):  # each series rounded by its own decimals
+        key = forecaster.data_["id"]
+        result = round_forecast(result, {str(n): decimals_of(f[target].to_numpy()) for n, f in history.frames.items()},
+                                by=key)
+    else:
+        result = round_forecast(result, decimals_of(history.frame[target].to_numpy()))
     if plot is not None:
         from ..plots import PANEL_SHOWN, forecast_plot, panel_forecast_plot
 
