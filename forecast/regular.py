@@ -179,6 +179,16 @@ def _reindex_and_fill(
             notes.append(f"{missing} missing time steps inserted")
             _note_gaps(frame, notes)
             _note_closed_days(inserted, step, opts, notes)
+    else:  # business days: rows on other days are off the grid (kept, they shifted every step after)
+        offset = to_offset(step)
+        on = (frame.index.dayofweek < 5 if offset.rule_code == "B"
+              else np.array([offset.is_on_offset(t) for t in frame.index], dtype=bool))
+        off = frame.index[~np.asarray(on)]
+        if len(off):
+            raise DataError(
+                f"{label}: {len(off)} timestamps are not business days of --freq {step} (e.g. {when(off[0])}, "
+                f"a {off[0].day_name()}). Give --freq D, or leave those rows out."
+            )
     counts = {c: int(frame[c].isna().sum()) for c in frame.columns}
     holes = pd.DatetimeIndex(frame.index[frame.isna().any(axis=1).to_numpy()])
     if not any(counts.values()):

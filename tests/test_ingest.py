@@ -322,3 +322,17 @@ def test_resampling_to_a_finer_step_or_beside_freq_is_refused(tmp_path, flags, m
     path = _write(tmp_path, "date,sales\n" + "".join(f"{t:%Y-%m-%d},{i}\n" for i, t in enumerate(days)))
     with pytest.raises((ConfigError, DataError), match=message):
         load_series(path, ["sales"], options=DataOptions(**flags))
+
+
+def test_freq_b_refuses_weekend_rows_instead_of_shifting_every_step(tmp_path):
+    """Weekend rows under --freq B were kept as trading days: the forecast after a Thursday was
+    written as Friday, Monday, Tuesday where the rows meant Friday, Saturday, Sunday."""
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "y": np.arange(60.0)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"not business days of --freq B \(e.g. 2024-01-06, a Saturday\)"):
+        load_series(path, ["y"], options=DataOptions(freq="B"))
+    weekdays = days[days.dayofweek < 5]
+    pd.DataFrame({"day": weekdays.strftime("%Y-%m-%d"), "y": np.arange(len(weekdays), dtype=float)}).to_csv(
+        path, index=False)
+    assert load_series(path, ["y"], options=DataOptions(freq="B")).freq == "B"
