@@ -56,7 +56,7 @@ def detect(
         ``anomaly`` (bool) and ``reason`` (``"outside"``, ``"stuck"`` or ``""``).
     """
     pre = forecaster.preprocessor_
-    bounds = _bounds(forecaster, levels)
+    bounds = _bounds(forecaster, levels, use_interval)
     first = history_before(forecaster, series)
     if len(frame) <= first:
         raise DataError(f"The data has {len(frame)} rows; detection needs more than {first}, the history "
@@ -150,12 +150,16 @@ def _short_runs(mask: np.ndarray, longest: int) -> np.ndarray:
     return out
 
 
-def _bounds(forecaster: Forecaster, levels: tuple[float, float] | None) -> tuple[int, int] | None:
+def _bounds(
+    forecaster: Forecaster, levels: tuple[float, float] | None, use_interval: bool = False
+) -> tuple[int, int] | None:
     """Indices of the interval's two levels among the trained quantiles."""
     q = forecaster.quantiles
     if not q:
-        if levels:
-            raise ConfigError("This bundle has a point forecast, no quantiles; retrain with --quantiles.")
+        if levels or use_interval:  # a point forecast's "interval" is the forecast: every value outside
+            raise ConfigError(f"{'--interval' if use_interval else '--quantiles'} needs an interval, and this "
+                              "bundle has a point forecast (no quantiles). Drop it (values are scored against "
+                              "--threshold), or retrain with --quantiles.")
         return None
     if levels is None:
         return 0, len(q) - 1

@@ -176,3 +176,20 @@ def test_detect_scores_rows_after_the_seasons_a_statistical_forecast_reads(tmp_p
     assert result.index[0] == series.frame.index[72] and len(result) == 200 - 72
     with pytest.raises(DataError, match="detection needs more than 72"):
         detect(forecaster, series.frame.iloc[:72])
+
+
+def test_interval_flags_on_a_point_forecast_are_refused(tmp_path):
+    """A point bundle's interval is the forecast itself: --interval flagged every value (444 of 444)."""
+    from conftest import sine_frame
+
+    from forecast.errors import ConfigError
+
+    data = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(data, index=False)
+    series = load_series(data, ["y"])
+    config = TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4, quantiles=None, model="lstm")
+    forecaster = Forecaster(config).fit(series)
+    with pytest.raises(ConfigError, match="--interval needs an interval, and this bundle has a point forecast"):
+        detect(forecaster, series.frame, use_interval=True)
+    scored = detect(forecaster, series.frame)  # the --threshold score still works
+    assert scored["anomaly"].mean() < 0.2
