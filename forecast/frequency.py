@@ -143,5 +143,15 @@ def default_horizon(freq: str) -> int:
 
 
 def future_index(last: pd.Timestamp, freq: str, periods: int) -> pd.DatetimeIndex:
-    """The ``periods`` timestamps after ``last`` at the series' frequency (weekdays for ``"B"``)."""
-    return pd.date_range(last, periods=periods + 1, freq=freq)[1:]
+    """The ``periods`` timestamps after ``last`` at the series' frequency (weekdays for ``"B"``).
+
+    Raises:
+        DataError: a step past 2262-04-11, the last date pandas can hold.
+    """
+    try:
+        return pd.date_range(last, periods=periods + 1, freq=freq)[1:]
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise DataError(
+            f"{periods} steps of {freq} after {last} pass {pd.Timestamp.max:%Y-%m-%d}, the last date pandas "
+            "can hold. Give a shorter --horizon, or times that end earlier."
+        ) from None

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
-from .frequency import season_length
+from .frequency import future_index, season_length
 from .split import Split, plan
 from .windows import origins
 
@@ -71,6 +71,8 @@ class Layout:
                                 f"{tried[longest]}")
             raise tried[longest]
         horizon = fits[0][0]
+        for _, frame in items:  # every forecast step must be a date pandas can hold
+            future_index(frame.index[-1], series.freq, horizon)
         pad = series.is_panel and config.lookback is None  # short series read padded, not left out
         if pad:
             lookback = panel_lookback(sorted(t[1] for t in fits), config.season or season_length(series.freq))

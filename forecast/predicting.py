@@ -147,8 +147,7 @@ def check_horizon(
     ``recursive``), past the rollout limit, or (given ``series``, the history) past the last
     date pandas can hold (2262-04-11)."""
     pre = forecaster.preprocessor_
-    if horizon is None:
-        return
+    given, horizon = horizon is not None, horizon or pre.horizon  # the trained one must fit the calendar too
     if horizon > pre.horizon and not recursive:
         raise ConfigError(
             f"Horizon {horizon} is longer than the trained horizon {pre.horizon}. Use --horizon "
@@ -168,8 +167,9 @@ def check_horizon(
                 raise OverflowError
         except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
             raise ConfigError(
-                f"--horizon {horizon} steps of {forecaster.data_['freq']} after {when(frame.index[-1])} reach "
-                f"past {pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold. Give a shorter --horizon."
+                f"{'--horizon ' if given else 'The trained horizon, '}{horizon} steps of {forecaster.data_['freq']} after {when(frame.index[-1])} reach "
+                f"past {pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold. "
+                + ("Give a shorter --horizon." if given else "Give --horizon with fewer steps.")
             ) from None
 
 

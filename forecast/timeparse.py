@@ -166,6 +166,22 @@ def time_index(
     Returns:
         The index, whether day first was used, and notes on what was assumed.
     """
+    try:
+        return _time_index(df, names, dayfirst, time_format)
+    except (pd.errors.OutOfBoundsDatetime, OverflowError):
+        raise DataError(
+            f"Column '{','.join(names)}' holds times outside {pd.Timestamp.min:%Y-%m-%d} .. "
+            f"{pd.Timestamp.max:%Y-%m-%d}, the range pandas can hold (e.g. years before 1678). Give times within "
+            "that range (a series of whole years can be shifted by whole centuries)."
+        ) from None
+
+
+def _time_index(
+    df: pd.DataFrame,
+    names: list[str],
+    dayfirst: bool | None,
+    time_format: str | None = None,
+) -> tuple[pd.DatetimeIndex, bool | None, list[str]]:
     label = ",".join(names)
     notes: list[str] = []
     for name in names:

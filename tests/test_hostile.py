@@ -445,6 +445,9 @@ def test_predict_past_the_last_date_pandas_holds(bundle, tmp_path):
     data = _csv(tmp_path / "late.csv", start="2262-04-03 03:00")  # ends 2262-04-11 10:00
     refused(runner.invoke(app, ["predict", str(bundle), "--data", str(data), "--horizon", "60", "--recursive"]),
             1, "the last date pandas can hold")
+    end = _csv(tmp_path / "end.csv", start="2262-04-03 14:00")  # ends 2262-04-11 21:00: 3 steps pass 23:47
+    refused(runner.invoke(app, ["predict", str(bundle), "--data", str(end)]),  # no --horizon: the trained one
+            1, "The trained horizon, 3 steps of h after", "Give --horizon with fewer steps")
 
 
 @pytest.mark.parametrize(("at", "fragment"), [

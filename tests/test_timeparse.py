@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -244,3 +245,27 @@ def test_excel_serial_days_are_named_and_read_with_time_format_excel(tmp_path):
     pd.DataFrame({"t": [45000 + h / 24 for h in range(48)], "y": range(48)}).to_csv(hours, index=False)
     hourly = load_series(hours, ["y"], options=DataOptions(time="t", time_format="excel"))
     assert hourly.freq == "h" and hourly.frame.index[1] == pd.Timestamp("2023-03-15 01:00")
+
+
+def test_times_outside_pandas_range_are_one_error_in_doctor_and_train(tmp_path):
+    """Years 1600-1699 and daily data ending 2262-04-05 (its forecast steps past 2262-04-11)
+    were tracebacks; doctor called the second one ready."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner = CliRunner()
+    old = tmp_path / "old.csv"
+    pd.DataFrame({"year": np.arange(1600, 1700), "v": np.arange(100.0)}).to_csv(old, index=False)
+    late = tmp_path / "late.csv"
+    days = pd.date_range(end="2262-04-05", periods=200, freq="D")
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "v": np.sin(np.arange(200.0))}).to_csv(late, index=False)
+    for path, says in ((old, "holds times outside 1677-09-21 .. 2262-04-11"),
+                       (late, "14 steps of D after 2262-04-05 00:00:00 pass 2262-04-11")):
+        for command in (["doctor", str(path), "--target", "v"],
+                        ["train", str(path), "--target", "v", "--epochs", "1", "--units", "4",
+                         "--out", str(tmp_path / "m")]):
+            result = runner.invoke(app, command)
+            assert result.exit_code == 1 and says in " ".join(result.output.split()), result.output
+            assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (tmp_path / "m").exists()
