@@ -39,7 +39,11 @@ def cycles_for(freq: str) -> list[str]:
         return ["day_of_year"]
     if code.startswith(("Y", "A")):
         return []
-    step = pd.Timedelta(offset)
+    try:
+        step = pd.Timedelta(offset)
+    except (ValueError, TypeError):  # other calendar steps (semi-month SMS/SME): their mean length
+        span = pd.date_range("2001-01-01", periods=25, freq=offset)
+        step = (span[-1] - span[0]) / 24
     if step < pd.Timedelta(days=1):
         return ["hour", "day_of_week"]
     if step == pd.Timedelta(days=1):

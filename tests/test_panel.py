@@ -354,3 +354,9 @@ def test_ids_that_differ_only_by_spaces_are_refused_not_merged(tmp_path):
         result = runner.invoke(app, command)
         assert result.exit_code == 1 and "ids that differ only by spaces: 'A', 'A '" in " ".join(result.output.split())
     assert not (tmp_path / "m").exists()
+
+
+def test_semi_monthly_steps_get_a_calendar_not_a_traceback():
+    """--freq SMS passed doctor and broke train: a semi-month has no fixed Timedelta."""
+    assert calendar.cycles_for("SMS") == ["day_of_year"] and calendar.cycles_for("SME") == ["day_of_year"]
+    assert calendar.cycles_for("MS") == ["month"] and calendar.cycles_for("h") == ["hour", "day_of_week"]
