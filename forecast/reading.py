@@ -173,6 +173,11 @@ def _finish(df: pd.DataFrame, path: Path) -> pd.DataFrame:
 
 def _decode_head(path: Path, raw: bytes) -> tuple[str, str]:
     """The encoding to read ``path`` with, and its first 64 KiB as text."""
+    for magic, kind, tool in ((b"\x1f\x8b", "gzip-compressed", "gunzip"),
+                              (b"PK\x03\x04", "a zip archive or an Excel workbook", "unzip, or save the sheet as CSV"),
+                              (b"BZh", "bzip2-compressed", "bunzip2"), (b"\xfd7zXZ", "xz-compressed", "unxz")):
+        if raw.startswith(magic) and (magic != b"BZh" or raw[3:4].isdigit()):
+            raise DataError(f"{path} is {kind}, not a CSV text file. Extract it first ({tool}), then give the CSV.")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16", raw[: len(raw) - len(raw) % 2].decode("utf-16", errors="ignore")
     if b"\x00" in raw:

@@ -139,3 +139,14 @@ def test_error_rows_are_the_files_lines_after_a_skipped_title_or_comments(tmp_pa
     (tmp_path / "d.csv").write_text(above + body.replace("x7", "7").replace("2021-01-03", "Total"))
     with pytest.raises(DataError, match=rf"'Total' on row {line}, which is not a date"):
         load_series(tmp_path / "d.csv", ["sales"])
+
+
+def test_a_compressed_file_is_named_with_the_tool_to_extract_it(tmp_path):
+    import gzip
+
+    from forecast.reading import read_table
+
+    path = tmp_path / "g.csv.gz"
+    path.write_bytes(gzip.compress(b"time,y\n2024-01-01,1\n2024-01-02,2\n"))
+    with pytest.raises(DataError, match=r"is gzip-compressed, not a CSV text file. Extract it first \(gunzip\)"):
+        read_table(path)
