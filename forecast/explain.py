@@ -158,6 +158,9 @@ def explain_bundle(
     notes: list[str] = []
     if name is not None:
         notes.append(f"series '{name}' explained (--series picks another)")
+    if not forecaster.reads_network(name):
+        notes.append(f"this explains the {forecaster.config.arch} network; the bundle's forecast is "
+                     f"{forecaster.choice_['label']}, which does not read it")
     end = len(frame) - 1
     if at is not None:
         try:

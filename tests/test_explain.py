@@ -112,3 +112,21 @@ def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
     assert bad.exit_code == 1 and "Error: --at" in bad.output
     one = runner.invoke(app, ["explain", str(out), "--series", "a"])
     assert one.exit_code == 1 and "Error: --series picks one series of a several-series bundle" in one.output
+
+
+def test_explain_says_when_the_forecast_does_not_read_the_network(tmp_path):
+    from conftest import sine_frame
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner = CliRunner()
+    data = tmp_path / "sine.csv"
+    sine_frame(rows=240).to_csv(data, index=False)
+    out = tmp_path / "b"
+    trained = runner.invoke(app, ["train", str(data), "--target", "y", "--model", "auto_ets", "--epochs", "1",
+                                  "--units", "4", "--lookback", "12", "--horizon", "4", "--no-report", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["explain", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "the bundle's forecast is auto_ets, which does not read it" in " ".join(result.output.split())
