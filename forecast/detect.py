@@ -29,6 +29,7 @@ Forecaster = Any  # a fitted forecast.forecaster.Forecaster (not imported: it is
 
 MAX_PASSES = 6
 MAX_CLEANED_RUN = 3  # consecutive flags replaced by their expected values; a longer run is a new level
+DOMINANT = 3.0  # ... unless its first value scores this many times the rest: a spike and its echo
 
 
 def detect(
@@ -78,7 +79,7 @@ def detect(
         score = (actual[origins] - expected) / spread
         outside = (actual[origins] < lower) | (actual[origins] > upper) if use_interval else np.abs(score) > threshold
         new = (outside | stuck) & observed
-        replaced = new & _short_runs(new, MAX_CLEANED_RUN)
+        replaced = new & (_short_runs(new, MAX_CLEANED_RUN) | _spike_onsets(new, score))
         cleaned = history[pre.target].to_numpy(dtype="float64").copy()
         cleaned[origins[replaced]] = expected[replaced]  # later windows see what was expected, not a spike
         cleaned[origins[~replaced]] = actual[origins[~replaced]]
@@ -139,6 +140,18 @@ def history_before(forecaster: Forecaster, series: str | None = None) -> int:
     reads (:meth:`forecast.forecaster.Forecaster.min_history`). With fewer, the second row of a
     43-row series was "expected" at the first one's value, and flagged 29 deviations out."""
     return max(forecaster.preprocessor_.lookback, forecaster.min_history(series))
+
+
+def _spike_onsets(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """True at the first value of a run of flags whose score is :data:`DOMINANT` times every later
+    one's in the run: a spike, and after it the forecasts that read it (a point model's constant
+    spread flagged 80 values after one 1e6; a level shift's values score alike and stay)."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype("int8"), 0]))
+    out = np.zeros(len(mask), dtype=bool)
+    size = np.abs(score)
+    for start, end in zip(edges[::2], edges[1::2]):
+        out[start] = end - start > 1 and size[start] >= DOMINANT * float(np.max(size[start + 1 : end]))
+    return out
 
 
 def _short_runs(mask: np.ndarray, longest: int) -> np.ndarray:

@@ -193,3 +193,13 @@ def test_interval_flags_on_a_point_forecast_are_refused(tmp_path):
         detect(forecaster, series.frame, use_interval=True)
     scored = detect(forecaster, series.frame)  # the --threshold score still works
     assert scored["anomaly"].mean() < 0.2
+
+
+def test_a_spike_is_cleaned_from_the_history_though_its_echo_runs_long():
+    """A point model's spread is constant, so after one 1e6 every forecast reading it was flagged
+    too (80 of 444) and the run, too long to clean, kept the spike in the history."""
+    from forecast.detect import _spike_onsets
+
+    mask = np.array([False, True, True, True, True, True, False, True, True, True, True])
+    score = np.array([0.0, 5e5, 2e4, 1e4, 9e3, 5e3, 0.0, 9.0, 8.0, 9.5, 8.5])  # a spike, then a level shift
+    assert _spike_onsets(mask, score).tolist() == [False, True] + [False] * 9
