@@ -360,3 +360,18 @@ def test_semi_monthly_steps_get_a_calendar_not_a_traceback():
     """--freq SMS passed doctor and broke train: a semi-month has no fixed Timedelta."""
     assert calendar.cycles_for("SMS") == ["day_of_year"] and calendar.cycles_for("SME") == ["day_of_year"]
     assert calendar.cycles_for("MS") == ["month"] and calendar.cycles_for("h") == ["hour", "day_of_week"]
+
+
+def test_series_of_another_frequency_get_advice_that_works(tmp_path):
+    """A daily and a weekly series: the advice was --resample D, which is refused (finer than the
+    weekly rows), or --freq D, which invents 6 of every 7 weekly rows."""
+    daily = pd.date_range("2024-01-01", periods=120, freq="D")
+    weekly = pd.date_range("2024-01-07", periods=40, freq="W-SUN")
+    frame = pd.concat([pd.DataFrame({"day": daily.strftime("%Y-%m-%d"), "sid": "d", "v": np.arange(120.0)}),
+                       pd.DataFrame({"day": weekly.strftime("%Y-%m-%d"), "sid": "w", "v": np.arange(40.0)})])
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    refused = runner.invoke(app, ["doctor", str(path), "--target", "v", "--id", "sid"])
+    assert refused.exit_code == 1 and "Give --resample W-SUN" in " ".join(refused.output.split())
+    again = runner.invoke(app, ["doctor", str(path), "--target", "v", "--id", "sid", "--resample", "W-SUN"])
+    assert "Ready to train" in again.output, again.output
