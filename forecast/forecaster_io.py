@@ -139,7 +139,6 @@ def data_record(series: Series, layout: Layout, season: int, target: str, notes:
     from .metrics import longest_run
 
     first, split = layout.frames[0], layout.splits[0]
-    frame = max(layout.frames, key=len)
     return {
         "time": series.time,
         "freq": series.freq,
@@ -154,7 +153,7 @@ def data_record(series: Series, layout: Layout, season: int, target: str, notes:
             {n: sp.to_dict() for n, sp in zip(layout.names, layout.splits)} if layout.panel else {}
         ),
         "start": str(min(f.index[0] for f in layout.frames)),
-        "end": str(frame.index[-1]),
+        "end": str(max(f.index[-1] for f in layout.frames)),  # the span: first start to last end
         "split": split.to_dict(),
         "split_times": {
             "train": [str(first.index[0]), str(first.index[split.train_end - 1])],

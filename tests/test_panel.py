@@ -102,6 +102,9 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
     shifts = result["persistence"]["mae_by_shift"]
     assert len(shifts) == 5 and all(v > 0 for v in shifts)
     assert result["persistence"]["best_shift"] == int(np.argmin(shifts))
+    same = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "bt.json"),
+                               "--out", str(tmp_path / "same.html")])  # series ending on other dates
+    assert same.exit_code == 0 and "may be of another file" not in same.output, same.output
     result["training"]["config"]["id"] = None  # as if of one series: not this panel's backtest
     (tmp_path / "one.json").write_text(json.dumps(result))
     other = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "one.json"),
