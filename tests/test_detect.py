@@ -89,6 +89,10 @@ def test_detect_command_writes_anomalies_and_plot(tmp_path):
     assert list(anomalies.columns) == ["time", "actual", "expected", "lower", "upper", "score", "reason"]
     assert pd.Timestamp(frame.loc[250, "time"]) in pd.to_datetime(anomalies["time"]).tolist()
     assert png.stat().st_size > 10_000
+    first = pd.Timestamp(frame["time"].iloc[0])  # the file's first row, not scored
+    note = " ".join(result.stderr.split())
+    assert "are the history a forecast reads, not scored (scoring starts at" in note and "put older rows" in note
+    assert first < pd.Timestamp(note.split("scoring starts at ")[1].split(")")[0])
 
 
 def test_detect_levels_must_be_trained_ones(tmp_path):

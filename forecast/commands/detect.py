@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors, write_atomic
+from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors, when, write_atomic
 
 
 @user_errors
@@ -66,6 +66,11 @@ def detect(
     if short:
         typer.echo(f"note: {len(short)} series skipped, no longer than the history a forecast reads "
                    f"({', '.join(f'{n} ({len(history.frames[n])} rows)' for n in list(short)[:5])})", err=True)
+    name, first = next(iter(results.items()))  # the rows a forecast reads first are not scored: say so
+    rows = f"the first {len(history.frames[name]) - len(first)} rows" + (f" of '{name}'" if panel else "")
+    hint = "; put older rows before the new ones to score them all" if data is not None else ""
+    typer.echo(f"note: {rows} are the history a forecast reads, not scored (scoring starts at "
+               f"{when(first.index[0])}){hint}", err=True)
     parts = []
     for name, result in results.items():
         flagged = result[result["anomaly"]].drop(columns="anomaly")
