@@ -64,16 +64,24 @@ def _trim_blank_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd
 
 
 def _dst_note(raw: pd.DatetimeIndex, regular: pd.DatetimeIndex, step: str) -> list[str]:
-    """Say so when the repeated and missing hours mostly fall in daylight-saving months."""
-    if to_offset(step) != to_offset("h"):
+    """Say so when the repeated and missing steps of an hourly or finer series (30 minutes: the
+    clock change repeats or skips two) mostly fall in daylight-saving months."""
+    try:
+        length = pd.Timedelta(to_offset(step))
+    except (TypeError, ValueError):  # calendar steps: no clock hour to repeat
+        return []
+    if length > pd.Timedelta(hours=1) or pd.Timedelta(hours=1) % length != pd.Timedelta(0):
         return []
     repeated = raw[raw.duplicated()]
     missing = regular.difference(raw)
     stamps = repeated.append(missing)
     on_change = int(stamps.month.isin([3, 4, 10, 11]).sum())
-    if len(repeated) == 0 or len(missing) == 0 or on_change < 0.8 * len(stamps):
+    at_night = int(stamps.hour.isin([0, 1, 2, 3]).sum())  # clocks change in the small hours
+    both = len(repeated) > 0 and len(missing) > 0  # a file spanning both changes
+    if len(stamps) == 0 or on_change < 0.8 * len(stamps) or not (both or at_night == len(stamps)):
         return []
-    return [f"{on_change} of the {len(repeated)} repeated and {len(missing)} missing hours fall in "
+    unit = "hours" if length == pd.Timedelta(hours=1) else "steps"
+    return [f"{on_change} of the {len(repeated)} repeated and {len(missing)} missing {unit} fall in "
             "daylight-saving months (Mar/Apr, Oct/Nov): local clock time, repeats merged and gaps filled"]
 
 

@@ -336,3 +336,14 @@ def test_freq_b_refuses_weekend_rows_instead_of_shifting_every_step(tmp_path):
     pd.DataFrame({"day": weekdays.strftime("%Y-%m-%d"), "y": np.arange(len(weekdays), dtype=float)}).to_csv(
         path, index=False)
     assert load_series(path, ["y"], options=DataOptions(freq="B")).freq == "B"
+
+
+def test_a_half_hourly_autumn_clock_change_is_named(tmp_path):
+    """Local 30-minute times repeat 02:00 and 02:30 on the night clocks go back: the note was
+    given for hourly files only, and only where the file also held the spring gap."""
+    stamps = pd.date_range("2023-10-20", "2023-11-05", freq="30min", tz="Europe/Berlin").tz_localize(None)
+    path = tmp_path / "dst30.csv"
+    pd.DataFrame({"time": stamps.strftime("%Y-%m-%d %H:%M"), "v": np.arange(len(stamps), dtype=float)}).to_csv(
+        path, index=False)
+    notes = load_series(path, ["v"]).notes
+    assert any("2 of the 2 repeated and 0 missing steps fall in daylight-saving months" in n for n in notes), notes
