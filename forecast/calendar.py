@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
-from .frequency import future_index
+from .frequency import future_index, nominal_step
 
 CYCLES = {
     "hour": (lambda i: i.hour + i.minute / 60.0, 24.0),
@@ -39,11 +39,7 @@ def cycles_for(freq: str) -> list[str]:
         return ["day_of_year"]
     if code.startswith(("Y", "A")):
         return []
-    try:
-        step = pd.Timedelta(offset)
-    except (ValueError, TypeError):  # other calendar steps (semi-month SMS/SME): their mean length
-        span = pd.date_range("2001-01-01", periods=25, freq=offset)
-        step = (span[-1] - span[0]) / 24
+    step = nominal_step(freq)  # other calendar steps (semi-month SMS/SME): their mean length
     if step < pd.Timedelta(days=1):
         return ["hour", "day_of_week"]
     if step == pd.Timedelta(days=1):

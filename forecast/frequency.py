@@ -7,6 +7,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from .errors import DataError
+from .timefmt import when
 
 _TRADING = "B"
 
@@ -142,6 +143,17 @@ def default_horizon(freq: str) -> int:
     return {7: 14, 1: 4, 52: 13, 4: 8}.get(m, m)
 
 
+def nominal_step(freq: str) -> pd.Timedelta:
+    """A step's length; for calendar steps (months, semi-months, quarters, business days), which
+    have no fixed one, their mean over a year of them."""
+    offset = to_offset(freq)
+    try:
+        return pd.Timedelta(offset)
+    except (TypeError, ValueError):
+        span = pd.date_range("2001-01-01", periods=25, freq=offset)
+        return (span[-1] - span[0]) / 24
+
+
 def future_index(last: pd.Timestamp, freq: str, periods: int) -> pd.DatetimeIndex:
     """The ``periods`` timestamps after ``last`` at the series' frequency (weekdays for ``"B"``).
 
@@ -152,6 +164,6 @@ def future_index(last: pd.Timestamp, freq: str, periods: int) -> pd.DatetimeInde
         return pd.date_range(last, periods=periods + 1, freq=freq)[1:]
     except (pd.errors.OutOfBoundsDatetime, OverflowError):
         raise DataError(
-            f"{periods} steps of {freq} after {last} pass {pd.Timestamp.max:%Y-%m-%d}, the last date pandas "
+            f"{periods} steps of {freq} after {when(last)} pass {pd.Timestamp.max:%Y-%m-%d}, the last date pandas "
             "can hold. Give a shorter --horizon, or times that end earlier."
         ) from None

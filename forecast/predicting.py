@@ -167,7 +167,8 @@ def check_horizon(
                 raise OverflowError
         except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
             raise ConfigError(
-                f"{'--horizon ' if given else 'The trained horizon, '}{horizon} steps of {forecaster.data_['freq']} after {when(frame.index[-1])} reach "
+                f"{'--horizon ' if given else 'The trained horizon, '}{horizon} steps of "
+                f"{forecaster.data_['freq']} after {when(frame.index[-1])} reach "
                 f"past {pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold. "
                 + ("Give a shorter --horizon." if given else "Give --horizon with fewer steps.")
             ) from None

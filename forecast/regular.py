@@ -9,7 +9,7 @@ from pandas.tseries.frequencies import to_offset
 
 from .data_flags import DataOptions
 from .errors import ConfigError, DataError
-from .frequency import infer_freq, is_trading_days, resample_rule
+from .frequency import infer_freq, is_trading_days, nominal_step, resample_rule
 from .timefmt import when
 
 
@@ -155,18 +155,12 @@ def _span(delta: pd.Timedelta) -> str:
     return f"{days:g} days" if days >= 1 else f"{delta / pd.Timedelta(hours=1):g} hours"
 
 
-def _nominal(freq: str) -> pd.Timedelta:
-    """A step's mean length (months, quarters and business days have no fixed one)."""
-    span = pd.date_range("2001-01-01", periods=13, freq=freq)
-    return (span[-1] - span[0]) / 12
-
-
 def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
     found = {name: infer_freq(f.index) for name, f in frames.items()}
     common = pd.Series(list(found.values())).mode().iloc[0]
     odd = [n for n, f in found.items() if f != common]
     if odd:
-        coarsest = max(set(found.values()), key=_nominal)
+        coarsest = max(set(found.values()), key=nominal_step)
         raise DataError(
             f"Series {', '.join(odd[:3])} have another frequency ({found[odd[0]]}) than the rest "
             f"({common}). Give --resample {coarsest} (every series summed or averaged to the coarsest "

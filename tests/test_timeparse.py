@@ -261,7 +261,7 @@ def test_times_outside_pandas_range_are_one_error_in_doctor_and_train(tmp_path):
     days = pd.date_range(end="2262-04-05", periods=200, freq="D")
     pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "v": np.sin(np.arange(200.0))}).to_csv(late, index=False)
     for path, says in ((old, "holds times outside 1677-09-21 .. 2262-04-11"),
-                       (late, "14 steps of D after 2262-04-05 00:00:00 pass 2262-04-11")):
+                       (late, "14 steps of D after 2262-04-05 pass 2262-04-11")):
         for command in (["doctor", str(path), "--target", "v"],
                         ["train", str(path), "--target", "v", "--epochs", "1", "--units", "4",
                          "--out", str(tmp_path / "m")]):
