@@ -80,23 +80,30 @@ def test_permutation_importance_finds_the_feature_that_matters():
     assert recent > 1 and all(v == 0 for v in older)
 
 
-def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
-    import json
-
+def _trained(tmp_path, *flags):
+    """A CLI runner and a tiny bundle of a 240-row sine, trained with ``flags``."""
     from conftest import sine_frame
     from typer.testing import CliRunner
 
     from forecast.cli import app
-    from forecast.forecaster import Forecaster
 
     runner = CliRunner()
     data = tmp_path / "sine.csv"
     sine_frame(rows=240).to_csv(data, index=False)
     out = tmp_path / "b"
-    result = runner.invoke(app, ["train", str(data), "--target", "y", "--features", "x", "--arch", "attention",
-                                 "--epochs", "1", "--units", "4", "--lookback", "12", "--horizon", "4",
-                                 "--out", str(out)])
+    result = runner.invoke(app, ["train", str(data), "--target", "y", *flags, "--epochs", "1", "--units", "4",
+                                 "--lookback", "12", "--horizon", "4", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    return runner, out
+
+
+def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
+    import json
+
+    from forecast.cli import app
+    from forecast.forecaster import Forecaster
+
+    runner, out = _trained(tmp_path, "--features", "x", "--arch", "attention")
     result = runner.invoke(app, ["explain", str(out), "--at", "2024-01-08 10:00"])
     assert result.exit_code == 0, result.output
     for name in ("gates.png", "importance.png", "attention.png", "explain.json"):
@@ -115,18 +122,9 @@ def test_explain_command_adds_pictures_to_the_bundle_and_its_report(tmp_path):
 
 
 def test_explain_says_when_the_forecast_does_not_read_the_network(tmp_path):
-    from conftest import sine_frame
-    from typer.testing import CliRunner
-
     from forecast.cli import app
 
-    runner = CliRunner()
-    data = tmp_path / "sine.csv"
-    sine_frame(rows=240).to_csv(data, index=False)
-    out = tmp_path / "b"
-    trained = runner.invoke(app, ["train", str(data), "--target", "y", "--model", "auto_ets", "--epochs", "1",
-                                  "--units", "4", "--lookback", "12", "--horizon", "4", "--no-report", "--out", str(out)])
-    assert trained.exit_code == 0, trained.output
+    runner, out = _trained(tmp_path, "--model", "auto_ets", "--no-report")
     result = runner.invoke(app, ["explain", str(out)])
     assert result.exit_code == 0, result.output
     assert "the bundle's forecast is auto_ets, which does not read it" in " ".join(result.output.split())
