@@ -146,19 +146,23 @@ def _spike_onsets(mask: np.ndarray, score: np.ndarray) -> np.ndarray:
     """True at the first value of a run of flags whose score is :data:`DOMINANT` times every later
     one's in the run: a spike, and after it the forecasts that read it (a point model's constant
     spread flagged 80 values after one 1e6; a level shift's values score alike and stay)."""
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype("int8"), 0]))
     out = np.zeros(len(mask), dtype=bool)
     size = np.abs(score)
-    for start, end in zip(edges[::2], edges[1::2]):
+    for start, end in _runs(mask):
         out[start] = end - start > 1 and size[start] >= DOMINANT * float(np.max(size[start + 1 : end]))
     return out
 
 
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``(start, end)`` of each run of consecutive Trues in ``mask``."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype("int8"), 0]))  # run starts, then ends
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
+
+
 def _short_runs(mask: np.ndarray, longest: int) -> np.ndarray:
     """True where ``mask`` is True in a run of at most ``longest`` consecutive Trues."""
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype("int8"), 0]))  # run starts, then ends
     out = np.zeros(len(mask), dtype=bool)
-    for start, end in zip(edges[::2], edges[1::2]):
+    for start, end in _runs(mask):
         out[start:end] = end - start <= longest
     return out
 

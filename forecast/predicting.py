@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .data import Series, build_series, read_raw
 from .errors import ConfigError, DataError
+from .regular import as_read_by_bundle
 from .timefmt import when
 
 if TYPE_CHECKING:
     from .forecaster import Forecaster
-
-
-_TRAIN_FIXES = {  # regular.py's fix for a training file -> the fix for a file read by a bundle
-    "Use --fill interpolate, ffill or zero.": "The bundle reads with --fill {fill}: fill those values in the "
-    "file, or retrain with --fill interpolate, ffill or zero.",
-    "Raise --max-gap, or fill or cut that part of the data.": "The bundle reads with --max-gap {max_gap}: fill "
-    "or cut that part of the data, or retrain with a larger --max-gap.",
-}
-
-
-def _as_trained(message: str, options: Any) -> str:
-    for fix, instead in _TRAIN_FIXES.items():
-        if message.endswith(fix):
-            return message[: -len(fix)] + instead.format(fill=options.fill, max_gap=options.max_gap)
-    return message
 
 
 def load_histories(
@@ -73,7 +59,7 @@ def load_histories(
             missing_hint="The model was trained on these columns; give a CSV that has them.",
         )
     except DataError as exc:  # the fixes name training flags, which predict and detect do not take
-        raise DataError(_as_trained(str(exc), options)) from None
+        raise DataError(as_read_by_bundle(str(exc), options)) from None
     if series.freq != d["freq"]:
         raise DataError(
             f"{path.name} has frequency {series.freq}, but the model was trained on "

@@ -12,6 +12,21 @@ from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days, nominal_step, resample_rule
 from .timefmt import when
 
+FILL_FIX = "Use --fill interpolate, ffill or zero."  # the fixes for a training file; a bundle reads with
+GAP_FIX = "Raise --max-gap, or fill or cut that part of the data."  # its own flags (see as_read_by_bundle)
+
+
+def as_read_by_bundle(message: str, opts: DataOptions) -> str:
+    """A reading error's fix for a file read by a bundle (predict, detect), which takes neither
+    --fill nor --max-gap but reads with the ones it was trained with."""
+    if message.endswith(FILL_FIX):
+        return message[: -len(FILL_FIX)] + (f"The bundle reads with --fill {opts.fill}: fill those values in "
+                                            "the file, or retrain with --fill interpolate, ffill or zero.")
+    if message.endswith(GAP_FIX):
+        return message[: -len(GAP_FIX)] + (f"The bundle reads with --max-gap {opts.max_gap}: fill or cut that "
+                                           "part of the data, or retrain with a larger --max-gap.")
+    return message
+
 
 def regularise_all(
     raw: dict[str, pd.DataFrame], opts: DataOptions, notes: list[str], source: str, target: str,
@@ -209,7 +224,7 @@ def _reindex_and_fill(
         first = frame.index[frame[col].isna().to_numpy()][0]
         raise DataError(
             f"{label}: {col} has {counts[col]} missing values (first at {when(first)}) and --fill none "
-            "leaves them, but the model needs every value. Use --fill interpolate, ffill or zero."
+            f"leaves them, but the model needs every value. {FILL_FIX}"
         )
     if opts.fill == "interpolate":
         frame = frame.interpolate(method="linear", limit_direction="both")
@@ -260,6 +275,5 @@ def _check_gaps(frame: pd.DataFrame, opts: DataOptions, label: str) -> None:
             if length > opts.max_gap:
                 raise DataError(
                     f"{label}: {col} has a gap of {length} missing steps from {when(frame.index[start])} to "
-                    f"{when(frame.index[start + length - 1])}, longer than --max-gap {opts.max_gap}. "
-                    "Raise --max-gap, or fill or cut that part of the data."
+                    f"{when(frame.index[start + length - 1])}, longer than --max-gap {opts.max_gap}. {GAP_FIX}"
                 )
