@@ -271,8 +271,8 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
 
     try:
         layout = Layout.plan(series, config)
-    except DataError as exc:
-        diag.add("problem", str(exc), "--lookback / --horizon")
+    except DataError as exc:  # a lookback of 1 cannot shrink (the automatic one is 1 by then)
+        diag.add("problem", str(exc), "--lookback / --horizon" if (config.lookback or 1) > 1 else "--horizon")
         return
     split = layout.splits[0]
     diag.facts["windows"] = (

@@ -55,11 +55,12 @@ def plan(rows: int, freq: str, config: TrainConfig) -> tuple[int, int, Split]:
         lookback = max(1, min(lookback, (train_end - horizon) // 2))
     if train_end - lookback - horizon + 1 < 1:
         need = rows_needed(lookback, horizon, config.test_fraction, config.val_fraction, start=rows + 1)
+        smaller = "--lookback or --horizon" if lookback > 1 else "--horizon"  # the automatic one is 1 here
         raise DataError(
             f"The series has {rows} rows, too few for lookback {lookback} + horizon {horizon} "
             f"+ validation {val} + test {test} rows ({need} rows needed), validation and test growing with "
             "the series. "
-            "Use a smaller --lookback or --horizon, or give a longer series."
+            f"Use a smaller {smaller}, or give a longer series."
         )
     return horizon, lookback, Split(rows, train_end, train_end + val)
 

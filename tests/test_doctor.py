@@ -82,6 +82,10 @@ def test_series_too_short_for_the_window(tmp_path):
     result = _doctor(_hourly_csv(tmp_path, n=60), "--target", "y", "--lookback", "48", "--horizon", "24")
     assert result.exit_code == 1
     assert "too few for lookback 48 + horizon 24" in result.output
+    assert "smaller --lookback or --horizon" in result.output  # a lookback given can shrink
+    automatic = _doctor(_hourly_csv(tmp_path, n=60), "--target", "y", "--horizon", "24")
+    assert automatic.exit_code == 1 and "too few for lookback 1 + horizon 24" in automatic.output
+    assert "--lookback" not in automatic.output  # the automatic lookback is 1 already
 
 
 def test_constant_target(tmp_path):

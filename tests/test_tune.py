@@ -86,6 +86,8 @@ def test_impossible_searches_are_one_line_errors(tmp_path, flags, message):
     assert message in result.output and "Traceback" not in result.output
     assert len([line for line in result.stderr.splitlines() if line.startswith("Error:")]) == 1
     assert not out.exists() and not project_dir(out).exists()
+    if "--horizon" in flags:  # tune takes no --lookback, and the automatic one is already 1
+        assert "--lookback" not in result.output and "smaller --horizon" in result.output
 
 
 def test_lookback_is_searched_in_seasons_capped_by_the_data(tmp_path):
