@@ -66,6 +66,10 @@ def load_histories(
             f"{d['freq']} data. Resample the data to {d['freq']} first (--resample in training)."
         )
     if only is not None:
+        empty = [note for note in series.dropped if note.startswith(f"series '{only}' left out")]
+        if only not in series.frames and empty:  # in the file, but with nothing to start from
+            raise DataError(f"--series '{only}' cannot be read from {path.name}: {empty[0]}. "
+                            "Give its values, or pick another series.")
         if only not in series.frames:
             raise ConfigError(
                 f"--series '{only}' is not in {path.name} (series: {', '.join(list(series.frames)[:10])})."

@@ -300,6 +300,11 @@ def test_a_series_with_an_empty_target_is_left_out_with_a_note(tmp_path):
     assert predicted.exit_code == 0, predicted.output
     notes = [line for line in predicted.stderr.splitlines() if line.startswith("note:")]
     assert notes == ["note: series 's1' left out: its load column has no values"]  # the loader's other notes: not here
+    for command in ("predict", "explain"):  # asked for by name: why it cannot be read, not "not in the file"
+        alone = runner.invoke(app, [command, str(tmp_path / "m"), "--series", "s1"])
+        assert alone.exit_code == 1 and "Traceback" not in alone.output
+        assert "Error: --series 's1' cannot be read from long.csv: series 's1' left out: its load column has no " \
+               "values." in " ".join(alone.output.split())
 
 
 def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_path):
