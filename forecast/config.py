@@ -55,8 +55,8 @@ class NetworkOptions:
     anchor: str = "auto"  # the network's base: "last" value, "season" (last season's value),
     # "auto" (whichever has the lower multi-step error on the training part), "none" (levels)
     floor: str = "auto"  # "auto": forecasts and intervals stop at 0 when the training history has
-    # no negative value (counts, sales, prices, load: a negative forecast can only be further from
-    # any non-negative actual); "zero": always; "none": never
+    # no negative value and is whole numbers or often 0 (counts, sales, rain: a negative forecast can
+    # only be further from any actual; forecaster.floor_for); "zero": always; "none": never
 
     def __post_init__(self) -> None:
         for name, most in (("units", MAX_UNITS), ("layers", MAX_LAYERS)):

@@ -109,7 +109,7 @@ def _card(meta: dict[str, Any]) -> str:
                                                 "correction to its base" if "lstm_shrink" in meta else "")
         if meta.get("choice") else "the LSTM",
         "floor": ("forecasts and intervals stop at 0 " + ("(--floor zero)" if c.get("floor") == "zero"
-                                                          else "(the history has no negative value)"))
+                                                          else "(the history is never negative: counts, or 0 often)"))
         if meta.get("floor") is not None else "none: forecasts may take any value",
         "training": f"{count(t['epochs'], 'epoch')} (best {t['best_epoch']}), stopped by {t['stopped_by']}, "
         f"{t['seconds']:.0f} s; batch {t.get('batch_size') or c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",

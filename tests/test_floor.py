@@ -12,18 +12,24 @@ from forecast.forecaster import floor_for
 
 
 def test_floor_rule():
-    never_negative = [np.array([0.0, 3.0, np.nan, 1.0]), np.array([5.0, 2.0])]
+    counts = [np.array([0.0, 3.0, np.nan, 1.0]), np.array([5.0, 2.0])]
     some_negative = [np.array([0.0, 3.0]), np.array([5.0, -0.5])]
-    assert floor_for("auto", never_negative) == 0.0
-    assert floor_for("auto", some_negative) is None
-    assert floor_for("zero", some_negative) == 0.0
-    assert floor_for("none", never_negative) is None
+    assert floor_for("auto", counts) == (0.0, "the history is whole numbers, none negative")
+    assert floor_for("auto", some_negative) == (None, "")
+    assert floor_for("zero", some_negative) == (0.0, "--floor zero")
+    assert floor_for("none", counts) == (None, "")
+    rain = [np.array([0.0] * 30 + [0.4, 2.5, 11.2] * 20)]  # decimals, at 0 a third of the time
+    assert floor_for("auto", rain) == (0.0, "the history is never negative and 33% zeros")
+    rate = [np.linspace(14.6, 2.1, 400)]  # a saving rate: never negative so far, and may turn
+    assert floor_for("auto", rate) == (None, "")
+    cold = [np.r_[0.0, np.linspace(0.3, 25.0, 3650)]]  # one 0.0 reading in ten years of temperatures
+    assert floor_for("auto", cold) == (None, "")
 
 
 def _falling_csv(tmp_path):
     """A count-like monthly series sliding straight to 0: a trend model runs through it."""
     rng = np.random.default_rng(0)
-    y = np.clip(np.linspace(120, 2, 120) + rng.normal(0, 1, 120), 0, None)
+    y = np.clip(np.round(np.linspace(120, 2, 120) + rng.normal(0, 1, 120)), 0, None)  # units sold
     path = tmp_path / "falling.csv"
     pd.DataFrame({"month": pd.date_range("2010-01-01", periods=120, freq="MS").strftime("%Y-%m"),
                   "sales": y}).to_csv(path, index=False)
@@ -46,7 +52,7 @@ def test_a_never_negative_history_forecasts_nothing_below_zero(tmp_path, floor):
     meta = json.loads((out / "bundle.json").read_text())
     forecast = Forecaster.load(out).predict(load_series(path, ["sales"]).frame)
     if floor == "auto":
-        assert meta["floor"] == 0.0 and "Forecasts stop at 0" in result.output
+        assert meta["floor"] == 0.0 and "Forecasts stop at 0: the history is whole numbers" in result.output
         assert forecast.to_numpy().min() == 0.0  # the trend went below; the floor held it
     else:
         assert meta["floor"] is None

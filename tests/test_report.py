@@ -175,9 +175,9 @@ def test_report_has_no_console_error_broken_image_or_overflow_in_chromium(bundle
 def test_loading_notes_end_in_one_period_not_two():
     from forecast.report import _loading
 
-    notes = ["2 values filled", "Forecasts stop at 0: the history has no negative value (--floor none lets them go below)."]
-    assert f"Loading: {_loading(notes)}." == ("Loading: 2 values filled; Forecasts stop at 0: the history has no "
-                                              "negative value (--floor none lets them go below).")
+    notes = ["2 values filled", "Forecasts stop at 0: the history is whole numbers, none negative (--floor none lets them go below)."]
+    assert f"Loading: {_loading(notes)}." == ("Loading: 2 values filled; Forecasts stop at 0: the history is whole "
+                                              "numbers, none negative (--floor none lets them go below).")
     assert _loading([]) == "nothing changed"
 
 

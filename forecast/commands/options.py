@@ -107,7 +107,7 @@ FLAGS: dict[str, Flag] = {
     "season": Flag("Seasonal period (from the frequency: hourly 24, monthly 12...).", limits={"min": 1}),
     "anchor": Flag("The network's base: auto | last (value) | season (last season's) | none.",
                    type=Anchor),
-    "floor": Flag("Least forecast: auto (0 when the history is never negative) | zero | none.",
+    "floor": Flag("Least forecast: auto (0 for never-negative counts, or a history often at 0) | zero | none.",
                   type=Floor),
     # FitOptions (panel Training)
     "epochs": Flag("Most epochs.", limits={"min": 1}),
