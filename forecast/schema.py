@@ -46,6 +46,7 @@ def validate(meta: Any) -> dict[str, Any]:
             raise bad_field(f"preprocessor.{key}", f"equal to config.{key} ({config[key]})", pre[key])
     _interval(meta, quantiles)
     _data(check_obj(meta, "data", ""))
+    _agree(config, pre, meta["data"])
     _training(check_obj(meta, "training", ""))
     _metrics(meta)
     check_selection(meta)
@@ -62,6 +63,18 @@ def validate(meta: Any) -> dict[str, Any]:
     ):
         raise bad_field("files", "an object of file names and sha256 digests", files)
     return meta
+
+
+def _agree(config: dict[str, Any], pre: dict[str, Any], data: dict[str, Any]) -> None:
+    """The column and frequency the network reads are the ones it was trained on: an edited
+    preprocessor.target or .freq passed every type check and failed inside predict."""
+    from .data import WIDE_TARGET
+
+    target = WIDE_TARGET if "," in config["target"] else config["target"]  # a wide file's series' column
+    if pre["target"] != target:
+        raise bad_field("preprocessor.target", f"equal to the target trained on ({target})", pre["target"])
+    if pre.get("freq") is not None and pre["freq"] != data["freq"]:
+        raise bad_field("preprocessor.freq", f"equal to data.freq ({data['freq']})", pre["freq"])
 
 
 def _quantiles(meta: dict[str, Any]) -> list[float] | None:

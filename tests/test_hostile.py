@@ -304,6 +304,9 @@ DAMAGE = [
     ("bad start", _set("data.start", "yesterday-ish"), "data.start must be a timestamp"),
     ("split does not add up", _set("data.split.rows", 5), "data.split must be parts adding up to rows"),
     ("unknown calendar", _set("preprocessor.calendar", ["moon"]), "preprocessor.calendar"),
+    ("another target", _set("preprocessor.target", "zzz"), "preprocessor.target must be equal to the target trained"),
+    ("unknown freq", _set("preprocessor.freq", "zz"), "preprocessor.freq must be equal to data.freq (h)"),
+    ("another freq", _set("preprocessor.freq", "D"), "preprocessor.freq must be equal to data.freq (h)"),
     ("path in files", lambda m: m["files"].update({"../escape": "0" * 64}), "not a file name in the bundle"),
     ("newer schema", _set("schema_version", 99), "Upgrade forecast"),
 ]
