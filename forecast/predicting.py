@@ -65,6 +65,12 @@ def load_histories(
             f"{path.name} has frequency {series.freq}, but the model was trained on "
             f"{d['freq']} data. Resample the data to {d['freq']} first (--resample in training)."
         )
+    if series.utc != bool(d.get("utc")):  # one side's times moved to UTC, the other's local: hours apart
+        given, trained = ("with", "without") if series.utc else ("without", "with")
+        raise DataError(
+            f"{path.name} has times {given} UTC offsets, but the model was trained on times {trained} them, "
+            "so the two would be hours apart. Give the times as the training file did, or retrain on this file."
+        )
     if only is not None:
         empty = [note for note in series.dropped if note.startswith(f"series '{only}' left out")]
         if only not in series.frames and empty:  # in the file, but with nothing to start from

@@ -100,6 +100,12 @@ def test_forecasts_of_a_file_with_utc_offsets_are_marked_utc(tmp_path):
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[1].split(",")[0]
     assert first == f"{(stamps[-1] + pd.Timedelta(hours=1)).tz_convert('UTC'):%Y-%m-%d %H:%M:%S}+00:00"
+    local = tmp_path / "local.csv"  # the same local times without their offsets: hours apart in UTC
+    pd.DataFrame({"time": stamps.strftime("%Y-%m-%d %H:%M"), "y": y}).to_csv(local, index=False)
+    refused = runner.invoke(app, ["predict", str(tmp_path / "m"), "--data", str(local), "--out", str(tmp_path / "f.csv")])
+    assert refused.exit_code == 1 and "Traceback" not in refused.output and not (tmp_path / "f.csv").exists()
+    assert "local.csv has times without UTC offsets, but the model was trained on times with them" in " ".join(
+        refused.output.split())
 
 
 @pytest.mark.parametrize(("how", "value"), [("mean", 3.0), ("first", 2.0), ("last", 4.0)])
