@@ -17,8 +17,8 @@ import pandas as pd
 
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
 from .errors import ConfigError, DataError, row_number
-from .numbers import number_hint, read_numbers, thousandfold
-from .reading import read_table, sentinel_mask
+from .numbers import dotted_thousands, number_hint, read_numbers, thousandfold
+from .reading import SEPARATOR, read_table, sentinel_mask
 from .regular import regularise_all
 from .timeparse import find_time_column, time_index, written_as_years
 
@@ -273,6 +273,11 @@ def to_numeric(
                 f"its '.' is a thousands separator ({apart[0]:g} is {apart[0] * 1000:g}). "
                 "Add --decimal , --thousands . to read them so."
             )
+        dotted = dotted_thousands(values) if styled is None and df.attrs.get(SEPARATOR) == ";" else None
+        if dotted is not None and notes is not None:
+            notes.append(f"every value of '{col}' has three digits after '.' in a ';'-separated file: if '.' "
+                         f"separates thousands there ({dotted:g} meaning {dotted * 1000:g}), add --decimal , "
+                         "--thousands . to read them so")
         if not np.isfinite(values.dropna()).all():
             raise DataError(f"Column '{col}' holds infinite values. Remove or blank them.")
         if values.isna().all():

@@ -136,6 +136,25 @@ def thousandfold(values: pd.Series) -> tuple[float, float] | None:
     return (float(frac[0]), float(whole[0])) if a < b / 10 and a * 1000 < 10 * b else None
 
 
+def dotted_thousands(values: pd.Series) -> float | None:
+    """A value of ``values`` (read with '.' as the decimal mark) when every one looks like a whole
+    number of 1,000 or more written with '.' thousands (``10.856`` for 10856), else None.
+
+    The signature: at least 20 values, all in [1, 1000) with at most three decimals, and at least
+    nine in ten of them needing the third (whole numbers written with '.' thousands end in 0 one
+    time in ten). Decimals written to one or two places never fit; decimals written to three
+    places do, so the caller asks only where the file's ';' delimiter says a decimal-comma locale.
+    """
+    v = np.abs(values.dropna().to_numpy(dtype="float64"))
+    if len(v) < 20 or not np.all((v >= 1) & (v < 1000)):
+        return None
+    thousandths = v * 1000
+    if not np.allclose(thousandths, np.round(thousandths), atol=1e-6):
+        return None
+    third = np.round(thousandths) % 10 != 0
+    return float(v[third][0]) if np.mean(third) >= 0.9 else None
+
+
 def _refuse_units(text: pd.Series, name: str) -> None:
     """Numbers followed (or preceded) by the same unit: name it and ask to strip it."""
     sample = text.head(200)

@@ -14,6 +14,8 @@ import pandas as pd
 from .errors import FIRST_ROW, DataError
 from .numbers import number_style
 
+SEPARATOR = "separator"  # a read frame's attrs key: the delimiter its file was read with
+
 _HEAD = 65536  # bytes read to sniff the delimiter and check the encoding
 PARQUET = (".parquet", ".pq")
 
@@ -113,6 +115,7 @@ def read_table(
             f"{len(df.columns) + df.index.nlevels}, header {len(df.columns)}). Fix those rows."
         )
     df.attrs[FIRST_ROW] = skip + 2  # the header is line skip + 1: error messages name file lines
+    df.attrs[SEPARATOR] = sep  # a ';' file is most often a decimal-comma locale's (numbers.dotted_thousands)
     if styled:
         df = _numbers_in_style(df, decimal, thousands or "", tuple(as_text))
     blank = df.isna().all(axis=1).to_numpy()

@@ -217,6 +217,21 @@ def test_dot_thousands_beside_whole_numbers_are_refused_and_the_flags_read_them(
     assert load_series(decimals, ["Menge"]).frame["Menge"].iloc[1] == 150.25
 
 
+def test_dot_thousands_on_every_value_of_a_semicolon_file_get_a_note(tmp_path):
+    """Every value 10,000 or more, written 10.856: nothing whole beside them to prove it, but a ';'
+    file (a decimal-comma locale's) whose every value needs three decimals is told what to add."""
+    truth = (10000 + 900 * np.sin(np.arange(60) / 3)).round().astype(int)
+    truth[truth % 10 == 0] += 1  # every one needs its third digit after the dot
+    series = load_series(_german(tmp_path, [f"{v:,}".replace(",", ".") for v in truth]), ["Menge"])
+    note = next(n for n in series.notes if "three digits after '.'" in n)
+    assert "add --decimal , --thousands ." in note and f"meaning {truth[0]}" in note
+    decimals = _german(tmp_path, [f"{150 + i / 4:.2f}" for i in range(60)])  # 150.00, 150.25: no note
+    assert not any("three digits" in n for n in load_series(decimals, ["Menge"]).notes)
+    commas = tmp_path / "comma.csv"  # the same values in a ',' file read as decimals without a note
+    commas.write_text("day,v\n" + "".join(f"2020-01-{i + 1:02d},{v / 1000:.3f}\n" for i, v in enumerate(truth[:28])))
+    assert not any("three digits" in n for n in load_series(commas, ["v"]).notes)
+
+
 def test_tab_separated_file_with_bom(tmp_path):
     rows = "".join(f"{t:%Y-%m-%d %H:%M}\t{i}\n" for i, t in enumerate(_hourly(6)))
     path = tmp_path / "s.tsv"
