@@ -17,7 +17,7 @@ import pandas as pd
 
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
 from .errors import ConfigError, DataError, row_number
-from .numbers import dotted_thousands, number_hint, read_numbers, thousandfold
+from .numbers import bulk, dotted_thousands, far_values, number_hint, read_numbers, thousandfold
 from .reading import SEPARATOR, read_table, sentinel_mask
 from .regular import regularise_all
 from .timeparse import find_time_column, time_index, written_as_years
@@ -151,6 +151,7 @@ def build_series(
         notes.append(f"non-numeric columns ignored: {', '.join(ignored[:6])}")
     values = to_numeric(df, columns, source, missing_hint, notes)
     values = _drop_sentinels(values, opts.na_values, notes)
+    _note_far_values(values, df, notes)
     values.index = raw.index
     if opts.id and opts.id in names:
         raise ConfigError(f"--id names '{opts.id}', the time column. --id is the column naming each series "
@@ -214,6 +215,19 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
         raise DataError(f"Column '{id_col}' has ids that differ only by spaces: "
                         f"{', '.join(repr(v) for v in shown)}. Write each series' id one way.")
     return ids
+
+
+def _note_far_values(values: pd.DataFrame, df: pd.DataFrame, notes: list[str]) -> None:
+    """A note on values far outside the rest of their column (numbers.far_values): one 1e9 in a
+    series near 1,100 had the forecast in the millions and an interval up to 7.6e8, unremarked."""
+    for col in values.columns:
+        far = far_values(values[col].to_numpy())
+        if len(far):
+            low, high = bulk(values[col].to_numpy(dtype="float64"))
+            first = far[0]
+            notes.append(f"column '{col}' has {len(far)} value{'s' if len(far) > 1 else ''} far outside the "
+                         f"rest: {values[col].iloc[first]:g} on row {row_number(df, first)} (most lie in {low:g} .. "
+                         f"{high:g}); if it is a typo or in other units, fix or blank it")
 
 
 def _drop_sentinels(values: pd.DataFrame, na_values: list[str], notes: list[str]) -> pd.DataFrame:

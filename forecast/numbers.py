@@ -8,6 +8,7 @@ kinds when only one reading fits every value, and otherwise says which flag deci
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -153,6 +154,32 @@ def dotted_thousands(values: pd.Series) -> float | None:
         return None
     third = np.round(thousandths) % 10 != 0
     return float(v[third][0]) if np.mean(third) >= 0.9 else None
+
+
+FAR = 10.0  # a value beyond the 1st-99th percentile range by this many times its width is far out
+
+
+def bulk(values: np.ndarray) -> tuple[float, float]:
+    """Where the values lie but for their most extreme 5% on each side (at least one value each):
+    order statistics, so that one huge value in 60 does not move them as a percentile would, and
+    a mostly-zero series' few orders are outside the bulk rather than its width."""
+    ordered = np.sort(values[np.isfinite(values)])
+    k = max(1, math.ceil(0.05 * ordered.size))
+    return float(ordered[k]), float(ordered[-k - 1])
+
+
+def far_values(values: np.ndarray) -> np.ndarray:
+    """Positions of the values far outside the rest: beyond their :func:`bulk` by :data:`FAR`
+    times its width (a 1e9 typed into a series of 1,000-1,200, a value in other units). At most
+    5% of the values on each side can be."""
+    v = np.asarray(values, dtype="float64")
+    if np.isfinite(v).sum() < 20:
+        return np.zeros(0, dtype=int)
+    low, high = bulk(v)
+    width = high - low
+    if width <= 0:  # mostly one value: a count of zeros with some orders is not "far"
+        return np.zeros(0, dtype=int)
+    return np.flatnonzero(np.isfinite(v) & ((v > high + FAR * width) | (v < low - FAR * width)))
 
 
 def _refuse_units(text: pd.Series, name: str) -> None:

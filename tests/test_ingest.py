@@ -368,3 +368,21 @@ def test_a_half_hourly_autumn_clock_change_is_named(tmp_path):
         path, index=False)
     notes = load_series(path, ["v"]).notes
     assert any("2 of the 2 repeated and 0 missing steps fall in daylight-saving months" in n for n in notes), notes
+
+
+def test_a_value_far_outside_the_rest_gets_a_note_naming_its_row(tmp_path):
+    """One 1e9 typed into a series near 1,100 had the forecast in the millions, unremarked."""
+    rng = np.random.default_rng(3)
+    y = 1100 + rng.normal(0, 40, 60)
+    y[41] = 1e9
+    days = pd.date_range("2023-01-01", periods=60)
+    path = _write(tmp_path, "date,value\n" + "".join(f"{d:%Y-%m-%d},{v:.2f}\n" for d, v in zip(days, y)))
+    note = next(n for n in load_series(path, ["value"]).notes if "far outside" in n)
+    assert note.startswith("column 'value' has 1 value far outside the rest: 1e+09 on row 43 (most lie in ")
+    calm = _write(tmp_path, "date,value\n" + "".join(f"{d:%Y-%m-%d},{v:.2f}\n" for d, v in zip(days, y[:41])),
+                  "calm.csv")
+    assert not any("far outside" in n for n in load_series(calm, ["value"]).notes)
+    spiky = np.zeros(60)  # intermittent: mostly 0, a few orders of any size, is not "far"
+    spiky[[5, 20, 47]] = [3.0, 250.0, 12.0]
+    lumpy = _write(tmp_path, "date,value\n" + "".join(f"{d:%Y-%m-%d},{v:g}\n" for d, v in zip(days, spiky)), "l.csv")
+    assert not any("far outside" in n for n in load_series(lumpy, ["value"]).notes)
