@@ -60,7 +60,10 @@ class Series:
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
     dropped: list[str] = field(default_factory=list)  # notes on what the file has and the series do not:
-    # series with no values, blank target rows at a series' ends (predict and detect print these)
+    # series with no values, blank target rows at a series' ends, repeated timestamps merged (predict
+    # and detect print these)
+    empty: dict[str, str] = field(default_factory=dict)  # series of the file left out: the column
+    # with no values
     untrained: list[str] = field(default_factory=list)  # series of the file a several-series model
     # was not trained on (left out as too short): predict skips them with a note
 
@@ -174,8 +177,9 @@ def build_series(
         split = {targets[0]: values}
         target = targets[0]
     dropped: list[str] = []
+    empty: dict[str, str] = {}
     if len(split) > 1:
-        split = _drop_empty(split, [target, *features], dropped)
+        split = _drop_empty(split, [target, *features], dropped, empty)
         notes.extend(dropped)
     frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target, dropped)
     label = ",".join(names)
@@ -183,19 +187,24 @@ def build_series(
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, dropped=dropped)
+                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, dropped=dropped,
+                  empty=empty)
 
 
-def _drop_empty(split: dict[str, pd.DataFrame], columns: list[str], notes: list[str]) -> dict[str, pd.DataFrame]:
+def _drop_empty(
+    split: dict[str, pd.DataFrame], columns: list[str], notes: list[str], empty: dict[str, str]
+) -> dict[str, pd.DataFrame]:
     """Several series: those with a column holding no value at all (nothing to fill it from)
-    are left out with a note; a column empty in every series is refused before this."""
-    empty = {name: next(c for c in columns if not frame[c].notna().any())
+    are left out with a note, and named in ``empty`` with that column; a column empty in every
+    series is refused before this."""
+    found = {name: next(c for c in columns if not frame[c].notna().any())
              for name, frame in split.items() if not frame[columns].notna().any().all()}
-    if not empty or len(empty) == len(split):
+    if not found or len(found) == len(split):
         return split
-    for name, column in empty.items():
+    for name, column in found.items():
         notes.append(f"series '{name}' left out: its {column} column has no values")
-    return {name: frame for name, frame in split.items() if name not in empty}
+    empty.update(found)
+    return {name: frame for name, frame in split.items() if name not in found}
 
 
 def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:

@@ -72,10 +72,9 @@ def load_histories(
             "so the two would be hours apart. Give the times as the training file did, or retrain on this file."
         )
     if only is not None:
-        empty = [note for note in series.dropped if note.startswith(f"series '{only}' left out")]
-        if only not in series.frames and empty:  # in the file, but with nothing to start from
-            raise DataError(f"--series '{only}' cannot be read from {path.name}: {empty[0]}. "
-                            "Give its values, or pick another series.")
+        if only in series.empty:  # in the file, but with nothing to start from
+            raise DataError(f"--series '{only}' cannot be read from {path.name}: its {series.empty[only]} column "
+                            "has no values there. Give its values, or pick another series.")
         if only not in series.frames:
             raise ConfigError(
                 f"--series '{only}' is not in {path.name} (series: {', '.join(list(series.frames)[:10])})."

@@ -35,7 +35,8 @@ def regularise_all(
     """Regularise every series on one shared frequency; notes name the series they concern.
 
     Args:
-        dropped: gets the notes on rows left out (blank targets at a series' ends) as well.
+        dropped: gets the notes on rows left out (blank targets at a series' ends) or merged
+            (repeated timestamps: in predict's --data, several series under one id) as well.
     """
     several = len(raw) > 1
     per_series: dict[str, list[str]] = {}
@@ -43,8 +44,8 @@ def regularise_all(
     prepared = {}
     for name, frame in raw.items():
         label = f"Series '{name}'" if several else source
-        frame = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label)
-        prepared[name] = _trim_blank_target(frame, target, trims.setdefault(name, []))
+        frame = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label, trims.setdefault(name, []))
+        prepared[name] = _trim_blank_target(frame, target, trims[name])
         per_series[name] += trims[name]
     step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
     frames: dict[str, pd.DataFrame] = {}
@@ -113,7 +114,9 @@ def _merge_notes(per_series: dict[str, list[str]]) -> list[str]:
     ]
 
 
-def _sort_and_merge(frame: pd.DataFrame, opts: DataOptions, notes: list[str], label: str) -> pd.DataFrame:
+def _sort_and_merge(
+    frame: pd.DataFrame, opts: DataOptions, notes: list[str], label: str, merged: list[str]
+) -> pd.DataFrame:
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
         notes.append("rows sorted by time")
@@ -126,7 +129,7 @@ def _sort_and_merge(frame: pd.DataFrame, opts: DataOptions, notes: list[str], la
                 "Use --duplicates mean|first|last to merge them."
             )
         frame = frame.groupby(level=0).agg(opts.duplicates)
-        notes.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
+        merged.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
     if opts.resample:
         before = len(frame)
         partial = _partial_ends(frame.index, opts.resample, label)

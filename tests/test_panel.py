@@ -303,8 +303,8 @@ def test_a_series_with_an_empty_target_is_left_out_with_a_note(tmp_path):
     for command in ("predict", "explain"):  # asked for by name: why it cannot be read, not "not in the file"
         alone = runner.invoke(app, [command, str(tmp_path / "m"), "--series", "s1"])
         assert alone.exit_code == 1 and "Traceback" not in alone.output
-        assert "Error: --series 's1' cannot be read from long.csv: series 's1' left out: its load column has no " \
-               "values." in " ".join(alone.output.split())
+        assert "Error: --series 's1' cannot be read from long.csv: its load column has no values there." \
+            in " ".join(alone.output.split())
 
 
 def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_path):
@@ -322,6 +322,13 @@ def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_pa
     assert result.exit_code == 0, result.output
     written = pd.read_csv(tmp_path / "f.csv", dtype={"site": str})
     assert written["site"].unique().tolist() == ["007"]
+    resaved = frame.assign(site=frame["site"].str.lstrip("0"))  # a spreadsheet's 01 -> 1, 007 -> 7
+    resaved.to_csv(tmp_path / "resaved.csv", index=False)
+    merged = runner.invoke(app, ["predict", str(out), "--data", str(tmp_path / "resaved.csv")])
+    assert merged.exit_code == 0, merged.output
+    notes = [line for line in merged.stderr.splitlines() if line.startswith("note:")]
+    assert any(line.startswith("note: 1: ") and "duplicate timestamps merged (mean)" in line for line in notes)
+    assert "note: 2 trained series not in resaved.csv are not forecast: 007, 01" in " ".join(merged.stderr.split())
     frame.drop(columns="site").iloc[:100].to_csv(tmp_path / "noid.csv", index=False)
     for command in ("predict", "detect"):  # neither has --id: the error must not say to use it
         refused = runner.invoke(app, [command, str(out), "--data", str(tmp_path / "noid.csv")])
