@@ -10,7 +10,7 @@ from pandas.tseries.frequencies import to_offset
 from .data_flags import DataOptions
 from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days, nominal_step, resample_rule
-from .timefmt import when
+from .timefmt import span, when
 
 FILL_FIX = "Use --fill interpolate, ffill or zero."  # the fixes for a training file; a bundle reads with
 GAP_FIX = "Raise --max-gap, or fill or cut that part of the data."  # its own flags (see as_read_by_bundle)
@@ -201,6 +201,14 @@ def _reindex_and_fill(
                 f"Use --resample {resample_rule(step, frame.index)} to aggregate them, or another --freq."
             )
         missing = len(full) - len(frame)
+        if missing > len(frame) and opts.fill == "interpolate":  # most of the series would be made up
+            apart = pd.Series(frame.index).diff().median()
+            raise DataError(
+                f"{label}: {missing} of the {len(full)} steps of {step} from its first time to its last are not "
+                f"in the file (most rows are {span(apart)} apart), so most of the series would be interpolated. "
+                f"Check how the dates were read (--dayfirst), give the file's own --freq or --resample to a "
+                "coarser step, or --fill zero where a missing step means none."
+            )
         if missing:
             inserted = full.difference(frame.index)
             frame = frame.reindex(full)

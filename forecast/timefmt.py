@@ -16,3 +16,12 @@ def when(stamp: Any) -> str:
 def count(n: int, noun: str) -> str:
     """``"1 window"``, ``"2 windows"``: a count and its noun, plural unless one."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def span(delta: Any) -> str:
+    """A duration as people say it: ``"1 day"``, ``"31 days"``, ``"2 hours"``, ``"30 minutes"``."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds and seconds % size == 0:
+            return count(seconds // size, unit)
+    return count(seconds, "second")

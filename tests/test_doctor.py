@@ -290,3 +290,24 @@ def test_a_season_longer_than_half_the_training_rows_is_noted_by_doctor_as_by_tr
     said = " ".join(result.output.split())
     assert result.exit_code == 0 and "season 400 is more than half the" in said and "-> --season" in said
     assert "season 7" not in _doctor(path, "--target", "y").output  # the default weekly season fits
+
+
+def test_a_series_mostly_made_up_by_filling_is_refused_by_doctor_and_train(tmp_path):
+    """Daily rows read at --freq h (or dd/mm dates read month first): 23 of every 24 values were
+    interpolated, and doctor called it ready."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    days = pd.date_range("2023-01-01", periods=90, freq="D")
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "y": np.sin(np.arange(90) / 5) + 3}).to_csv(path, index=False)
+    said = " ".join(_doctor(path, "--target", "y", "--freq", "h").output.split())
+    assert "! daily.csv: 2047 of the 2137 steps of h from its first time to its last are not in the file" in said
+    assert "(most rows are 1 day apart), so most of the series would be interpolated" in said
+    trained = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--freq", "h", "--epochs", "1",
+                                       "--out", str(tmp_path / "m")])
+    assert trained.exit_code == 1 and "2047 of the 2137 steps of h" in " ".join(trained.output.split())
+    assert not (tmp_path / "m").exists()
+    zeros = _doctor(path, "--target", "y", "--freq", "h", "--fill", "zero")  # missing means none: as asked
+    assert zeros.exit_code == 0, zeros.output
