@@ -52,6 +52,7 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
             return _with_clock(df, col)
     for col in df.columns:  # times of day and no date: one day's rows (read as today's)
         if _clock(df[col]):
+            _check_one_day(df[col], col)
             return [col]
     for col in df.columns:
         if _TIME_NAMES.match(col) and _excel_days(df[col]):
@@ -84,6 +85,22 @@ def _clock(col: pd.Series) -> bool:
     sample = col.dropna().astype(str).str.strip().head(200)
     return not pd.api.types.is_numeric_dtype(col) and not sample.empty and bool(
         sample.str.fullmatch(_CLOCK_TEXT).all())
+
+
+def _check_one_day(col: pd.Series, name: str) -> None:
+    """Times of day alone are one day's rows: refuse a column whose times go both forward and
+    back (the clock restarting at midnight), which folded three days into one, averaged."""
+    seconds = pd.to_timedelta(col.dropna().astype(str).str.strip().map(
+        lambda t: t if t.count(":") == 2 else f"{t}:00"), errors="coerce").dt.total_seconds().to_numpy()
+    steps = np.diff(seconds[np.isfinite(seconds)])
+    if (steps > 0).any() and (steps < 0).any():
+        back = int(np.flatnonzero(steps < 0)[0]) + 1 if (steps > 0).sum() >= (steps < 0).sum() \
+            else int(np.flatnonzero(steps > 0)[0]) + 1
+        raise DataError(
+            f"Column '{name}' holds times of day without dates, and they turn back at row "
+            f"{row_number(col.dropna(), back)} ({str(col.dropna().iloc[back]).strip()}): the file spans several "
+            "days. Add the dates (a date column, then --time date,time), or give each row its date and time."
+        )
 
 
 def _with_clock(df: pd.DataFrame, date: str) -> list[str]:

@@ -269,3 +269,15 @@ def test_times_outside_pandas_range_are_one_error_in_doctor_and_train(tmp_path):
             assert result.exit_code == 1 and says in " ".join(result.output.split()), result.output
             assert result.exception is None or isinstance(result.exception, SystemExit)
     assert not (tmp_path / "m").exists()
+
+
+def test_times_of_day_alone_that_turn_back_at_midnight_are_refused(tmp_path):
+    """Three days of 5-minute rows written as 00:00 .. 23:55 three times were folded into one day
+    (dated today), each time of day the mean of three days."""
+    clocks = pd.date_range("2024-01-01", periods=3 * 288, freq="5min").strftime("%H:%M").tolist()
+    with pytest.raises(DataError, match=r"times of day without dates, and they turn back at row 290 \(00:00\): "
+                                        r"the file spans several days\. Add the dates"):
+        _series(tmp_path, clocks)
+    one_day = _series(tmp_path, clocks[:288])  # one day's clock, forward or newest first: still read
+    assert len(one_day.frame) == 288 and one_day.freq == "5min"
+    assert len(_series(tmp_path, clocks[:288][::-1]).frame) == 288
