@@ -60,6 +60,14 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
                 f"Column '{col}' holds numbers like {df[col].dropna().iloc[0]:g}, not dates: Excel's "
                 f"serial days? Add --time {col} --time-format excel, or format the column as dates."
             )
+    for col in df.columns:  # Unix times in a column not named like a time (ts, t): not read unasked
+        unit = _epoch_unit(df[col]) if df[col].is_monotonic_increasing or df[col].is_monotonic_decreasing else None
+        if unit:
+            raise DataError(
+                f"No time column found in {source}, but column '{col}' holds numbers like {df[col].dropna().iloc[0]:.0f}: "
+                f"Unix time in {'seconds' if unit == 's' else 'milliseconds'}? Add --time {col} --time-format "
+                f"{'epoch' if unit == 's' else 'epoch_ms'}."
+            )
     raise DataError(
         f"No time column found in {source} (columns: {', '.join(df.columns)}). "
         "Name it with --time, or add a column of dates or times (one per row, e.g. 2024-01-31)."

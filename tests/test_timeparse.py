@@ -281,3 +281,14 @@ def test_times_of_day_alone_that_turn_back_at_midnight_are_refused(tmp_path):
     one_day = _series(tmp_path, clocks[:288])  # one day's clock, forward or newest first: still read
     assert len(one_day.frame) == 288 and one_day.freq == "5min"
     assert len(_series(tmp_path, clocks[:288][::-1]).frame) == 288
+
+
+def test_unix_times_in_a_column_not_named_as_time_get_the_flags_that_read_them(tmp_path):
+    stamps = pd.date_range("2023-01-01", periods=40, freq="D")
+    path = tmp_path / "ms.csv"
+    pd.DataFrame({"ts": stamps.asi8 // 10**6, "value": np.arange(40.0)}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"column 'ts' holds numbers like 1672531200000: Unix time in "
+                                        r"milliseconds\? Add --time ts --time-format epoch_ms\."):
+        load_series(path, ["value"])
+    read = load_series(path, ["value"], options=DataOptions(time="ts", time_format="epoch_ms"))
+    assert read.frame.index[0] == stamps[0] and read.freq == "D"
