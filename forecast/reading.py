@@ -6,6 +6,7 @@ Every parser failure becomes a one-line DataError that names the problem and the
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -75,8 +76,13 @@ def read_table(
         found.append(f"{skip} comment lines above the header skipped")
     else:
         skip = 0
-    sep = sniff_delimiter(head, exclude=decimal if decimal != "." else "")
-    title = _title(head, sep, decimal if decimal != "." else "")
+    hint = re.fullmatch(r'"?sep=(.)"?', head.splitlines()[0].strip()) if head.strip() else None
+    if hint:  # Excel's separator line above the header ("sep=;"): it says the delimiter
+        head = "\n".join(head.splitlines()[1:])
+        skip += 1
+        found.append(f"the first line ('sep={hint.group(1)}', Excel's delimiter line) skipped")
+    sep = hint.group(1) if hint else sniff_delimiter(head, exclude=decimal if decimal != "." else "")
+    title = None if hint else _title(head, sep, decimal if decimal != "." else "")
     if title is not None:  # "Sales report 2021" above the header, as spreadsheets export it
         head, sep = title
         skip += 1

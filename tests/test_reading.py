@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from forecast.data import load_series
+from forecast.data import DataOptions, load_series
 from forecast.errors import DataError
 from forecast.reading import sniff_delimiter
 
@@ -150,3 +150,12 @@ def test_a_compressed_file_is_named_with_the_tool_to_extract_it(tmp_path):
     path.write_bytes(gzip.compress(b"time,y\n2024-01-01,1\n2024-01-02,2\n"))
     with pytest.raises(DataError, match=r"is gzip-compressed, not a CSV text file. Extract it first \(gunzip\)"):
         read_table(path)
+
+
+def test_excels_separator_line_above_the_header_says_the_delimiter(tmp_path):
+    days = pd.date_range("2023-01-01", periods=30)
+    path = tmp_path / "excel.csv"
+    path.write_text("sep=;\nDatum;Wert\n" + "".join(f"{d:%d.%m.%Y};{i},5\n" for i, d in enumerate(days)))
+    series = load_series(path, ["Wert"], options=DataOptions(decimal=","))
+    assert series.frame["Wert"].iloc[3] == 3.5 and series.freq == "D"
+    assert "the first line ('sep=;', Excel's delimiter line) skipped" in series.notes
