@@ -295,7 +295,8 @@ def _from_parts(df: pd.DataFrame, names: list[str]) -> pd.DatetimeIndex:
             index, _, _ = parse_times(text, None, ",".join(names))
     except (ValueError, TypeError) as exc:
         raise DataError(
-            f"Columns {', '.join(names)} do not form dates ({exc}). Give them in order year, month, "
+            f"Columns {', '.join(names)} do not form dates ({str(exc).splitlines()[0].split('. You might')[0]}). "
+            "Give them in order year, month, "
             "day[, hour, minute, second], or date and time."
         ) from None
     return index.as_unit("ns")

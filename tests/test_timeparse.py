@@ -292,3 +292,14 @@ def test_unix_times_in_a_column_not_named_as_time_get_the_flags_that_read_them(t
         load_series(path, ["value"])
     read = load_series(path, ["value"], options=DataOptions(time="ts", time_format="epoch_ms"))
     assert read.frame.index[0] == stamps[0] and read.freq == "D"
+
+
+def test_date_parts_in_another_order_are_one_line_naming_the_order(tmp_path):
+    path = tmp_path / "parts.csv"
+    days = pd.date_range("2023-01-01", periods=30)
+    pd.DataFrame({"dd": days.day, "mo": days.month, "yr": days.year, "a": np.arange(30.0)}).to_csv(path, index=False)
+    with pytest.raises(DataError) as caught:
+        load_series(path, ["a"], options=DataOptions(time="dd,mo,yr"))
+    message = str(caught.value)
+    assert "\n" not in message and "You might" not in message
+    assert message.startswith("Columns dd, mo, yr do not form dates (") and "Give them in order year, month, day" in message
