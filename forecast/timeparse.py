@@ -142,12 +142,13 @@ def _parse_rate(col: pd.Series) -> float:
 
 
 def _years(col: pd.Series) -> bool:
-    """Whole numbers 1000..2999 that grow row by row: a column of years (1990, 1991...)."""
+    """Whole numbers 1000..2999, not all one: a column of years (1990, 1991...; repeated for each
+    series of a panel). Only asked of a column named like a time, or given as one."""
     if not pd.api.types.is_numeric_dtype(col) or col.isna().any() or len(col) < 2:
         return False
     values = col.to_numpy(dtype="float64")
     return bool((values == np.round(values)).all() and (values >= 1000).all() and (values < 3000).all()
-                and len(np.unique(values)) > len(values) // 2)
+                and len(np.unique(values)) > 1)
 
 
 def _compact_dates(col: pd.Series) -> bool:

@@ -303,3 +303,13 @@ def test_date_parts_in_another_order_are_one_line_naming_the_order(tmp_path):
     message = str(caught.value)
     assert "\n" not in message and "You might" not in message
     assert message.startswith("Columns dd, mo, yr do not form dates (") and "Give them in order year, month, day" in message
+
+
+def test_a_yearly_panel_repeating_each_year_per_series_reads_its_years(tmp_path):
+    path = tmp_path / "years.csv"
+    years = list(range(1990, 2020))
+    pd.DataFrame({"store": ["A"] * 30 + ["B"] * 30, "year": years * 2,
+                  "value": np.r_[np.arange(30.0), 100 + np.arange(30.0)]}).to_csv(path, index=False)
+    series = load_series(path, ["value"], options=DataOptions(id="store"))  # was: no time column found
+    assert sorted(series.frames) == ["A", "B"] and series.years and series.freq.startswith("YS")
+    assert series.frames["B"].index[0] == pd.Timestamp("1990-01-01")
