@@ -197,6 +197,26 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
     return ending, inside
 
 
+FAR_FROM_TRAINING = 20.0  # standard deviations of the training part's values: a history read this far
+# away is in other units (x1000: 154,365 forecast where 167,820 was right) or far past what was learnt
+
+
+def far_from_training(forecaster: Forecaster, series: Series) -> list[str]:
+    """Lines naming the series whose rows the model reads lie :data:`FAR_FROM_TRAINING` standard
+    deviations or more from the values it was trained on (the scaler's mean and spread)."""
+    pre = forecaster.preprocessor_
+    lines = []
+    for name, frame in series.frames.items():
+        mean, scale = (float(v[0]) for v in pre._stats(name if pre.series_ else None))
+        recent = float(np.median(frame[pre.target].to_numpy(dtype="float64")[-pre.lookback:]))
+        if scale > 0 and abs(recent - mean) >= FAR_FROM_TRAINING * scale:
+            label = f"series '{name}': " if len(series.frames) > 1 else ""
+            lines.append(f"{label}the last {pre.lookback} values the model reads (median {recent:.7g}) lie "
+                         f"{abs(recent - mean) / scale:.0f} standard deviations from the values it was trained on "
+                         f"(mean {mean:.7g}, sd {scale:.4g}): other units, or far past what it learnt")
+    return lines
+
+
 def decimals_of(values: np.ndarray) -> int:
     """The decimals the values are written with (most of them; filled values may carry more)."""
     present = np.asarray(values, dtype="float64")

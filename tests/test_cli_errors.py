@@ -382,3 +382,15 @@ def test_a_missing_file_is_named_before_an_existing_out(tmp_path):
     taken.mkdir()
     result = runner.invoke(app, ["train", str(tmp_path / "gone.csv"), "--target", "y", "--out", str(taken)])
     assert "gone.csv not found" in _assert_user_error(result)
+
+
+def test_predict_data_far_from_the_training_values_gets_a_note(tmp_path, bundle, sine_csv):
+    """The same file in other units (x1000) forecast plausible-looking numbers, unremarked."""
+    frame = pd.read_csv(sine_csv)
+    frame["load"] *= 1000
+    frame.to_csv(tmp_path / "kilo.csv", index=False)
+    for command in ("predict", "detect"):
+        result = runner.invoke(app, [command, str(bundle), "--data", str(tmp_path / "kilo.csv")])
+        assert result.exit_code == 0, result.output
+        said = " ".join(result.stderr.split())
+        assert "standard deviations from the values it was trained on" in said and "other units" in said

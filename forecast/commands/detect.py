@@ -49,7 +49,13 @@ def detect(
 
     from ..detect import detect_each
     from ..forecaster import Forecaster
-    from ..predicting import as_written, decimals_of, load_histories, round_forecast
+    from ..predicting import (
+        as_written,
+        decimals_of,
+        far_from_training,
+        load_histories,
+        round_forecast,
+    )
 
     levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
     if levels is not None and len(levels) != 2:
@@ -59,6 +65,8 @@ def detect(
     target, panel = forecaster.preprocessor_.target, forecaster.data_.get("id") if forecaster.data_.get("series") else None
     for note in history.dropped:  # series the file has and cannot be scored (no values)
         typer.echo(f"note: {note}", err=True)
+    for line in far_from_training(forecaster, history):
+        typer.echo(f"note: {line}", err=True)
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data, not scored: "
                    f"{', '.join(history.untrained[:5])}", err=True)

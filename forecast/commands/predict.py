@@ -57,6 +57,7 @@ def predict(
         as_written,
         check_horizon,
         decimals_of,
+        far_from_training,
         filled_in_window,
         load_histories,
         round_forecast,
@@ -80,6 +81,8 @@ def predict(
     unused = forecaster.unused_future_note([n if forecaster.data_.get("series") else None for n in history.frames])
     if unused:
         typer.echo(f"note: {unused}", err=True)
+    for line in far_from_training(forecaster, history):
+        typer.echo(f"note: {line}", err=True)
     ending, inside = filled_in_window(forecaster, history)
     if ending and not allow_filled:
         more = f" (and {len(ending) - 1} more series)" if len(ending) > 1 else ""
