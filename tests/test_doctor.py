@@ -311,3 +311,13 @@ def test_a_series_mostly_made_up_by_filling_is_refused_by_doctor_and_train(tmp_p
     assert not (tmp_path / "m").exists()
     zeros = _doctor(path, "--target", "y", "--freq", "h", "--fill", "zero")  # missing means none: as asked
     assert zeros.exit_code == 0, zeros.output
+
+
+def test_doctor_refuses_several_targets_with_id_in_trains_words(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("date,a,b\n" + "".join(f"2023-01-{d:02d},{d},{2 * d}\n" for d in range(1, 29)))
+    doctor = _doctor(path, "--target", "a,b", "--id", "date")
+    train = runner.invoke(app, ["train", str(path), "--target", "a,b", "--id", "date", "--out", str(tmp_path / "m")])
+    said = "Error: Give one --target with --id; several targets are for wide files."
+    assert doctor.exit_code == train.exit_code == 1
+    assert said in doctor.output and said in train.output and not (tmp_path / "m").exists()

@@ -37,7 +37,8 @@ def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str
     console = Console(highlight=False, soft_wrap=True)
     targets = split_list(target)
     features = shape.get("features", [])
-    config = TrainConfig(target=target, **shape) if targets else None  # as `forecast train` would hold it
+    config = TrainConfig(target=target, data=options, **shape) if targets else None  # as `forecast train`
+    # would hold it: its checks of the columns against --id refuse what train refuses, in its words
     diag = diagnose(data, options, targets, features, shape.get("lookback"), shape.get("horizon"), config)
     console.print(f"[bold]{data.name}[/]")
     for label, value in diag.facts.items():
