@@ -154,8 +154,6 @@ def build_series(
         notes.append(f"non-numeric columns ignored: {', '.join(ignored[:6])}")
     values = to_numeric(df, columns, source, missing_hint, notes)
     values = _drop_sentinels(values, opts.na_values, notes)
-    _note_far_values(values, df, notes)
-    values.index = raw.index
     if opts.id and opts.id in names:
         raise ConfigError(f"--id names '{opts.id}', the time column. --id is the column naming each series "
                           "(a store, a sensor); leave it out for one series.")
@@ -164,6 +162,8 @@ def build_series(
         raise DataError(f"--id column '{opts.id}' has {ids.nunique()} different values in {len(ids)} rows: most "
                         "series would have one row. Give --id the column naming each series (a store, a "
                         "sensor), or leave it out for one series.")
+    _note_far_values(values, df, notes, ids)
+    values.index = raw.index
     targets, features = columns[:n_targets], columns[n_targets:]
     if ids is not None:
         if n_targets > 1:
@@ -226,17 +226,22 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
     return ids
 
 
-def _note_far_values(values: pd.DataFrame, df: pd.DataFrame, notes: list[str]) -> None:
-    """A note on values far outside the rest of their column (numbers.far_values): one 1e9 in a
-    series near 1,100 had the forecast in the millions and an interval up to 7.6e8, unremarked."""
+def _note_far_values(values: pd.DataFrame, df: pd.DataFrame, notes: list[str], ids: pd.Series | None) -> None:
+    """A note on values far outside the rest of their column (numbers.far_values), each series
+    of a panel against its own (a store 1000x the others is not far): one 1e9 in a series near
+    1,100 had the forecast in the millions and an interval up to 7.6e8, unremarked."""
+    groups = [np.arange(len(values))] if ids is None else list(pd.RangeIndex(len(values)).groupby(ids.to_numpy()).values())
     for col in values.columns:
-        far = far_values(values[col].to_numpy())
+        column = values[col].to_numpy(dtype="float64")
+        far = np.sort(np.concatenate([np.asarray(rows)[far_values(column[rows])] for rows in groups]))
         if len(far):
-            low, high = bulk(values[col].to_numpy(dtype="float64"))
-            first = far[0]
+            first = int(far[0])
+            rows = next(np.asarray(r) for r in groups if first in set(np.asarray(r)))
+            low, high = bulk(column[rows])
             notes.append(f"column '{col}' has {len(far)} value{'s' if len(far) > 1 else ''} far outside the "
-                         f"rest: {values[col].iloc[first]:g} on row {row_number(df, first)} (most lie in {low:g} .. "
-                         f"{high:g}); if it is a typo or in other units, fix or blank it")
+                         f"rest{' of its series' if ids is not None else ''}: {column[first]:g} on row "
+                         f"{row_number(df, first)} (most lie in {low:g} .. {high:g}); if it is a typo or in "
+                         "other units, fix or blank it")
 
 
 def _drop_sentinels(values: pd.DataFrame, na_values: list[str], notes: list[str]) -> pd.DataFrame:

@@ -386,3 +386,17 @@ def test_a_value_far_outside_the_rest_gets_a_note_naming_its_row(tmp_path):
     spiky[[5, 20, 47]] = [3.0, 250.0, 12.0]
     lumpy = _write(tmp_path, "date,value\n" + "".join(f"{d:%Y-%m-%d},{v:g}\n" for d, v in zip(days, spiky)), "l.csv")
     assert not any("far outside" in n for n in load_series(lumpy, ["value"]).notes)
+
+
+def test_each_series_of_a_panel_is_judged_far_or_not_against_its_own_values(tmp_path):
+    days = pd.date_range("2023-01-01", periods=60)
+    parts = []
+    for k in range(20):  # one store 1e6, nineteen near 10-200: the big one is not "far"
+        y = (1e6 if k == 0 else 10.0 * (k + 1)) + np.sin(np.arange(60))
+        if k == 3:
+            y[30] = 1e9
+        parts.append(pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "id": f"s{k}", "v": y}))
+    pd.concat(parts).to_csv(tmp_path / "p.csv", index=False)
+    notes = [n for n in load_series(tmp_path / "p.csv", ["v"], options=DataOptions(id="id")).notes if "far" in n]
+    assert len(notes) == 1 and notes[0].startswith("column 'v' has 1 value far outside the rest of its series: "
+                                                   "1e+09 on row 212")
