@@ -51,6 +51,13 @@ def regularise_all(
     frames: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
     filled_at: dict[str, pd.DatetimeIndex] = {}
+    sparse = [n for n, f in prepared.items() if several and _mostly_missing(f, step, opts)]
+    if sparse and len(sparse) < len(prepared):  # several series: the ones filling would make up are left out
+        for name in sparse:
+            trims[name].append("left out: more of its steps are missing than present, so most of it would be "
+                               "interpolated")
+            per_series[name].append(trims[name][-1])
+            del prepared[name]
     for name, frame in prepared.items():
         label = f"series '{name}'" if several else source
         frames[name], counts, filled_at[name] = _reindex_and_fill(frame, step, opts, per_series[name], label)
@@ -61,6 +68,16 @@ def regularise_all(
     if dropped is not None:
         dropped += _merge_notes(trims) if several else trims[next(iter(raw))]
     return frames, step, filled, filled_at
+
+
+def _mostly_missing(frame: pd.DataFrame, step: str, opts: DataOptions) -> bool:
+    """Whether interpolation would make up most of the series: more steps of ``step`` missing
+    between its first and last time than present (``--fill zero`` and ``ffill`` say what a missing
+    step means, so they keep it)."""
+    if opts.fill != "interpolate" or is_trading_days(step) or len(frame) < 2:
+        return False
+    full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
+    return len(full) - len(frame) > len(frame)
 
 
 def _trim_blank_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
@@ -201,7 +218,7 @@ def _reindex_and_fill(
                 f"Use --resample {resample_rule(step, frame.index)} to aggregate them, or another --freq."
             )
         missing = len(full) - len(frame)
-        if missing > len(frame) and opts.fill == "interpolate":  # most of the series would be made up
+        if _mostly_missing(frame, step, opts):  # most of the series would be made up
             apart = pd.Series(frame.index).diff().median()
             raise DataError(
                 f"{label}: {missing} of the {len(full)} steps of {step} from its first time to its last are not "

@@ -14,6 +14,7 @@ from forecast import calendar
 from forecast.cli import app
 from forecast.config import TrainConfig
 from forecast.data import DataOptions, load_series
+from forecast.errors import DataError
 from forecast.forecaster import Forecaster
 
 runner = CliRunner()
@@ -390,3 +391,20 @@ def test_series_of_another_frequency_get_advice_that_works(tmp_path):
     assert refused.exit_code == 1 and "Give --resample W-SUN" in " ".join(refused.output.split())
     again = runner.invoke(app, ["doctor", str(path), "--target", "v", "--id", "sid", "--resample", "W-SUN"])
     assert "Ready to train" in again.output, again.output
+
+
+def test_a_series_of_a_panel_that_filling_would_mostly_make_up_is_left_out_with_a_note(tmp_path):
+    frame = pd.read_csv(_long_csv(tmp_path))
+    s1 = frame.index[frame["site"] == "s1"]  # 240 hours, newest first: an outage of 160 hours inside
+    frame = frame.drop(s1[40:200])
+    frame.to_csv(tmp_path / "long.csv", index=False)
+    series = load_series(tmp_path / "long.csv", ["load"], options=DataOptions(id="site"))
+    assert sorted(series.frames) == ["s0", "s2"]
+    note = "s1: left out: more of its steps are missing than present, so most of it would be interpolated"
+    assert note in series.notes and note in series.dropped
+    doctor = runner.invoke(app, ["doctor", str(tmp_path / "long.csv"), "--target", "load", "--id", "site"])
+    assert doctor.exit_code == 0 and "s1: left out" in " ".join(doctor.output.split()), doctor.output
+    alone = frame[frame["site"] == "s1"]
+    alone.to_csv(tmp_path / "one.csv", index=False)  # the same series on its own: refused, naming the fixes
+    with pytest.raises(DataError, match="so most of the series would be interpolated"):
+        load_series(tmp_path / "one.csv", ["load"], options=DataOptions(id="site"))
