@@ -230,18 +230,21 @@ def _note_far_values(values: pd.DataFrame, df: pd.DataFrame, notes: list[str], i
     """A note on values far outside the rest of their column (numbers.far_values), each series
     of a panel against its own (a store 1000x the others is not far): one 1e9 in a series near
     1,100 had the forecast in the millions and an interval up to 7.6e8, unremarked."""
-    groups = [np.arange(len(values))] if ids is None else list(pd.RangeIndex(len(values)).groupby(ids.to_numpy()).values())
+    groups = [np.arange(len(values))] if ids is None else [
+        np.asarray(rows) for rows in pd.RangeIndex(len(values)).groupby(ids.to_numpy()).values()]
     for col in values.columns:
         column = values[col].to_numpy(dtype="float64")
-        far = np.sort(np.concatenate([np.asarray(rows)[far_values(column[rows])] for rows in groups]))
-        if len(far):
-            first = int(far[0])
-            rows = next(np.asarray(r) for r in groups if first in set(np.asarray(r)))
-            low, high = bulk(column[rows])
-            notes.append(f"column '{col}' has {len(far)} value{'s' if len(far) > 1 else ''} far outside the "
-                         f"rest{' of its series' if ids is not None else ''}: {column[first]:g} on row "
-                         f"{row_number(df, first)} (most lie in {low:g} .. {high:g}); if it is a typo or in "
-                         "other units, fix or blank it")
+        found = [(rows, rows[far_values(column[rows])]) for rows in groups]
+        found = [(rows, far) for rows, far in found if len(far)]
+        if not found:
+            continue
+        rows, far = min(found, key=lambda f: f[1][0])  # the series of the first far value in the file
+        low, high = bulk(column[rows])
+        total = sum(len(f) for _, f in found)
+        notes.append(f"column '{col}' has {total} value{'s' if total > 1 else ''} far outside the "
+                     f"rest{' of its series' if ids is not None else ''}: {column[far[0]]:g} on row "
+                     f"{row_number(df, int(far[0]))} (most lie in {low:g} .. {high:g}); if it is a typo or in "
+                     "other units, fix or blank it")
 
 
 def _drop_sentinels(values: pd.DataFrame, na_values: list[str], notes: list[str]) -> pd.DataFrame:

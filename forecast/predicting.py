@@ -197,6 +197,11 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
     return ending, inside
 
 
+def absent_series(forecaster: Forecaster, series: Series) -> list[str]:
+    """The trained series the file does not hold (those it holds with no values are noted as such)."""
+    return [n for n in forecaster.data_.get("series") or [] if n not in series.frames and n not in series.empty]
+
+
 FAR_FROM_TRAINING = 20.0  # standard deviations of the training part's values: a history read this far
 # away is in other units (x1000: 154,365 forecast where 167,820 was right) or far past what was learnt
 

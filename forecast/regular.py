@@ -51,7 +51,8 @@ def regularise_all(
     frames: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
     filled_at: dict[str, pd.DatetimeIndex] = {}
-    sparse = [n for n, f in prepared.items() if several and _mostly_missing(f, step, opts)]
+    sparse = [n for n, f in prepared.items() if several and not is_trading_days(step)
+              and _mostly_missing(len(f), len(pd.date_range(f.index[0], f.index[-1], freq=step)), opts)]
     if sparse and len(sparse) < len(prepared):  # several series: the ones filling would make up are left out
         for name in sparse:
             trims[name].append("left out: more of its steps are missing than present, so most of it would be "
@@ -70,14 +71,11 @@ def regularise_all(
     return frames, step, filled, filled_at
 
 
-def _mostly_missing(frame: pd.DataFrame, step: str, opts: DataOptions) -> bool:
-    """Whether interpolation would make up most of the series: more steps of ``step`` missing
-    between its first and last time than present (``--fill zero`` and ``ffill`` say what a missing
-    step means, so they keep it)."""
-    if opts.fill != "interpolate" or is_trading_days(step) or len(frame) < 2:
-        return False
-    full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
-    return len(full) - len(frame) > len(frame)
+def _mostly_missing(present: int, steps: int, opts: DataOptions) -> bool:
+    """Whether interpolation would make up most of a series of ``present`` rows over ``steps``
+    steps: more missing than present (``--fill zero`` and ``ffill`` say what a missing step
+    means, so they keep it)."""
+    return opts.fill == "interpolate" and steps - present > present
 
 
 def _trim_blank_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
@@ -218,7 +216,7 @@ def _reindex_and_fill(
                 f"Use --resample {resample_rule(step, frame.index)} to aggregate them, or another --freq."
             )
         missing = len(full) - len(frame)
-        if _mostly_missing(frame, step, opts):  # most of the series would be made up
+        if _mostly_missing(len(frame), len(full), opts):  # most of the series would be made up
             apart = pd.Series(frame.index).diff().median()
             raise DataError(
                 f"{label}: {missing} of the {len(full)} steps of {step} from its first time to its last are not "

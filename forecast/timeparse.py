@@ -102,8 +102,8 @@ def _check_one_day(col: pd.Series, name: str) -> None:
         lambda t: t if t.count(":") == 2 else f"{t}:00"), errors="coerce").dt.total_seconds().to_numpy()
     steps = np.diff(seconds[np.isfinite(seconds)])
     if (steps > 0).any() and (steps < 0).any():
-        back = int(np.flatnonzero(steps < 0)[0]) + 1 if (steps > 0).sum() >= (steps < 0).sum() \
-            else int(np.flatnonzero(steps > 0)[0]) + 1
+        forward = (steps > 0).sum() >= (steps < 0).sum()  # newest first: the clock turns forward instead
+        back = int(np.flatnonzero(steps < 0 if forward else steps > 0)[0]) + 1
         raise DataError(
             f"Column '{name}' holds times of day without dates, and they turn back at row "
             f"{row_number(col.dropna(), back)} ({str(col.dropna().iloc[back]).strip()}): the file spans several "

@@ -54,6 +54,7 @@ def predict(
     from ..errors import DataError
     from ..forecaster import Forecaster
     from ..predicting import (
+        absent_series,
         as_written,
         check_horizon,
         decimals_of,
@@ -69,10 +70,9 @@ def predict(
     check_horizon(forecaster, history, horizon, recursive)
     for note in history.dropped:  # series the file has and the forecast cannot start from
         typer.echo(f"note: {note}", err=True)
-    absent = [n for n in forecaster.data_.get("series") or []
-              if series is None and n not in history.frames and n not in history.empty]
+    absent = absent_series(forecaster, history) if series is None else []
     if absent:  # a --data file of fewer series (or ids rewritten by a spreadsheet: 007 -> 7)
-        typer.echo(f"note: {len(absent)} trained series not in {(data or Path(forecaster.data_['source'])).name} "
+        typer.echo(f"note: {len(absent)} trained series not in {Path(history.source).name} "
                    f"are not forecast: {', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}", err=True)
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data (too short to train "
