@@ -228,7 +228,7 @@ def _time_index(
         return index.as_unit("ns"), False, [f"column '{label}' read as years"]
     if unit:
         try:
-            index = pd.DatetimeIndex(pd.to_datetime(pd.to_numeric(col), unit=unit))
+            index = pd.DatetimeIndex(pd.to_datetime(pd.to_numeric(col), unit=unit, utc=True))  # outputs +00:00
         except (ValueError, TypeError, OverflowError):
             raise DataError(
                 f"Column '{label}' is not numeric epoch time. Drop --time-format or give a strftime "

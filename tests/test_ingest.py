@@ -30,6 +30,7 @@ def test_epoch_seconds_are_detected_in_a_numeric_time_column(tmp_path):
     assert series.frame.index[0] == stamps[0]
     assert series.freq == "h"
     assert any("Unix epoch (s)" in n for n in series.notes)
+    assert series.utc  # Unix time is UTC: outputs mark it +00:00
 
 
 def test_epoch_milliseconds_with_time_format(tmp_path):
