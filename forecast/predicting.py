@@ -197,9 +197,14 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
     return ending, inside
 
 
-def absent_series(forecaster: Forecaster, series: Series) -> list[str]:
-    """The trained series the file does not hold (those it holds with no values are noted as such)."""
-    return [n for n in forecaster.data_.get("series") or [] if n not in series.frames and n not in series.empty]
+def absent_series(forecaster: Forecaster, series: Series, verb: str) -> str | None:
+    """A note naming the trained series the file does not hold (a --data file of fewer series, or ids
+    rewritten by a spreadsheet: 007 -> 7), or None; those it holds with no values are noted as such."""
+    absent = [n for n in forecaster.data_.get("series") or [] if n not in series.frames and n not in series.empty]
+    if not absent:
+        return None
+    return (f"{len(absent)} trained series not in {Path(series.source).name} are not {verb}: "
+            f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")
 
 
 FAR_FROM_TRAINING = 20.0  # standard deviations of the training part's values: a history read this far

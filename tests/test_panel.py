@@ -330,6 +330,10 @@ def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_pa
     notes = [line for line in merged.stderr.splitlines() if line.startswith("note:")]
     assert any(line.startswith("note: 1: ") and "duplicate timestamps merged (mean)" in line for line in notes)
     assert "note: 2 trained series not in resaved.csv are not forecast: 007, 01" in " ".join(merged.stderr.split())
+    scored = runner.invoke(app, ["detect", str(out), "--data", str(tmp_path / "resaved.csv"),
+                                 "--out", str(tmp_path / "a.csv")])
+    assert scored.exit_code == 0, scored.output
+    assert "note: 2 trained series not in resaved.csv are not scored: 007, 01" in " ".join(scored.stderr.split())
     frame.drop(columns="site").iloc[:100].to_csv(tmp_path / "noid.csv", index=False)
     for command in ("predict", "detect"):  # neither has --id: the error must not say to use it
         refused = runner.invoke(app, [command, str(out), "--data", str(tmp_path / "noid.csv")])

@@ -50,6 +50,7 @@ def detect(
     from ..detect import detect_each
     from ..forecaster import Forecaster
     from ..predicting import (
+        absent_series,
         as_written,
         decimals_of,
         far_from_training,
@@ -65,6 +66,9 @@ def detect(
     target, panel = forecaster.preprocessor_.target, forecaster.data_.get("id") if forecaster.data_.get("series") else None
     for note in history.dropped:  # series the file has and cannot be scored (no values)
         typer.echo(f"note: {note}", err=True)
+    absent = absent_series(forecaster, history, "scored") if series is None else None
+    if absent:
+        typer.echo(f"note: {absent}", err=True)
     for line in far_from_training(forecaster, history):
         typer.echo(f"note: {line}", err=True)
     if history.untrained:

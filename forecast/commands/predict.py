@@ -70,10 +70,9 @@ def predict(
     check_horizon(forecaster, history, horizon, recursive)
     for note in history.dropped:  # series the file has and the forecast cannot start from
         typer.echo(f"note: {note}", err=True)
-    absent = absent_series(forecaster, history) if series is None else []
-    if absent:  # a --data file of fewer series (or ids rewritten by a spreadsheet: 007 -> 7)
-        typer.echo(f"note: {len(absent)} trained series not in {Path(history.source).name} "
-                   f"are not forecast: {', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}", err=True)
+    absent = absent_series(forecaster, history, "forecast") if series is None else None
+    if absent:
+        typer.echo(f"note: {absent}", err=True)
     if history.untrained:
         typer.echo(f"note: {len(history.untrained)} series not in the training data (too short to train "
                    f"on, or new) are not forecast: {', '.join(history.untrained[:10])}"
