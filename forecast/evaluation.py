@@ -107,6 +107,8 @@ def score_windows(
     horizon = actual.shape[1]
     levels = forecaster.levels
     median = levels.index(0.5)
+    floor = getattr(forecaster, "floor_", None)  # each member's row is what --model would give: floored too
+    members = members if floor is None else {name: np.maximum(f, floor) for name, f in members.items()}
     forecasts = {
         "model": forecaster.point(raw),
         **{name: f[..., median] for name, f in members.items() if name in SCORED_MEMBERS},

@@ -26,10 +26,10 @@ def test_floor_rule():
     assert floor_for("auto", cold) == (None, "")
 
 
-def _falling_csv(tmp_path):
+def _falling_csv(tmp_path, end: float = 2):
     """A count-like monthly series sliding straight to 0: a trend model runs through it."""
     rng = np.random.default_rng(0)
-    y = np.clip(np.round(np.linspace(120, 2, 120) + rng.normal(0, 1, 120)), 0, None)  # units sold
+    y = np.clip(np.round(np.linspace(120, end, 120) + rng.normal(0, 1, 120)), 0, None)  # units sold
     path = tmp_path / "falling.csv"
     pd.DataFrame({"month": pd.date_range("2010-01-01", periods=120, freq="MS").strftime("%Y-%m"),
                   "sales": y}).to_csv(path, index=False)
@@ -70,3 +70,23 @@ def test_a_history_with_negative_values_is_not_floored(tmp_path):
                   "t": 3 * np.sin(np.arange(200) / 9) + rng.normal(0, 0.5, 200)}).to_csv(path, index=False)
     fitted = Forecaster(TrainConfig(target="t", horizon=7, epochs=1, units=4)).fit(load_series(path, ["t"]))
     assert fitted.floor_ is None
+
+
+@pytest.mark.parametrize("floor", ["auto", "none"])
+def test_a_backtests_member_rows_are_floored_as_the_forecast_is(tmp_path, floor):
+    """The auto_theta row is what --model auto_theta gives: floored where the forecast is."""
+    from forecast.backtest import backtest
+    from forecast.config import TrainConfig
+    from forecast.data import load_series
+
+    config = TrainConfig(target="sales", horizon=12, epochs=1, units=4, model="auto_theta", floor=floor)
+    path = _falling_csv(tmp_path, end=-30)  # at 0 for its last 24 months: the test windows
+    result = backtest(load_series(path, ["sales"]), config, windows=2)
+    models = result["models"]
+    forecasts = np.array(result["forecasts"])
+    if floor == "auto":
+        assert forecasts.min() == 0.0  # the trend runs below 0 in the test windows; the floor held it
+        assert models["auto_theta"]["mase"] == pytest.approx(models["model"]["mase"])
+    else:
+        assert forecasts.min() < 0
+        assert models["auto_theta"]["mase"] == pytest.approx(models["model"]["mase"])
