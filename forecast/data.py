@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
+from .dateformats import month_day
 from .errors import ConfigError, DataError, row_number
 from .numbers import bulk, dotted_thousands, far_values, number_hint, read_numbers, thousandfold
 from .reading import SEPARATOR, read_table, sentinel_mask
@@ -57,6 +58,8 @@ class Series:
     filled_at: dict[str, pd.DatetimeIndex] = field(default_factory=dict)  # per series: rows filled
     years: bool = False  # the time column holds whole years (1990, 1991...): outputs write years
     utc: bool = False  # the times carried UTC offsets, converted to UTC: outputs write +00:00
+    day: int = 1  # every time fell on this day of its month (the 15th): read on month starts, outputs
+    # are written on this day again
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
     dropped: list[str] = field(default_factory=list)  # notes on what the file has and the series do not:
@@ -120,6 +123,7 @@ class RawTable:
     path: Path
     years: bool = False  # the time column holds whole years
     utc: bool = False  # the times carried UTC offsets and were converted to UTC
+    day: int = 1  # every time fell on this day of its month: read on month starts (see read_raw)
 
     @property
     def source(self) -> str:
@@ -134,8 +138,13 @@ def read_raw(path: Path, opts: DataOptions) -> RawTable:
     names = find_time_column(df, opts.time, path.name)
     index, dayfirst_used, found = time_index(df, names, opts.dayfirst, opts.time_format)
     utc = index.tz is not None  # times with offsets, converted: the rest of the work is in naive UTC
-    return RawTable(df, names, index.tz_localize(None) if utc else index, dayfirst_used, notes + found, path,
-                    written_as_years(df, names, opts.time_format), utc)
+    index = index.tz_localize(None) if utc else index
+    day = month_day(index) if opts.resample is None else 1
+    if day > 1:  # monthly (quarterly...) readings on the 15th: on the month-start grid, written back on the 15th
+        index = index - pd.Timedelta(days=day - 1)
+        found.append(f"every date is day {day} of its month: read as months (dated on day {day} again in outputs)")
+    return RawTable(df, names, index, dayfirst_used, notes + found, path,
+                    written_as_years(df, names, opts.time_format), utc, day)
 
 
 def build_series(
@@ -187,7 +196,7 @@ def build_series(
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, dropped=dropped,
+                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, day=raw.day, dropped=dropped,
                   empty=empty)
 
 

@@ -368,6 +368,17 @@ def periods_as_dates(text: pd.Series) -> pd.Series:
     return text
 
 
+def month_day(index: pd.DatetimeIndex) -> int:
+    """The day of the month every time falls on, at midnight, where it is one day from the 2nd to
+    the 28th (monthly readings on the 15th, quarterly ones on the 5th): such a series is read on
+    month starts and written back on that day (see :func:`forecast.data.read_raw`). Else 1."""
+    times = index[~index.isna()]
+    if len(times) < 3 or (times != times.normalize()).any():
+        return 1
+    days = np.unique(times.day)
+    return int(days[0]) if len(days) == 1 and 2 <= days[0] <= 28 else 1
+
+
 def _irregularity(index: pd.DatetimeIndex) -> float:
     """Share of the inferred grid left empty once sorted (0 = every step present, 1 = no grid).
 
@@ -376,6 +387,7 @@ def _irregularity(index: pd.DatetimeIndex) -> float:
     stamps = index.unique().sort_values()
     if len(stamps) < 3:
         return 0.0
+    stamps = stamps - pd.Timedelta(days=month_day(stamps) - 1)  # monthly on the 15th: on month starts
     steps = np.diff(stamps.asi8)
     if int(np.median(steps)) <= 0 or (stamps[-1] - stamps[0]).value / np.median(steps) > 20 * len(stamps):
         return 1.0

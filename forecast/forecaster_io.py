@@ -146,6 +146,7 @@ def data_record(series: Series, layout: Layout, season: int, target: str, notes:
         "dayfirst": series.dayfirst,
         "years": series.years,  # outputs write the time as years, as the file did
         "utc": series.utc,  # the file's times carried offsets: outputs write UTC times marked +00:00
+        "day": series.day,  # every date was this day of its month: read on month starts, written on it
         "source": series.source,
         "id": series.id,
         "series": layout.names if layout.panel else [],

@@ -284,12 +284,16 @@ def round_forecast(
 def as_written(table: pd.DataFrame, data: dict) -> pd.DataFrame:
     """A table on a time index, with the time written as the history file wrote it: whole
     years (``2021``) where it held years, UTC times marked ``+00:00`` where it held times with
-    offsets (converted to UTC on reading), else dates (``2021-01-01``) as they are."""
-    if not isinstance(table.index, pd.DatetimeIndex) or not (data.get("years") or data.get("utc")):
+    offsets (converted to UTC on reading), dates on the day of the month every date fell on,
+    else dates (``2021-01-01``) as they are."""
+    day = int(data.get("day") or 1)
+    if not isinstance(table.index, pd.DatetimeIndex) or not (data.get("years") or data.get("utc") or day > 1):
         return table
     out = table.copy()
     if data.get("years"):
         out.index = pd.Index(table.index.year, name=table.index.name)
+    elif day > 1:  # read on month starts from dates on the 15th: written on the 15th again
+        out.index = table.index + pd.Timedelta(days=day - 1)
     else:
         out.index = table.index.tz_localize("UTC")
     return out

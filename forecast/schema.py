@@ -229,6 +229,7 @@ def _data(d: dict[str, Any]) -> None:
     for flag in ("years", "utc"):
         if not isinstance(d.get(flag, False), bool):  # older bundles have none
             raise bad_field(f"{w}{flag}", "true or false", d.get(flag))
+    check_int(d, "day", w, 1, 28, optional=True)  # older bundles have none
     check_time(d.get("start"), f"{w}start")
     check_time(d.get("end"), f"{w}end")
     split = check_obj(d, "split", w)

@@ -288,6 +288,7 @@ DAMAGE = [
     ("zero scale", _set("preprocessor.scaler.scale", [0.0]), "preprocessor.scaler.scale"),
     ("deleted freq", _set("data.freq", _DELETE), "data.freq must be a string"),
     ("text years", _set("data.years", "yes"), "data.years must be true or false"),
+    ("day 31 of every month", _set("data.day", 31), "data.day must be <= 28, found 31"),
     ("text window scale", _set("preprocessor.window_scale", "yes"), "preprocessor.window_scale must be true or false"),
     ("deleted parameters (report)", _set("training.parameters", _DELETE), "training.parameters"),
     ("deleted metrics", _set("metrics", _DELETE), "metrics must be an object"),

@@ -313,3 +313,46 @@ def test_a_yearly_panel_repeating_each_year_per_series_reads_its_years(tmp_path)
     series = load_series(path, ["value"], options=DataOptions(id="store"))  # was: no time column found
     assert sorted(series.frames) == ["A", "B"] and series.years and series.freq.startswith("YS")
     assert series.frames["B"].index[0] == pd.Timestamp("1990-01-01")
+
+
+def _on_day(tmp_path, day: int, name: str, fmt: str = "%Y-%m-%d", freq: str = "MS", n: int = 60) -> Path:
+    """Monthly (or quarterly) readings taken on one day of the month, the 15th or the 5th."""
+    t = pd.date_range("2015-01-01", periods=n, freq=freq) + pd.Timedelta(days=day - 1)
+    y = 100 + 10 * np.sin(np.arange(n) * 2 * np.pi / 12) + np.random.default_rng(0).normal(0, 1, n)
+    path = tmp_path / name
+    pd.DataFrame({"date": t.strftime(fmt), "y": y.round(2)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("day", "freq", "read"), [(15, "MS", "MS"), (5, "QS-JAN", "QS-JAN"), (28, "MS", "MS")])
+def test_readings_on_one_day_of_the_month_are_read_as_months(tmp_path, day, freq, read):
+    series = load_series(_on_day(tmp_path, day, "m.csv", freq=freq), ["y"])
+    assert series.freq == read and series.day == day
+    assert series.frame.index[0] == pd.Timestamp("2015-01-01") and len(series.frame) == 60
+    assert f"every date is day {day} of its month: read as months" in " ".join(series.notes)
+    ends = "ME" if freq == "MS" else "QE-DEC"
+    resampled = load_series(tmp_path / "m.csv", ["y"], options=DataOptions(resample=ends))
+    assert resampled.day == 1 and resampled.frame.index[0] == pd.Timestamp("2015-01-31" if freq == "MS" else "2015-03-31")
+
+
+def test_monthly_dd_mm_dates_on_the_5th_are_read_day_first(tmp_path):
+    """05/01, 05/02, 05/03 ... fit both orders; day first is the regular reading (month first made a
+    daily series with 1,060 of 1,108 values filled in)."""
+    series = load_series(_on_day(tmp_path, 5, "m.csv", fmt="%d/%m/%Y"), ["y"])
+    assert series.dayfirst is True and series.freq == "MS" and len(series.frame) == 60
+
+
+def test_a_forecast_of_readings_on_the_15th_is_dated_on_the_15th(tmp_path):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    path, out = _on_day(tmp_path, 15, "m.csv"), tmp_path / "b"
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
+                                  "--units", "4", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    predicted = runner.invoke(app, ["predict", str(out), "--data", str(path), "--out", str(tmp_path / "f.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    dates = pd.read_csv(tmp_path / "f.csv")["date"].tolist()
+    assert dates == ["2020-01-15", "2020-02-15", "2020-03-15", "2020-04-15", "2020-05-15", "2020-06-15"]
