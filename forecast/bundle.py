@@ -45,14 +45,18 @@ def versions() -> dict[str, str]:
     return out
 
 
-def check_target(out: Path, force: bool, create_parent: bool = False) -> None:
+def check_target(out: Path, force: bool, create_parent: bool = False, data: Path | None = None) -> None:
     """Refuse before any work when ``out`` holds something that must not be overwritten,
     or cannot be written.
 
     Args:
         create_parent: a missing parent folder will be created (the default ``models/``).
+        data: the file the command reads, which must not lie in the folder it replaces.
     """
     out = Path(out)
+    if data is not None and out.resolve() in Path(data).resolve().parents:
+        raise BundleError(f"{data}, the file trained on, is inside --out {out}, which the bundle replaces whole. "
+                          "Move the file out of that folder, or choose another --out.")
     if out.exists() and not out.is_dir():
         raise BundleError(
             f"--out {out} is a file, not a bundle folder; refusing to replace it. Choose another --out."
@@ -63,12 +67,34 @@ def check_target(out: Path, force: bool, create_parent: bool = False) -> None:
         raise BundleError(
             f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
         )
+    if out.exists():  # --force replaces the folder whole: files the bundle did not write would go with it
+        others = sorted(p.name for p in out.iterdir() if p.name not in bundle_files(out)[0])
+        if others:
+            shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
+            raise BundleError(
+                f"{out} holds files that are not part of its bundle ({shown}); replacing the bundle would delete "
+                "them. Move them out of the folder, or choose another --out."
+            )
     parent = out.parent
     if not parent.exists() and create_parent:
         parent = next(p for p in out.parents if p.exists())
     if not parent.is_dir():
         raise BundleError(f"Folder {out.parent} does not exist. Create it or choose another --out.")
     _check_writable(parent)
+
+
+def bundle_files(folder: Path) -> tuple[set[str], Path | None]:
+    """bundle.json and the files it lists (where it cannot be read, the names a bundle writes), and
+    the training file it names (None where it cannot be read: loading says why)."""
+    try:
+        meta = json.loads((Path(folder) / META_FILE).read_text(encoding="utf-8"))
+        files, source = meta.get("files"), meta.get("data", {}).get("source")
+    except (OSError, ValueError, AttributeError):
+        files, source = None, None
+    if not isinstance(files, dict):  # a damaged bundle.json: what train writes
+        files = {MODEL_FILE, WEIGHTS_FILE, "optimizer.npz", "history.csv", "holdout.csv", "report.html",
+                 "loss.png", "holdout.png", "overview.png"}
+    return {META_FILE, *files}, Path(source) if isinstance(source, str) and source else None
 
 
 def _check_writable(folder: Path) -> None:
@@ -229,7 +255,10 @@ def read_meta(path: Path) -> dict[str, Any]:
     if not isinstance(meta, dict):
         schema.validate(meta)  # names what was found instead of an object
     version = meta.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool):  # another program's JSON, or edited
+        raise BundleError(f"{meta_path} has no schema_version: it is not a bundle's bundle.json (or it was "
+                          "edited). Retrain the bundle.")
+    if version > SCHEMA_VERSION:
         raise BundleError(
             f"{path} has bundle schema version {version}; this forecast reads up to "
             f"{SCHEMA_VERSION}. Upgrade forecast."

@@ -184,6 +184,45 @@ def test_train_out_that_is_a_file_is_refused_even_with_force(tmp_path, csv):
     assert target.read_text() == "keep me" and _listing(tmp_path) == ["some_file.txt"]
 
 
+def test_force_never_deletes_files_the_bundle_did_not_write(tmp_path, bundle, csv):
+    """--force swaps the folder whole: a user's file in it (the training CSV itself) would go too."""
+    out = tmp_path / "b"
+    shutil.copytree(bundle, out)
+    (out / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(out), "--force"])
+    refused(result, 1, "holds files that are not part of its bundle (notes.txt)", "Move them out")
+    assert (out / "notes.txt").read_text() == "mine" and (out / "bundle.json").exists()
+    (out / "notes.txt").unlink()
+    inside = out / "history.csv"  # a bundle's own file name, trained on
+    shutil.copy(csv, inside)
+    result = runner.invoke(app, ["train", str(inside), "--target", "load", *TINY, "--out", str(out), "--force"])
+    refused(result, 1, "the file trained on, is inside --out", "Move the file out")
+    assert inside.read_text() == csv.read_text()
+
+
+def test_backtest_json_never_replaces_its_data_or_a_bundle_file(tmp_path, bundle, csv):
+    data = tmp_path / "data.json"  # a CSV named .json: any suffix is read as CSV
+    shutil.copy(csv, data)
+    result = runner.invoke(app, ["backtest", str(data), "--target", "load", *TINY, "--windows", "2",
+                                 "--json", str(data)])
+    refused(result, 1, "is a file this command reads")
+    assert data.read_text() == csv.read_text()
+    copy = tmp_path / "b"
+    shutil.copytree(bundle, copy)
+    before = (copy / "bundle.json").read_text()
+    result = runner.invoke(app, ["backtest", str(csv), "--target", "load", *TINY, "--windows", "2",
+                                 "--json", str(copy / "bundle.json")])
+    refused(result, 1, "is a file of the bundle")
+    assert (copy / "bundle.json").read_text() == before
+
+
+def test_a_json_without_schema_version_is_not_a_bundle(tmp_path, bundle):
+    copy = tmp_path / "b"
+    shutil.copytree(bundle, copy)
+    (copy / "bundle.json").write_text('{"models": {}}')
+    refused(runner.invoke(app, ["predict", str(copy)]), 1, "has no schema_version: it is not a bundle's")
+
+
 @pytest.mark.parametrize("option", ["--out", "--plot"])
 def test_predict_into_a_read_only_folder(bundle, readonly, option):
     name = "f.csv" if option == "--out" else "f.png"

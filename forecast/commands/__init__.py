@@ -136,9 +136,12 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle
     or the bundle's training file (predict's and detect's default history)."""
     if path is None:
         return
-    files, source = _bundle_files(bundle) if bundle is not None else (set(), None)
-    if bundle is not None and path.parent.resolve() == Path(bundle).resolve() and path.name in files:
-        raise ConfigError(f"{flag} {path} is a file of the bundle {bundle}; writing it would damage the bundle. "
+    from ..bundle import META_FILE, bundle_files
+
+    files, source = bundle_files(bundle) if bundle is not None else (set(), None)
+    home = Path(bundle) if bundle is not None else path.parent  # any bundle's folder: its files are its own
+    if (home / META_FILE).is_file() and path.parent.resolve() == home.resolve() and path.name in bundle_files(home)[0]:
+        raise ConfigError(f"{flag} {path} is a file of the bundle {home}; writing it would damage the bundle. "
                           "Choose another name.")
     for read in (*reads, source):
         if read is not None and path.resolve() == Path(read).resolve():
@@ -156,20 +159,6 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle
     if path.exists() and not os.access(path, os.W_OK):
         raise ConfigError(f"{flag} {path} exists and is read-only. Choose another {flag}.")
     check_writable(path.parent, flag)
-
-
-def _bundle_files(bundle: Path) -> tuple[set[str], Path | None]:
-    """bundle.json and the files it lists, and the training file it names (none where it cannot
-    be read: loading says why)."""
-    import json
-
-    try:
-        meta = json.loads((Path(bundle) / "bundle.json").read_text(encoding="utf-8"))
-        files, source = meta.get("files", {}), meta.get("data", {}).get("source")
-    except (OSError, ValueError, AttributeError):
-        files, source = {}, None
-    return ({"bundle.json", *(files if isinstance(files, dict) else {})},
-            Path(source) if isinstance(source, str) and source else None)
 
 
 def check_writable(folder: Path, flag: str) -> None:

@@ -39,7 +39,7 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
     from ..backtest import backtest as run
 
     console = Console()
-    check_output(json, (".json",), "--json")
+    check_output(json, (".json",), "--json", reads=(data,))
     series = prepare_series(console, data, config)
     quiet_keras(config.backend, config.device)
     from ..training import listening

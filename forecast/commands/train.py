@@ -53,7 +53,7 @@ def train(data: Path, config: TrainConfig, out: Path | None, force: bool, report
     chief = is_chief(config.distribute)  # multi-worker: only the chief writes the bundle
     with writing_lock(out) if chief else contextlib.nullcontext():  # a second run fails at once
         if chief:  # a resumed bundle is replaced: only its folder must be writable
-            check_target(out, force or resume, create_parent=default)
+            check_target(out, force or resume, create_parent=default, data=data)
         series = prepare_series(console, data, config)
         previous = _load_previous(out, config) if resume else None
         forecaster, interrupted = _fit(console, config, series, previous)
@@ -254,7 +254,7 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     config = replace(config, arch=archs[0])
     default = default_out(data, config.target)
     given, out = out, out or default.with_name(default.name + "_compare")
-    check_target(out, force, create_parent=given is None)
+    check_target(out, force, create_parent=given is None, data=data)
     series = prepare_series(console, data, config)
     quiet_keras(config.backend, config.device)
 

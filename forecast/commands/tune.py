@@ -63,7 +63,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
     check_search(series, config, budget, trials)
     with writing_lock(out):
         if force or not project.exists():  # a bundle not written by this search needs --force
-            check_target(out, force)
+            check_target(out, force, data=data)
         quiet_keras(config.backend, config.device)
         rows: dict[str, dict[str, Any]] = {}
         console.print(f"Searching for {budget:g} s, {trials} trials in all; trials kept in {project}",
