@@ -149,8 +149,13 @@ def _sort_and_merge(
         before = len(frame)
         partial = _partial_ends(frame.index, opts.resample, label)
         resampler = frame.resample(opts.resample)
-        frame = resampler.sum(min_count=1) if opts.agg == "sum" else resampler.agg(opts.agg)
+        short: list[str] = []
+        if opts.agg == "sum":
+            frame = _sum_of_full_periods(frame, resampler, opts.resample, partial, short)
+        else:
+            frame = resampler.agg(opts.agg)
         notes.append(f"resampled to {opts.resample} ({opts.agg}): {before} rows -> {len(frame)}")
+        notes.extend(short)
         if partial and len(frame) > 2 + len(partial):
             frame = frame.drop(index=[t for t in partial if t in frame.index])
             notes.append(f"{len(partial)} incomplete {opts.resample} period(s) at the ends left out "
@@ -158,6 +163,39 @@ def _sort_and_merge(
     if len(frame) < 3:
         raise DataError(f"{label} has only {len(frame)} distinct timestamps. Give a longer series.")
     return frame
+
+
+FULL_PERIOD = 0.9  # --agg sum: a period holding under this share of the values periods usually hold
+# (of the steps it spans) is missing
+
+
+def _sum_of_full_periods(frame: pd.DataFrame, resampler, rule: str, ends: list[pd.Timestamp],
+                         notes: list[str]) -> pd.DataFrame:
+    """Each period's sum, missing where its rows hold under :data:`FULL_PERIOD` of the share of its
+    steps that periods usually hold: a logger down 12 of a day's 24 hours summed half a day's use, a
+    40% drop that never happened. Those periods are then filled like any missing step (``--fill``),
+    and noted."""
+    summed = resampler.sum(min_count=1)
+    index = frame.index
+    found = infer_freq(index)
+    step = to_offset(found) if found else to_offset((index[1:] - index[:-1]).median())
+    grid = pd.date_range(index[0], index[-1], freq=step)
+    expected = pd.Series(1, index=grid).resample(rule).size().reindex(summed.index, fill_value=0)
+    counts = resampler.count()
+    share = counts.div(expected.where(expected > 0), axis=0)  # of the steps each period spans
+    inner = share[~share.index.isin(ends)]
+    short = share.lt(FULL_PERIOD * inner.median()) & summed.notna()  # against the usual share: a shop
+    short.loc[short.index.isin(ends)] = False  # shut on Sundays fills 6 of 7 days every week; the ends:
+    # left out whole by the caller
+    if short.to_numpy().any():
+        rows = short.any(axis=1)
+        first = rows[rows].index[0]
+        column = short.columns[short.loc[first].to_numpy()][0]
+        notes.append(f"{int(rows.sum())} {rule} period(s) miss some of their rows (e.g. {when(first)}: "
+                     f"{int(counts.at[first, column])} of {int(expected.at[first])} values): their sums would "
+                     "be too low, so they are treated as missing (--agg mean averages the rows present)")
+        summed = summed.mask(short)
+    return summed
 
 
 def _partial_ends(index: pd.DatetimeIndex, rule: str, label: str) -> list[pd.Timestamp]:

@@ -335,6 +335,21 @@ def test_resampling_leaves_out_periods_the_rows_do_not_fill(tmp_path):
     assert any("2 incomplete W period(s) at the ends left out (2020-01-05, 2021-02-07)" in n for n in series.notes)
 
 
+def test_a_sum_over_a_period_that_misses_rows_is_treated_as_missing(tmp_path):
+    """A logger down 12 of a day's 24 hours summed half a day's use: that day is filled instead;
+    a shop shut every Sunday sums 6 days every week, and its weeks are all kept."""
+    hours = pd.date_range("2023-01-01", periods=20 * 24, freq="h")
+    hours = hours[(hours < "2023-01-10 06:00") | (hours >= "2023-01-10 18:00")]
+    path = _write(tmp_path, "time,kwh\n" + "".join(f"{t},1\n" for t in hours))
+    series = load_series(path, ["kwh"], options=DataOptions(resample="D", agg="sum"))
+    assert (series.frame["kwh"] == 24).all() and series.filled == {"kwh": 1}  # interpolated, not 12
+    assert any("1 D period(s) miss some of their rows (e.g. 2023-01-10: 12 of 24 values)" in n for n in series.notes)
+    days = pd.date_range("2023-01-02", periods=210, freq="D")
+    path = _write(tmp_path, "date,sales\n" + "".join(f"{t:%Y-%m-%d},10\n" for t in days if t.dayofweek != 6))
+    weeks = load_series(path, ["sales"], options=DataOptions(resample="W", agg="sum"))
+    assert (weeks.frame["sales"] == 60).all() and not any("miss some" in n for n in weeks.notes)
+
+
 @pytest.mark.parametrize(("flags", "message"), [
     ({"resample": "h"}, "--resample h is finer than the rows"),
     ({"resample": "W", "freq": "D"}, "--freq and --resample both set the step"),
