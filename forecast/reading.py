@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES  # pandas' own missing-value words
 
 from .errors import FIRST_ROW, DataError
 from .numbers import number_style
@@ -94,8 +95,13 @@ def read_table(
         raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
     styled = decimal != "." or bool(thousands)  # numbers written as the flags say, read below
     as_text = {c: str for c in header if c.strip() in text}
-    kwargs = dict(sep=sep, skiprows=skip or None, na_values=[v for v in (na_values or []) if not _is_number(v)] or None,
-                  dtype=str if styled else (as_text or None))
+    missing = [v for v in (na_values or []) if not _is_number(v)]
+    kwargs: dict = dict(sep=sep, skiprows=skip or None, na_values=missing or None,
+                        dtype=str if styled else (as_text or None))
+    if as_text:  # an id is missing only when empty: 'NA' is Namibia, 'None' a product line
+        kwargs.update(keep_default_na=False, na_values={  # keyed as pandas names the columns
+            name: [""] if c in as_text else [*STR_NA_VALUES, *missing]
+            for i, c in enumerate(header) for name in (c, f"Unnamed: {i}")})
     try:
         try:
             df = pd.read_csv(path, encoding=encoding, **kwargs)

@@ -412,3 +412,18 @@ def test_a_series_of_a_panel_that_filling_would_mostly_make_up_is_left_out_with_
     alone.to_csv(tmp_path / "one.csv", index=False)  # the same series on its own: refused, naming the fixes
     with pytest.raises(DataError, match="so most of the series would be interpolated"):
         load_series(tmp_path / "one.csv", ["load"], options=DataOptions(id="site"))
+
+
+def test_ids_that_spell_missing_words_are_ids_and_only_an_empty_one_is_missing(tmp_path):
+    """'NA' is Namibia and 'None' a product line: pandas' missing-value words do not apply to --id."""
+    days = pd.date_range("2023-01-01", periods=40, freq="D").strftime("%Y-%m-%d")
+    frame = pd.DataFrame([(d, k, 10.0 + i % 7 + j) for j, k in enumerate(["NA", "None", "DE"])
+                          for i, d in enumerate(days)], columns=["date", "country", "value"])
+    frame.loc[3, "value"] = np.nan  # still missing in a value column, and filled
+    frame.to_csv(tmp_path / "ids.csv", index=False)
+    series = load_series(tmp_path / "ids.csv", ["value"], options=DataOptions(id="country"))
+    assert sorted(series.frames) == ["DE", "NA", "None"] and series.filled == {"value": 1}
+    text = (tmp_path / "ids.csv").read_text().replace("\n2023-01-02,NA,", "\n2023-01-02,,")
+    (tmp_path / "blank.csv").write_text(text)
+    with pytest.raises(DataError, match="Column 'country' has an empty id on row 3"):
+        load_series(tmp_path / "blank.csv", ["value"], options=DataOptions(id="country"))
