@@ -136,6 +136,9 @@ def _sort_and_merge(
         frame = frame.sort_index(kind="stable")
         notes.append("rows sorted by time")
     dup = int(frame.index.duplicated().sum())
+    if dup and _twelve_hour_clock(frame.index, dup):
+        raise DataError(f"{label} has times that never pass 12:59 and repeat each day ({dup} repeated): a "
+                        "12-hour clock without AM/PM? Write the times on a 24-hour clock (13:00), or add AM/PM.")
     if dup:
         if opts.duplicates == "error":
             first = frame.index[frame.index.duplicated()][0]
@@ -196,6 +199,13 @@ def _sum_of_full_periods(frame: pd.DataFrame, resampler, rule: str, ends: list[p
                      "be too low, so they are treated as missing (--agg mean averages the rows present)")
         summed = summed.mask(short)
     return summed
+
+
+def _twelve_hour_clock(index: pd.DatetimeIndex, repeated: int) -> bool:
+    """Times of day from a 12-hour clock written without AM/PM: hours never past 12, and at least a
+    third of the rows repeating another's time (1:00 pm read as 1:00 am, merged with it)."""
+    hours = index.hour
+    return bool(hours.max() <= 12 and len(np.unique(hours)) >= 6 and repeated >= len(index) / 3)
 
 
 def _partial_ends(index: pd.DatetimeIndex, rule: str, label: str) -> list[pd.Timestamp]:

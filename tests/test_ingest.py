@@ -416,3 +416,14 @@ def test_each_series_of_a_panel_is_judged_far_or_not_against_its_own_values(tmp_
     notes = [n for n in load_series(tmp_path / "p.csv", ["v"], options=DataOptions(id="id")).notes if "far" in n]
     assert len(notes) == 1 and notes[0].startswith("column 'v' has 1 value far outside the rest of its series: "
                                                    "1e+09 on row 212")
+
+
+def test_a_twelve_hour_clock_without_am_pm_is_refused(tmp_path):
+    """1:00 pm written 01:00 was merged into 1:00 am, and every afternoon made up by interpolation."""
+    hours = pd.date_range("2023-01-01", periods=200, freq="h")
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d %I:%M},{i % 24}\n" for i, t in enumerate(hours)))
+    with pytest.raises(DataError, match=r"never pass 12:59 and repeat each day \(96 repeated\): a 12-hour clock "
+                                        r"without AM/PM\? Write the times on a 24-hour clock"):
+        load_series(path, ["y"])
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d %I:%M %p},{i % 24}\n" for i, t in enumerate(hours)))
+    assert len(load_series(path, ["y"]).frame) == 200  # with AM/PM: read right
