@@ -12,7 +12,7 @@ import pandas as pd
 from .config import TrainConfig
 from .errors import BundleError
 from .members import Member
-from .numpy_net import export_weights
+from .numpy_net import export_weights, read_weights
 from .preprocessing import Preprocessor
 
 if TYPE_CHECKING:
@@ -58,8 +58,12 @@ class Persisted:
         path = Path(self.path_) / "optimizer.npz"
         if not path.exists():
             raise BundleError(f"{self.path_} has no optimizer.npz checkpoint; train without --resume.")
-        with np.load(path, allow_pickle=False) as saved:
-            return [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        saved = read_weights(path)  # plain arrays or a one-line error, never unpickled
+        try:
+            return [saved[f"arr_{i}"] for i in range(len(saved))]
+        except KeyError:
+            raise BundleError(f"optimizer.npz in {self.path_} does not hold the optimizer's arrays "
+                              f"(arr_0 .. arr_{len(saved) - 1}). Train without --resume.") from None
 
     @classmethod
     def load(cls: type[T], path: Path, engine: str = "auto") -> T:

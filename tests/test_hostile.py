@@ -420,6 +420,23 @@ def test_resume_refuses_another_architecture(bundle, csv, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy"]
 
 
+@pytest.mark.parametrize(("write", "fragment"), [
+    (lambda p: np.savez(p, np.array([{"a": 1}], dtype=object), allow_pickle=True), "it holds Python objects"),
+    (lambda p: p.write_bytes(b"not a zip"), "optimizer.npz in"),
+    (lambda p: np.savez(p, other=np.zeros(3)), "does not hold the optimizer's arrays"),
+], ids=["pickled objects", "garbage", "other arrays"])
+def test_resume_from_a_damaged_optimizer_checkpoint_is_one_line(bundle, csv, tmp_path, write, fragment):
+    copy = tmp_path / "copy"
+    shutil.copytree(bundle, copy)
+    write(copy / "optimizer.npz")
+    _rehash(copy)
+    flags = [f for f in TINY if f not in ("--epochs", "1")]
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *flags, "--epochs", "3",
+                                 "--out", str(copy), "--resume"])
+    refused(result, 1, fragment)
+    assert "pickle.load" not in result.output and "allow_pickle" not in result.output
+
+
 # --- 4. the data given to predict -------------------------------------------------------------
 
 
