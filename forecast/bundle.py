@@ -169,7 +169,11 @@ def _build_and_swap(out: Path, fill: Callable[[Path], dict[str, Any]]) -> None:
         fill: writes the files into the folder it is given and returns bundle.json's
             content (without ``files``).
     """
+    if out.is_symlink():  # models/current -> models/v3: v3 is replaced and the link kept (swapping the
+        out = out.resolve()  # link itself made it a folder and left v3 stale)
     for stale in [*out.parent.glob(f".{out.name}.tmp-*"), *out.parent.glob(f".{out.name}.old-*")]:
+        if stale.is_symlink():  # left by an earlier version that swapped a link
+            stale.unlink()
         shutil.rmtree(stale, ignore_errors=True)  # left by a run that was killed
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:

@@ -30,6 +30,9 @@ def check_file(path: Path | str) -> Path:
         raise DataError(f"File {path} not found. Check the path.")
     if path.is_dir():
         raise DataError(f"{path} is a directory, not a CSV file. Give the path of the file.")
+    if not path.is_file():  # a pipe (mkfifo, <(...), /dev/stdin): read more than once, it would hang or be empty
+        raise DataError(f"{path} is a pipe or device, not a file: the data is read more than once. Save it to a "
+                        "file first (e.g. zcat data.csv.gz > data.csv) and give that.")
     return path
 
 

@@ -218,8 +218,7 @@ def _partial_ends(index: pd.DatetimeIndex, rule: str, label: str) -> list[pd.Tim
     gaps = index[1:] - index[:-1]
     found = infer_freq(index)
     step = to_offset(found) if found else to_offset(gaps.median())
-    width = pd.date_range(index[0], periods=3, freq=rule)
-    if (width[2] - width[1]) < gaps.median() * 0.99:
+    if nominal_step(rule) < gaps.median() * 0.9:  # nominal: from January, a month's next step is February
         raise ConfigError(f"--resample {rule} is finer than the rows of {label} (one every "
                           f"{_span(gaps.median())}): resampling aggregates to a longer step. Give a longer "
                           "--resample, or leave it out.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -695,3 +696,26 @@ def test_resume_refuses_other_data_and_spent_epochs_and_keeps_the_best_epoch(bun
     losses = training["history"]["val_loss"]
     assert training["training"]["epochs"] == len(losses) >= 2
     assert training["training"]["best_epoch"] == int(np.argmin(losses)) + 1  # the best over both runs
+
+
+def test_force_through_a_symlinked_out_replaces_its_target_and_keeps_the_link(tmp_path, bundle, csv):
+    """models/current -> models/v3: the link stays, v3 gets the new bundle, nothing is left behind."""
+    target, link = tmp_path / "v3", tmp_path / "current"
+    shutil.copytree(bundle, target)
+    link.symlink_to(target.name)
+    before = json.loads((target / "bundle.json").read_text())["created"]
+    flags = [f for f in TINY if f not in ("--horizon", "3")]
+    result = runner.invoke(app, ["train", str(csv), "--target", "load", *flags, "--horizon", "2",
+                                 "--out", str(link), "--force", "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert json.loads((target / "bundle.json").read_text())["preprocessor"]["horizon"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["current", "v3"], before
+
+
+@pytest.mark.parametrize("make", ["fifo", "dir"])
+def test_a_pipe_or_folder_as_the_data_is_refused_at_once(tmp_path, make):
+    path = tmp_path / "data.csv"
+    os.mkfifo(path) if make == "fifo" else path.mkdir()
+    result = runner.invoke(app, ["train", str(path), "--target", "y"])
+    refused(result, 1, "is a pipe or device, not a file" if make == "fifo" else "is a directory")

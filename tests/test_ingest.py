@@ -427,3 +427,18 @@ def test_a_twelve_hour_clock_without_am_pm_is_refused(tmp_path):
         load_series(path, ["y"])
     path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d %I:%M %p},{i % 24}\n" for i, t in enumerate(hours)))
     assert len(load_series(path, ["y"]).frame) == 200  # with AM/PM: read right
+
+
+def test_resample_to_the_rows_own_month_is_kept_so_a_panels_advice_works(tmp_path):
+    """From January a month's next step is February (28 days): MS was called finer than monthly rows."""
+    months = pd.date_range("2015-01-01", periods=36, freq="MS")
+    path = _write(tmp_path, "date,y\n" + "".join(f"{t:%Y-%m-%d},{i % 12}\n" for i, t in enumerate(months)))
+    series = load_series(path, ["y"], options=DataOptions(resample="MS"))
+    assert series.freq == "MS" and len(series.frame) == 36
+    days = pd.date_range("2015-01-01", periods=365, freq="D")
+    rows = [f"A,{t:%Y-%m-%d},1\n" for t in days] + [f"B,{t:%Y-%m-%d},{i}\n" for i, t in enumerate(months[:12])]
+    path = _write(tmp_path, "id,date,y\n" + "".join(rows))
+    with pytest.raises(DataError, match="Give --resample MS"):
+        load_series(path, ["y"], options=DataOptions(id="id"))
+    panel = load_series(path, ["y"], options=DataOptions(id="id", resample="MS"))
+    assert panel.freq == "MS" and len(panel.frames["B"]) == 12
