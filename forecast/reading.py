@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -92,12 +94,18 @@ def read_table(
         skip += 1
         found.append(f"the first line ('{lines[skip - 1].strip()[:40]}') has no delimiter: read as a title "
                      "above the header and skipped")
-    header = next(csv.reader([head.splitlines()[0]], delimiter=sep))
+    first = head.splitlines()[0]
+    if len(raw) == _HEAD and len(head.splitlines()) == 1:  # a header longer than the head (12,000 columns):
+        first = _line(path, encoding, skip)  # its last name was cut, and "duplicated" a real one
+    header = next(csv.reader([first], delimiter=sep))
     dupes = sorted({c.strip() for c in header if header.count(c) > 1 and c})
     if dupes:
         raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
+    if len(header) > 1 and all(_is_number(c) or _is_date(c) for c in header):
+        raise DataError(f"{path.name} seems to have no header row: its first row ('{first.strip()[:60]}') holds "
+                        "dates and numbers. Add a header line naming the columns, such as date,value.")
     styled = decimal != "." or bool(thousands)  # numbers written as the flags say, read below
-    as_text = {c: str for c in header if c.strip() in text}
+    as_text = {c: str for c in header if unicodedata.normalize("NFC", c).strip() in text}
     missing = [v for v in (na_values or []) if not _is_number(v)]
     kwargs: dict = dict(sep=sep, skiprows=skip or None, na_values=missing or None,
                         dtype=str if styled else (as_text or None))
@@ -185,7 +193,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 def _finish(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     if df.empty:
         raise DataError(f"{path} has a header but no data rows. Add data rows.")
-    df.columns = [str(c).strip() for c in df.columns]
+    df.columns = [unicodedata.normalize("NFC", str(c)).strip() for c in df.columns]  # macOS tools write
+    # é as e + a combining accent (NFD): the name a keyboard types is the composed one
     return df
 
 
@@ -221,6 +230,24 @@ def _legacy(path: Path) -> str:
     except UnicodeDecodeError:
         return "latin-1"
     return "cp1252"
+
+
+def _line(path: Path, encoding: str, skip: int) -> str:
+    """The whole line after ``skip`` lines."""
+    with open(path, encoding=encoding, newline="") as fh:
+        for _ in range(skip):
+            fh.readline()
+        return fh.readline().rstrip("\r\n")
+
+
+def _is_date(text: str) -> bool:
+    """A header name that is a date or time (``2023-01-01``, ``01/02/2023 10:00``): a data row."""
+    text = text.strip()
+    if not re.search(r"\d", text) or not re.fullmatch(r"[\d\s:./TZ+-]+", text):
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, errors="coerce") is not pd.NaT
 
 
 def _head_bytes(path: Path) -> bytes:

@@ -70,6 +70,13 @@ BAD_INPUTS = [
         id="duplicate-columns",
     ),
     pytest.param(
+        _csv([f"{t},{i}.5" for i, t in enumerate(T[1:])], header=f"{T[0]},100.25"),
+        ["y"],
+        None,
+        rf"seems to have no header row: its first row \('{T[0]},100.25'\) holds dates and numbers\. Add a header",
+        id="no-header",
+    ),
+    pytest.param(
         _csv(["1,1", "2,2", "3,3"], header="a,y"),
         ["y"],
         None,

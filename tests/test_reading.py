@@ -9,7 +9,7 @@ import pytest
 
 from forecast.data import DataOptions, load_series
 from forecast.errors import DataError
-from forecast.reading import sniff_delimiter
+from forecast.reading import read_table, sniff_delimiter
 
 DAYS = pd.date_range("2024-01-01", periods=30, freq="D")
 
@@ -159,3 +159,26 @@ def test_excels_separator_line_above_the_header_says_the_delimiter(tmp_path):
     series = load_series(path, ["Wert"], options=DataOptions(decimal=","))
     assert series.frame["Wert"].iloc[3] == 3.5 and series.freq == "D"
     assert "the first line ('sep=;', Excel's delimiter line) skipped" in series.notes
+
+
+def test_a_header_longer_than_the_sniffed_head_is_read_whole(tmp_path):
+    """12,000 columns: the 64 KiB head cut the last name (s1094 of s10946), which 'duplicated' s1094."""
+    names = [f"s{i}" for i in range(12000)]
+    days = pd.date_range("2023-01-01", periods=30, freq="D")
+    rows = "".join(f"{t:%Y-%m-%d}," + ",".join(["1"] * len(names)) + "\n" for t in days)
+    path = tmp_path / "wide.csv"
+    path.write_text("date," + ",".join(names) + "\n" + rows)
+    frame = read_table(path)
+    assert list(frame.columns[-2:]) == ["s11998", "s11999"] and len(frame) == 30
+
+
+def test_column_names_in_decomposed_unicode_read_as_typed(tmp_path):
+    """macOS tools write é as e + a combining accent (NFD); a keyboard types the composed é (NFC)."""
+    import unicodedata
+
+    text = "date,région,ventes_é\n" + "".join(f"2023-01-{d:02d},Zürich,{d}\n" for d in range(1, 11))
+    path = tmp_path / "nfd.csv"
+    path.write_text(unicodedata.normalize("NFD", text))
+    frame = read_table(path, text=("région",))
+    assert list(frame.columns) == ["date", "région", "ventes_é"]
+    assert frame["ventes_é"].sum() == 55 and frame["région"].dtype == object
