@@ -52,11 +52,12 @@ class DataOptions:
         for name, rule in (("--freq", self.freq), ("--resample", self.resample)):
             if rule is not None:
                 try:
-                    to_offset(rule)
+                    offset = to_offset(rule)
                 except ValueError:
                     raise ConfigError(
                         f"{name} '{rule}' is not a pandas frequency. Use e.g. h, 30min, D, B, W, MS."
                     ) from None
+                _check_step(name, rule, offset)
         if self.freq is not None and self.resample is not None:
             raise ConfigError("--freq and --resample both set the step: --freq names the rows' own step, "
                               "--resample aggregates them to a longer one. Give one of them.")
@@ -68,3 +69,20 @@ class DataOptions:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _check_step(name: str, rule: str, offset: Any) -> None:
+    """A step from a second to a hundred years: 0D divided by zero, 1ns asked for 10^16 rows."""
+    import pandas as pd
+
+    if offset.n < 1:
+        raise ConfigError(f"{name} '{rule}' is not a positive step. Use e.g. h, 30min, D, B, W, MS.")
+    try:
+        start = pd.Timestamp("2001-01-01")
+        width = (start + offset) - start
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        width = pd.Timedelta.max
+    if not pd.Timedelta(seconds=1) <= width <= pd.Timedelta(days=36525):
+        size = "under a second" if width < pd.Timedelta(seconds=1) else "over a hundred years"
+        raise ConfigError(f"{name} '{rule}' is a step {size}; give the rows' own step or a longer one "
+                          "(e.g. h, D, W, MS).")

@@ -98,9 +98,13 @@ def read_table(
     if len(raw) == _HEAD and len(head.splitlines()) == 1:  # a header longer than the head (12,000 columns):
         first = _line(path, encoding, skip)  # its last name was cut, and "duplicated" a real one
     header = next(csv.reader([first], delimiter=sep))
-    dupes = sorted({c.strip() for c in header if header.count(c) > 1 and c})
+    names = [unicodedata.normalize("NFC", c).strip() for c in header]  # as the frame's columns will be
+    dupes = sorted({c for c in names if names.count(c) > 1 and c})
     if dupes:
-        raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}. Rename them.")
+        spaced = " (names differing only by spaces are the same)" if len(set(header)) == len(header) else ""
+        raise DataError(f"{path} has duplicate column names: {', '.join(dupes)}{spaced}. Rename them.")
+    if names.count("") > 1 and len([c for c in header if c.strip() == "" and c]) > 0:  # blank cells of spaces
+        raise DataError(f"{path} has {names.count('')} blank column names. Name those columns, or delete them.")
     if len(header) > 1 and all(_is_number(c) or _is_date(c) for c in header):
         raise DataError(f"{path.name} seems to have no header row: its first row ('{first.strip()[:60]}') holds "
                         "dates and numbers. Add a header line naming the columns, such as date,value.")

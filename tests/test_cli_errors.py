@@ -394,3 +394,36 @@ def test_predict_data_far_from_the_training_values_gets_a_note(tmp_path, bundle,
         assert result.exit_code == 0, result.output
         said = " ".join(result.stderr.split())
         assert "standard deviations from the values it was trained on" in said and "other units" in said
+
+
+@pytest.mark.parametrize("command", ["train", "doctor"])
+@pytest.mark.parametrize(("flag", "value", "fragment"), [
+    ("--freq", "0D", "--freq '0D' is not a positive step"),
+    ("--freq", "-1D", "--freq '-1D' is not a positive step"),
+    ("--freq", "1ns", "--freq '1ns' is a step under a second"),
+    ("--freq", "1000000D", "--freq '1000000D' is a step over a hundred years"),
+    ("--resample", "0D", "--resample '0D' is not a positive step"),
+    ("--resample", "1000000MS", "--resample '1000000MS' is a step over a hundred years"),
+])
+def test_a_step_of_zero_or_beyond_reason_is_one_line(tmp_path, sine_csv, command, flag, value, fragment):
+    """0D divided by zero; 1ns asked for 10^16 rows; a million days overflowed pandas' dates."""
+    result = runner.invoke(app, [command, str(sine_csv), "--target", "load", flag, value,
+                                 *(["--out", str(tmp_path / "b")] if command == "train" else [])])
+    _assert_user_error(result, fragment)
+    assert not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(("header", "fragment"), [
+    ("time,load, load", "duplicate column names: load (names differing only by spaces are the same)"),
+    ("time,load, ,  ", "has 2 blank column names"),
+])
+def test_column_names_equal_once_stripped_are_one_line(tmp_path, header, fragment):
+    rows = "".join(f"2023-01-{d:02d},{d},{d},{d}\n" for d in range(1, 29))
+    path = tmp_path / "d.csv"
+    path.write_text(header + "\n" + rows)
+    for command in ("train", "doctor"):
+        result = runner.invoke(app, [command, str(path), "--target", "load"])
+        if command == "train":
+            _assert_user_error(result, fragment)
+        else:
+            assert fragment in result.output and "Traceback" not in result.output
