@@ -79,6 +79,9 @@ class NetworkOptions:
             levels = sorted(set(float(q) for q in self.quantiles) | {0.5})
             if not all(0.0 < q < 1.0 for q in levels):
                 raise ConfigError(f"Quantiles must lie strictly between 0 and 1; got {self.quantiles}.")
+            if not all(0.001 <= q <= 0.999 for q in levels):  # an interval of 100.0% is no interval
+                raise ConfigError(f"Quantiles must lie between 0.001 and 0.999 (an interval of 99.8% at most); "
+                                  f"got {self.quantiles}.")
             if len(levels) < 2:
                 raise ConfigError("Give at least one quantile besides 0.5, e.g. --quantiles 0.1,0.5,0.9.")
             self.quantiles = levels

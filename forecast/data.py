@@ -291,6 +291,11 @@ def to_numeric(
                 + (f"The column '{commas[0]}' holds a comma, which separates names in --target, --features "
                    "and --future: rename it in the file." if commas else missing_hint)
             )
+        if df[col].dtype == object and df[col].astype(str).str.contains("\u2212", regex=False).any():
+            df[col] = df[col].map(lambda v: v.replace("\u2212", "-") if isinstance(v, str) else v)  # Word's
+            # and PDFs' minus sign
+            if notes is not None:
+                notes.append(f"'{col}' writes minus signs as '\u2212' (U+2212): read as '-'")
         values = pd.to_numeric(df[col], errors="coerce")
         bad = df[col][values.isna() & df[col].notna()]
         styled = read_numbers(df[col], col) if len(bad) else None

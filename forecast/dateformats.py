@@ -34,6 +34,12 @@ def parse_times(
     """
     text = _text(col).reset_index(drop=True)  # index = position; the file's line: row_number(text, index)
     text.attrs[FIRST_ROW] = row_number(col, 0)
+    midnights = _local_midnights(text)
+    if midnights is not None:  # daily data exported as local midnights with offsets: the dates are the data
+        index, first, notes = _parse_text(midnights, dayfirst, name)
+        return index, first, [*notes, "times carry UTC offsets, every one at local midnight: read as the "
+                                      "local dates (in UTC they would fall off midnight, east of it on the "
+                                      "day before)"]
     late = _hour_24(text)
     if late is not None:  # hour-ending clocks: 24:00 is the next day's 00:00
         text = text.where(~late, text.str.replace(_HOUR_24, "00:00", regex=True))
@@ -44,6 +50,18 @@ def parse_times(
 
 
 _HOUR_24 = r"(?<=[ T])24:00(?::00)?$"  # the hour 24, not the minute 24 of 17:24:00
+_LOCAL_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def _local_midnights(text: pd.Series) -> pd.Series | None:
+    """The dates of ISO times that are all local midnights with an offset, not all UTC's
+    (2023-01-01T00:00:00+01:00: a day, which in UTC is 23:00 the day before), else None."""
+    if not text.head(50).str.match(_LOCAL_MIDNIGHT).all():
+        return None
+    found = text.str.extract(_LOCAL_MIDNIGHT, expand=False)
+    if found.isna().any() or text.str.endswith(("Z", "+00:00", "+0000", "+00")).all():
+        return None
+    return found
 
 
 def _hour_24(text: pd.Series) -> pd.Series | None:

@@ -208,4 +208,10 @@ def number_hint(example: str) -> str:
         return "It looks like 1 234,5: add --decimal , --thousands ' '"
     if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?", text):
         return "It looks like a thousands separator: add --thousands ,"
+    if re.fullmatch(r"\(\s*[\d.,' ]+\s*\)", text):
+        return ("It looks like a negative number in accounting parentheses: write it with a minus sign "
+                "(-13.7); --na-values would drop every negative value.")
+    if re.fullmatch(r"[\d.,' ]+-", text):
+        return ("It looks like a negative number with its minus sign after it (13.7-, as SAP exports write "
+                "it): put the sign first (-13.7); --na-values would drop every negative value.")
     return "Choose a numeric column, or mark such values missing with --na-values."

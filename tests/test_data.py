@@ -283,3 +283,27 @@ def test_future_index_after_friday_skips_the_weekend():
     assert friday.day_name() == "Friday"
     future = frequency.future_index(friday, "B", 3)
     assert list(future) == [pd.Timestamp(d) for d in ("2024-01-08", "2024-01-09", "2024-01-10")]
+
+
+@pytest.mark.parametrize(("written", "fragment"), [
+    ("({:.1f})", "negative number in accounting parentheses: write it with a minus sign"),
+    ("{:.1f}-", "negative number with its minus sign after it"),
+])
+def test_negatives_written_other_ways_are_named_not_sent_to_na_values(tmp_path, written, fragment):
+    days = pd.date_range("2023-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    values = [written.format(abs(v)) if v < 0 else f"{v:.1f}" for v in np.sin(np.arange(30) / 3) * 20]
+    path = tmp_path / "neg.csv"
+    pd.DataFrame({"date": days, "y": values}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=fragment):
+        load_series(path, ["y"])
+
+
+def test_a_unicode_minus_reads_as_a_minus(tmp_path):
+    """Word, Excel and PDF exports write U+2212: the same number as '-', with a note."""
+    days = pd.date_range("2023-01-01", periods=30, freq="D").strftime("%Y-%m-%d")
+    values = np.round(np.sin(np.arange(30) / 3) * 20, 1)
+    path = tmp_path / "minus.csv"
+    pd.DataFrame({"date": days, "y": [f"{v:.1f}".replace("-", "\u2212") for v in values]}).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    assert np.allclose(series.frame["y"].to_numpy(), values)
+    assert "'y' writes minus signs as '\u2212' (U+2212): read as '-'" in series.notes

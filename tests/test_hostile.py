@@ -124,6 +124,8 @@ FLAG_CASES = [
     (["--features", "x", "--features", "x"], 1, ["--features names x more than once"]),
     (["--features", "nope", "--features", "x"], 1, ["'nope'"]),  # repeated: both kept
     (["--quantiles", "0.1,1.5"], 1, ["Quantiles must lie strictly between 0 and 1"]),
+    (["--quantiles", "1e-9,0.999999999"], 1, ["Quantiles must lie between 0.001 and 0.999"]),  # trained, then
+    # refused by predict as a damaged bundle (coverage 1.0)
     # choices: Typer's own check (exit 2), naming the values --help lists
     (["--arch", "transformer"], 2, ["'--arch': 'transformer' is not one of 'lstm', 'gru'"]),
     (["--model", "arima"], 2, ["'--model': 'arima' is not one of 'auto', 'lstm'"]),

@@ -356,3 +356,19 @@ def test_a_forecast_of_readings_on_the_15th_is_dated_on_the_15th(tmp_path):
     assert predicted.exit_code == 0, predicted.output
     dates = pd.read_csv(tmp_path / "f.csv")["date"].tolist()
     assert dates == ["2020-01-15", "2020-02-15", "2020-03-15", "2020-04-15", "2020-05-15", "2020-06-15"]
+
+
+@pytest.mark.parametrize(("freq", "zone"), [("D", "Europe/Berlin"), ("MS", "Europe/Berlin"), ("D", "America/New_York")])
+def test_local_midnights_with_offsets_are_read_as_their_dates(tmp_path, freq, zone):
+    """ISO exports of daily data: in UTC, Berlin's midnights were the day before (and off the grid at
+    daylight saving), so every date, weekday and forecast moved a day early, or the file was refused."""
+    stamps = pd.date_range("2023-01-01", periods=200 if freq == "D" else 48, freq=freq, tz=zone)
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"date": [t.isoformat() for t in stamps], "y": np.arange(len(stamps)) % 7}).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    assert series.freq == freq and not series.utc
+    assert (series.frame.index == stamps.tz_localize(None)).all()
+    assert any("every one at local midnight: read as the local dates" in n for n in series.notes)
+    hourly = pd.date_range("2023-01-01", periods=100, freq="h", tz=zone)  # not midnights: converted to UTC
+    pd.DataFrame({"date": [t.isoformat() for t in hourly], "y": np.arange(100)}).to_csv(path, index=False)
+    assert load_series(path, ["y"]).utc
