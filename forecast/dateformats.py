@@ -95,6 +95,12 @@ def _parse_text(text: pd.Series, dayfirst: bool | None, name: str) -> tuple[pd.D
                 f"Column '{name}' holds '{bad}' on row {_row_of(group, bad)}, which is not a date "
                 "(a total or a note row?). Remove that row."
             )
+        year = re.search(r"(?<!\d)(\d{4})(?!\d)", str(bad))
+        if year and not 1678 <= int(year.group(1)) <= 2261:  # pandas' nanosecond times: 1677-09-21 .. 2262-04-11
+            raise DataError(
+                f"Column '{name}' has dates outside the years 1678-2261 that forecast can hold (e.g. '{bad}' on "
+                f"row {_row_of(group, bad)}). Shift the years into that range (the steps stay the same)."
+            )
         if len(groups) == 1:
             raise DataError(
                 f"Column '{name}' has dates that cannot be parsed (e.g. '{bad}' on row "

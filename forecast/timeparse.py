@@ -41,15 +41,24 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
                 f"Columns: {', '.join(df.columns)}. Use --time."
             )
         return names
+    constant = []  # a report date or 'as of' date, one for every row, is not the time of each row
     for col in df.columns:
         if _clock(df[col]):
             continue  # times of day alone (17:24:00) are not dates: they join a date column below
         if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.5 or _epoch_unit(df[col])
                                        or _years(df[col]) or _compact_dates(df[col])):
+            if len(df) > 2 and df[col].nunique() == 1:
+                constant.append(col)
+                continue
             return _with_clock(df, col)
     for col in df.columns:
         if not pd.api.types.is_numeric_dtype(df[col]) and not _clock(df[col]) and _parse_rate(df[col]) > 0.9:
+            if len(df) > 2 and df[col].nunique() == 1:
+                constant.append(col)
+                continue
             return _with_clock(df, col)
+    if constant:
+        return _with_clock(df, constant[0])
     for col in df.columns:  # times of day and no date: one day's rows (read as today's)
         if _clock(df[col]):
             _check_one_day(df[col], col)
@@ -68,6 +77,9 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
                 f"Unix time in {'seconds' if unit == 's' else 'milliseconds'}? Add --time {col} --time-format "
                 f"{'epoch' if unit == 's' else 'epoch_ms'}."
             )
+    for col in df.columns:  # named like a time and unreadable: why (dates past 2261, FY2020), not "none found"
+        if _TIME_NAMES.match(col) and not pd.api.types.is_numeric_dtype(df[col]) and df[col].notna().any():
+            parse_times(df[col], None, col)  # raises naming the value and the row
     raise DataError(
         f"No time column found in {source} (columns: {', '.join(df.columns)}). "
         "Name it with --time, or add a column of dates or times (one per row, e.g. 2024-01-31)."

@@ -442,3 +442,13 @@ def test_resample_to_the_rows_own_month_is_kept_so_a_panels_advice_works(tmp_pat
         load_series(path, ["y"], options=DataOptions(id="id"))
     panel = load_series(path, ["y"], options=DataOptions(id="id", resample="MS"))
     assert panel.freq == "MS" and len(panel.frames["B"]) == 12
+
+
+def test_monthly_rows_on_the_15th_resampled_by_month_keep_their_last_month(tmp_path):
+    """One row a month is a full month: December's value was dropped as an 'incomplete period'."""
+    months = pd.date_range("2015-01-01", periods=48, freq="MS") + pd.Timedelta(days=14)
+    path = _write(tmp_path, "date,y\n" + "".join(f"{t:%Y-%m-%d},{i}\n" for i, t in enumerate(months)))
+    series = load_series(path, ["y"], options=DataOptions(resample="ME"))
+    assert len(series.frame) == 48 and series.frame["y"].iloc[-1] == 47
+    assert series.frame.index[-1] == pd.Timestamp("2018-12-31")
+    assert not any("incomplete" in n for n in series.notes)

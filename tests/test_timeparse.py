@@ -372,3 +372,25 @@ def test_local_midnights_with_offsets_are_read_as_their_dates(tmp_path, freq, zo
     hourly = pd.date_range("2023-01-01", periods=100, freq="h", tz=zone)  # not midnights: converted to UTC
     pd.DataFrame({"date": [t.isoformat() for t in hourly], "y": np.arange(100)}).to_csv(path, index=False)
     assert load_series(path, ["y"]).utc
+
+
+def test_a_constant_report_date_before_the_time_column_is_not_the_time(tmp_path):
+    """'report_date' (one date on every row) came first and was taken: "only 1 distinct timestamp"."""
+    hours = pd.date_range("2023-01-01", periods=100, freq="h")
+    path = tmp_path / "d.csv"
+    pd.DataFrame({"report_date": "2024-01-01", "obs_time": hours.strftime("%Y-%m-%d %H:%M"),
+                  "mw": np.arange(100.0)}).to_csv(path, index=False)
+    series = load_series(path, ["mw"])
+    assert series.time == "obs_time" and series.freq == "h" and len(series.frame) == 100
+
+
+@pytest.mark.parametrize("first", [1600, 9999])
+def test_dates_past_what_pandas_holds_are_named_as_such(tmp_path, first):
+    """Well-formed dates of 1600 or 9999 were "no time column" or "give --time-format"."""
+    rows = [f"{first + i // 12}-{i % 12 + 1:02d}-01" for i in range(40)]
+    path = tmp_path / "old.csv"
+    pd.DataFrame({"time": rows, "y": range(40)}).to_csv(path, index=False)
+    for options in (DataOptions(), DataOptions(time="time")):
+        with pytest.raises(DataError, match=rf"dates outside the years 1678-2261 that forecast can hold "
+                                            rf"\(e.g. '{first}-01-01' on row 2\)"):
+            load_series(path, ["y"], options=options)
