@@ -207,3 +207,14 @@ def test_a_spike_is_cleaned_from_the_history_though_its_echo_runs_long():
     mask = np.array([False, True, True, True, True, True, False, True, True, True, True])
     score = np.array([0.0, 5e5, 2e4, 1e4, 9e3, 5e3, 0.0, 9.0, 8.0, 9.5, 8.5])  # a spike, then a level shift
     assert _spike_onsets(mask, score).tolist() == [False, True] + [False] * 9
+
+
+@pytest.mark.parametrize("levels", ["0.5,0.9", "0.1,0.5", "0.1,0.2,0.9"])
+def test_detect_interval_levels_straddle_the_median(tmp_path, levels):
+    """0.5,0.9 took the median as the lower bound: 66% of values flagged."""
+    runner, _, out = _sine_bundle(tmp_path, 300)
+    result = runner.invoke(app, ["detect", str(out), "--interval", "--quantiles", levels,
+                                 "--out", str(tmp_path / "a.csv")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "one below 0.5 and one above, like 0.1,0.9" in " ".join(result.output.split())
+    assert not (tmp_path / "a.csv").exists()

@@ -76,6 +76,19 @@ def test_report_command_adds_the_backtest(bundle_and_backtest, tmp_path):
     assert re.search(r"batch \d+, learning rate", html)  # the batch trained with, not the auto setting
 
 
+def test_report_of_dot_from_inside_the_bundle_is_written_beside_it(bundle_and_backtest, tmp_path, monkeypatch):
+    """`report .` wrote '-report.html' into the bundle (the name of Path('.') is empty)."""
+    import shutil
+
+    out, _ = bundle_and_backtest
+    copy = tmp_path / "b"
+    shutil.copytree(out, copy)
+    monkeypatch.chdir(copy)
+    result = runner.invoke(app, ["report", "."])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "b-report.html").exists() and not list(copy.glob("*-report.html"))
+
+
 def test_backtest_json_has_the_documented_keys(bundle_and_backtest):
     _, bt = bundle_and_backtest
     result = json.loads(bt.read_text())

@@ -59,8 +59,9 @@ def detect(
     )
 
     levels = parse_quantiles(quantiles) if quantiles else None  # checked before any work
-    if levels is not None and len(levels) != 2:
-        raise ConfigError(f"--quantiles takes two levels like 0.1,0.9; got '{quantiles}'.")
+    if levels is not None and (len(levels) != 2 or not levels[0] < 0.5 < levels[1]):
+        raise ConfigError(f"--quantiles takes two levels, one below 0.5 and one above, like 0.1,0.9; "
+                          f"got '{quantiles}'.")
     forecaster = Forecaster.load(bundle)
     history = load_histories(forecaster, data, series)
     target, panel = forecaster.preprocessor_.target, forecaster.data_.get("id") if forecaster.data_.get("series") else None

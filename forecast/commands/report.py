@@ -33,7 +33,8 @@ def report(
     from ..report import check_backtest, render
     from ..timefmt import when
 
-    out = out or bundle.parent / f"{bundle.name}-report.html"
+    home = bundle.resolve()  # `report .` from inside the bundle: named after the folder, written beside it
+    out = out or home.parent / f"{home.name}-report.html"
     check_output(out, (".html", ".htm"), "--out", bundle)
     meta = read_meta(bundle)
     result = None
