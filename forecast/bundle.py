@@ -79,6 +79,8 @@ def check_target(out: Path, force: bool, create_parent: bool = False, data: Path
     if not parent.exists() and create_parent:
         parent = next(p for p in out.parents if p.exists())
     if not parent.is_dir():
+        if out.parent.exists():
+            raise BundleError(f"{out.parent}, the folder of --out, is a file. Choose another --out.")
         raise BundleError(f"Folder {out.parent} does not exist. Create it or choose another --out.")
     _check_writable(parent)
 

@@ -28,6 +28,8 @@ def check_file(path: Path | str) -> Path:
     """The data file's path, refused in one line when it is missing or a folder (before any other
     check, so a missing file is named before, say, an --out that already exists)."""
     path = Path(path)
+    if str(path) == "-":
+        raise DataError("Data from standard input ('-') is not read: save it to a file and give its path.")
     if not path.exists():
         raise DataError(f"File {path} not found. Check the path.")
     if path.is_dir():
@@ -70,6 +72,9 @@ def read_table(
         raise DataError(f"{path} is empty. Give a CSV with a header row and data rows.")
     if raw[:4] == b"PAR1":
         return _read_parquet(path)
+    if re.match(rb"\s*(<!doctype html|<html)", raw[:200].lstrip(b"\xef\xbb\xbf"), re.IGNORECASE):
+        raise DataError(f"{path} is a web page (HTML), not a CSV: a download that needed a login, or the page "
+                        "around the file? Download the CSV itself.")
     encoding, head = _decode_head(path, raw)
     if encoding.startswith("utf-16"):
         found.append(f"{path.name} is UTF-16 text: read as such")

@@ -721,3 +721,14 @@ def test_a_pipe_or_folder_as_the_data_is_refused_at_once(tmp_path, make):
     os.mkfifo(path) if make == "fifo" else path.mkdir()
     result = runner.invoke(app, ["train", str(path), "--target", "y"])
     refused(result, 1, "is a pipe or device, not a file" if make == "fifo" else "is a directory")
+
+
+def test_odd_inputs_and_outputs_are_named_for_what_they_are(tmp_path, bundle, csv):
+    page = tmp_path / "login.csv"
+    page.write_text("<!DOCTYPE html>\n<html><body>Sign in</body></html>\n")
+    refused(runner.invoke(app, ["train", str(page), "--target", "y"]), 1, "is a web page (HTML), not a CSV")
+    refused(runner.invoke(app, ["train", "-", "--target", "y"]), 1, "standard input ('-') is not read")
+    refused(runner.invoke(app, ["predict", str(bundle), "--out", str(csv / "f.csv")]), 1,
+            "the folder of --out, is a file")
+    refused(runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(csv / "b")]), 1,
+            "the folder of --out, is a file")

@@ -148,6 +148,8 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle
             role = "the bundle's training file" if read is source else "a file this command reads"
             raise ConfigError(f"{flag} {path} is {role}; writing it would replace the data. Choose another name.")
     if not path.parent.is_dir():
+        if path.parent.exists():
+            raise ConfigError(f"{path.parent}, the folder of {flag}, is a file. Choose another {flag}.")
         raise ConfigError(f"Folder {path.parent} for {flag} does not exist. Create it first.")
     if path.suffix.lower() not in suffixes:
         raise ConfigError(
