@@ -22,6 +22,7 @@ from .errors import ConfigError, DataError
 from .evaluation import score_windows
 from .frequency import default_horizon, season_length
 from .metrics import mase_scale
+from .timefmt import listed
 
 
 def backtest(
@@ -142,7 +143,7 @@ def _left_out_note(left_out: list[str], total: int, windows: int, horizon: int) 
     """The series the scores leave out (too short for the windows plus a training window), named."""
     if not left_out:
         return []
-    names = ", ".join(left_out[:5]) + (f" and {len(left_out) - 5} more" if len(left_out) > 5 else "")
+    names = listed(left_out)
     return [f"{len(left_out)} of {total} series left out, too short for {windows} windows x {horizon} "
             f"steps after their training rows ({names}): the scores are means over the other "
             f"{total - len(left_out)}; fewer --windows or a shorter --horizon keeps more"]

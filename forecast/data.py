@@ -21,6 +21,7 @@ from .errors import ConfigError, DataError, row_number
 from .numbers import bulk, dotted_thousands, far_values, number_hint, read_numbers, thousandfold
 from .reading import SEPARATOR, read_table, sentinel_mask
 from .regular import regularise_all
+from .timefmt import listed
 from .timeparse import find_time_column, time_index, written_as_years
 
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
@@ -220,7 +221,7 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
     if id_col is None:
         return None
     if id_col not in df.columns:
-        raise DataError(f"Id column '{id_col}' not found in {source}. Columns: {', '.join(df.columns)}. "
+        raise DataError(f"Id column '{id_col}' not found in {source}. Columns: {listed(list(df.columns), 20)}. "
                         "Use --id with one of them.")
     if df[id_col].isna().any():
         row = row_number(df, int(np.flatnonzero(df[id_col].isna().to_numpy())[0]))
@@ -287,7 +288,7 @@ def to_numeric(
             commas = [str(c) for c in df.columns if "," in str(c) and col in [p.strip() for p in str(c).split(",")]]
             raise DataError(
                 f"Column '{col}' not found in {source}. Columns: "
-                f"{', '.join(repr(str(c)) if ',' in str(c) else str(c) for c in df.columns)}. "
+                f"{listed([repr(str(c)) if ',' in str(c) else str(c) for c in df.columns], 20)}. "
                 + (f"The column '{commas[0]}' holds a comma, which separates names in --target, --features "
                    "and --future: rename it in the file." if commas else missing_hint)
             )

@@ -23,7 +23,7 @@ from .data import DataOptions, RawTable, Series, build_series, read_raw
 from .errors import ConfigError, DataError
 from .frequency import default_horizon, is_trading_days, season_length
 from .numbers import read_numbers
-from .timefmt import when
+from .timefmt import listed, when
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -104,7 +104,7 @@ def diagnose(
     _check_layout(diag, raw, options)
     if not targets:
         candidates = [c for c in numeric if not _index_like(c, df[c])]
-        diag.add("problem", f"No --target given. Numeric columns: {', '.join(candidates) or 'none'}.",
+        diag.add("problem", f"No --target given. Numeric columns: {listed(candidates, 20) or 'none'}.",
                  "--target COLUMN")
         return diag
     try:

@@ -16,6 +16,7 @@ import pandas as pd
 from .errors import DataError
 from .frequency import future_index, season_length
 from .split import Split, plan
+from .timefmt import listed
 from .windows import origins
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class Layout:
             frames.append(frame)
             splits.append(split)
         if skipped:  # one note, however many
-            shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+            shown = listed(skipped)
             window = "lookback 1" if pad else f"lookback {lookback}"
             skipped = [f"{len(skipped)} series left out, too few rows for {window} + horizon {horizon} + "
                        f"validation + test: {shown}"]

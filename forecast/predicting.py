@@ -11,7 +11,7 @@ import pandas as pd
 from .data import Series, build_series, read_raw
 from .errors import ConfigError, DataError
 from .regular import as_read_by_bundle
-from .timefmt import when
+from .timefmt import listed, when
 
 if TYPE_CHECKING:
     from .forecaster import Forecaster
@@ -46,7 +46,7 @@ def load_histories(
     options.dayfirst = d["dayfirst"]
     raw = read_raw(path, options)
     if config.id and config.id not in raw.df.columns:  # not "use --id": predict has no such flag
-        raise DataError(f"{path.name} has no '{config.id}' column (columns: {', '.join(raw.df.columns)}); the model "
+        raise DataError(f"{path.name} has no '{config.id}' column (columns: {listed(list(raw.df.columns), 20)}); the model "
                         f"forecasts the series it names. Give a file with a '{config.id}' column.")
     trailing = None
     if config.future:

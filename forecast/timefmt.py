@@ -1,4 +1,4 @@
-"""Timestamps and counts as people write them."""
+"""Timestamps, counts and lists as people write them."""
 
 from __future__ import annotations
 
@@ -25,3 +25,9 @@ def span(delta: Any) -> str:
         if seconds and seconds % size == 0:
             return count(seconds // size, unit)
     return count(seconds, "second")
+
+
+def listed(names: list[str], shown: int = 5) -> str:
+    """``"a, b, c"``; a long list cut as ``"a, b, c, d, e and 995 more"``."""
+    head = ", ".join(str(n) for n in names[:shown])
+    return head + (f" and {len(names) - shown} more" if len(names) > shown else "")

@@ -20,6 +20,7 @@ import pandas as pd
 from .dateformats import parse_times, periods_as_dates
 from .errors import DataError, row_number
 from .numbers import STYLES
+from .timefmt import listed
 
 _TIME_NAMES = re.compile(
     r"^(date|time|datetime|timestamp|ds|month|period|day|week|year|dt|date_time|index)$",
@@ -38,7 +39,7 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
         if missing or not names:
             raise DataError(
                 f"Time column '{', '.join(missing) or time}' not found in {source}. "
-                f"Columns: {', '.join(df.columns)}. Use --time."
+                f"Columns: {listed(list(df.columns), 20)}. Use --time."
             )
         return names
     constant = []  # a report date or 'as of' date, one for every row, is not the time of each row
@@ -81,7 +82,7 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
         if _TIME_NAMES.match(col) and not pd.api.types.is_numeric_dtype(df[col]) and df[col].notna().any():
             parse_times(df[col], None, col)  # raises naming the value and the row
     raise DataError(
-        f"No time column found in {source} (columns: {', '.join(df.columns)}). "
+        f"No time column found in {source} (columns: {listed(list(df.columns), 20)}). "
         "Name it with --time, or add a column of dates or times (one per row, e.g. 2024-01-31)."
     )
 

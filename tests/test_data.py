@@ -307,3 +307,15 @@ def test_a_unicode_minus_reads_as_a_minus(tmp_path):
     series = load_series(path, ["y"])
     assert np.allclose(series.frame["y"].to_numpy(), values)
     assert "'y' writes minus signs as '\u2212' (U+2212): read as '-'" in series.notes
+
+
+def test_a_thousand_columns_are_listed_short(tmp_path):
+    from forecast.timefmt import listed
+
+    assert listed(["a", "b"]) == "a, b" and listed([f"c{i}" for i in range(8)], 3) == "c0, c1, c2 and 5 more"
+    frame = pd.DataFrame(np.ones((30, 1000)), columns=[f"c{i}" for i in range(1000)])
+    frame.insert(0, "date", pd.date_range("2023-01-01", periods=30).strftime("%Y-%m-%d"))
+    frame.to_csv(tmp_path / "wide.csv", index=False)
+    with pytest.raises(DataError, match=r"Columns: date, c0, .*, c18 and 981 more\. Use --target") as info:
+        load_series(tmp_path / "wide.csv", ["zz"])
+    assert len(str(info.value)) < 400
