@@ -207,6 +207,23 @@ def absent_series(forecaster: Forecaster, series: Series, verb: str) -> str | No
             f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")
 
 
+def ended_early(series: Series, horizon: int) -> str | None:
+    """A note naming the series of a file whose last row lies more than a horizon before the latest
+    series' (a store closed in 2020 beside ones open in 2023): each is forecast from its own end."""
+    if len(series.frames) < 2:
+        return None
+    ends = {name: frame.index[-1] for name, frame in series.frames.items()}
+    latest = max(ends.values())
+    grid = pd.date_range(min(ends.values()), latest, freq=series.freq)
+    behind = {n: int(grid.searchsorted(latest) - grid.searchsorted(e)) for n, e in ends.items()}
+    early = sorted((n for n, b in behind.items() if b > horizon), key=lambda n: -behind[n])
+    if not early:
+        return None
+    shown = [f"{n} ({when(ends[n])}, {behind[n]} steps before)" for n in early]
+    return (f"{len(early)} series end more than the horizon before the latest ({when(latest)}), and each is "
+            f"forecast from its own end: {listed(shown)}")
+
+
 FAR_FROM_TRAINING = 20.0  # standard deviations of the training part's values: a history read this far
 # away is in other units (x1000: 154,365 forecast where 167,820 was right) or far past what was learnt
 

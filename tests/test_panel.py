@@ -427,3 +427,20 @@ def test_ids_that_spell_missing_words_are_ids_and_only_an_empty_one_is_missing(t
     (tmp_path / "blank.csv").write_text(text)
     with pytest.raises(DataError, match="Column 'country' has an empty id on row 3"):
         load_series(tmp_path / "blank.csv", ["value"], options=DataOptions(id="country"))
+
+
+def test_predict_notes_a_series_that_ended_long_before_the_others(tmp_path):
+    """A store closed in 2020 beside ones open in 2023 was forecast for 2020 with no word."""
+    rows = []
+    for name, start in (("A", "2020-01-01"), ("B", "2022-01-01"), ("C", "2022-01-01")):
+        for i, day in enumerate(pd.date_range(start, periods=120, freq="D")):
+            rows.append((name, day.strftime("%Y-%m-%d"), 10.0 + i % 7))
+    pd.DataFrame(rows, columns=["store", "date", "sales"]).to_csv(tmp_path / "s.csv", index=False)
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(tmp_path / "s.csv"), "--target", "sales", "--id", "store", *TINY,
+                                  "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    predicted = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert ("note: 1 series end more than the horizon before the latest (2022-04-30), and each is forecast from "
+            "its own end: A (2020-04-29, 731 steps before)") in " ".join(predicted.stderr.split())

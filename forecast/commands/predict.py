@@ -58,6 +58,7 @@ def predict(
         as_written,
         check_horizon,
         decimals_of,
+        ended_early,
         far_from_training,
         filled_in_window,
         load_histories,
@@ -82,6 +83,9 @@ def predict(
         typer.echo(f"note: {unused}", err=True)
     for line in far_from_training(forecaster, history):
         typer.echo(f"note: {line}", err=True)
+    early = ended_early(history, forecaster.preprocessor_.horizon)
+    if early:
+        typer.echo(f"note: {early}", err=True)
     ending, inside = filled_in_window(forecaster, history)
     if ending and not allow_filled:
         more = f" (and {len(ending) - 1} more series)" if len(ending) > 1 else ""
