@@ -25,6 +25,7 @@ from . import schema, schema_weights
 from .errors import BundleError
 from .jsonchecks import plain_json
 from .locking import swap_paths, writing_lock
+from .timefmt import listed
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
@@ -70,9 +71,8 @@ def check_target(out: Path, force: bool, create_parent: bool = False, data: Path
     if out.exists():  # --force replaces the folder whole: files the bundle did not write would go with it
         others = sorted(p.name for p in out.iterdir() if p.name not in bundle_files(out)[0])
         if others:
-            shown = ", ".join(others[:5]) + (" ..." if len(others) > 5 else "")
             raise BundleError(
-                f"{out} holds files that are not part of its bundle ({shown}); replacing the bundle would delete "
+                f"{out} holds files that are not part of its bundle ({listed(others)}); replacing the bundle would delete "
                 "them. Move them out of the folder, or choose another --out."
             )
     parent = out.parent

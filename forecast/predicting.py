@@ -203,8 +203,7 @@ def absent_series(forecaster: Forecaster, series: Series, verb: str) -> str | No
     absent = [n for n in forecaster.data_.get("series") or [] if n not in series.frames and n not in series.empty]
     if not absent:
         return None
-    return (f"{len(absent)} trained series not in {Path(series.source).name} are not {verb}: "
-            f"{', '.join(absent[:10])}{' ...' if len(absent) > 10 else ''}")
+    return f"{len(absent)} trained series not in {Path(series.source).name} are not {verb}: {listed(absent, 10)}"
 
 
 def ended_early(series: Series, horizon: int) -> str | None:

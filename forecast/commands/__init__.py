@@ -138,9 +138,9 @@ def check_output(path: Path | None, suffixes: tuple[str, ...], flag: str, bundle
         return
     from ..bundle import META_FILE, bundle_files
 
-    files, source = bundle_files(bundle) if bundle is not None else (set(), None)
     home = Path(bundle) if bundle is not None else path.parent  # any bundle's folder: its files are its own
-    if (home / META_FILE).is_file() and path.parent.resolve() == home.resolve() and path.name in bundle_files(home)[0]:
+    files, source = bundle_files(home) if bundle is not None or (home / META_FILE).is_file() else (set(), None)
+    if path.parent.resolve() == home.resolve() and path.name in files:
         raise ConfigError(f"{flag} {path} is a file of the bundle {home}; writing it would damage the bundle. "
                           "Choose another name.")
     for read in (*reads, source):
