@@ -21,6 +21,13 @@ runner = CliRunner()
 TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
 
 
+def _train_panel(data, out, target: str = "load", key: str = "site"):
+    """Train the tiny model on a long file of several series; the bundle's folder."""
+    trained = runner.invoke(app, ["train", str(data), "--target", target, "--id", key, *TINY, "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    return out
+
+
 def _long_csv(tmp_path, rows=(300, 240, 200)):
     """Three hourly sines of very different levels in one long file, newest rows first."""
     parts = []
@@ -315,10 +322,7 @@ def test_numeric_looking_ids_stay_text_so_padding_is_kept_and_01_is_not_1(tmp_pa
     for options in (DataOptions(id="site"), DataOptions(id="site", thousands=",")):
         series = load_series(tmp_path / "long.csv", ["load"], options=options)
         assert sorted(series.frames) == ["007", "01", "1"]
-    out = tmp_path / "m"
-    trained = runner.invoke(app, ["train", str(tmp_path / "long.csv"), "--target", "load", "--id", "site", *TINY,
-                                  "--out", str(out)])
-    assert trained.exit_code == 0, trained.output
+    out = _train_panel(tmp_path / "long.csv", tmp_path / "m", "load", "site")
     result = runner.invoke(app, ["predict", str(out), "--series", "007", "--out", str(tmp_path / "f.csv")])
     assert result.exit_code == 0, result.output
     written = pd.read_csv(tmp_path / "f.csv", dtype={"site": str})
@@ -346,10 +350,7 @@ def test_detect_scores_every_series_of_a_panel_and_names_each_flag(tmp_path):
     spike = frame.index[(frame["site"] == "s1") & (frame["when"] == "2024-01-08 05:00")]
     frame.loc[spike, "load"] += 200.0  # s1 swings 100 +- 6
     frame.to_csv(tmp_path / "long.csv", index=False)
-    out = tmp_path / "m"
-    trained = runner.invoke(app, ["train", str(tmp_path / "long.csv"), "--target", "load", "--id", "site", *TINY,
-                                  "--out", str(out)])
-    assert trained.exit_code == 0, trained.output
+    out = _train_panel(tmp_path / "long.csv", tmp_path / "m", "load", "site")
     result = runner.invoke(app, ["detect", str(out), "--out", str(tmp_path / "a.csv")])
     assert result.exit_code == 0, result.output
     assert "in 3 series" in result.stdout
@@ -436,10 +437,7 @@ def test_predict_notes_a_series_that_ended_long_before_the_others(tmp_path):
         for i, day in enumerate(pd.date_range(start, periods=120, freq="D")):
             rows.append((name, day.strftime("%Y-%m-%d"), 10.0 + i % 7))
     pd.DataFrame(rows, columns=["store", "date", "sales"]).to_csv(tmp_path / "s.csv", index=False)
-    out = tmp_path / "m"
-    trained = runner.invoke(app, ["train", str(tmp_path / "s.csv"), "--target", "sales", "--id", "store", *TINY,
-                                  "--out", str(out)])
-    assert trained.exit_code == 0, trained.output
+    out = _train_panel(tmp_path / "s.csv", tmp_path / "m", "sales", "store")
     predicted = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
     assert predicted.exit_code == 0, predicted.output
     assert ("note: 1 series end more than the horizon before the latest (2022-04-30), and each is forecast from "
