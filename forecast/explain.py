@@ -141,7 +141,7 @@ def explain_bundle(
     import pandas as pd
 
     from . import bundle as bundles
-    from .errors import ConfigError, DataError
+    from .errors import DataError
     from .explain_plots import attention_plot, cell_edges, gates_plot, importance_plot
     from .forecaster import Forecaster
     from .nets import patch_of
@@ -151,9 +151,6 @@ def explain_bundle(
 
     forecaster = Forecaster.load(bundle, engine="keras")  # the gates read the Keras layers
     pre = forecaster.preprocessor_
-    if series is not None and not forecaster.data_.get("series"):
-        raise ConfigError("--series picks one series of a several-series bundle; this bundle holds one. "
-                          "Drop --series.")
     name, frame = _series_to_explain(forecaster, load_histories(forecaster, data, series), series)
     notes: list[str] = []
     if name is not None:

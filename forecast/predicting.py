@@ -72,12 +72,15 @@ def load_histories(
             "so the two would be hours apart. Give the times as the training file did, or retrain on this file."
         )
     if only is not None:
+        if not d.get("series"):  # a one-series model: its series has no name to pick
+            raise ConfigError("--series picks one series of a several-series bundle; this bundle holds one. "
+                              "Drop --series.")
         if only in series.empty:  # in the file, but with nothing to start from
             raise DataError(f"--series '{only}' cannot be read from {path.name}: its {series.empty[only]} column "
                             "has no values there. Give its values, or pick another series.")
         if only not in series.frames:
             raise ConfigError(
-                f"--series '{only}' is not in {path.name} (series: {', '.join(list(series.frames)[:10])})."
+                f"--series '{only}' is not in {path.name} (series: {listed(list(series.frames), 10)})."
             )
         series.frames = {only: series.frames[only]}
     if config.future:

@@ -442,3 +442,20 @@ def test_predict_notes_a_series_that_ended_long_before_the_others(tmp_path):
     assert predicted.exit_code == 0, predicted.output
     assert ("note: 1 series end more than the horizon before the latest (2022-04-30), and each is forecast from "
             "its own end: A (2020-04-29, 731 steps before)") in " ".join(predicted.stderr.split())
+
+
+def test_series_is_one_name_and_only_for_a_several_series_bundle(tmp_path):
+    """--series A --series B forecast B alone, without a word; on a one-series bundle, 'not in the file'."""
+    out = _train_panel(_long_csv(tmp_path), tmp_path / "m")
+    for command in ("predict", "detect", "explain"):
+        twice = runner.invoke(app, [command, str(out), "--series", "s0", "--series", "s1"])
+        assert twice.exit_code == 2 and "takes one series; got s0, s1" in " ".join(twice.output.split())
+    frame = pd.read_csv(_long_csv(tmp_path))
+    frame[frame["site"] == "s0"].drop(columns="site").to_csv(tmp_path / "one.csv", index=False)
+    trained = runner.invoke(app, ["train", str(tmp_path / "one.csv"), "--target", "load", *TINY,
+                                  "--out", str(tmp_path / "one")])
+    assert trained.exit_code == 0, trained.output
+    for command in ("predict", "detect"):
+        result = runner.invoke(app, [command, str(tmp_path / "one"), "--series", "s0"])
+        assert result.exit_code == 1
+        assert "--series picks one series of a several-series bundle; this bundle holds one" in result.output

@@ -24,10 +24,29 @@ HistoryOpt = Annotated[
     Path | None, typer.Option("--data", help="CSV with recent history (default: the training CSV).")
 ]
 
+
+def _one_series(values: list[str] | None) -> list[str] | None:
+    """--series given once; repeated, only the last had been used, without a word."""
+    if values and len(set(values)) > 1:
+        raise typer.BadParameter(f"takes one series; got {', '.join(values)}. Run once per series, or leave "
+                                 "--series out for all of them.")
+    return values
+
+
+def series_option(help: str) -> Any:
+    """The --series option of predict, detect and explain: one series, refused when repeated (read it
+    with :func:`one_series`)."""
+    return typer.Option("--series", help=help, metavar="NAME", callback=_one_series)
+
+
+def one_series(values: list[str] | None) -> str | None:
+    """The series --series names, or None."""
+    return values[0] if values else None
+
 __all__ = ["Agg", "Anchor", "Arch", "Backend", "BundleArg", "Device", "Distribute", "Duplicates", "Fill",
            "Floor", "HistoryOpt", "Keep", "Model", "check_output", "check_writable", "choices", "join_list",
            "parse_quantiles", "plain_choices", "quiet_keras", "split_list", "user_errors",
-           "series_share", "when", "write_atomic"]
+           "one_series", "series_option", "series_share", "when", "write_atomic"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 from ..errors import ConfigError
-from . import BundleArg, HistoryOpt, check_output, parse_quantiles, user_errors, when, write_atomic
+from . import (
+    BundleArg,
+    HistoryOpt,
+    check_output,
+    one_series,
+    parse_quantiles,
+    series_option,
+    user_errors,
+    when,
+    write_atomic,
+)
 
 
 @user_errors
@@ -28,8 +38,8 @@ def detect(
     out: Annotated[Path | None, typer.Option(help="Anomalies CSV (default: anomalies.csv).")] = None,
     plot: Annotated[Path | None, typer.Option(help="PNG with the flagged values marked (several series: "
                                                    "the first).")] = None,
-    series: Annotated[
-        str | None, typer.Option(help="Score only this series of a several-series model.")
+    series_given: Annotated[
+        list[str] | None, series_option("Score only this series of a several-series model.")
     ] = None,
 ) -> None:
     """Score each value against the model's one-step-ahead forecast from the history before it.
@@ -42,6 +52,7 @@ def detect(
 
     Example: forecast detect models/energy_demand_demand --data new.csv --plot anomalies.png
     """
+    series = one_series(series_given)
     out = out or Path("anomalies.csv")
     check_output(out, (".csv",), "--out", bundle, reads=(data,))
     check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)

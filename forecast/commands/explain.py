@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import BundleArg, HistoryOpt, quiet_keras, user_errors, when
+from . import BundleArg, HistoryOpt, one_series, quiet_keras, series_option, user_errors, when
 
 
 @user_errors
@@ -16,8 +16,8 @@ def explain(
     at: Annotated[
         str | None, typer.Option(help="Time the explained window ends at (default: the last row).")
     ] = None,
-    series: Annotated[
-        str | None, typer.Option(help="The series of a several-series model to explain (default: the first "
+    series_given: Annotated[
+        list[str] | None, series_option("The series of a several-series model to explain (default: the first "
                                       "long enough).")
     ] = None,
 ) -> None:
@@ -30,6 +30,7 @@ def explain(
 
     Example: forecast explain models/energy_demand_demand --at "2000-08-20 18:00"
     """
+    series = one_series(series_given)
     from rich.console import Console
     from rich.table import Table
 

@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from . import BundleArg, HistoryOpt, check_output, user_errors, write_atomic
+from . import (
+    BundleArg,
+    HistoryOpt,
+    check_output,
+    one_series,
+    series_option,
+    user_errors,
+    write_atomic,
+)
 
 
 @user_errors
@@ -26,8 +34,8 @@ def predict(
     recursive: Annotated[
         bool, typer.Option(help="Roll forward on the model's own median past the trained horizon.")
     ] = False,
-    series: Annotated[
-        str | None, typer.Option(help="Forecast only this series of a several-series model.")
+    series_given: Annotated[
+        list[str] | None, series_option("Forecast only this series of a several-series model.")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the forecast CSV here (else stdout).")] = None,
     plot: Annotated[Path | None, typer.Option(help="Write a PNG of history and forecast.")] = None,
@@ -49,6 +57,7 @@ def predict(
 
     Example: forecast predict models/energy_demand_demand --out next.csv --plot next.png
     """
+    series = one_series(series_given)
     check_output(out, (".csv",), "--out", bundle, reads=(data, future_data))
     check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)
     from ..errors import DataError
