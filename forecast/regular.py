@@ -159,6 +159,9 @@ def _sort_and_merge(
             frame = resampler.agg(opts.agg)
         notes.append(f"resampled to {opts.resample} ({opts.agg}): {before} rows -> {len(frame)}")
         notes.extend(short)
+        if opts.agg == "sum" and frame.shape[1] > 1:  # one aggregator for every column: 24 hourly degrees summed
+            notes.append(f"--agg sum sums {', '.join(map(str, frame.columns[1:]))} too; if they are levels "
+                         "(temperatures, prices), --agg mean keeps their units")
         if partial and len(frame) > 2 + len(partial):
             frame = frame.drop(index=[t for t in partial if t in frame.index])
             notes.append(f"{len(partial)} incomplete {opts.resample} period(s) at the ends left out "

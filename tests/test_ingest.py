@@ -452,3 +452,13 @@ def test_monthly_rows_on_the_15th_resampled_by_month_keep_their_last_month(tmp_p
     assert len(series.frame) == 48 and series.frame["y"].iloc[-1] == 47
     assert series.frame.index[-1] == pd.Timestamp("2018-12-31")
     assert not any("incomplete" in n for n in series.notes)
+
+
+def test_summing_by_day_names_the_features_it_sums_too(tmp_path):
+    """A temperature summed over 24 hours is 24 times itself: said, with the flag that keeps it."""
+    hours = pd.date_range("2023-01-01", periods=24 * 20, freq="h")
+    path = _write(tmp_path, "time,kwh,temp_c\n" + "".join(f"{t},1,5\n" for t in hours))
+    series = load_series(path, ["kwh", "temp_c"], options=DataOptions(resample="D", agg="sum"))
+    assert (series.frame["temp_c"] == 120).all()
+    assert "--agg sum sums temp_c too; if they are levels (temperatures, prices), --agg mean keeps their units" \
+        in series.notes
