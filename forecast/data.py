@@ -22,7 +22,7 @@ from .numbers import bulk, dotted_thousands, far_values, number_hint, read_numbe
 from .reading import SEPARATOR, read_table, sentinel_mask
 from .regular import regularise_all
 from .timefmt import listed
-from .timeparse import find_time_column, time_index, written_as_years
+from .timeparse import find_time_column, time_index, written_as_periods, written_as_years
 
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
 
@@ -61,6 +61,7 @@ class Series:
     utc: bool = False  # the times carried UTC offsets, converted to UTC: outputs write +00:00
     day: int = 1  # every time fell on this day of its month (the 15th): read on month starts, outputs
     # are written on this day again
+    periods: str | None = None  # quarters or ISO weeks written as the file did ("{y} Q{q}"), else None
     future: dict[str, pd.DataFrame] = field(default_factory=dict)  # per series: known-future values
     # after its last row (--future columns, for predict: see forecast.future)
     dropped: list[str] = field(default_factory=list)  # notes on what the file has and the series do not:
@@ -125,6 +126,7 @@ class RawTable:
     years: bool = False  # the time column holds whole years
     utc: bool = False  # the times carried UTC offsets and were converted to UTC
     day: int = 1  # every time fell on this day of its month: read on month starts (see read_raw)
+    periods: str | None = None  # how the file wrote quarters or ISO weeks ("{y} Q{q}")
 
     @property
     def source(self) -> str:
@@ -145,7 +147,8 @@ def read_raw(path: Path, opts: DataOptions) -> RawTable:
         index = index - pd.Timedelta(days=day - 1)
         found.append(f"every date is day {day} of its month: read as months (dated on day {day} again in outputs)")
     return RawTable(df, names, index, dayfirst_used, notes + found, path,
-                    written_as_years(df, names, opts.time_format), utc, day)
+                    written_as_years(df, names, opts.time_format), utc, day,
+                    written_as_periods(df, names, opts.time_format) if opts.resample is None else None)
 
 
 def build_series(
@@ -197,7 +200,7 @@ def build_series(
         frame.index.name = label
     panel_id = opts.id if ids is not None else ("series" if n_targets > 1 else None)
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
-                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, day=raw.day, dropped=dropped,
+                  panel_id, target, filled_at, years=raw.years, utc=raw.utc, day=raw.day, periods=raw.periods, dropped=dropped,
                   empty=empty)
 
 

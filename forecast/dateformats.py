@@ -392,6 +392,25 @@ def periods_as_dates(text: pd.Series) -> pd.Series:
     return text
 
 
+PERIOD_FIELDS = {"y": "{y}", "q": "{q}", "w": "{w:02d}"}  # a template's only fields
+
+
+def period_template(text: pd.Series) -> str | None:
+    """How a column of quarters or ISO weeks writes them (``1990 Q1`` -> ``{y} Q{q}``, ``2015-W01`` ->
+    ``{y}-W{w:02d}``), so outputs write them the same way; None for other times."""
+    values = text.dropna().astype(str).str.strip()
+    if values.empty:
+        return None
+    for pattern in (_QUARTER_LAST, _QUARTER_FIRST, _ISO_WEEK):
+        found = re.fullmatch(pattern, values.iloc[0])
+        if found and values.head(50).str.fullmatch(pattern).all():
+            out = values.iloc[0]
+            for group in sorted(found.re.groupindex, key=found.start, reverse=True):  # from the right
+                out = out[:found.start(group)] + PERIOD_FIELDS[group] + out[found.end(group):]
+            return out
+    return None
+
+
 def month_day(index: pd.DatetimeIndex) -> int:
     """The day of the month every time falls on, at midnight, where it is one day from the 2nd to
     the 28th (monthly readings on the 15th, quarterly ones on the 5th): such a series is read on

@@ -151,6 +151,7 @@ def data_record(series: Series, layout: Layout, season: int, target: str, notes:
         "years": series.years,  # outputs write the time as years, as the file did
         "utc": series.utc,  # the file's times carried offsets: outputs write UTC times marked +00:00
         "day": series.day,  # every date was this day of its month: read on month starts, written on it
+        "periods": series.periods,  # quarters or ISO weeks: written as the file wrote them ("{y} Q{q}")
         "source": series.source,
         "id": series.id,
         "series": layout.names if layout.panel else [],

@@ -304,13 +304,19 @@ def as_written(table: pd.DataFrame, data: dict) -> pd.DataFrame:
     """A table on a time index, with the time written as the history file wrote it: whole
     years (``2021``) where it held years, UTC times marked ``+00:00`` where it held times with
     offsets (converted to UTC on reading), dates on the day of the month every date fell on,
-    else dates (``2021-01-01``) as they are."""
-    day = int(data.get("day") or 1)
-    if not isinstance(table.index, pd.DatetimeIndex) or not (data.get("years") or data.get("utc") or day > 1):
+    quarters and ISO weeks as the file wrote them (``2021 Q3``), else dates (``2021-01-01``)."""
+    day, periods = int(data.get("day") or 1), data.get("periods")
+    if not isinstance(table.index, pd.DatetimeIndex) or not (data.get("years") or data.get("utc") or day > 1
+                                                             or periods):
         return table
     out = table.copy()
     if data.get("years"):
         out.index = pd.Index(table.index.year, name=table.index.name)
+    elif periods:  # quarters or ISO weeks, as the file wrote them: 2021 Q3, 2015-W02
+        weeks = table.index.isocalendar()
+        years = weeks["year"] if "{w" in periods else table.index.year
+        out.index = pd.Index([periods.format(y=y, q=q, w=w) for y, q, w in
+                              zip(years, table.index.quarter, weeks["week"])], name=table.index.name)
     elif day > 1:  # read on month starts from dates on the 15th: written on the 15th again
         out.index = table.index + pd.Timedelta(days=day - 1)
     else:

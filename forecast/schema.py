@@ -10,6 +10,7 @@ one line naming the field: ``bundle.json: preprocessor.horizon must be >= 1, fou
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from .errors import BundleError
@@ -26,6 +27,9 @@ from .jsonchecks import (
     kind_of,
 )
 from .schema_choice import check_selection
+
+PERIOD_TEMPLATE = r"[^{}]*(\{y\}|\{q\}|\{w:02d\})[^{}]*(\{y\}|\{q\}|\{w:02d\})[^{}]*"  # data.periods: no
+# other field is formatted (forecast.predicting.as_written)
 
 
 def validate(meta: Any) -> dict[str, Any]:
@@ -230,6 +234,9 @@ def _data(d: dict[str, Any]) -> None:
         if not isinstance(d.get(flag, False), bool):  # older bundles have none
             raise bad_field(f"{w}{flag}", "true or false", d.get(flag))
     check_int(d, "day", w, 1, 28, optional=True)  # older bundles have none
+    periods = check_str(d, "periods", w, optional=True)
+    if periods is not None and not re.fullmatch(PERIOD_TEMPLATE, periods):  # only {y}, {q}, {w:02d}: no
+        raise bad_field(f"{w}periods", "a template like '{y} Q{q}'", periods)  # other field is formatted
     check_time(d.get("start"), f"{w}start")
     check_time(d.get("end"), f"{w}end")
     split = check_obj(d, "split", w)

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .dateformats import parse_times, periods_as_dates
+from .dateformats import parse_times, period_template, periods_as_dates
 from .errors import DataError, row_number
 from .numbers import STYLES
 from .timefmt import listed
@@ -184,6 +184,14 @@ def _epoch_unit(col: pd.Series) -> str | None:
         if ((values >= low) & (values < high)).all():
             return unit
     return None
+
+
+def written_as_periods(df: pd.DataFrame, names: list[str], time_format: str | None = None) -> str | None:
+    """How a time column of quarters or ISO weeks writes them (see
+    :func:`forecast.dateformats.period_template`): outputs write them so too."""
+    if len(names) != 1 or time_format is not None or pd.api.types.is_numeric_dtype(df[names[0]]):
+        return None
+    return period_template(df[names[0]])
 
 
 def written_as_years(df: pd.DataFrame, names: list[str], time_format: str | None = None) -> bool:

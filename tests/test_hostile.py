@@ -331,6 +331,7 @@ DAMAGE = [
     ("deleted freq", _set("data.freq", _DELETE), "data.freq must be a string"),
     ("text years", _set("data.years", "yes"), "data.years must be true or false"),
     ("day 31 of every month", _set("data.day", 31), "data.day must be <= 28, found 31"),
+    ("a template reading attributes", _set("data.periods", "{y.__class__} Q{q}"), "data.periods must be a template"),
     ("text window scale", _set("preprocessor.window_scale", "yes"), "preprocessor.window_scale must be true or false"),
     ("deleted parameters (report)", _set("training.parameters", _DELETE), "training.parameters"),
     ("deleted metrics", _set("metrics", _DELETE), "metrics must be an object"),

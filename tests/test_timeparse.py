@@ -394,3 +394,36 @@ def test_dates_past_what_pandas_holds_are_named_as_such(tmp_path, first):
         with pytest.raises(DataError, match=rf"dates outside the years 1678-2261 that forecast can hold "
                                             rf"\(e.g. '{first}-01-01' on row 2\)"):
             load_series(path, ["y"], options=options)
+
+
+@pytest.mark.parametrize(("written", "template"), [
+    (lambda p: f"{p.year} Q{p.quarter}", "{y} Q{q}"),
+    (lambda p: f"Q{p.quarter}-{p.year}", "Q{q}-{y}"),
+    (lambda p: f"{p.year}q{p.quarter}", "{y}q{q}"),
+])
+def test_quarters_are_written_back_as_the_file_wrote_them(tmp_path, written, template):
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    quarters = pd.period_range("2000Q1", periods=48, freq="Q")
+    path, out = tmp_path / "q.csv", tmp_path / "b"
+    pd.DataFrame({"quarter": [written(p) for p in quarters], "y": np.arange(48) % 4 + 10.0}).to_csv(path, index=False)
+    assert load_series(path, ["y"]).periods == template
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", str(path), "--target", "y", "--horizon", "4", "--epochs", "1",
+                                  "--units", "4", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    predicted = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    following = pd.period_range("2012Q1", periods=4, freq="Q")
+    assert pd.read_csv(tmp_path / "f.csv")["quarter"].tolist() == [written(p) for p in following]
+
+
+def test_iso_weeks_are_written_back_as_weeks(tmp_path):
+    from forecast.predicting import as_written
+
+    mondays = pd.date_range("2020-12-21", periods=3, freq="W-MON")  # 2020-W52, 2020-W53, 2021-W01
+    table = pd.DataFrame({"forecast": [1.0, 2.0, 3.0]}, index=pd.DatetimeIndex(mondays, name="week"))
+    written = as_written(table, {"periods": "{y}-W{w:02d}"})
+    assert written.index.tolist() == ["2020-W52", "2020-W53", "2021-W01"]
