@@ -64,12 +64,17 @@ def check_target(out: Path, force: bool, create_parent: bool = False, data: Path
         )
     if out.exists() and not force:
         raise BundleError(f"{out} already exists. Use --force to replace it, or choose another --out.")
-    if out.exists() and not (out / META_FILE).exists() and any(out.iterdir()):
-        raise BundleError(
-            f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
-        )
-    if out.exists():  # --force replaces the folder whole: files the bundle did not write would go with it
-        others = sorted(p.name for p in out.iterdir() if p.name not in bundle_files(out)[0])
+    inside = list(out.iterdir()) if out.exists() else []
+    if inside and not (out / META_FILE).exists():
+        if all(p.is_dir() and (p / META_FILE).is_file() for p in inside):  # `compare --keep all`'s bundles
+            for bundle in inside:
+                check_target(bundle, force)
+        else:
+            raise BundleError(
+                f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
+            )
+    elif inside:  # --force replaces the folder whole: files the bundle did not write would go with it
+        others = sorted(p.name for p in inside if p.name not in bundle_files(out)[0] and not p.name.startswith("."))
         if others:
             raise BundleError(
                 f"{out} holds files that are not part of its bundle ({listed(others)}); replacing the bundle would delete "

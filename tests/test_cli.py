@@ -62,6 +62,13 @@ def test_compare_ranks_architectures_and_keeps_every_bundle(tmp_path):
     parent = runner.invoke(app, ["predict", str(out)])  # the folder of bundles, not one of them
     assert parent.exit_code == 1 and f"holds bundles, not one: gru, lstm. Give one of them, e.g. {out / 'gru'}" \
         in " ".join(parent.output.split())
+    again = runner.invoke(app, ["compare", str(tmp_path / "sine.csv"), "--target", "y", *TINY, "--arch", "lstm,gru",
+                                "--keep", "all", "--out", str(out)])
+    assert again.exit_code == 1 and "already exists. Use --force" in again.output
+    again = runner.invoke(app, ["compare", str(tmp_path / "sine.csv"), "--target", "y", *TINY, "--arch", "lstm,gru",
+                                "--keep", "all", "--out", str(out), "--force"])  # its own output: replaced
+    assert again.exit_code == 0, again.output
+    assert sorted(p.name for p in out.iterdir()) == ["gru", "lstm"]
 
 
 def test_compare_keeps_the_best_bundle_by_default(tmp_path):
