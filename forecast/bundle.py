@@ -256,6 +256,11 @@ def read_meta(path: Path) -> dict[str, Any]:
         if inside:  # `compare --keep all` writes one bundle per architecture in a folder
             raise BundleError(f"{path} holds bundles, not one: {', '.join(inside[:6])}. Give one of them, "
                               f"e.g. {path / inside[0]}.")
+        data = sorted(p.name for p in path.iterdir() if p.suffix.lower() in (".csv", ".parquet", ".tsv", ".txt")) \
+            if os.access(path, os.R_OK) and not any((path / f).exists() for f in (MODEL_FILE, WEIGHTS_FILE)) else []
+        if data:  # a data folder given where a bundle goes
+            raise BundleError(f"{path} is not a bundle (no {META_FILE}; it holds {listed(data, 3)}). Give the "
+                              "folder `forecast train` wrote.")
         raise BundleError(f"{path} has no {META_FILE}; it is not a complete bundle. Retrain it.")
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))

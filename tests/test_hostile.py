@@ -733,3 +733,10 @@ def test_odd_inputs_and_outputs_are_named_for_what_they_are(tmp_path, bundle, cs
             "the folder of --out, is a file")
     refused(runner.invoke(app, ["train", str(csv), "--target", "load", *TINY, "--out", str(csv / "b")]), 1,
             "the folder of --out, is a file")
+
+
+def test_a_data_folder_given_as_the_bundle_is_named_so(tmp_path, csv):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    shutil.copy(csv, folder / "sine.csv")
+    refused(runner.invoke(app, ["report", str(folder)]), 1, "is not a bundle (no bundle.json; it holds sine.csv)")
