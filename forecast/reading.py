@@ -214,6 +214,8 @@ def _decode_head(path: Path, raw: bytes) -> tuple[str, str]:
                               (b"BZh", "bzip2-compressed", "bunzip2"), (b"\xfd7zXZ", "xz-compressed", "unxz")):
         if raw.startswith(magic) and (magic != b"BZh" or raw[3:4].isdigit()):
             raise DataError(f"{path} is {kind}, not a CSV text file. Extract it first ({tool}), then give the CSV.")
+    if raw[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):  # before UTF-16: its BOM starts the same
+        raise DataError(f"{path} is UTF-32 text, which is not read. Re-save it as UTF-8 (or UTF-16).")
     if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16", raw[: len(raw) - len(raw) % 2].decode("utf-16", errors="ignore")
     if b"\x00" in raw:

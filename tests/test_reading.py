@@ -182,3 +182,12 @@ def test_column_names_in_decomposed_unicode_read_as_typed(tmp_path):
     frame = read_table(path, text=("région",))
     assert list(frame.columns) == ["date", "région", "ventes_é"]
     assert frame["ventes_é"].sum() == 55 and frame["région"].dtype == object
+
+
+def test_utf32_text_is_named_not_read_as_empty(tmp_path):
+    from forecast.errors import DataError
+
+    path = tmp_path / "u32.csv"
+    path.write_bytes("date,y\n2023-01-01,1\n2023-01-02,2\n".encode("utf-32"))
+    with pytest.raises(DataError, match="is UTF-32 text, which is not read. Re-save it as UTF-8"):
+        read_table(path)
