@@ -133,8 +133,9 @@ class RawTable:
         return self.path.name
 
 
-def read_raw(path: Path, opts: DataOptions) -> RawTable:
-    """Read the file and parse the time of each row."""
+def read_raw(path: Path, opts: DataOptions, day: int = 1) -> RawTable:
+    """Read the file and parse the time of each row (``day``: the day of the month a bundle's
+    dates fell on, which a file of one or two rows cannot show, see :func:`month_day`)."""
     path = Path(path)
     notes: list[str] = []
     df = read_table(path, opts.decimal, opts.thousands, opts.na_values, notes, (opts.id,) if opts.id else ())
@@ -142,7 +143,7 @@ def read_raw(path: Path, opts: DataOptions) -> RawTable:
     index, dayfirst_used, found = time_index(df, names, opts.dayfirst, opts.time_format)
     utc = index.tz is not None  # times with offsets, converted: the rest of the work is in naive UTC
     index = index.tz_localize(None) if utc else index
-    day = month_day(index) if opts.resample is None else 1
+    day = month_day(index, day) if opts.resample is None else 1
     if day > 1:  # monthly (quarterly...) readings on the 15th: on the month-start grid, written back on the 15th
         index = index - pd.Timedelta(days=day - 1)
         found.append(f"every date is day {day} of its month: read as months (dated on day {day} again in outputs)")

@@ -411,15 +411,18 @@ def period_template(text: pd.Series) -> str | None:
     return None
 
 
-def month_day(index: pd.DatetimeIndex) -> int:
+def month_day(index: pd.DatetimeIndex, known: int = 1) -> int:
     """The day of the month every time falls on, at midnight, where it is one day from the 2nd to
     the 28th (monthly readings on the 15th, quarterly ones on the 5th): such a series is read on
-    month starts and written back on that day (see :func:`forecast.data.read_raw`). Else 1."""
+    month starts and written back on that day (see :func:`forecast.data.read_raw`). Else 1.
+    Under three times tell only the ``known`` day (a bundle's, for a short --future-data file)."""
     times = index[~index.isna()]
-    if len(times) < 3 or (times != times.normalize()).any():
+    if not len(times) or (times != times.normalize()).any():
         return 1
     days = np.unique(times.day)
-    return int(days[0]) if len(days) == 1 and 2 <= days[0] <= 28 else 1
+    if len(days) != 1 or not 2 <= days[0] <= 28 or (len(times) < 3 and days[0] != known):
+        return 1
+    return int(days[0])
 
 
 def _irregularity(index: pd.DatetimeIndex) -> float:

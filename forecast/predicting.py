@@ -44,7 +44,7 @@ def load_histories(
         raise DataError(f"The training file {path} is gone. Pass the recent history with --data.")
     options = config.data_options()
     options.dayfirst = d["dayfirst"]
-    raw = read_raw(path, options)
+    raw = read_raw(path, options, int(d.get("day") or 1))
     if config.id and config.id not in raw.df.columns:  # not "use --id": predict has no such flag
         raise DataError(f"{path.name} has no '{config.id}' column (columns: {listed(list(raw.df.columns), 20)}); the model "
                         f"forecasts the series it names. Give a file with a '{config.id}' column.")
@@ -121,7 +121,7 @@ def _future_values(
     config, freq = forecaster.config, forecaster.data_["freq"]
     sources = []
     if future_data is not None:
-        given = read_raw(Path(future_data), options)  # type: ignore[arg-type]
+        given = read_raw(Path(future_data), options, int(forecaster.data_.get("day") or 1))  # type: ignore[arg-type]
         sources.append(frames_by_series(given, config.future, freq, config.id))
     if trailing is not None:
         sources.append(frames_by_series(trailing, config.future, freq, config.id))  # type: ignore[arg-type]
@@ -300,25 +300,24 @@ def round_forecast(
     return out
 
 
-def as_written(table: pd.DataFrame, data: dict) -> pd.DataFrame:
-    """A table on a time index, with the time written as the history file wrote it: whole
-    years (``2021``) where it held years, UTC times marked ``+00:00`` where it held times with
-    offsets (converted to UTC on reading), dates on the day of the month every date fell on,
-    quarters and ISO weeks as the file wrote them (``2021 Q3``), else dates (``2021-01-01``)."""
-    day, periods = int(data.get("day") or 1), data.get("periods")
-    if not isinstance(table.index, pd.DatetimeIndex) or not (data.get("years") or data.get("utc") or day > 1
-                                                             or periods):
+def as_written(table: pd.DataFrame, series: Series) -> pd.DataFrame:
+    """A table on a time index, with the time written as the history file (``series``, the
+    --data file or the training file) wrote it: whole years (``2021``) where it held years, UTC
+    times marked ``+00:00`` where it held times with offsets (converted to UTC on reading), dates
+    on the day of the month every date fell on, quarters and ISO weeks as the file wrote them
+    (``2021 Q3``), else dates (``2021-01-01``)."""
+    if not isinstance(table.index, pd.DatetimeIndex) or not (series.years or series.utc or series.day > 1
+                                                             or series.periods):
         return table
     out = table.copy()
-    if data.get("years"):
-        out.index = pd.Index(table.index.year, name=table.index.name)
-    elif periods:  # quarters or ISO weeks, as the file wrote them: 2021 Q3, 2015-W02
-        weeks = table.index.isocalendar()
-        years = weeks["year"] if "{w" in periods else table.index.year
-        out.index = pd.Index([periods.format(y=y, q=q, w=w) for y, q, w in
-                              zip(years, table.index.quarter, weeks["week"])], name=table.index.name)
-    elif day > 1:  # read on month starts from dates on the 15th: written on the 15th again
-        out.index = table.index + pd.Timedelta(days=day - 1)
+    index = table.index + pd.Timedelta(days=series.day - 1)  # read on month starts from dates on the 15th
+    if series.years:
+        out.index = pd.Index(index.year, name=index.name)
+    elif series.periods:  # quarters or ISO weeks, as the file wrote them: 2021 Q3, 2015-W02
+        weeks = index.isocalendar()
+        years = weeks["year"] if "{w" in series.periods else index.year
+        out.index = pd.Index([series.periods.format(y=y, q=q, w=w) for y, q, w in
+                              zip(years, index.quarter, weeks["week"])], name=index.name)
     else:
-        out.index = table.index.tz_localize("UTC")
+        out.index = index.tz_localize("UTC") if series.utc else index
     return out

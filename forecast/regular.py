@@ -8,6 +8,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 from .data_flags import DataOptions
+from .dateformats import month_day
 from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days, nominal_step, resample_rule
 from .timefmt import span, when
@@ -218,6 +219,7 @@ def _partial_ends(index: pd.DatetimeIndex, rule: str, label: str) -> list[pd.Tim
     aggregates, and each day spread over 24 hours was 96% invented rows."""
     if len(index) < 3:
         return []
+    index = index - pd.Timedelta(days=month_day(index) - 1)  # monthly on the 15th: its months, on month starts
     gaps = index[1:] - index[:-1]
     found = infer_freq(index)
     step = to_offset(found) if found else to_offset(gaps.median())

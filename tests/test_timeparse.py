@@ -333,6 +333,10 @@ def test_readings_on_one_day_of_the_month_are_read_as_months(tmp_path, day, freq
     ends = "ME" if freq == "MS" else "QE-DEC"
     resampled = load_series(tmp_path / "m.csv", ["y"], options=DataOptions(resample=ends))
     assert resampled.day == 1 and resampled.frame.index[0] == pd.Timestamp("2015-01-31" if freq == "MS" else "2015-03-31")
+    if freq == "MS":  # by quarter: the last quarter's three months are all there (its 15ths read as month ends
+        # had put December 15th's next step in December)
+        quarters = load_series(tmp_path / "m.csv", ["y"], options=DataOptions(resample="QS", agg="sum"))
+        assert len(quarters.frame) == 20 and not any("incomplete" in n for n in quarters.notes)
 
 
 def test_monthly_dd_mm_dates_on_the_5th_are_read_day_first(tmp_path):
@@ -356,6 +360,30 @@ def test_a_forecast_of_readings_on_the_15th_is_dated_on_the_15th(tmp_path):
     assert predicted.exit_code == 0, predicted.output
     dates = pd.read_csv(tmp_path / "f.csv")["date"].tolist()
     assert dates == ["2020-01-15", "2020-02-15", "2020-03-15", "2020-04-15", "2020-05-15", "2020-06-15"]
+    later = _on_day(tmp_path, 20, "m20.csv")  # the same months read on the 20th: written so, as the file wrote them
+    predicted = runner.invoke(app, ["predict", str(out), "--data", str(later), "--out", str(tmp_path / "f.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert pd.read_csv(tmp_path / "f.csv")["date"].tolist()[:2] == ["2020-01-20", "2020-02-20"]
+
+
+def test_a_short_future_file_on_the_bundles_day_is_read_on_its_months(tmp_path):
+    """One or two rows cannot show a day of the month; the bundle's day reads them."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    path, out = _on_day(tmp_path, 15, "m.csv"), tmp_path / "b"
+    frame = pd.read_csv(path).assign(promo=lambda f: np.arange(len(f)) % 2)
+    frame.to_csv(path, index=False)
+    runner = CliRunner()
+    trained = runner.invoke(app, ["train", str(path), "--target", "y", "--future", "promo", "--horizon", "2",
+                                  "--epochs", "1", "--units", "4", "--model", "lstm", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    pd.DataFrame({"date": ["2020-01-15", "2020-02-15"], "promo": [1, 0]}).to_csv(tmp_path / "fut.csv", index=False)
+    predicted = runner.invoke(app, ["predict", str(out), "--future-data", str(tmp_path / "fut.csv"),
+                                    "--out", str(tmp_path / "f.csv")])
+    assert predicted.exit_code == 0, predicted.output
+    assert pd.read_csv(tmp_path / "f.csv")["date"].tolist() == ["2020-01-15", "2020-02-15"]
 
 
 @pytest.mark.parametrize(("freq", "zone"), [("D", "Europe/Berlin"), ("MS", "Europe/Berlin"), ("D", "America/New_York")])
@@ -425,5 +453,7 @@ def test_iso_weeks_are_written_back_as_weeks(tmp_path):
 
     mondays = pd.date_range("2020-12-21", periods=3, freq="W-MON")  # 2020-W52, 2020-W53, 2021-W01
     table = pd.DataFrame({"forecast": [1.0, 2.0, 3.0]}, index=pd.DatetimeIndex(mondays, name="week"))
-    written = as_written(table, {"periods": "{y}-W{w:02d}"})
+    from types import SimpleNamespace
+
+    written = as_written(table, SimpleNamespace(years=False, utc=False, day=1, periods="{y}-W{w:02d}"))
     assert written.index.tolist() == ["2020-W52", "2020-W53", "2021-W01"]

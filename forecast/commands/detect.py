@@ -103,7 +103,7 @@ def detect(
         flagged = flagged[[*result.columns.drop("anomaly")]].rename_axis(history.frames[name].index.name)
         parts.append(flagged.assign(**{panel: name})[[panel, *flagged.columns]] if panel else flagged)
     flagged = pd.concat(parts)
-    write_atomic(out, as_written(flagged, forecaster.data_).to_csv)
+    write_atomic(out, as_written(flagged, history).to_csv)
     if plot is not None:
         from ..plots import anomaly_plot
 

@@ -122,7 +122,7 @@ def predict(
             write_atomic(plot, lambda p: panel_forecast_plot(parts, p, label, len(history.frames)))
         else:
             write_atomic(plot, lambda p: forecast_plot(history.frame[target], result, p, label))
-    result = as_written(result, forecaster.data_)
+    result = as_written(result, history)
     if out is None:
         sys.stdout.write(result.to_csv())
     else:
