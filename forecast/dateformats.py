@@ -34,12 +34,11 @@ def parse_times(
     """
     text = _text(col).reset_index(drop=True)  # index = position; the file's line: row_number(text, index)
     text.attrs[FIRST_ROW] = row_number(col, 0)
-    midnights = _local_midnights(text)
+    midnights = local_midnights(text, name)
     if midnights is not None:  # daily data exported as local midnights with offsets: the dates are the data
         index, first, notes = _parse_text(midnights, dayfirst, name)
-        return index, first, [*notes, "times carry UTC offsets, every one at local midnight: read as the "
-                                      "local dates (in UTC they would fall off midnight, east of it on the "
-                                      "day before)"]
+        return index, first, [*notes, "times carry UTC offsets, every one at local midnight: read as those "
+                                      "dates (daily data), not moved to UTC"]
     late = _hour_24(text)
     if late is not None:  # hour-ending clocks: 24:00 is the next day's 00:00
         text = text.where(~late, text.str.replace(_HOUR_24, "00:00", regex=True))
@@ -53,14 +52,20 @@ _HOUR_24 = r"(?<=[ T])24:00(?::00)?$"  # the hour 24, not the minute 24 of 17:24
 _LOCAL_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
-def _local_midnights(text: pd.Series) -> pd.Series | None:
-    """The dates of ISO times that are all local midnights with an offset, not all UTC's
-    (2023-01-01T00:00:00+01:00: a day, which in UTC is 23:00 the day before), else None."""
+def local_midnights(text: pd.Series, name: str) -> pd.Series | None:
+    """The dates of ISO times that are all midnights with an offset (``2023-01-01T00:00:00+01:00``:
+    a day, which in UTC is 23:00 the day before), else None. Where the first rows are such
+    midnights and a later one is not, that row is refused: read in UTC, every day had moved."""
     if not text.head(50).str.match(_LOCAL_MIDNIGHT).all():
         return None
     found = text.str.extract(_LOCAL_MIDNIGHT, expand=False)
-    if found.isna().any() or text.str.endswith(("Z", "+00:00", "+0000", "+00")).all():
-        return None
+    if found.isna().any():
+        at = int(np.flatnonzero(found.isna().to_numpy())[0])
+        raise DataError(
+            f"Column '{name}' holds dates at local midnight with UTC offsets (daily data), but row "
+            f"{row_number(text, at)} ('{text.iloc[at]}') is not at midnight. Fix that row, or write every time "
+            "in UTC."
+        )
     return found
 
 

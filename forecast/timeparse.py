@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .dateformats import parse_times, period_template, periods_as_dates
+from .dateformats import local_midnights, parse_times, period_template, periods_as_dates
 from .errors import DataError, row_number
 from .numbers import STYLES
 from .timefmt import listed
@@ -264,9 +264,14 @@ def _time_index(
         index = pd.DatetimeIndex(pd.to_datetime(values, unit="D", origin=EXCEL_ORIGIN))
         return index.as_unit("ns").round("s"), None, [f"time read as Excel serial days (day 0 {EXCEL_ORIGIN})"]
     if time_format:
+        text = col.astype(str).str.strip()
+        midnights = local_midnights(text.reset_index(drop=True), label) if "%z" in time_format else None
+        if midnights is not None:  # daily dates at local midnight: their dates, as without --time-format
+            index = pd.DatetimeIndex(pd.to_datetime(midnights, format="%Y-%m-%d"))
+            return index.as_unit("ns"), False, ["times carry UTC offsets, every one at local midnight: read as "
+                                                "those dates (daily data), not moved to UTC"]
         try:
-            index = pd.DatetimeIndex(pd.to_datetime(col.astype(str).str.strip(), format=time_format,
-                                                    utc="%z" in time_format))
+            index = pd.DatetimeIndex(pd.to_datetime(text, format=time_format, utc="%z" in time_format))
         except (ValueError, TypeError, OverflowError) as exc:
             reason = str(exc).splitlines()[0].split(". You might")[0].rstrip(".")
             raise DataError(

@@ -386,7 +386,8 @@ def test_a_short_future_file_on_the_bundles_day_is_read_on_its_months(tmp_path):
     assert pd.read_csv(tmp_path / "f.csv")["date"].tolist() == ["2020-01-15", "2020-02-15"]
 
 
-@pytest.mark.parametrize(("freq", "zone"), [("D", "Europe/Berlin"), ("MS", "Europe/Berlin"), ("D", "America/New_York")])
+@pytest.mark.parametrize(("freq", "zone"), [("D", "Europe/Berlin"), ("MS", "Europe/Berlin"), ("D", "America/New_York"),
+                                           ("D", "UTC")])
 def test_local_midnights_with_offsets_are_read_as_their_dates(tmp_path, freq, zone):
     """ISO exports of daily data: in UTC, Berlin's midnights were the day before (and off the grid at
     daylight saving), so every date, weekday and forecast moved a day early, or the file was refused."""
@@ -396,7 +397,15 @@ def test_local_midnights_with_offsets_are_read_as_their_dates(tmp_path, freq, zo
     series = load_series(path, ["y"])
     assert series.freq == freq and not series.utc
     assert (series.frame.index == stamps.tz_localize(None)).all()
-    assert any("every one at local midnight: read as the local dates" in n for n in series.notes)
+    assert any("every one at local midnight: read as those dates (daily data)" in n for n in series.notes)
+    given = load_series(path, ["y"], options=DataOptions(time_format="%Y-%m-%dT%H:%M:%S%z"))
+    assert (given.frame.index == series.frame.index).all() and not given.utc  # the same with the format given
+    if freq == "D":
+        texts = [t.isoformat() for t in stamps]
+        texts[60] = texts[60].replace("T00:00", "T01:00")  # one row off midnight: read in UTC, every day moved
+        pd.DataFrame({"date": texts, "y": np.arange(len(stamps)) % 7}).to_csv(path, index=False)
+        with pytest.raises(DataError, match=r"local midnight with UTC offsets \(daily data\), but row 62"):
+            load_series(path, ["y"])
     hourly = pd.date_range("2023-01-01", periods=100, freq="h", tz=zone)  # not midnights: converted to UTC
     pd.DataFrame({"date": [t.isoformat() for t in hourly], "y": np.arange(100)}).to_csv(path, index=False)
     assert load_series(path, ["y"]).utc
