@@ -82,7 +82,9 @@ def _check_step(name: str, rule: str, offset: Any) -> None:
         width = (start + offset) - start
     except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         width = pd.Timedelta.max
-    if not pd.Timedelta(seconds=1) <= width <= pd.Timedelta(days=36525):
-        size = "under a second" if width < pd.Timedelta(seconds=1) else "over a hundred years"
-        raise ConfigError(f"{name} '{rule}' is a step {size}; give the rows' own step or a longer one "
+    if width < pd.Timedelta(seconds=1):
+        raise ConfigError(f"{name} '{rule}' is a step under a second; give the rows' own step or a longer one "
                           "(e.g. h, D, W, MS).")
+    if width > pd.Timedelta(days=36525):
+        raise ConfigError(f"{name} '{rule}' is a step over a hundred years; give the rows' own step or a shorter "
+                          "one (e.g. MS, QS, YS).")

@@ -206,10 +206,12 @@ def _sum_of_full_periods(frame: pd.DataFrame, resampler, rule: str, ends: list[p
 
 
 def _twelve_hour_clock(index: pd.DatetimeIndex, repeated: int) -> bool:
-    """Times of day from a 12-hour clock written without AM/PM: hours never past 12, and at least a
-    third of the rows repeating another's time (1:00 pm read as 1:00 am, merged with it)."""
+    """Times of day from a 12-hour clock written without AM/PM: hours 1 to 12 (such a clock writes
+    midnight as 12, never 00), nearly all of them, and at least a third of the rows repeating
+    another's time (1:00 pm read as 1:00 am, merged with it). A half-day shop's 00:00-12:00 is not."""
     hours = index.hour
-    return bool(hours.max() <= 12 and len(np.unique(hours)) >= 6 and repeated >= len(index) / 3)
+    return bool(hours.min() >= 1 and hours.max() <= 12 and len(np.unique(hours)) >= 10
+                and repeated >= len(index) / 3)
 
 
 def _partial_ends(index: pd.DatetimeIndex, rule: str, label: str) -> list[pd.Timestamp]:

@@ -28,8 +28,10 @@ from .jsonchecks import (
 )
 from .schema_choice import check_selection
 
-PERIOD_TEMPLATE = r"[^{}]*(\{y\}|\{q\}|\{w:02d\})[^{}]*(\{y\}|\{q\}|\{w:02d\})[^{}]*"  # data.periods: no
-# other field is formatted (forecast.predicting.as_written)
+_SEP = r"[ A-Za-z/._-]*"  # what may stand between a period's fields: no comma, quote or line break
+PERIODS = {"Q": re.compile(rf"{_SEP}(\{{y\}}{_SEP}\{{q\}}|\{{q\}}{_SEP}\{{y\}}){_SEP}"),  # data.periods: a year
+           "W": re.compile(rf"{_SEP}\{{y\}}{_SEP}\{{w:02d\}}{_SEP}")}  # and a quarter (or an ISO week) of a
+# quarterly (weekly) series, and no other field (forecast.predicting.as_written formats it)
 
 
 def validate(meta: Any) -> dict[str, Any]:
@@ -235,8 +237,10 @@ def _data(d: dict[str, Any]) -> None:
             raise bad_field(f"{w}{flag}", "true or false", d.get(flag))
     check_int(d, "day", w, 1, 28, optional=True)  # older bundles have none
     periods = check_str(d, "periods", w, optional=True)
-    if periods is not None and not re.fullmatch(PERIOD_TEMPLATE, periods):  # only {y}, {q}, {w:02d}: no
-        raise bad_field(f"{w}periods", "a template like '{y} Q{q}'", periods)  # other field is formatted
+    pattern = PERIODS.get(str(d.get("freq", ""))[:1])
+    if periods is not None and (pattern is None or not pattern.fullmatch(periods)):
+        raise bad_field(f"{w}periods", "a template like '{y} Q{q}' of a quarterly series, or '{y}-W{w:02d}' of "
+                        "a weekly one", periods)
     check_time(d.get("start"), f"{w}start")
     check_time(d.get("end"), f"{w}end")
     split = check_obj(d, "split", w)

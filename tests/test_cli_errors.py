@@ -401,7 +401,7 @@ def test_predict_data_far_from_the_training_values_gets_a_note(tmp_path, bundle,
     ("--freq", "0D", "--freq '0D' is not a positive step"),
     ("--freq", "-1D", "--freq '-1D' is not a positive step"),
     ("--freq", "1ns", "--freq '1ns' is a step under a second"),
-    ("--freq", "1000000D", "--freq '1000000D' is a step over a hundred years"),
+    ("--freq", "1000000D", "--freq '1000000D' is a step over a hundred years; give the rows' own step or a shorter"),
     ("--resample", "0D", "--resample '0D' is not a positive step"),
     ("--resample", "1000000MS", "--resample '1000000MS' is a step over a hundred years"),
 ])

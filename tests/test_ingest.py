@@ -427,6 +427,9 @@ def test_a_twelve_hour_clock_without_am_pm_is_refused(tmp_path):
         load_series(path, ["y"])
     path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d %I:%M %p},{i % 24}\n" for i, t in enumerate(hours)))
     assert len(load_series(path, ["y"]).frame) == 200  # with AM/PM: read right
+    half = [t for t in hours if t.hour <= 12]  # a half-day shop, every row exported twice: 00:00 is no 12-hour clock
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d %H:%M},{t.hour}\n" for t in half for _ in (1, 2)))
+    assert "duplicate timestamps merged" in " ".join(load_series(path, ["y"]).notes)
 
 
 def test_resample_to_the_rows_own_month_is_kept_so_a_panels_advice_works(tmp_path):
