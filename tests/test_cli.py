@@ -69,6 +69,10 @@ def test_compare_ranks_architectures_and_keeps_every_bundle(tmp_path):
                                 "--keep", "all", "--out", str(out), "--force"])  # its own output: replaced
     assert again.exit_code == 0, again.output
     assert sorted(p.name for p in out.iterdir()) == ["gru", "lstm"]
+    one = runner.invoke(app, ["compare", str(tmp_path / "sine.csv"), "--target", "y", *TINY, "--arch", "lstm,bilstm",
+                              "--keep", "all", "--out", str(out), "--force"])
+    assert one.exit_code == 0, one.output
+    assert f"note: {out} also holds gru from an earlier compare, not this one's" in " ".join(one.stderr.split())
 
 
 def test_compare_keeps_the_best_bundle_by_default(tmp_path):

@@ -283,6 +283,9 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
         for name, forecaster in results:
             run.save(forecaster, out / name, force=True, report=report)
         console.print(f"Bundles written to [bold]{out}[/]/<arch>; best: {results[0][0]}")
+        older = sorted(p.name for p in out.iterdir() if p.is_dir() and p.name not in dict(results))
+        if older:  # --force replaced the architectures compared now; the others are an earlier run's
+            typer.echo(f"note: {out} also holds {', '.join(older)} from an earlier compare, not this one's", err=True)
     else:
         path = run.save(results[0][1], out, force=force, report=report)
         console.print(f"Best ({results[0][0]}) written to [bold]{path}[/]")
