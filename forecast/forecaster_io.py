@@ -46,8 +46,20 @@ class Persisted:
             "weights.npz": lambda p: export_weights(self.model_, p),
         }
         if self.holdout_["windows"]:
-            writers["holdout.csv"] = lambda p: holdout_frame(self.holdout_).to_csv(p, index=False)
+            writers["holdout.csv"] = lambda p: self._as_written(holdout_frame(self.holdout_)).to_csv(p, index=False)
         return writers
+
+    def _as_written(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The time columns of ``frame`` as the training file wrote its times (its quarters, its day
+        of the month: see :func:`forecast.predicting.times_as_written`)."""
+        from .predicting import times_as_written
+
+        d = self.data_
+        style = (bool(d.get("years")), bool(d.get("utc")), int(d.get("day") or 1), d.get("periods"))
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = list(times_as_written(pd.DatetimeIndex(frame[column]), *style))
+        return frame
 
     def optimizer_state(self) -> list[np.ndarray]:
         """The optimizer's variables: from training in this process, or from the bundle."""

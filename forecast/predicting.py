@@ -300,24 +300,29 @@ def round_forecast(
     return out
 
 
+def times_as_written(times: pd.DatetimeIndex, years: bool = False, utc: bool = False, day: int = 1,
+                     periods: str | None = None) -> pd.Index:
+    """Times as the history file wrote them: whole years (``2021``) where it held years, UTC times
+    marked ``+00:00`` where it held times with offsets (converted to UTC on reading), dates on the
+    day of the month every date fell on (read on month starts), quarters and ISO weeks in the
+    file's style (``2021 Q3``, ``2015-W02``), else as they are (``2021-01-01``)."""
+    times = pd.DatetimeIndex(times) + pd.Timedelta(days=day - 1)
+    if years:
+        return pd.Index(times.year, name=times.name)
+    if periods:
+        weeks = times.isocalendar()
+        first = weeks["year"] if "{w" in periods else times.year
+        return pd.Index([periods.format(y=y, q=q, w=w) for y, q, w in zip(first, times.quarter, weeks["week"])],
+                        name=times.name)
+    return times.tz_localize("UTC") if utc else times
+
+
 def as_written(table: pd.DataFrame, series: Series) -> pd.DataFrame:
-    """A table on a time index, with the time written as the history file (``series``, the
-    --data file or the training file) wrote it: whole years (``2021``) where it held years, UTC
-    times marked ``+00:00`` where it held times with offsets (converted to UTC on reading), dates
-    on the day of the month every date fell on, quarters and ISO weeks as the file wrote them
-    (``2021 Q3``), else dates (``2021-01-01``)."""
+    """A table on a time index, with the time written as the history file (``series``: the --data
+    file, or the training file) wrote it (:func:`times_as_written`)."""
     if not isinstance(table.index, pd.DatetimeIndex) or not (series.years or series.utc or series.day > 1
                                                              or series.periods):
         return table
     out = table.copy()
-    index = table.index + pd.Timedelta(days=series.day - 1)  # read on month starts from dates on the 15th
-    if series.years:
-        out.index = pd.Index(index.year, name=index.name)
-    elif series.periods:  # quarters or ISO weeks, as the file wrote them: 2021 Q3, 2015-W02
-        weeks = index.isocalendar()
-        years = weeks["year"] if "{w" in series.periods else index.year
-        out.index = pd.Index([series.periods.format(y=y, q=q, w=w) for y, q, w in
-                              zip(years, index.quarter, weeks["week"])], name=index.name)
-    else:
-        out.index = index.tz_localize("UTC") if series.utc else index
+    out.index = times_as_written(table.index, series.years, series.utc, series.day, series.periods)
     return out

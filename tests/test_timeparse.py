@@ -455,6 +455,8 @@ def test_quarters_are_written_back_as_the_file_wrote_them(tmp_path, written, tem
     assert predicted.exit_code == 0, predicted.output
     following = pd.period_range("2012Q1", periods=4, freq="Q")
     assert pd.read_csv(tmp_path / "f.csv")["quarter"].tolist() == [written(p) for p in following]
+    holdout = pd.read_csv(out / "holdout.csv")  # the bundle's test part too
+    assert holdout["quarter"].iloc[-1] == written(quarters[-1])
 
 
 def test_iso_weeks_are_written_back_as_weeks(tmp_path):

@@ -94,7 +94,7 @@ def detect(
     rows = f"the first {len(history.frames[name]) - len(first)} rows" + (f" of '{name}'" if panel else "")
     hint = "; put older rows before the new ones to score them all" if data is not None else ""
     typer.echo(f"note: {rows} are the history a forecast reads, not scored (scoring starts at "
-               f"{when(first.index[0])}){hint}", err=True)
+               f"{when(as_written(first.iloc[:1], history).index[0])}){hint}", err=True)
     parts = []
     for name, result in results.items():
         flagged = result[result["anomaly"]].drop(columns="anomaly")
