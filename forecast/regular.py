@@ -249,7 +249,8 @@ def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
     common = pd.Series(list(found.values())).mode().iloc[0]
     odd = [n for n, f in found.items() if f != common]
     if odd:
-        coarsest = max(set(found.values()), key=nominal_step)
+        coarsest = max(sorted(set(found.values())), key=nominal_step)  # sorted: a tie (ME, MS) named the same
+        # way by every run (a set's order changes from one process to the next)
         raise DataError(
             f"Series {', '.join(odd[:3])} have another frequency ({found[odd[0]]}) than the rest "
             f"({common}). Give --resample {coarsest} (every series summed or averaged to the coarsest "
