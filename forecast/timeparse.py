@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .dateformats import local_midnights, parse_times, period_template, periods_as_dates
-from .errors import DataError, row_number
+from .errors import FIRST_ROW, DataError, row_number
 from .numbers import STYLES
 from .timefmt import listed
 
@@ -265,7 +265,12 @@ def _time_index(
         return index.as_unit("ns").round("s"), None, [f"time read as Excel serial days (day 0 {EXCEL_ORIGIN})"]
     if time_format:
         text = col.astype(str).str.strip()
-        midnights = local_midnights(text.reset_index(drop=True), label) if "%z" in time_format else None
+        if "%z" in time_format:  # daily dates at local midnight, read as without --time-format
+            by_position = text.reset_index(drop=True)
+            by_position.attrs[FIRST_ROW] = row_number(col, 0)  # the file's line numbers in messages
+            midnights = local_midnights(by_position, label)
+        else:
+            midnights = None
         if midnights is not None:  # daily dates at local midnight: their dates, as without --time-format
             index = pd.DatetimeIndex(pd.to_datetime(midnights, format="%Y-%m-%d"))
             return index.as_unit("ns"), False, ["times carry UTC offsets, every one at local midnight: read as "
