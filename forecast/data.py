@@ -334,3 +334,20 @@ def to_numeric(
             raise DataError(f"Column '{col}' has no values (all empty). Choose another column.")
         out[col] = values
     return pd.DataFrame(out, index=df.index)
+
+
+def times_as_written(times: pd.DatetimeIndex, years: bool = False, utc: bool = False, day: int = 1,
+                     periods: str | None = None) -> pd.Index:
+    """Times as the history file wrote them: whole years (``2021``) where it held years, UTC times
+    marked ``+00:00`` where it held times with offsets (converted to UTC on reading), dates on the
+    day of the month every date fell on (read on month starts), quarters and ISO weeks in the
+    file's style (``2021 Q3``, ``2015-W02``), else as they are (``2021-01-01``)."""
+    times = pd.DatetimeIndex(times) + pd.Timedelta(days=day - 1)
+    if years:
+        return pd.Index(times.year, name=times.name)
+    if periods:
+        weeks = times.isocalendar()
+        first = weeks["year"] if "{w" in periods else times.year
+        return pd.Index([periods.format(y=y, q=q, w=w) for y, q, w in zip(first, times.quarter, weeks["week"])],
+                        name=times.name)
+    return times.tz_localize("UTC") if utc else times

@@ -51,8 +51,8 @@ class Persisted:
 
     def _as_written(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The time columns of ``frame`` as the training file wrote its times (its quarters, its day
-        of the month: see :func:`forecast.predicting.times_as_written`)."""
-        from .predicting import times_as_written
+        of the month: see :func:`forecast.data.times_as_written`)."""
+        from .data import times_as_written
 
         d = self.data_
         style = (bool(d.get("years")), bool(d.get("utc")), int(d.get("day") or 1), d.get("periods"))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .data import Series, build_series, read_raw
+from .data import Series, build_series, read_raw, times_as_written
 from .errors import ConfigError, DataError
 from .regular import as_read_by_bundle
 from .timefmt import listed, when
@@ -298,23 +298,6 @@ def round_forecast(
     for i, col in enumerate(columns):
         out[col] = rounded[:, i]
     return out
-
-
-def times_as_written(times: pd.DatetimeIndex, years: bool = False, utc: bool = False, day: int = 1,
-                     periods: str | None = None) -> pd.Index:
-    """Times as the history file wrote them: whole years (``2021``) where it held years, UTC times
-    marked ``+00:00`` where it held times with offsets (converted to UTC on reading), dates on the
-    day of the month every date fell on (read on month starts), quarters and ISO weeks in the
-    file's style (``2021 Q3``, ``2015-W02``), else as they are (``2021-01-01``)."""
-    times = pd.DatetimeIndex(times) + pd.Timedelta(days=day - 1)
-    if years:
-        return pd.Index(times.year, name=times.name)
-    if periods:
-        weeks = times.isocalendar()
-        first = weeks["year"] if "{w" in periods else times.year
-        return pd.Index([periods.format(y=y, q=q, w=w) for y, q, w in zip(first, times.quarter, weeks["week"])],
-                        name=times.name)
-    return times.tz_localize("UTC") if utc else times
 
 
 def as_written(table: pd.DataFrame, series: Series) -> pd.DataFrame:

@@ -31,7 +31,7 @@ from .schema_choice import check_selection
 _SEP = r"[ A-Za-z/._-]*"  # what may stand between a period's fields: no comma, quote or line break
 PERIODS = {"Q": re.compile(rf"{_SEP}(\{{y\}}{_SEP}\{{q\}}|\{{q\}}{_SEP}\{{y\}}){_SEP}"),  # data.periods: a year
            "W": re.compile(rf"{_SEP}\{{y\}}{_SEP}\{{w:02d\}}{_SEP}")}  # and a quarter (or an ISO week) of a
-# quarterly (weekly) series, and no other field (forecast.predicting.as_written formats it)
+# quarterly (weekly) series, and no other field (forecast.data.times_as_written formats it)
 
 
 def validate(meta: Any) -> dict[str, Any]:
