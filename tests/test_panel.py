@@ -460,3 +460,12 @@ def test_series_is_one_name_and_only_for_a_several_series_bundle(tmp_path):
         result = runner.invoke(app, [command, str(tmp_path / "one"), "--series", "s0"])
         assert result.exit_code == 1
         assert "--series picks one series of a several-series bundle; this bundle holds one" in result.output
+
+
+def test_absent_series_option_reads_as_an_empty_list():
+    """Typer 0.15 (the floor) took len() of what the --series callback returned; None from an absent
+    option made every predict without --series a TypeError there."""
+    from forecast.commands import _one_series, one_series
+
+    assert _one_series(None) == [] and one_series(_one_series(None)) is None
+    assert _one_series(["a", "a"]) == ["a", "a"] and one_series(["a"]) == "a"

@@ -30,7 +30,9 @@ def _one_series(values: list[str] | None) -> list[str] | None:
     if values and len(set(values)) > 1:
         raise typer.BadParameter(f"takes one series; got {', '.join(values)}. Run once per series, or leave "
                                  "--series out for all of them.")
-    return values
+    # Typer before 0.16 hands a callback None for an absent list option and then takes len() of what
+    # it returns: give it an empty list, which every Typer turns back into the option's None.
+    return values if values is not None else []
 
 
 def series_option(help: str) -> Any:
