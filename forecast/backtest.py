@@ -17,11 +17,11 @@ import numpy as np
 
 from . import baselines
 from .config import TrainConfig
-from .data import Series
+from .data import Series, written
 from .errors import ConfigError, DataError
 from .evaluation import score_windows
 from .frequency import default_horizon, season_length
-from .metrics import mase_scale
+from .metrics import mase_scale, skill
 from .timefmt import listed
 
 
@@ -103,15 +103,15 @@ def backtest(
             "refit": refit,
             "rows": rows,
             "train_rows": start,
-            "test_start": str(index[start]),
-            "test_end": str(index[-1]),
-            "origins": [str(index[o]) for o in origins],
+            "test_start": written(index[start], series),  # times as the file wrote them
+            "test_end": written(index[-1], series),
+            "origins": [written(index[o], series) for o in origins],
             "mase_scale": scale,
         },
         "models": models,
         "per_step_mae": np.mean(np.abs(actual - point), axis=0).tolist(),
         "forecasts": point.tolist(),  # (windows, horizon), the median with quantiles
-        "skill": 1.0 - models["model"]["mase"] / models[best]["mase"],
+        "skill": skill(models["model"]["mase"], models[best]["mase"]),
         "best_baseline": best,
         "persistence": persistence(target, origins, point),
         "interval": fitted.interval(),
@@ -260,7 +260,7 @@ def backtest_panel(
         per_series[name] = {k: round(v["mase"], 6) for k, v in rows.items()}
         per_step.append(np.mean(np.abs(actual - point), axis=0) / scale)
         forecasts[name] = point.tolist()
-        times[name] = [str(frame.index[o]) for o in origins]
+        times[name] = [written(frame.index[o], series) for o in origins]
         maes, naive = shift_errors(target, origins, point)
         shifted.append(maes / scale)
         naive_mae.append(naive / scale)
@@ -278,8 +278,8 @@ def backtest_panel(
         "protocol": {
             "windows": windows, "horizon": horizon, "season": season, "refit": False,
             "series": len(names), "left_out": left_out,
-            "test_start": str(min(kept[n].index[len(kept[n]) - test] for n in names)),
-            "test_end": str(max(kept[n].index[-1] for n in names)),
+            "test_start": written(min(kept[n].index[len(kept[n]) - test] for n in names), series),
+            "test_end": written(max(kept[n].index[-1] for n in names), series),
             "mase_scale": "each series' in-sample seasonal-naive MAE",
             "origins": times,  # each series' window starts, the rows of its forecasts
         },
@@ -287,7 +287,7 @@ def backtest_panel(
         "per_series": per_series,
         "per_step_mase": np.mean(per_step, axis=0).tolist(),  # each series' MAE over its scale: comparable
         "forecasts": forecasts,
-        "skill": 1.0 - models["model"]["mase"] / models[best]["mase"],
+        "skill": skill(models["model"]["mase"], models[best]["mase"]),
         "best_baseline": best,
         "persistence": persistence_of(np.mean(shifted, axis=0), float(np.mean(naive_mae))),  # scale-free means
         "interval": fitted.interval(),

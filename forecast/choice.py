@@ -124,5 +124,7 @@ def verdict(metrics: dict[str, dict[str, float]], label: str, forced: bool = Fal
         return "simple", (f"The forecast is {label.replace('_', ' ')} itself: {why} (test MASE {model:.3f}).")
     if model < best:
         return "good", f"The model beats both baselines: MASE {model:.3f} vs {best:.3f}."
+    if model < 5e-4:  # a baseline exact on a noise-free series, the model within rounding of it: no loss to warn of
+        return "good", f"The model is as exact as the best baseline: MASE {model:.3f} vs {best:.3f}."
     return "bad", (f"The model does not beat the best baseline on the test part: MASE {model:.3f} vs "
                    f"{best:.3f}; a simple forecast serves better here.")

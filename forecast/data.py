@@ -9,8 +9,10 @@ start of `forecast train` use it before any model exists.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from .errors import ConfigError, DataError, row_number
 from .numbers import bulk, dotted_thousands, far_values, number_hint, read_numbers, thousandfold
 from .reading import SEPARATOR, read_table, sentinel_mask
 from .regular import regularise_all
-from .timefmt import listed
+from .timefmt import listed, when
 from .timeparse import find_time_column, time_index, written_as_periods, written_as_years
 
 WIDE_TARGET = "value"  # the target column's name inside each series of a wide, several-target file
@@ -334,6 +336,19 @@ def to_numeric(
             raise DataError(f"Column '{col}' has no values (all empty). Choose another column.")
         out[col] = values
     return pd.DataFrame(out, index=df.index)
+
+
+def time_style(source: Series | Mapping[str, Any]) -> tuple[bool, bool, int, str | None]:
+    """How a file wrote its times, as :func:`times_as_written` takes it: (years, utc, day of the month,
+    periods), from a :class:`Series` or from a bundle's ``data`` (bundles without a field read the default)."""
+    get = source.get if isinstance(source, Mapping) else lambda key: getattr(source, key, None)
+    return bool(get("years")), bool(get("utc")), int(get("day") or 1), get("periods")
+
+
+def written(stamp: Any, source: Series | Mapping[str, Any]) -> str:
+    """One time, as text, as the file of ``source`` wrote its times: ``2019 Q4``, ``2019-12-15``, ``2019``,
+    ``2019-12-01`` (the work inside reads quarters and day-15 months on month starts)."""
+    return when(times_as_written(pd.DatetimeIndex([pd.Timestamp(stamp)]), *time_style(source))[0])
 
 
 def times_as_written(times: pd.DatetimeIndex, years: bool = False, utc: bool = False, day: int = 1,

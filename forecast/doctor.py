@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 from .anchor import check_anchor, season_note
-from .data import DataOptions, RawTable, Series, build_series, read_raw
+from .data import DataOptions, RawTable, Series, build_series, read_raw, written
 from .errors import ConfigError, DataError
 from .frequency import default_horizon, is_trading_days, season_length
 from .numbers import read_numbers
-from .timefmt import listed, when
+from .timefmt import listed
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -235,7 +235,7 @@ def _describe(diag: Diagnosis, series: Series) -> None:
     end = max(f.index[-1] for f in frames.values())
     kind = " (trading days: holidays are not filled)" if is_trading_days(series.freq) else ""
     diag.facts["frequency"] = f"{series.freq}{kind}"
-    diag.facts["span"] = f"{when(start)} .. {when(end)}"
+    diag.facts["span"] = f"{written(start, series)} .. {written(end, series)}"
     diag.facts["rows"] = f"{rows} after loading"
     if series.is_panel:
         lengths = {k: len(f) for k, f in frames.items()}

@@ -52,10 +52,9 @@ class Persisted:
     def _as_written(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The time columns of ``frame`` as the training file wrote its times (its quarters, its day
         of the month: see :func:`forecast.data.times_as_written`)."""
-        from .data import times_as_written
+        from .data import time_style, times_as_written
 
-        d = self.data_
-        style = (bool(d.get("years")), bool(d.get("utc")), int(d.get("day") or 1), d.get("periods"))
+        style = time_style(self.data_)
         for column in frame.columns:
             if pd.api.types.is_datetime64_any_dtype(frame[column]):
                 frame[column] = list(times_as_written(pd.DatetimeIndex(frame[column]), *style))

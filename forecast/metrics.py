@@ -5,6 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def skill(error: float, best: float) -> float | None:
+    """The share of the best baseline's error a forecast removes, ``1 - error / best`` (+0.2: a fifth less
+    error). None where that baseline is exact (error 0) and the forecast is not: no share of 0 measures it."""
+    if best > 0:
+        return 1.0 - error / best
+    return 0.0 if error <= best else None
+
+
+def skill_text(value: float | None) -> str:
+    """A :func:`skill` as people read it: ``+12.5%``, or why there is none."""
+    return format(value, "+.1%") if value is not None else "none (that baseline is exact there)"
+
+
 def mae(actual: np.ndarray, forecast: np.ndarray) -> float:
     return float(np.mean(np.abs(np.asarray(actual) - np.asarray(forecast))))
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .data import Series, build_series, read_raw, times_as_written
+from .data import Series, build_series, read_raw, time_style, times_as_written, written
 from .errors import ConfigError, DataError
 from .regular import as_read_by_bundle
-from .timefmt import listed, when
+from .timefmt import listed
 
 if TYPE_CHECKING:
     from .forecaster import Forecaster
@@ -166,7 +166,7 @@ def check_horizon(
         except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
             raise ConfigError(
                 f"{'--horizon ' if given else 'The trained horizon, '}{horizon} steps of "
-                f"{forecaster.data_['freq']} after {when(frame.index[-1])} reach "
+                f"{forecaster.data_['freq']} after {written(frame.index[-1], series)} reach "
                 f"past {pd.Timestamp.max:%Y-%m-%d}, the last date pandas can hold. "
                 + ("Give a shorter --horizon." if given else "Give --horizon with fewer steps.")
             ) from None
@@ -195,7 +195,7 @@ def filled_in_window(forecaster: Forecaster, series: Series) -> tuple[list[str],
         (ending if ends else inside).append(
             f"{label}{len(held)} of the last {pre.lookback} rows the model reads were blank or "
             f"missing in the file and were filled by --fill {forecaster.config.fill} "
-            f"(first {when(held[0])}, last {when(held[-1])}{': the last row' if ends else ''})"
+            f"(first {written(held[0], series)}, last {written(held[-1], series)}{': the last row' if ends else ''})"
         )
     return ending, inside
 
@@ -221,8 +221,8 @@ def ended_early(series: Series, horizon: int) -> str | None:
     early = sorted((n for n, b in behind.items() if b > horizon), key=lambda n: -behind[n])
     if not early:
         return None
-    shown = [f"{n} ({when(ends[n])}, {behind[n]} steps before)" for n in early]
-    return (f"{len(early)} series end more than the horizon before the latest ({when(latest)}), and each is "
+    shown = [f"{n} ({written(ends[n], series)}, {behind[n]} steps before)" for n in early]
+    return (f"{len(early)} series end more than the horizon before the latest ({written(latest, series)}), and each is "
             f"forecast from its own end: {listed(shown)}")
 
 
@@ -303,9 +303,9 @@ def round_forecast(
 def as_written(table: pd.DataFrame, series: Series) -> pd.DataFrame:
     """A table on a time index, with the time written as the history file (``series``: the --data
     file, or the training file) wrote it (:func:`times_as_written`)."""
-    if not isinstance(table.index, pd.DatetimeIndex) or not (series.years or series.utc or series.day > 1
-                                                             or series.periods):
+    style = time_style(series)
+    if not isinstance(table.index, pd.DatetimeIndex) or style == time_style({}):
         return table
     out = table.copy()
-    out.index = times_as_written(table.index, series.years, series.utc, series.day, series.periods)
+    out.index = times_as_written(table.index, *style)
     return out

@@ -259,6 +259,19 @@ def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
     return common
 
 
+def _off_grid(label: str, step: str, index: pd.DatetimeIndex, off: pd.DatetimeIndex) -> str:
+    """Why rows are off the grid of ``step``, and the fix. Rows one a month (a quarter) whose day moved
+    (the 15th, later the 1st) were named "off the ME grid" with advice to aggregate by month ends."""
+    days = nominal_step(step) / pd.Timedelta(days=1)
+    for name, period, rule, (low, high) in (("month", "M", "MS", (27, 32)), ("quarter", "Q", "QS", (88, 93))):
+        if low <= days <= high and index.to_period(period).is_unique:
+            other = next((t for t in index if t.day != index[0].day or t.time() != index[0].time()), off[0])
+            return (f"{label}: one row a {name}, but not on one day of the {name} (e.g. {when(index[0])} and "
+                    f"{when(other)}). Use --resample {rule} to read each {name} as its one row, dated on its first day.")
+    return (f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {when(off[0])}). "
+            f"Use --resample {resample_rule(step, index)} to aggregate them, or another --freq.")
+
+
 def _reindex_and_fill(
     frame: pd.DataFrame, step: str, opts: DataOptions, notes: list[str], label: str
 ) -> tuple[pd.DataFrame, dict[str, int], pd.DatetimeIndex]:
@@ -268,10 +281,7 @@ def _reindex_and_fill(
         full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
         off = frame.index.difference(full)
         if len(off):
-            raise DataError(
-                f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {off[0]}). "
-                f"Use --resample {resample_rule(step, frame.index)} to aggregate them, or another --freq."
-            )
+            raise DataError(_off_grid(label, step, frame.index, off))
         missing = len(full) - len(frame)
         if _mostly_missing(len(frame), len(full), opts):  # most of the series would be made up
             apart = pd.Series(frame.index).diff().median()

@@ -20,6 +20,8 @@ import pandas as pd
 from . import plots
 from .bundle import versions
 from .choice import describe, verdict
+from .data import written
+from .metrics import skill_text
 from .timefmt import count, when
 
 _CSS = """
@@ -115,9 +117,9 @@ def _card(meta: dict[str, Any]) -> str:
         f"{t['seconds']:.0f} s; batch {t.get('batch_size') or c['batch_size']}, learning rate {c['learning_rate']}, seed {c['seed']}",
         "scaling": "standard scaler fitted on the training part; predicts change from the last value"
         if p["anchor"] == "last" else "standard scaler fitted on the training part",
-        "data": f"{Path(d['source']).name}: {when(d['start'])} .. {when(d['end'])}, frequency {d['freq']}, "
+        "data": f"{Path(d['source']).name}: {written(d['start'], d)} .. {written(d['end'], d)}, frequency {d['freq']}, "
         f"season {d['season']}",
-        "split": ", ".join(f"{k} {when(v[0])} .. {when(v[1])}" for k, v in d["split_times"].items()),
+        "split": ", ".join(f"{k} {written(v[0], d)} .. {written(v[1], d)}" for k, v in d["split_times"].items()),
         "loading": _loading(d["notes"]),
         "fitting": _loading(d.get("fit_notes", [])),
         "versions": ", ".join(f"{k} {v}" for k, v in versions().items()),
@@ -155,7 +157,7 @@ def _backtest_section(backtest: dict[str, Any]) -> list[str]:
         f"to {_e(when(bp['test_end']))}, season {_e(bp['season'])}"
         f"{', refit per fold' if bp['refit'] else ', trained once'}; skill vs the best baseline "
         f"({_e(str(backtest['best_baseline']).replace('_', ' '))}): "
-        f"{_e(format(backtest['skill'], '+.1%'))}.</p>",
+        f"{_e(skill_text(backtest['skill']))}.</p>",
         _table(_METRIC_HEADER, _metrics_rows(backtest["models"])),
     ]
     persistence = backtest.get("persistence") or {}
@@ -199,7 +201,8 @@ def check_backtest(result: Any, name: str) -> dict[str, Any]:
         need(isinstance(m, dict) and number(m.get("mase")) and all(number(v) for v in m.values()),
              f"models.{model}", "an object of numbers including mase")
     need(isinstance(result.get("best_baseline"), str), "best_baseline", "a string")
-    need(number(result.get("skill")), "skill", "a number")
+    need("skill" in result and (result["skill"] is None or number(result["skill"])), "skill",
+         "a number (or null where the best baseline is exact)")
     persistence = result.get("persistence", {})
     need(isinstance(persistence, dict) and isinstance(persistence.get("repeats_recent_values", False), bool)
          and isinstance(persistence.get("best_shift", 0), int), "persistence",
@@ -300,13 +303,13 @@ def _data_sentence(d: dict[str, Any]) -> str:
     parts = (f"train {_e(split['train_rows'])}, validation {_e(split['val_rows'])}, test "
              f"{_e(split['test_rows'])} rows")
     if not d.get("series"):
-        return (f"{_e(split['rows'])} rows at frequency <b>{_e(d['freq'])}</b> from {_e(when(d['start']))} "
-                f"to {_e(when(d['end']))}; {parts}.")
+        return (f"{_e(split['rows'])} rows at frequency <b>{_e(d['freq'])}</b> from {_e(written(d['start'], d))} "
+                f"to {_e(written(d['end'], d))}; {parts}.")
     splits = d.get("series_splits") or {}
     total = sum(int(s["rows"]) for s in splits.values())
     first = d["series"][0]
     return (f"{len(d['series'])} series by <b>{_e(d.get('id'))}</b>, {_e(total)} rows in all, at frequency "
-            f"<b>{_e(d['freq'])}</b> from {_e(when(d['start']))} to {_e(when(d['end']))}; each series is split "
+            f"<b>{_e(d['freq'])}</b> from {_e(written(d['start'], d))} to {_e(written(d['end'], d))}; each series is split "
             f"by its own length (the first, {_e(first)}: {parts}; the plots show it).")
 
 

@@ -98,3 +98,13 @@ def test_refit_scores_a_member_only_where_every_fold_fitted_it(series, monkeypat
     assert len(calls) == 6 and "auto_ces" not in result["models"]
     assert {"model", "auto_ets", "naive"} <= set(result["models"])
     assert "auto_ces not scored: it could not be fitted in every fold" in result["notes"]
+
+
+def test_skill_where_the_best_baseline_is_exact():
+    """A noise-free seasonal series: seasonal naive's MASE is 0, and skill (1 - model / best) divided by
+    it: backtest ended in a ZeroDivisionError traceback."""
+    from forecast.metrics import skill, skill_text
+
+    assert skill(0.5, 1.0) == 0.5 and skill_text(skill(0.5, 1.0)) == "+50.0%"
+    assert skill(0.0, 0.0) == 0.0 and skill(1e-9, 0.0) is None
+    assert skill_text(None) == "none (that baseline is exact there)"

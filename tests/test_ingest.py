@@ -465,3 +465,20 @@ def test_summing_by_day_names_the_features_it_sums_too(tmp_path):
     assert (series.frame["temp_c"] == 120).all()
     assert "--agg sum sums temp_c too; if they are levels (temperatures, prices), --agg mean keeps their units" \
         in series.notes
+
+
+@pytest.mark.parametrize(("stamps", "name", "rule"), [
+    # a monthly report moved from the 15th to the 1st: "60 timestamps off the ME grid, --resample ME"
+    (list(pd.date_range("2005-01-01", periods=30, freq="MS") + pd.Timedelta(days=14))
+     + list(pd.date_range("2007-07-01", periods=30, freq="MS")), "month", "MS"),
+    # quarterly figures dated at quarter ends, later at quarter starts
+    (list(pd.date_range("2000-03-31", periods=20, freq="QE")) + list(pd.date_range("2005-01-01", periods=20, freq="QS")),
+     "quarter", "QS"),
+], ids=["month day moved", "quarter ends then starts"])
+def test_one_row_a_period_on_moving_days_is_named_and_resample_reads_it(tmp_path, stamps, name, rule):
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d},{i % 9}\n" for i, t in enumerate(stamps)))
+    with pytest.raises(DataError, match=rf"one row a {name}, but not on one day of the {name} \(e.g. "
+                                        rf"{stamps[0]:%Y-%m-%d} and .*--resample {rule} "):
+        load_series(path, ["y"])
+    series = load_series(path, ["y"], options=DataOptions(resample=rule))
+    assert len(series.frame) == len(stamps) and series.frame["y"].tolist() == [i % 9 for i in range(len(stamps))]

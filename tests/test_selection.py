@@ -95,3 +95,7 @@ def test_the_verdict_does_not_read_a_chosen_baseline_as_losing_to_itself():
     assert forced[0] == "simple" and "as --model asks" in forced[1] and "no model beat" not in forced[1]
     kind, sentence = verdict({**tie, "model": {"mase": 0.5}}, "0.5 lstm + 0.5 auto_ets")
     assert kind == "good" and "0.500 vs 0.720" in sentence
+    # a noise-free series: seasonal naive exact, the model 1e-8 off it; not "a simple forecast serves better"
+    exact = verdict({"model": {"mase": 3.7e-9}, "naive": {"mase": 1.27}, "seasonal_naive": {"mase": 0.0}}, "auto_ets")
+    assert exact == ("good", "The model is as exact as the best baseline: MASE 0.000 vs 0.000.")
+    assert verdict({"model": {"mase": 0.01}, "naive": {"mase": 1.27}, "seasonal_naive": {"mase": 0.0}}, "lstm")[0] == "bad"

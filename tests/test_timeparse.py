@@ -468,3 +468,35 @@ def test_iso_weeks_are_written_back_as_weeks(tmp_path):
 
     written = as_written(table, SimpleNamespace(years=False, utc=False, day=1, periods="{y}-W{w:02d}"))
     assert written.index.tolist() == ["2020-W52", "2020-W53", "2021-W01"]
+
+
+def test_spans_name_the_times_as_the_file_wrote_them(tmp_path):
+    """doctor, train, backtest (console and JSON) and report named day-15 months by the month starts
+    they are read on (2005-01-01), and quarters as dates; they name them as the file did."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    months = pd.date_range("2005-01-01", periods=48, freq="MS") + pd.Timedelta(days=14)
+    path, out = tmp_path / "m.csv", tmp_path / "b"
+    pd.DataFrame({"date": months.strftime("%Y-%m-%d"), "y": np.arange(48) % 12 + 10.0}).to_csv(path, index=False)
+    runner = CliRunner()
+    doctor = runner.invoke(app, ["doctor", str(path), "--target", "y"])
+    assert "2005-01-15 .. 2008-12-15" in doctor.output, doctor.output
+    tiny = ["--target", "y", "--horizon", "3", "--epochs", "1", "--units", "4"]
+    trained = runner.invoke(app, ["train", str(path), *tiny, "--out", str(out)])
+    text = " ".join(trained.output.split())
+    assert trained.exit_code == 0 and "2005-01-15 .. 2008-12-15" in text and "(2008-07-15 .. 2008-12-15)" in text, text
+    assert "-01 " not in text.split("Split by time")[1].split("lookback")[0]
+    scored = runner.invoke(app, ["backtest", str(path), *tiny, "--windows", "2", "--json", str(tmp_path / "bt.json")])
+    assert scored.exit_code == 0 and "(2008-07-15 .. 2008-12-15)" in " ".join(scored.output.split()), scored.output
+    protocol = json.loads((tmp_path / "bt.json").read_text())["protocol"]
+    assert protocol["origins"] == ["2008-07-15", "2008-10-15"] and protocol["test_end"] == "2008-12-15"
+    report = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "bt.json"),
+                                 "--out", str(tmp_path / "r.html")])
+    assert report.exit_code == 0 and "another file" not in report.output, report.output
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "from 2005-01-15 to 2008-12-15" in html and "from 2008-07-15 to 2008-12-15" in html
+    assert "2008-12-01" not in html

@@ -10,6 +10,7 @@ import typer
 
 from ..choice import describe
 from ..config import TrainConfig
+from ..metrics import skill_text
 from ..timefmt import count
 from . import check_output, quiet_keras, series_share, user_errors, when, write_atomic
 from .options import DataArg, Param, command, train_settings
@@ -70,7 +71,7 @@ def backtest(data: Path, config: TrainConfig, windows: int, refit: bool, json: P
     for note in result.get("notes", []):
         console.print(f"  note: {note}", highlight=False)
     console.print(describe(result["choice"]), highlight=False)
-    console.print(f"Skill vs the best baseline ({result['best_baseline']}): {result['skill']:+.1%}; "
+    console.print(f"Skill vs the best baseline ({result['best_baseline']}): {skill_text(result['skill'])}; "
                   f"training {result['training']['seconds']:.0f}s", highlight=False)
     label, key = ("MASE per step (mean over series)", "per_step_mase") if series.is_panel else ("MAE per step", "per_step_mae")
     console.print(f"{label}: " + " ".join(f"{v:.3g}" for v in result[key]), highlight=False)

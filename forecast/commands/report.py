@@ -29,6 +29,7 @@ def report(
     Example: forecast report models/energy_demand_demand --backtest bt.json --out report.html
     """
     from ..bundle import read_meta
+    from ..data import written
     from ..errors import ConfigError
     from ..report import check_backtest, render
     from ..timefmt import when
@@ -58,10 +59,11 @@ def report(
             several = lambda c: f"several series by '{c['id']}'" if c.get("id") else "one series"  # noqa: E731
             raise ConfigError(f"--backtest {backtest.name} backtests {several(tested_config)}, but this bundle "
                               f"forecasts {several(meta['config'])}. Give the backtest of the same data.")
-        ended, trained = str(result["protocol"].get("test_end")), str(meta["data"].get("end"))
-        if ended != trained:  # same target name, another file (or another version of it)
+        ended, trained = str(result["protocol"].get("test_end")), meta["data"].get("end")
+        as_written = written(trained, meta["data"])  # backtests write times as the file did (older ones did not)
+        if ended not in (as_written, str(trained)):  # same target name, another file (or another version of it)
             typer.echo(f"note: the backtest's windows end at {when(ended)}, this bundle's data at "
-                       f"{when(trained)}: it may be of another file, or of an older or newer copy", err=True)
+                       f"{as_written}: it may be of another file, or of an older or newer copy", err=True)
     text = render(bundle, meta, result)
     write_atomic(out, lambda p: p.write_text(text, encoding="utf-8"))
     typer.echo(f"Report written to {out}")

@@ -14,7 +14,7 @@ from ..choice import describe, verdict
 from ..config import ARCHS, TrainConfig
 from ..timefmt import count
 from . import Keep as KeepChoice
-from . import quiet_keras, series_share, split_list, user_errors, when
+from . import quiet_keras, series_share, split_list, user_errors
 from .options import Archs, DataArg, Force, Out, Param, Report, command, train_settings
 
 Resume = Annotated[bool, typer.Option(rich_help_panel="Training",
@@ -133,6 +133,8 @@ def default_out(data: Path, target: str) -> Path:
 
 def print_series(console: Any, data: Path, series: Any) -> None:
     """One line on what was read, then each loading note."""
+    from ..data import written
+
     frames = list(series.frames.values())
     start = min(f.index[0] for f in frames)
     end = max(f.index[-1] for f in frames)
@@ -140,7 +142,7 @@ def print_series(console: Any, data: Path, series: Any) -> None:
     many = f", {len(frames)} series ({series.id})" if series.is_panel else ""
     console.print(
         f"[bold]{data.name}[/]: {rows} rows{many}, time column '{series.time}', "
-        f"frequency {series.freq}, {when(start)} .. {when(end)}",
+        f"frequency {series.freq}, {written(start, series)} .. {written(end, series)}",
         highlight=False,
     )
     for note in series.notes:
@@ -175,8 +177,10 @@ def _fit(console: Any, config: Any, series: Any, previous: Any = None) -> tuple[
 def print_fit(console: Any, forecaster: Any) -> None:
     from rich.table import Table
 
+    from ..data import written
+
     d, t, pre = forecaster.data_, forecaster.training_, forecaster.preprocessor_
-    s = {k: [when(x) for x in v] for k, v in d["split_times"].items()}
+    s = {k: [written(x, d) for x in v] for k, v in d["split_times"].items()}
     console.print(
         f"Split by time: train {d['split']['train_rows']} rows ({s['train'][0]} .. {s['train'][1]}), "
         f"validation {d['split']['val_rows']}, test {d['split']['test_rows']} "
