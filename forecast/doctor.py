@@ -301,6 +301,25 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
                      "1e38, or spread wider than float64 allows)", "rescale them in the file, or another "
                      "--target/--features")
             return
+        faint = too_faint(frame, part.train_end)
+        if faint:
+            diag.add("problem", f"column(s) {listed(faint)} vary too little to scale (a spread under about 2e-15, which "
+                     "standard scaling reads as constant)", "multiply them in the file (smaller units), or another "
+                     "--target/--features")
+            return
+
+
+FAINT = 10 * np.finfo("float64").eps  # scikit-learn's StandardScaler takes a spread under this as 0 (scale 1)
+
+
+def too_faint(frame: pd.DataFrame, train_rows: int) -> list[str]:
+    """The columns whose values vary in training, but by less than scaling can see (values near 1e-300
+    were scaled by 1, trained as a constant 0, and forecast 0 with intervals 1e297 times too wide)."""
+    values = frame.iloc[:train_rows].to_numpy(dtype="float64")  # (rows, columns)
+    with np.errstate(all="ignore"):
+        size = np.nanmax(np.abs(values), axis=0, initial=0.0)
+        spread = np.nanstd(values / np.where(size > 0, size, 1.0), axis=0) * size  # no underflow: 1e-300 squared is 0
+    return [str(c) for c, s in zip(frame.columns, spread) if 0 < s < FAINT]
 
 
 def unscalable(frame: pd.DataFrame, train_rows: int) -> list[str]:

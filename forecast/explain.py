@@ -113,10 +113,12 @@ def permutation_importance(
 
     lookback = x.shape[1]
     features = {name: shuffled((slice(None), slice(None), j)) for j, name in enumerate(names)}
-    edges = np.linspace(lookback, 0, segments + 1).round().astype(int)  # from the end backwards
+    # from the end backwards, at most one part a step (a lookback of 2 in 4 parts had empty "steps 2-1 back")
+    edges = np.linspace(lookback, 0, min(segments, lookback) + 1).round().astype(int)
     parts = {}
     for newest, oldest in zip(edges[:-1], edges[1:]):
-        label = f"steps {lookback - newest + 1}-{lookback - oldest} back"
+        first, last = lookback - newest + 1, lookback - oldest
+        label = f"steps {first}-{last} back" if last > first else f"step {first} back"
         parts[label] = shuffled((slice(None), slice(oldest, newest), slice(None)))
     return {"base_mae": base, "features": features, "lookback": parts}
 

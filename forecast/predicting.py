@@ -239,9 +239,11 @@ def far_from_training(forecaster: Forecaster, series: Series) -> list[str]:
         mean, scale = (float(v[0]) for v in pre._stats(name if pre.series_ else None))
         recent = float(np.median(frame[pre.target].to_numpy(dtype="float64")[-pre.lookback:]))
         if scale > 0 and abs(recent - mean) >= FAR_FROM_TRAINING * scale:
+            far = abs(recent - mean) / scale  # a count people read: 1,234 or 3.2e+299, never 300 digits
+            sds = f"{far:,.0f}" if far < 1e9 else f"{far:.2g}"
             label = f"series '{name}': " if len(series.frames) > 1 else ""
             lines.append(f"{label}the last {pre.lookback} values the model reads (median {recent:.7g}) lie "
-                         f"{abs(recent - mean) / scale:.0f} standard deviations from the values it was trained on "
+                         f"{sds} standard deviations from the values it was trained on "
                          f"(mean {mean:.7g}, sd {scale:.4g}): other units, or far past what it learnt")
     return lines
 

@@ -186,7 +186,12 @@ class Preprocessor:
             given = given if future is None else pd.concat([given, future[self.future]])
             given = given[~given.index.duplicated(keep="first")]
             with np.errstate(all="ignore"):
-                blocks.append((given.reindex(stamps).to_numpy(dtype="float64") - mean) / scale)
+                block = ((given.reindex(stamps).to_numpy(dtype="float64") - mean) / scale).astype("float32")
+            if np.isinf(block).any():  # missing steps are NaN (checked by predict); these overflowed
+                bad = [c for c, over in zip(self.future, np.isinf(block).any(axis=0)) if over]
+                raise DataError(f"--future column(s) {', '.join(bad)} hold values too extreme to scale (beyond about "
+                                "1e38, or far outside the training values). Remove or rescale them.")
+            blocks.append(block)
         if self.calendar:
             blocks.append(encode(stamps, self.calendar))
         if self.holidays:

@@ -203,6 +203,9 @@ def check_backtest(result: Any, name: str) -> dict[str, Any]:
     need(isinstance(result.get("best_baseline"), str), "best_baseline", "a string")
     need("skill" in result and (result["skill"] is None or number(result["skill"])), "skill",
          "a number (or null where the best baseline is exact)")
+    training = result.get("training") or {}
+    need(isinstance(training, dict) and isinstance(training.get("config") or {}, dict), "training",
+         "an object whose config is an object")
     persistence = result.get("persistence", {})
     need(isinstance(persistence, dict) and isinstance(persistence.get("repeats_recent_values", False), bool)
          and isinstance(persistence.get("best_shift", 0), int), "persistence",

@@ -177,6 +177,9 @@ BAD_FILES = {
     "constant": ("time,y\n" + "".join(f"{t},5\n" for t in _hours()), "is constant"),
     "near-1e308": ("time,y\n" + "".join(f"{t},{(1 + i % 5) * 3e307:.17g}\n" for i, t in enumerate(_hours())),
                    "too extreme to scale"),
+    # values near 1e-300: scaled by 1 as a constant, trained on 0 and forecast 0 with exit 0
+    "near-1e-300": ("time,y\n" + "".join(f"{t},{(1 + i % 5) * 1e-300:.17g}\n" for i, t in enumerate(_hours())),
+                    "vary too little to scale"),
     "sentinel": ("time,y\n" + "".join(f"{t},{-9999 if i == 50 else i % 24}\n" for i, t in enumerate(_hours())),
                  "--na-values -9999"),
     "unit": ("time,y\n" + "".join(f"{t},{i % 24}.5 kWh\n" for i, t in enumerate(_hours())), "Strip 'kWh'"),

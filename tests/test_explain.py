@@ -78,6 +78,12 @@ def test_permutation_importance_finds_the_feature_that_matters():
     assert result["features"]["signal"] > 1 and result["features"]["noise"] == 0
     recent, *older = result["lookback"].values()
     assert recent > 1 and all(v == 0 for v in older)
+    # a lookback shorter than the parts asked: one part a step, not "steps 2-1 back" (empty) or labels twice
+    short = permutation_importance(lambda w: w[:, -1, :1] * 3, x[:, -2:], actual, ["signal", "noise"], segments=4)
+    assert list(short["lookback"]) == ["step 1 back", "step 2 back"]
+    assert short["lookback"]["step 1 back"] > 1 and short["lookback"]["step 2 back"] == 0
+    assert list(permutation_importance(lambda w: w[:, -1, :1], x, actual, ["a", "b"], segments=4)["lookback"]) == [
+        "steps 1-2 back", "steps 3-4 back", "steps 5-6 back", "steps 7-8 back"]
 
 
 def _trained(tmp_path, *flags):

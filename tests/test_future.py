@@ -81,6 +81,9 @@ def test_predict_reads_future_values_and_refuses_missing_steps(with_future):
         fitted.predict(frame, future=gaps)
     with pytest.raises(ConfigError, match="--recursive"):
         fitted.predict(frame, horizon=8, recursive=True, future=planned)
+    # 1e300 planned: cast to float32 it was inf, and predict wrote a forecast of it with exit 0
+    with pytest.raises(DataError, match=r"^--future column\(s\) event hold values too extreme to scale"):
+        fitted.predict(frame, future=planned * 1e300)
 
 
 def test_bundle_records_future_inputs_and_predict_loads_them(with_future, tmp_path):

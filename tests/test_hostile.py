@@ -126,6 +126,7 @@ FLAG_CASES = [
     (["--quantiles", "0.1,1.5"], 1, ["Quantiles must lie strictly between 0 and 1"]),
     (["--quantiles", "1e-9,0.999999999"], 1, ["Quantiles must lie between 0.001 and 0.999"]),  # trained, then
     # refused by predict as a damaged bundle (coverage 1.0)
+    (["--quantiles", ""], 1, ["--quantiles is empty"]),  # an empty shell variable was a point forecast
     # choices: Typer's own check (exit 2), naming the values --help lists
     (["--arch", "transformer"], 2, ["'--arch': 'transformer' is not one of 'lstm', 'gru'"]),
     (["--model", "arima"], 2, ["'--model': 'arima' is not one of 'auto', 'lstm'"]),
@@ -596,7 +597,10 @@ def test_html_in_a_backtest_json_stays_text(evil_bundle, tmp_path):
     (lambda b: b.update(skill="high"), "skill must be a number"),
     (lambda b: b["protocol"].update(windows="<b>"), "protocol.windows"),
     (lambda b: b.pop("models"), "models must be"),
-], ids=["skill text", "windows text", "no models"])
+    (lambda b: b.update(training="x"), "training must be an object"),  # were AttributeError tracebacks
+    (lambda b: b.update(training={"config": [1]}), "training must be an object whose config"),
+    (lambda b: b.pop("skill"), "skill must be a number"),
+], ids=["skill text", "windows text", "no models", "training text", "config a list", "no skill"])
 def test_malformed_backtest_json_is_one_line(bundle, tmp_path, change, fragment):
     backtest = {"protocol": {"windows": 2, "horizon": 3, "test_start": "a", "test_end": "b", "season": 24,
                              "refit": False},

@@ -139,8 +139,11 @@ def join_list(value: str | list[str] | None) -> str | None:
 def parse_quantiles(text: str | list[str]) -> list[float] | None:
     """``"0.1,0.5,0.9"`` -> levels; ``"none"`` -> None (a point forecast)."""
     text = join_list(text) or ""
-    if text.strip().lower() in ("none", ""):
+    if text.strip().lower() == "none":
         return None
+    if not text.strip():  # an empty shell variable: a point forecast was never asked for
+        raise ConfigError("--quantiles is empty: give levels between 0 and 1 like 0.1,0.5,0.9, or none for a "
+                          "point forecast.")
     try:
         return [float(q) for q in split_list(text)]
     except ValueError:
