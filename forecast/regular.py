@@ -185,6 +185,8 @@ def _sum_of_full_periods(frame: pd.DataFrame, resampler, rule: str, ends: list[p
     summed = resampler.sum(min_count=1)
     index = frame.index
     found = infer_freq(index)
+    if found and is_trading_days(found):  # a weekday absent from trading days is a holiday, closed (never
+        return summed  # filled, as loading has it): Thanksgiving's week of 4 days sums 4 (US weeks: 1 in 5 masked)
     step = to_offset(found) if found else to_offset((index[1:] - index[:-1]).median())
     grid = pd.date_range(index[0], index[-1], freq=step)
     expected = pd.Series(1, index=grid).resample(rule).size().reindex(summed.index, fill_value=0)

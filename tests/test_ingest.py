@@ -348,6 +348,17 @@ def test_a_sum_over_a_period_that_misses_rows_is_treated_as_missing(tmp_path):
     path = _write(tmp_path, "date,sales\n" + "".join(f"{t:%Y-%m-%d},10\n" for t in days if t.dayofweek != 6))
     weeks = load_series(path, ["sales"], options=DataOptions(resample="W", agg="sum"))
     assert (weeks.frame["sales"] == 60).all() and not any("miss some" in n for n in weeks.notes)
+    # weekday sales with US holidays (read as trading days): Thanksgiving's week sums its 4 days, as it was;
+    # one week in five was masked and interpolated, and the last week (Christmas) left out
+    from pandas.tseries.holiday import USFederalHolidayCalendar
+
+    open_days = pd.bdate_range("2022-01-03", "2023-12-29")
+    open_days = open_days[~open_days.isin(USFederalHolidayCalendar().holidays("2022-01-01", "2023-12-31"))]
+    path = _write(tmp_path, "date,sales\n" + "".join(f"{t:%Y-%m-%d},10\n" for t in open_days))
+    trading = load_series(path, ["sales"], options=DataOptions(resample="W-FRI", agg="sum"))
+    assert not any(trading.filled.values()) and not any("miss some" in n for n in trading.notes)
+    assert trading.frame.loc["2022-11-25", "sales"] == 40 and trading.frame.index[-1] == pd.Timestamp("2023-12-29")
+    assert trading.frame["sales"].sum() == 10 * len(open_days)
 
 
 @pytest.mark.parametrize(("flags", "message"), [
