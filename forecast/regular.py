@@ -147,8 +147,13 @@ def _sort_and_merge(
                 f"{label} has {dup} duplicate timestamps (first {when(first)}). "
                 "Use --duplicates mean|first|last to merge them."
             )
-        frame = frame.groupby(level=0).agg(opts.duplicates)
-        merged.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
+        if opts.resample and opts.agg == "sum" and opts.duplicates == "mean" and _clock_turned_back(frame.index):
+            frame = frame.groupby(level=0).sum(min_count=1)  # the hour repeated holds two hours of use
+            merged.append(f"{dup} duplicate timestamps merged (sum: hours the clock turned back, each period's "
+                          "sum holds both)")
+        else:
+            frame = frame.groupby(level=0).agg(opts.duplicates)
+            merged.append(f"{dup} duplicate timestamps merged ({opts.duplicates})")
     if opts.resample:
         before = len(frame)
         partial = _partial_ends(frame.index, opts.resample, label)
@@ -205,6 +210,19 @@ def _sum_of_full_periods(frame: pd.DataFrame, resampler, rule: str, ends: list[p
                      "be too low, so they are treated as missing (--agg mean averages the rows present)")
         summed = summed.mask(short)
     return summed
+
+
+def _clock_turned_back(index: pd.DatetimeIndex) -> bool:
+    """Whether every repeated time of an hourly or finer index is a local clock turned back: in the small
+    hours (0-3) of an Oct/Nov or Mar/Apr night, at most two a night. Averaged, the repeated hour's use was
+    halved, so a daily sum of kWh lost an hour (24 where the day had 25)."""
+    repeated = index[index.duplicated()]
+    steps = index.unique().to_series().diff().median()
+    if not len(repeated) or not steps <= pd.Timedelta(hours=1):
+        return False
+    nights = pd.Series(repeated.normalize()).value_counts()
+    return bool(repeated.month.isin([3, 4, 10, 11]).all() and repeated.hour.isin([0, 1, 2, 3]).all()
+                and nights.max() <= 2)
 
 
 def _twelve_hour_clock(index: pd.DatetimeIndex, repeated: int) -> bool:

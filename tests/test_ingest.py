@@ -397,6 +397,22 @@ def test_a_half_hourly_autumn_clock_change_is_named(tmp_path):
     assert any("2 of the 2 repeated and 0 missing steps fall in daylight-saving months" in n for n in notes), notes
 
 
+def test_hours_the_clock_turned_back_are_summed_into_their_day(tmp_path):
+    """Local hourly kWh summed by day: the repeated 02:00 was averaged first, so 29 October summed 24 hours
+    of use where it had 25. --agg mean and a merged export's repeats (not at night) stay averaged."""
+    stamps = pd.date_range("2023-10-01", "2023-11-30 23:00", freq="h", tz="Europe/Berlin").tz_localize(None)
+    path = tmp_path / "kwh.csv"
+    pd.DataFrame({"time": stamps.strftime("%Y-%m-%d %H:%M"), "kwh": 1.0}).to_csv(path, index=False)
+    days = load_series(path, ["kwh"], options=DataOptions(resample="D", agg="sum"))
+    assert days.frame.loc["2023-10-29", "kwh"] == 25 and (days.frame["kwh"].drop(pd.Timestamp("2023-10-29")) == 24).all()
+    assert "1 duplicate timestamps merged (sum: hours the clock turned back, each period's sum holds both)" in days.notes
+    assert load_series(path, ["kwh"], options=DataOptions(resample="D", agg="mean")).frame["kwh"].eq(1).all()
+    noon = stamps.append(pd.DatetimeIndex(["2023-10-10 12:00"])).sort_values()  # a row exported twice
+    pd.DataFrame({"time": noon.strftime("%Y-%m-%d %H:%M"), "kwh": 1.0}).to_csv(path, index=False)
+    merged = load_series(path, ["kwh"], options=DataOptions(resample="D", agg="sum"))
+    assert merged.frame.loc["2023-10-10", "kwh"] == 24 and "2 duplicate timestamps merged (mean)" in merged.notes
+
+
 def test_a_value_far_outside_the_rest_gets_a_note_naming_its_row(tmp_path):
     """One 1e9 typed into a series near 1,100 had the forecast in the millions, unremarked."""
     rng = np.random.default_rng(3)
