@@ -229,11 +229,12 @@ def _ids(df: pd.DataFrame, id_col: str | None, source: str) -> pd.Series | None:
     if id_col not in df.columns:
         raise DataError(f"Id column '{id_col}' not found in {source}. Columns: {listed(list(df.columns), 20)}. "
                         "Use --id with one of them.")
-    if df[id_col].isna().any():
-        row = row_number(df, int(np.flatnonzero(df[id_col].isna().to_numpy())[0]))
-        raise DataError(f"Column '{id_col}' has an empty id on row {row}. Fill or remove that row.")
     raw = df[id_col].astype(str)
     ids = raw.str.strip()
+    blank = df[id_col].isna().to_numpy() | (ids == "").to_numpy()  # "  " too: it was stored as an empty id
+    if blank.any():
+        row = row_number(df, int(np.flatnonzero(blank)[0]))
+        raise DataError(f"Column '{id_col}' has an empty id on row {row}. Fill or remove that row.")
     merged = ids[ids.map(raw.groupby(ids).nunique()) > 1]  # spaces were all that told two ids apart
     if len(merged):
         shown = sorted(raw[ids == merged.iloc[0]].unique())

@@ -294,19 +294,18 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
     if not series.is_panel and np.ptp(target.to_numpy()) == 0:
         diag.add("problem", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}): nothing to "
                  "forecast", "another --target")
+    unscaled = (  # columns standard scaling cannot take: what they hold, and the fix
+        (unscalable, "hold values too extreme to scale (beyond about 1e38, or spread wider than float64 allows)",
+         "rescale them in the file"),
+        (too_faint, "vary too little to scale (a spread under about 2e-15, which standard scaling reads as "
+         "constant)", "multiply them in the file (smaller units)"),
+    )
     for frame, part in zip(layout.frames, layout.splits):
-        bad = unscalable(frame, part.train_end)
-        if bad:
-            diag.add("problem", f"column(s) {', '.join(bad)} hold values too extreme to scale (beyond about "
-                     "1e38, or spread wider than float64 allows)", "rescale them in the file, or another "
-                     "--target/--features")
-            return
-        faint = too_faint(frame, part.train_end)
-        if faint:
-            diag.add("problem", f"column(s) {listed(faint)} vary too little to scale (a spread under about 2e-15, which "
-                     "standard scaling reads as constant)", "multiply them in the file (smaller units), or another "
-                     "--target/--features")
-            return
+        for find, what, fix in unscaled:
+            bad = find(frame, part.train_end)
+            if bad:
+                diag.add("problem", f"column(s) {listed(bad)} {what}", f"{fix}, or another --target/--features")
+                return
 
 
 FAINT = 10 * np.finfo("float64").eps  # scikit-learn's StandardScaler takes a spread under this as 0 (scale 1)

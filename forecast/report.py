@@ -135,6 +135,8 @@ def _holdout_errors(path: Path) -> tuple[dict[str, list[float]], np.ndarray]:
     try:
         frame = pd.read_csv(path)
         values = frame[columns].astype("float64")
+        if not np.isfinite(values[["actual", "forecast"]].to_numpy()).all():  # blank: the residuals' histogram failed
+            raise ValueError("a value is blank or not finite")
     except (KeyError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise BundleError(
             f"{path.name} in {path.parent} lacks the columns {', '.join(columns)} or holds non-numbers "

@@ -61,6 +61,9 @@ def validate(meta: Any) -> dict[str, Any]:
         isinstance(v, list) and all(isinstance(x, (int, float)) for x in v) for v in history.values()
     ):
         raise bad_field("history", "an object of lists of numbers", history)
+    if len({len(v) for v in history.values()}) > 1:  # one entry an epoch: --resume trained, then failed to save
+        raise bad_field("history", "lists of one length (one value an epoch)",
+                        {k: f"{len(v)} values" for k, v in history.items()})
     files = meta.get("files", {})
     if not isinstance(files, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and "/" not in k and "\\" not in k

@@ -108,13 +108,25 @@ def _digest(series: Series) -> str:
     return h.hexdigest()
 
 
+def _damaged(project: Path, file: Path | None, why: Any) -> str:
+    """The one line for a search folder whose saved state cannot be read back."""
+    where = f"{file.name} is" if file is not None else "its saved trials are"
+    return (f"The search in {project} cannot be continued: {where} damaged ({str(why).splitlines()[0][:120]}). "
+            "Add --force to start the search over.")
+
+
 def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> None:
     """Start over (``restart``), start fresh, or check that the search to continue is this one."""
     stamp = project / "search.json"
     if restart and project.exists():
         shutil.rmtree(project)
     if stamp.exists():
-        before = json.loads(stamp.read_text())
+        try:
+            before = json.loads(stamp.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(_damaged(project, stamp, exc)) from None
+        if not isinstance(before, dict):
+            raise ConfigError(_damaged(project, stamp, "not a JSON object"))
         changed = sorted(k for k in set(before) | set(signature) if before.get(k) != signature.get(k))
         if "settings" in changed:  # name the settings, not "settings"
             was, now = before.get("settings") or {}, json.loads(json.dumps(signature["settings"], default=str))
@@ -190,8 +202,11 @@ def tune(
         if update:
             update(rows_seen[row["trial"]])
 
-    with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner from ..."
-        tuner = tuner_class()(oracle=oracle, directory=str(project.parent), project_name=project.name)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # KerasTuner prints "Reloading Tuner from ..."
+            tuner = tuner_class()(oracle=oracle, directory=str(project.parent), project_name=project.name)
+    except (ValueError, KeyError, TypeError) as exc:  # a cut or edited oracle.json or trial.json when reloading
+        raise ConfigError(_damaged(project, None, exc)) from None
     tuner.setup(series, config, unit, budget, trials, stop, on_update)
     for trial in oracle.trials.values():  # earlier runs' trials, shown first
         on_update(trial_row(trial, unit))

@@ -354,6 +354,8 @@ DAMAGE = [
     ("another freq", _set("preprocessor.freq", "D"), "preprocessor.freq must be equal to data.freq (h)"),
     ("path in files", lambda m: m["files"].update({"../escape": "0" * 64}), "not a file name in the bundle"),
     ("newer schema", _set("schema_version", 99), "Upgrade forecast"),
+    # train --resume trained in full on it, then failed to save (a ValueError traceback)
+    ("history of two lengths", _set("history.loss", []), "history must be lists of one length"),
 ]
 
 
@@ -382,6 +384,12 @@ def test_garbled_holdout_csv_is_one_line_in_report(bundle, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(bundle, copy)
     (copy / "holdout.csv").write_text("step,actual\n1,<b>\n")
+    _rehash(copy)
+    refused(runner.invoke(app, ["report", str(copy), "--out", str(tmp_path / "r.html")]), 1, "holdout.csv")
+    assert not (tmp_path / "r.html").exists()
+    holdout = pd.read_csv(bundle / "holdout.csv")
+    holdout["actual"] = np.nan  # blank actuals, checksums redone: the residual histogram's ValueError traceback
+    holdout.to_csv(copy / "holdout.csv", index=False)
     _rehash(copy)
     refused(runner.invoke(app, ["report", str(copy), "--out", str(tmp_path / "r.html")]), 1, "holdout.csv")
     assert not (tmp_path / "r.html").exists()

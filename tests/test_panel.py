@@ -429,6 +429,9 @@ def test_ids_that_spell_missing_words_are_ids_and_only_an_empty_one_is_missing(t
     (tmp_path / "blank.csv").write_text(text)
     with pytest.raises(DataError, match="Column 'country' has an empty id on row 3"):
         load_series(tmp_path / "blank.csv", ["value"], options=DataOptions(id="country"))
+    (tmp_path / "spaces.csv").write_text(text.replace("\n2023-01-02,,", '\n2023-01-02,"  ",'))  # was kept as ''
+    with pytest.raises(DataError, match="Column 'country' has an empty id on row 3"):
+        load_series(tmp_path / "spaces.csv", ["value"], options=DataOptions(id="country"))
 
 
 def test_predict_notes_a_series_that_ended_long_before_the_others(tmp_path):

@@ -60,6 +60,14 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
     assert predicted.exit_code == 0, predicted.output
     assert len(predicted.stdout.strip().splitlines()) == 1 + 4  # header + horizon rows
 
+    for name, said in (("search.json", "search.json is damaged"), ("oracle.json", "its saved trials are damaged")):
+        saved = project_dir(out) / name  # cut short (a killed write): a JSONDecodeError traceback
+        whole = saved.read_text()
+        saved.write_text(whole[:50])
+        cut = runner.invoke(app, ["tune", data, "--target", "y", *TINY, "--trials", "3", "--out", str(out)])
+        assert cut.exit_code == 1 and said in cut.output and "--force" in cut.output, cut.output
+        saved.write_text(whole)
+
     other = runner.invoke(app, ["tune", data, "--target", "y", *TINY, "--horizon", "6", "--trials", "2",
                                 "--out", str(out)])
     assert other.exit_code == 1 and "Error: The search in" in other.output and "--force" in other.output
