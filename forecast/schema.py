@@ -230,6 +230,10 @@ def _data(d: dict[str, Any]) -> None:
     check_str(d, "source", w)
     check_str(d, "id", w, optional=True)
     check_strs(d, "series", w)
+    if d["series"] and not (d.get("id") or "").strip():  # several series: forecasts are written by this column
+        raise bad_field(f"{w}id", "the column naming the series", d.get("id"))
+    if len(set(d["series"])) < len(d["series"]):
+        raise bad_field(f"{w}series", "names each given once", d["series"])
     check_strs(d, "notes", w)
     if "fit_notes" in d:  # older bundles kept them in notes
         check_strs(d, "fit_notes", w)

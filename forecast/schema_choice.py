@@ -62,6 +62,8 @@ def check_selection(meta: dict[str, Any]) -> None:
     ):
         raise bad_field("choice.weights", f"weights in (0, 1] of members among {', '.join(known)}", weights)
     stat = set(weights) - {"lstm", "naive", "seasonal_naive"}
+    if stat and not members:  # emptied: predict fell back to the LSTM alone without a word
+        raise bad_field("members", f"the chosen members {', '.join(sorted(stat))}", {})
     for key, group in members.items():
         missing = stat - set(group)
         if missing:

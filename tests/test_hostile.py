@@ -356,6 +356,8 @@ DAMAGE = [
     ("newer schema", _set("schema_version", 99), "Upgrade forecast"),
     # train --resume trained in full on it, then failed to save (a ValueError traceback)
     ("history of two lengths", _set("history.loss", []), "history must be lists of one length"),
+    ("members emptied", lambda m: m.update(members={}) if set(m["choice"]["weights"]) - {"lstm", "naive", "seasonal_naive"}
+     else m.update(members={}, choice={**m["choice"], "weights": {"auto_ets": 1.0}}), "members must be the chosen members"),
 ]
 
 

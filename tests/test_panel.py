@@ -472,3 +472,20 @@ def test_absent_series_option_reads_as_an_empty_list():
 
     assert _one_series(None) == [] and one_series(_one_series(None)) is None
     assert _one_series(["a", "a"]) == ["a", "a"] and one_series(["a"]) == "a"
+
+
+def test_a_several_series_bundle_json_without_its_id_or_with_a_name_twice_is_refused(tmp_path):
+    """data.id null wrote forecasts under an empty column name; a series named twice was read as is."""
+    import shutil
+
+    out = _train_panel(_long_csv(tmp_path), tmp_path / "m")
+    for field, value, said in (("id", None, "data.id must be the column naming the series"),
+                               ("series", ["s0", "s0", "s1"], "data.series must be names each given once")):
+        copy = tmp_path / f"copy_{field}"
+        shutil.copytree(out, copy)
+        meta = json.loads((copy / "bundle.json").read_text())
+        meta["data"][field] = value
+        (copy / "bundle.json").write_text(json.dumps(meta))
+        result = runner.invoke(app, ["predict", str(copy), "--out", str(tmp_path / f"{field}.csv")])
+        assert result.exit_code == 1 and said in " ".join(result.output.split()), result.output
+        assert not (tmp_path / f"{field}.csv").exists()
