@@ -43,10 +43,21 @@ def regularise_all(
     per_series: dict[str, list[str]] = {}
     trims: dict[str, list[str]] = {}
     prepared = {}
+    few: dict[str, int] = {}  # series of under MIN_TIMES times: no step to read from them
     for name, frame in raw.items():
         label = f"Series '{name}'" if several else source
         frame = _sort_and_merge(frame, opts, per_series.setdefault(name, []), label, trims.setdefault(name, []))
+        if len(frame) < MIN_TIMES:
+            few[name] = len(frame)
+            continue
         prepared[name] = _trim_blank_target(frame, target, trims[name])
+        per_series[name] += trims[name]
+    if few and not prepared:  # one series, or every one: nothing to forecast from
+        name = next(iter(few))
+        raise DataError(f"{f'Series {name!r}' if several else source} has only {few[name]} distinct timestamps. "
+                        "Give a longer series.")
+    for name, n in few.items():  # beside longer series (a store open one day): left out, as too-short ones are
+        trims[name].append(f"left out: only {n} distinct timestamp(s), too few to read a step from")
         per_series[name] += trims[name]
     step = opts.freq or (to_offset(opts.resample).freqstr if opts.resample else _shared_freq(prepared))
     frames: dict[str, pd.DataFrame] = {}
@@ -172,11 +183,10 @@ def _sort_and_merge(
             frame = frame.drop(index=[t for t in partial if t in frame.index])
             notes.append(f"{len(partial)} incomplete {opts.resample} period(s) at the ends left out "
                          f"({', '.join(when(t) for t in partial)}): their rows do not fill them")
-    if len(frame) < 3:
-        raise DataError(f"{label} has only {len(frame)} distinct timestamps. Give a longer series.")
     return frame
 
 
+MIN_TIMES = 3  # a series of fewer distinct times shows no step (refused alone, left out beside others)
 FULL_PERIOD = 0.9  # --agg sum: a period holding under this share of the values periods usually hold
 # (of the steps it spans) is missing
 

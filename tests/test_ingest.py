@@ -509,3 +509,20 @@ def test_one_row_a_period_on_moving_days_is_named_and_resample_reads_it(tmp_path
         load_series(path, ["y"])
     series = load_series(path, ["y"], options=DataOptions(resample=rule))
     assert len(series.frame) == len(stamps) and series.frame["y"].tolist() == [i % 9 for i in range(len(stamps))]
+
+
+def test_a_series_of_one_row_beside_longer_ones_is_left_out_with_a_note(tmp_path):
+    """A store open one day refused the whole file ("has only 1 distinct timestamps"); too-short series are
+    left out with a note. Alone, or when every series is that short, it is still refused."""
+    days = pd.date_range("2023-01-01", periods=60, freq="D")
+    rows = [f"{d:%Y-%m-%d},{s},{10 + k + i % 7}" for k, s in enumerate(["a", "b"]) for i, d in enumerate(days)]
+    path = _write(tmp_path, "date,store,sales\n" + "\n".join([*rows, "2023-03-01,new,5"]) + "\n")
+    series = load_series(path, ["sales"], options=DataOptions(id="store"))
+    assert sorted(series.frames) == ["a", "b"] and series.freq == "D"
+    assert "new: left out: only 1 distinct timestamp(s), too few to read a step from" in series.notes
+    alone = _write(tmp_path, "date,store,sales\n2023-03-01,new,5\n2023-03-02,new,6\n", "alone.csv")
+    with pytest.raises(DataError, match="alone.csv has only 2 distinct timestamps"):
+        load_series(alone, ["sales"], options=DataOptions(id="store"))
+    both = _write(tmp_path, "date,store,sales\n2023-03-01,x,5\n2023-03-01,y,6\n", "both.csv")
+    with pytest.raises(DataError, match="Series 'x' has only 1 distinct timestamps"):
+        load_series(both, ["sales"], options=DataOptions(id="store"))
