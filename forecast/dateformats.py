@@ -37,8 +37,7 @@ def parse_times(
     midnights = local_midnights(text, name)
     if midnights is not None:  # daily data exported as local midnights with offsets: the dates are the data
         index, first, notes = _parse_text(midnights, dayfirst, name)
-        return index, first, [*notes, "times carry UTC offsets, every one at local midnight: read as those "
-                                      "dates (daily data), not moved to UTC"]
+        return index, first, [*notes, MIDNIGHTS_NOTE]
     late = _hour_24(text)
     if late is not None:  # hour-ending clocks: 24:00 is the next day's 00:00
         text = text.where(~late, text.str.replace(_HOUR_24, "00:00", regex=True))
@@ -50,6 +49,10 @@ def parse_times(
 
 _HOUR_24 = r"(?<=[ T])24:00(?::00)?$"  # the hour 24, not the minute 24 of 17:24:00
 _LOCAL_MIDNIGHT = r"^(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+MIDNIGHTS_NOTE = ("times carry UTC offsets, every one at local midnight: read as those dates (daily data), "
+                  "not moved to UTC")
 
 
 def local_midnights(text: pd.Series, name: str) -> pd.Series | None:

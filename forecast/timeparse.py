@@ -17,7 +17,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .dateformats import local_midnights, parse_times, period_template, periods_as_dates
+from .dateformats import (
+    MIDNIGHTS_NOTE,
+    local_midnights,
+    parse_times,
+    period_template,
+    periods_as_dates,
+)
 from .errors import FIRST_ROW, DataError, row_number
 from .numbers import STYLES
 from .timefmt import listed
@@ -273,8 +279,7 @@ def _time_index(
             midnights = None
         if midnights is not None:  # daily dates at local midnight: their dates, as without --time-format
             index = pd.DatetimeIndex(pd.to_datetime(midnights, format="%Y-%m-%d"))
-            return index.as_unit("ns"), False, ["times carry UTC offsets, every one at local midnight: read as "
-                                                "those dates (daily data), not moved to UTC"]
+            return index.as_unit("ns"), False, [MIDNIGHTS_NOTE]
         try:
             index = pd.DatetimeIndex(pd.to_datetime(text, format=time_format, utc="%z" in time_format))
         except (ValueError, TypeError, OverflowError) as exc:
