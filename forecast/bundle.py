@@ -2,7 +2,8 @@
 
 Layout: ``model.keras`` (Keras native format, loaded with ``safe_mode=True``),
 ``bundle.json`` (settings, fitted preprocessor as plain numbers, data span,
-metrics, versions, sha256 of every other file), ``history.csv``, ``loss.png``,
+metrics, versions, sha256 of every other file, and ``digest``: the sha256 of its own content),
+``history.csv``, ``loss.png``,
 ``holdout.png``. No pickle anywhere.
 """
 
@@ -27,7 +28,8 @@ from .jsonchecks import plain_json
 from .locking import swap_paths, writing_lock
 from .timefmt import listed
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: bundle.json carries its own digest (1: bundles written before, read as they were)
+DIGEST_FROM = 2  # the first schema version whose bundle.json must carry "digest"
 MODEL_FILE = "model.keras"
 META_FILE = "bundle.json"
 WEIGHTS_FILE = "weights.npz"
@@ -115,6 +117,14 @@ def _check_writable(folder: Path) -> None:
     os.unlink(probe)
 
 
+def meta_digest(meta: dict[str, Any]) -> str:
+    """sha256 of bundle.json's content other than its "digest" field, keys sorted: a hand edit of
+    bundle.json is caught as an edit of any other file of the bundle is (its sha256 in "files")."""
+    body = {k: v for k, v in meta.items() if k != "digest"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -186,7 +196,10 @@ def _build_and_swap(out: Path, fill: Callable[[Path], dict[str, Any]]) -> None:
     try:
         doc = fill(tmp)
         doc["files"] = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.name != META_FILE}
-        (tmp / META_FILE).write_text(json.dumps(plain_json(doc), indent=2, default=str, allow_nan=False))
+        doc = json.loads(json.dumps(plain_json(doc), default=str, allow_nan=False))  # as it will be read back
+        doc["schema_version"] = SCHEMA_VERSION  # update() rewrites an older bundle at this version
+        doc["digest"] = meta_digest(doc)
+        (tmp / META_FILE).write_text(json.dumps(doc, indent=2, allow_nan=False))
         _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -232,7 +245,7 @@ def update(out: Path, writers: dict[str, Callable[[Path], None]]) -> Path:
             shutil.copytree(out, tmp, dirs_exist_ok=True)
             for name, write in writers.items():
                 write(tmp / name)
-            return {k: v for k, v in meta.items() if k != "files"}
+            return {k: v for k, v in meta.items() if k not in ("files", "digest")}
 
         _build_and_swap(out, fill)
     return out
@@ -279,6 +292,7 @@ def read_meta(path: Path) -> dict[str, Any]:
             f"{path} has bundle schema version {version}; this forecast reads up to "
             f"{SCHEMA_VERSION}. Upgrade forecast."
         )
+    _check_digest(meta, meta_path, version)
     files = meta.get("files")
     if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
         raise BundleError(f"bundle.json: files must be an object of sha256 digests, found {files!r:.60}. "
@@ -303,6 +317,20 @@ def read_meta(path: Path) -> dict[str, Any]:
 
         schema_weights.check_weights(meta, read_weights(path / WEIGHTS_FILE))
     return meta
+
+
+def _check_digest(meta: dict[str, Any], meta_path: Path, version: int) -> None:
+    """Refuse a bundle.json edited by hand: its content must match its "digest" (bundles of schema
+    version 1, written before the digest, have none and are read as they were)."""
+    digest = meta.get("digest")
+    if digest is None and version < DIGEST_FROM:
+        return
+    if not isinstance(digest, str):
+        raise BundleError(f"{meta_path} has no digest of its own content, which a bundle of schema version "
+                          f"{version} carries: it was edited after training. Retrain the bundle or get an intact copy.")
+    if digest != meta_digest(meta):
+        raise BundleError(f"{meta_path} does not match its digest: it was edited after training. Retrain the "
+                          "bundle or get an intact copy.")
 
 
 def load_model(path: Path) -> Any:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +33,16 @@ def sine_frame(rows: int = 400, period: int = 24, noise: float = 0.1, seed: int 
     x = np.cos(2 * np.pi * t / period) + noise * rng.standard_normal(rows)
     times = pd.date_range("2024-01-01", periods=rows, freq="h")
     return pd.DataFrame({"time": times.strftime("%Y-%m-%d %H:%M"), "y": y, "x": x})
+
+
+def write_meta(folder: Path, meta: Any) -> None:
+    """Write an edited bundle.json with its digest made to agree, as a careful attacker would, so
+    that the check under test (the typed schema, the weights' shapes) is the one that answers."""
+    from forecast.bundle import meta_digest
+
+    if isinstance(meta, dict):
+        meta = {**meta, "digest": meta_digest(meta)}
+    (Path(folder) / "bundle.json").write_text(json.dumps(meta))
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_meta
 
 from forecast.config import TrainConfig
 from forecast.data import load_series
@@ -56,7 +57,7 @@ def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
         raise AssertionError(f"bundle.json holds {constant}, which is not standard JSON")
 
     meta = json.loads((out / "bundle.json").read_text(), parse_constant=refuse)  # no bare NaN
-    assert meta["schema_version"] == 1 and meta["config"]["seed"] == 3
+    assert meta["schema_version"] == 2 and meta["config"]["seed"] == 3
     assert meta["config"]["ensemble"] == 3  # a short series: three networks, their median forecast
     assert meta["preprocessor"]["scaler"]["mean"] and meta["versions"]["keras"]
     assert set(meta["files"]) == names - {"bundle.json"}
@@ -144,7 +145,7 @@ def test_a_long_lookback_trains_in_patches_and_round_trips(tmp_path, monkeypatch
                                   atol=1e-5)
     meta = json.loads((out / "bundle.json").read_text())
     meta["training"]["patch"] = 1  # the weights are 3 rows wide: refused, not misread
-    (out / "bundle.json").write_text(json.dumps(meta))
+    write_meta(out, meta)
     with pytest.raises(BundleError, match="lstm_0/0"):
         Forecaster.load(out)
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import write_meta
 from typer.testing import CliRunner
 
 from forecast.cli import app
@@ -278,13 +279,13 @@ def _rehash(folder: Path) -> None:
     meta = json.loads((folder / "bundle.json").read_text())
     if isinstance(meta, dict) and isinstance(meta.get("files"), dict):
         meta["files"] = {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in meta["files"]}
-        (folder / "bundle.json").write_text(json.dumps(meta))
+        write_meta(folder, meta)
 
 
 def _edit(path: Path, change) -> None:
     meta = json.loads((path / "bundle.json").read_text())
     meta = change(meta) or meta
-    (path / "bundle.json").write_text(json.dumps(meta))
+    write_meta(path, meta)
 
 
 def _set(keys: str, value):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import shared_csv
+from conftest import shared_csv, write_meta
 from typer.testing import CliRunner
 
 from forecast import calendar
@@ -485,7 +485,7 @@ def test_a_several_series_bundle_json_without_its_id_or_with_a_name_twice_is_ref
         shutil.copytree(out, copy)
         meta = json.loads((copy / "bundle.json").read_text())
         meta["data"][field] = value
-        (copy / "bundle.json").write_text(json.dumps(meta))
+        write_meta(copy, meta)
         result = runner.invoke(app, ["predict", str(copy), "--out", str(tmp_path / f"{field}.csv")])
         assert result.exit_code == 1 and said in " ".join(result.output.split()), result.output
         assert not (tmp_path / f"{field}.csv").exists()

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from conftest import sine_frame
+from conftest import sine_frame, write_meta
 
 from forecast.bundle import read_meta
 from forecast.config import FitOptions, TrainConfig
@@ -138,7 +139,7 @@ def _rehash(folder: Path, name: str) -> None:
 
     meta = json.loads((folder / "bundle.json").read_text())
     meta["files"][name] = hashlib.sha256((folder / name).read_bytes()).hexdigest()
-    (folder / "bundle.json").write_text(json.dumps(meta))
+    write_meta(folder, meta)
 
 
 def test_changed_file_is_refused(bundle, tmp_path):
@@ -149,11 +150,43 @@ def test_changed_file_is_refused(bundle, tmp_path):
         Forecaster.load(b)
 
 
+def test_a_hand_edit_of_bundle_json_is_refused(bundle, tmp_path):
+    """bundle.json carries the sha256 of its own content: an edit that every type check accepts
+    (a statistical member's start, the choice deleted) is caught, as an edit of model.keras is."""
+    b = _copy(bundle, tmp_path)
+    meta = json.loads((b / "bundle.json").read_text())
+    assert len(meta["digest"]) == 64 and meta["schema_version"] == 2
+    for change in (lambda m: m["config"].update(seed=m["config"]["seed"] + 1),  # a number edited
+                   lambda m: m.pop("metrics")):  # a field deleted
+        edited = json.loads(json.dumps(meta))
+        change(edited)
+        (b / "bundle.json").write_text(json.dumps(edited, indent=2))
+        with pytest.raises(BundleError, match="does not match its digest: it was edited after training"):
+            read_meta(b)
+    (b / "bundle.json").write_text(json.dumps({k: v for k, v in meta.items() if k != "digest"}))
+    with pytest.raises(BundleError, match="has no digest of its own content"):
+        read_meta(b)
+    (b / "bundle.json").write_text(json.dumps(meta))  # reformatted, the same content: still intact
+    assert Forecaster.load(b).config.seed == meta["config"]["seed"]
+
+
+def test_a_bundle_of_schema_version_1_without_a_digest_still_loads(bundle, tmp_path, csv):
+    """Bundles written before the digest (schema version 1) are read as they were."""
+    b = _copy(bundle, tmp_path)
+    meta = json.loads((b / "bundle.json").read_text())
+    older = {k: v for k, v in meta.items() if k != "digest"} | {"schema_version": 1}
+    (b / "bundle.json").write_text(json.dumps(older, indent=2))
+    frame = load_series(csv, ["y"]).frame
+    older_forecast, forecast = Forecaster.load(b).predict(frame), Forecaster.load(bundle).predict(frame)
+    assert len(forecast) == 4
+    pd.testing.assert_frame_equal(older_forecast, forecast)
+
+
 def test_newer_schema_is_refused(bundle, tmp_path):
     b = _copy(bundle, tmp_path)
     meta = json.loads((b / "bundle.json").read_text())
     meta["schema_version"] = 99
-    (b / "bundle.json").write_text(json.dumps(meta))
+    write_meta(b, meta)
     with pytest.raises(BundleError, match="schema version 99.*Upgrade forecast"):
         Forecaster.load(b)
 
