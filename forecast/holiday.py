@@ -35,7 +35,7 @@ def parse_region(code: str) -> tuple[str, str | None]:
     """
     import holidays
 
-    country, _, subdiv = str(code).strip().upper().partition("-")
+    country, dash, subdiv = str(code).strip().upper().partition("-")
     supported = holidays.list_supported_countries()
     if country not in supported:
         raise ConfigError(
@@ -43,6 +43,10 @@ def parse_region(code: str) -> tuple[str, str | None]:
             "or FR, with an optional subdivision (US-CA): see holidays.list_supported_countries() "
             "for the codes the holidays package knows."
         )
+    if dash and not subdiv.strip():  # "US-": a subdivision was meant and not given
+        one = f"Give one (e.g. {country}-{supported[country][0]}) or" if supported[country] else "Give"
+        raise ConfigError(f"--holidays '{code}' names no subdivision after '-'. {one} the country alone "
+                          f"(--holidays {country}).")
     if subdiv and subdiv not in supported[country]:
         known = ", ".join(supported[country][:12]) or "none"
         raise ConfigError(

@@ -146,6 +146,7 @@ def test_holiday_features_around_thanksgiving():
 @pytest.mark.parametrize("code, match", [
     ("XX", r"Unknown --holidays country 'XX'\. Use an ISO 3166"),
     ("US-ZZ", r"Unknown --holidays subdivision 'ZZ' of US\. Known: AK"),
+    ("US-", r"--holidays 'US-' names no subdivision after '-'\. Give one \(e\.g\. US-AK\) or the country alone"),
 ])
 def test_unknown_holiday_regions_are_refused(code, match):
     with pytest.raises(ConfigError, match=match):
