@@ -58,6 +58,8 @@ class DataOptions:
                         f"{name} '{rule}' is not a pandas frequency. Use e.g. h, 30min, D, B, W, MS."
                     ) from None
                 _check_step(name, rule, offset)
+                if "." in rule:  # 0.5D: read, recorded and printed as the whole step pandas makes of it (12h)
+                    setattr(self, name[2:], offset.freqstr)
         if self.freq is not None and self.resample is not None:
             raise ConfigError("--freq and --resample both set the step: --freq names the rows' own step, "
                               "--resample aggregates them to a longer one. Give one of them.")

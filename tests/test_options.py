@@ -61,3 +61,10 @@ def test_a_command_taking_some_settings_gets_only_those_flags():
     assert [p.name for p in only.parameters()] == ["lookback", "horizon"]
     assert only.value({"lookback": 5, "horizon": None}) == {"lookback": 5}
     assert {f.name for f in fields(DataOptions)} == {p.name for p in Settings(DataOptions).parameters()}
+
+
+def test_a_fractional_step_is_recorded_as_the_whole_step_pandas_reads():
+    """--freq 0.5D works as 12h; bundle.json and the notes say 12h, not the fraction as typed."""
+    assert DataOptions(freq="0.5D").freq == "12h"
+    assert DataOptions(resample="1.5h").resample == "90min"
+    assert DataOptions(freq="W").freq == "W"  # a whole alias stays as written (its anchor is found later)
