@@ -9,6 +9,7 @@ start of `forecast train` use it before any model exists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +198,13 @@ def build_series(
     if len(split) > 1:
         split = _drop_empty(split, [target, *features], dropped, empty)
         notes.extend(dropped)
-    frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target, dropped)
+    said = len(notes)
+    try:
+        frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target, dropped)
+    except (DataError, ConfigError) as exc:
+        raise type(exc)(_as_file_wrote(str(exc), raw)) from None
+    notes[said:] = [_as_file_wrote(note, raw) for note in notes[said:]]
+    dropped[:] = [_as_file_wrote(note, raw) for note in dropped]
     label = ",".join(names)
     for frame in frames.values():
         frame.index.name = label
@@ -205,6 +212,18 @@ def build_series(
     return Series(frames, label, step, raw.dayfirst, str(raw.path.resolve()), notes, filled,
                   panel_id, target, filled_at, years=raw.years, utc=raw.utc, day=raw.day, periods=raw.periods, dropped=dropped,
                   empty=empty)
+
+
+_STAMP = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?! ?\d)")  # a date on its own: regularising's notes print times so
+
+
+def _as_file_wrote(text: str, raw: RawTable) -> str:
+    """The dates in a note or error of regularising, as the file wrote its times: its work reads
+    quarters and months dated on the 15th on month starts (``2007-06-01`` is the file's
+    ``2007-06-15``, ``2000-04-01`` its ``2000 Q2``); other files' times are left as they are."""
+    if raw.day == 1 and not raw.periods and not raw.years:
+        return text
+    return _STAMP.sub(lambda found: written(found.group(0), raw), text)
 
 
 def _drop_empty(

@@ -11,7 +11,7 @@ from .data_flags import DataOptions
 from .dateformats import month_day
 from .errors import ConfigError, DataError
 from .frequency import infer_freq, is_trading_days, nominal_step, resample_rule
-from .timefmt import span, when
+from .timefmt import count, span, when
 
 FILL_FIX = "Use --fill interpolate, ffill or zero."  # the fixes for a training file; a bundle reads with
 GAP_FIX = "Raise --max-gap, or fill or cut that part of the data."  # its own flags (see as_read_by_bundle)
@@ -324,7 +324,7 @@ def _reindex_and_fill(
         if missing:
             inserted = full.difference(frame.index)
             frame = frame.reindex(full)
-            notes.append(f"{missing} missing time steps inserted")
+            notes.append(f"{count(missing, 'missing time step')} inserted")
             _note_gaps(frame, notes)
             _note_closed_days(inserted, step, opts, notes)
     else:  # business days: rows on other days are off the grid (kept, they shifted every step after)
@@ -375,8 +375,8 @@ def _note_gaps(frame: pd.DataFrame, notes: list[str]) -> None:
     if runs:
         start, length = max(runs, key=lambda r: r[1])
         first = ", ".join(f"{when(frame.index[s])} ({n})" for s, n in runs[:3])
-        notes.append(f"{len(runs)} gaps, the largest {length} steps from {when(frame.index[start])}; "
-                     f"first: {first}")
+        notes.append(f"{count(len(runs), 'gap')}, the largest {count(length, 'step')} from "
+                     f"{when(frame.index[start])}; first: {first}")
 
 
 def _note_closed_days(inserted: pd.DatetimeIndex, step: str, opts: DataOptions, notes: list[str]) -> None:

@@ -222,7 +222,7 @@ def test_missing_hourly_step_is_inserted_and_interpolated(tmp_path):
     assert frame.index[2] == pd.Timestamp(s[2])
     assert frame["y"].iloc[2] == pytest.approx(4.0)  # halfway between 2 and 6
     assert series.filled == {"y": 1}
-    assert "1 missing time steps inserted" in series.notes
+    assert "1 missing time step inserted" in series.notes
     assert any("linear interpolation" in note for note in series.notes)
     assert np.isfinite(frame["y"]).all()
 

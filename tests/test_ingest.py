@@ -137,7 +137,7 @@ def test_fill_methods(tmp_path, fill, expected):
     assert series.frame["y"].iloc[4] == pytest.approx(expected)
     assert series.filled == {"y": 3}
     assert "3 missing time steps inserted" in series.notes
-    assert any("1 gaps, the largest 3 steps" in n for n in series.notes)
+    assert any("1 gap, the largest 3 steps" in n for n in series.notes)
 
 
 def test_fill_none_refuses_missing_values(tmp_path):

@@ -500,3 +500,23 @@ def test_spans_name_the_times_as_the_file_wrote_them(tmp_path):
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "from 2005-01-15 to 2008-12-15" in html and "from 2008-07-15 to 2008-12-15" in html
     assert "2008-12-01" not in html
+
+
+def test_loading_notes_and_errors_name_times_as_the_file_wrote_them(tmp_path):
+    """The gap notes and the --max-gap error were written while the times are month starts, so
+    day-15 months read '2007-07-01' and quarters '2002-07-01'; they name the file's own times."""
+    months = pd.date_range("2005-01-01", periods=60, freq="MS") + pd.Timedelta(days=14)
+    frame = pd.DataFrame({"date": months.strftime("%Y-%m-%d"), "y": np.arange(60.0)}).drop(index=[30, 31])
+    path = tmp_path / "m.csv"
+    frame.to_csv(path, index=False)
+    notes = " | ".join(load_series(path, ["y"]).notes)
+    assert "1 gap, the largest 2 steps from 2007-07-15; first: 2007-07-15 (2)" in notes, notes
+    assert "2 missing time steps inserted" in notes and "-01" not in notes, notes
+    with pytest.raises(DataError, match="gap of 2 missing steps from 2007-07-15 to 2007-08-15"):
+        load_series(path, ["y"], options=DataOptions(max_gap=1))
+    quarters = pd.period_range("2000Q1", periods=40, freq="Q")
+    path = tmp_path / "q.csv"
+    pd.DataFrame({"q": [f"{p.year} Q{p.quarter}" for p in quarters], "y": np.arange(40.0)}).drop(index=[10]).to_csv(
+        path, index=False)
+    notes = " | ".join(load_series(path, ["y"]).notes)
+    assert "1 gap, the largest 1 step from 2002 Q3; first: 2002 Q3 (1)" in notes, notes
