@@ -12,7 +12,7 @@ from forecast.config import TrainConfig
 from forecast.data import load_series
 from forecast.metrics import mape, smape
 
-TINY = dict(epochs=2, units=4, lookback=12, horizon=4, seed=5, time_budget=60)
+TINY = dict(epochs=2, units=4, lookback=12, horizon=4, seed=5, time_budget=60, ensemble=1)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 
 runner = CliRunner()
-TINY = ["--epochs", "1", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
+TINY = ["--epochs", "1", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30", "--ensemble", "1"]
 
 
 def _csv(tmp_path, rows=200):

@@ -27,7 +27,7 @@ runner = CliRunner()
 ROWS = 200
 HORIZON = 3
 TINY = ["--epochs", "1", "--units", "4", "--lookback", "8", "--horizon", str(HORIZON),
-        "--time-budget", "30"]  # fmt: skip
+        "--time-budget", "30", "--ensemble", "1"]  # fmt: skip
 
 
 def _sine_csv(path: Path, rows: int = ROWS) -> Path:

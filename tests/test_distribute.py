@@ -29,7 +29,7 @@ import_tensorflow()
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4",
-        "--time-budget", "60"]
+        "--time-budget", "60", "--ensemble", "1"]
 BUNDLE = ("bundle.json", "model.keras", "weights.npz", "optimizer.npz")
 # a CLI run on two logical CPU devices: MirroredStrategy then has two replicas
 TWO_CPUS = """

@@ -28,7 +28,7 @@ from forecast.cli import app
 
 runner = CliRunner()
 ROWS = 200
-TINY = ["--epochs", "1", "--units", "4", "--lookback", "8", "--horizon", "3", "--time-budget", "30"]
+TINY = ["--epochs", "1", "--units", "4", "--lookback", "8", "--horizon", "3", "--time-budget", "30", "--ensemble", "1"]
 REPO = Path(__file__).resolve().parents[1]
 
 

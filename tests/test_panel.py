@@ -18,7 +18,7 @@ from forecast.errors import DataError
 from forecast.forecaster import Forecaster
 
 runner = CliRunner()
-TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
+TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30", "--ensemble", "1"]
 
 
 def _train_panel(data, out, target: str = "load", key: str = "site"):

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 
 runner = CliRunner()
-TINY = ["--epochs", "1", "--units", "2", "--lookback", "4", "--horizon", "2", "--time-budget", "20"]
+TINY = ["--epochs", "1", "--units", "2", "--lookback", "4", "--horizon", "2", "--time-budget", "20", "--ensemble", "1"]
 
 
 @st.composite

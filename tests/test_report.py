@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from forecast.cli import app
 
 runner = CliRunner()
-TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30"]
+TINY = ["--epochs", "2", "--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "30", "--ensemble", "1"]
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from forecast.errors import BundleError, DataError, TrainingError
 from forecast.forecaster import Forecaster
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "COLUMNS": "120"}
-TINY = ["--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "60"]
+TINY = ["--units", "4", "--lookback", "12", "--horizon", "4", "--time-budget", "60", "--ensemble", "1"]
 
 
 def _cli(*args: str, **kwargs) -> subprocess.Popen:
