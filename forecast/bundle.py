@@ -64,17 +64,17 @@ def check_target(out: Path, force: bool, create_parent: bool = False, data: Path
         raise BundleError(
             f"--out {out} is a file, not a bundle folder; refusing to replace it. Choose another --out."
         )
+    inside = list(out.iterdir()) if out.exists() else []
+    several = bool(inside) and all(p.is_dir() and (p / META_FILE).is_file() for p in inside)  # `compare --keep all`
+    if inside and not (out / META_FILE).exists() and not several:  # --force would not help: said first
+        raise BundleError(
+            f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
+        )
     if out.exists() and not force:
         raise BundleError(f"{out} already exists. Use --force to replace it, or choose another --out.")
-    inside = list(out.iterdir()) if out.exists() else []
     if inside and not (out / META_FILE).exists():
-        if all(p.is_dir() and (p / META_FILE).is_file() for p in inside):  # `compare --keep all`'s bundles
-            for bundle in inside:
-                check_target(bundle, force)
-        else:
-            raise BundleError(
-                f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
-            )
+        for bundle in inside:
+            check_target(bundle, force)
     elif inside:  # --force replaces the folder whole: files the bundle did not write would go with it
         others = sorted(p.name for p in inside if p.name not in bundle_files(out)[0] and not p.name.startswith("."))
         if others:

@@ -68,7 +68,9 @@ def detect(
     if longest is None:  # bundles from before it was recorded
         longest = longest_run(actual[: forecaster.data_["split"]["train_rows"]])
     stuck_after = int(longest) + 1
-    stuck = run_lengths(actual)[origins] >= max(3, stuck_after)
+    runs = run_lengths(actual)[origins]
+    # a run from the series' first row is what it has always done (a constant series), not a stuck sensor
+    stuck = (runs >= max(3, stuck_after)) & (runs <= origins)
     observed = ~frame.index[origins].isin(filled if filled is not None else [])
 
     history = frame.copy()

@@ -123,6 +123,9 @@ def permutation_importance(
     return {"base_mae": base, "features": features, "lookback": parts}
 
 
+WIDER = 4  # windows importance is measured on where the test part holds one
+
+
 def explain_bundle(
     bundle: Path, data: Path | None = None, at: str | None = None, series: str | None = None
 ) -> dict[str, Any]:
@@ -206,6 +209,18 @@ def explain_bundle(
         notes.append(f"the {forecaster.config.arch} architecture has no LSTM layer: no gate heatmaps")
     test_rows = int(forecaster.data_["split"]["test_rows"]) or pre.horizon
     o = origins(max(pre.lookback, len(frame) - test_rows), len(frame), pre.lookback, pre.horizon, stride=pre.horizon)
+    if len(o) < 2:  # shuffling an input across one window changes nothing (every importance +0): the last
+        wider = origins(len(frame) - WIDER * pre.horizon, len(frame), pre.lookback, pre.horizon,  # windows,
+                        stride=pre.horizon)  # some of them trained on
+        if len(wider) < 2:
+            raise DataError(f"{data.name if data is not None else 'The training file'} holds "
+                            f"{timefmt.count(len(wider), 'window')} of {pre.horizon} steps after the "
+                            f"{pre.lookback}-row lookback; permutation importance shuffles each input across "
+                            f"windows and needs at least 2. Give --data with at least "
+                            f"{pre.lookback + 2 * pre.horizon} rows.")
+        notes.append(f"the test part holds {timefmt.count(len(o), 'window')}: importance is measured on the last "
+                     f"{len(wider)} windows, which the network may have trained on")
+        o = wider
     x, _ = gather(values, o, pre.lookback, pre.horizon)  # (windows, lookback, F)
     actual = frame[pre.target].to_numpy()[o[:, None] + np.arange(pre.horizon)]
     importance = permutation_importance(

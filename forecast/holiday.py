@@ -61,7 +61,18 @@ def spec(code: str, freq: str) -> dict[str, Any]:
     """The holiday inputs for a region and frequency, as recorded in bundle.json."""
     country, subdiv = parse_region(code)
     features = [FLAG, DAYS_TO, DAYS_FROM] if _step(freq) <= pd.Timedelta(days=1) else [FLAG]
-    return {"country": country, "subdiv": subdiv, "features": features, "max_days": MAX_DAYS}
+    region = {"country": country, "subdiv": subdiv, "features": features, "max_days": MAX_DAYS}
+    return {**region, "ending": True} if _ends_periods(freq) else region
+
+
+def _ends_periods(freq: str) -> bool:
+    """Whether a row of ``freq`` is dated on the last day of the period it holds: month, quarter and
+    year ends (ME, QE, YE, their business forms), whose holiday share is of the days up to the row.
+    Other steps' rows start their period (MS, QS, W-*: a week is read from its row on)."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    ends = (pd.offsets.MonthEnd, pd.offsets.QuarterEnd, pd.offsets.YearEnd, pd.offsets.BusinessMonthEnd,
+            pd.offsets.BQuarterEnd, pd.offsets.BYearEnd, pd.offsets.SemiMonthEnd)
+    return isinstance(offset, ends)
 
 
 def _step(freq: str) -> pd.Timedelta:
@@ -95,7 +106,8 @@ def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.nda
     day = pd.Timedelta(days=1)
     pad = pd.Timedelta(days=cap + 1)
     after = index + pd.tseries.frequencies.to_offset(freq)  # (rows,) the next step: a quarter or a
-    first = index.min().normalize() - pad  # year reaches 92 or 366 days past its row, not 28
+    before = index - pd.tseries.frequencies.to_offset(freq)  # year reaches 92 or 366 days past its row
+    first = min(index.min(), before.min()).normalize() - pad  # (or before it), not 28
     last = max(after.max().normalize(), index.max().normalize() + day) + pad
     days = pd.date_range(first, last, freq="D")  # every date the features can look at
     flag = days.isin(dates(region, first, last)).astype("float64")  # (days,)
@@ -104,11 +116,15 @@ def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.nda
     for name in features:
         if name == FLAG and step <= pd.Timedelta(days=1):
             out.append(flag[position])
-        elif name == FLAG:  # the share of the step's days that are holidays
-            ends = (after.normalize() - first) // day
-            total = np.concatenate([[0.0], np.cumsum(flag)])
-            width = np.maximum(ends.to_numpy() - position, 1)
-            out.append((total[position + width] - total[position]) / width)
+        elif name == FLAG:  # the share of the step's days that are holidays: from the row's date to the
+            total = np.concatenate([[0.0], np.cumsum(flag)])  # next row's, or for a row ending its
+            if region.get("ending"):  # period (bundles record "ending"), the days after the row before it
+                begin = ((before.normalize() - first) // day).to_numpy() + 1
+                stop = position + 1
+            else:
+                begin, stop = position, ((after.normalize() - first) // day).to_numpy()
+            width = np.maximum(stop - begin, 1)
+            out.append((total[begin + width] - total[begin]) / width)
         else:
             out.append(_distance(flag, position, cap, forward=name == DAYS_TO) / cap)
     return np.stack(out, axis=1).astype("float32")

@@ -37,6 +37,13 @@ def load_histories(
         DataError: when the file is gone, lacks a column the model reads, has another
             frequency than the training data, or a series is too short for the lookback.
     """
+    try:
+        return _load_histories(forecaster, data, only, future_data)
+    except DataError as exc:  # the fixes name training flags, which predict, detect and explain do not take
+        raise DataError(as_read_by_bundle(str(exc), forecaster.config.data_options())) from None
+
+
+def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None, future_data: Path | None) -> Series:
     d = forecaster.data_
     config = forecaster.config
     path = Path(data) if data is not None else Path(d["source"])
@@ -58,7 +65,7 @@ def load_histories(
             raw, config.columns, options, n_targets=len(config.targets),
             missing_hint="The model was trained on these columns; give a CSV that has them.",
         )
-    except DataError as exc:  # the fixes name training flags, which predict and detect do not take
+    except DataError as exc:  # the fixes name training flags: said as the bundle reads (load_histories)
         raise DataError(as_read_by_bundle(str(exc), options)) from None
     if series.freq != d["freq"]:
         raise DataError(

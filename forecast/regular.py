@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
@@ -17,6 +19,10 @@ FILL_FIX = "Use --fill interpolate, ffill or zero."  # the fixes for a training 
 GAP_FIX = "Raise --max-gap, or fill or cut that part of the data."  # its own flags (see as_read_by_bundle)
 
 
+READING_FLAGS = ("--time-format", "--time", "--dayfirst", "--duplicates", "--na-values", "--decimal", "--thousands",
+                 "--freq", "--resample", "--agg", "--fill", "--max-gap", "--id")  # train's, not predict's
+
+
 def as_read_by_bundle(message: str, opts: DataOptions) -> str:
     """A reading error's fix for a file read by a bundle (predict, detect), which takes neither
     --fill nor --max-gap but reads with the ones it was trained with."""
@@ -26,6 +32,11 @@ def as_read_by_bundle(message: str, opts: DataOptions) -> str:
     if message.endswith(GAP_FIX):
         return message[: -len(GAP_FIX)] + (f"The bundle reads with --max-gap {opts.max_gap}: fill or cut that "
                                            "part of the data, or retrain with a larger --max-gap.")
+    named = [flag for flag in READING_FLAGS if re.search(rf"{flag}(?![\w-])", message)]
+    if named and "The bundle reads" not in message:
+        return (f"{message} ({' and '.join(named)} {'is a' if len(named) == 1 else 'are'} training "
+                f"flag{'s' if len(named) > 1 else ''}: the bundle reads files as it was trained to, so change the "
+                "file to match, or retrain with it.)")
     return message
 
 

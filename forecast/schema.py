@@ -17,6 +17,7 @@ from .errors import BundleError
 from .jsonchecks import (
     FIX,
     bad_field,
+    check_bool,
     check_int,
     check_num,
     check_numbers,
@@ -191,6 +192,8 @@ def _holidays(h: Any, where: str) -> None:
     check_str(h, "country", f"{where}.")
     check_str(h, "subdiv", f"{where}.", optional=True)
     check_int(h, "max_days", f"{where}.", 1, 366)
+    if "ending" in h:  # rows dated on their period's last day (bundles before it: absent, read from the row on)
+        check_bool(h, "ending", f"{where}.")
     features = check_strs(h, "features", f"{where}.")
     if not features or any(f not in (FLAG, DAYS_TO, DAYS_FROM) for f in features):
         raise bad_field(f"{where}.features", f"names among {FLAG}, {DAYS_TO}, {DAYS_FROM}", features)

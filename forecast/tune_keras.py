@@ -61,6 +61,7 @@ def tuner_class() -> type:
             self.deadline = time.monotonic() + budget
             self.overhead = 0.0  # a trial's seconds besides training (members, scoring): learnt
             self.best: tuple[float, str, Any] | None = None  # (score, trial id, forecaster)
+            self.started = 0  # trials started in this run
 
         def left(self) -> float:
             return self.deadline - time.monotonic()
@@ -72,8 +73,9 @@ def tuner_class() -> type:
         def pre_create_trial(self) -> None:
             if self.to_start() <= 0:
                 raise SearchStop("trials")
-            if self.left() - self.overhead < MIN_TRIAL_SECONDS:  # too little left to train one
-                raise SearchStop("time budget")
+            if self.started and self.left() - self.overhead < MIN_TRIAL_SECONDS:  # too little left to train
+                raise SearchStop("time budget")  # one more (the first runs: check_search asked for enough)
+            self.started += 1
 
         def run_trial(self, trial: Any, *args: Any, **kwargs: Any) -> dict[str, float]:
             from .forecaster import Forecaster

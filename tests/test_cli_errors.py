@@ -427,3 +427,28 @@ def test_column_names_equal_once_stripped_are_one_line(tmp_path, header, fragmen
             _assert_user_error(result, fragment)
         else:
             assert fragment in result.output and "Traceback" not in result.output
+
+
+def test_a_folder_that_is_not_a_bundle_is_refused_without_offering_force(tmp_path, sine_csv):
+    """--out naming a folder of the user's files said "Use --force to replace it"; --force then refused."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("important")
+    for force in ([], ["--force"]):
+        result = runner.invoke(app, ["train", str(sine_csv), "--target", "load", *TINY, "--out", str(folder), *force])
+        _assert_user_error(result, "exists and is not a forecast bundle; refusing to replace it. Choose another --out.")
+        assert "--force" not in result.stderr
+    assert (folder / "notes.txt").read_text() == "important"
+
+
+def test_predict_errors_name_the_training_flags_as_training_flags(tmp_path, sine_csv):
+    """predict said "Use --duplicates mean|first|last", a flag it does not take ("No such option")."""
+    out = tmp_path / "strict"
+    trained = runner.invoke(app, ["train", str(sine_csv), "--target", "load", *TINY, "--duplicates", "error",
+                                  "--no-report", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    frame = pd.read_csv(sine_csv)
+    pd.concat([frame, frame.tail(3)]).to_csv(tmp_path / "dup.csv", index=False)
+    result = runner.invoke(app, ["predict", str(out), "--data", str(tmp_path / "dup.csv")])
+    _assert_user_error(result, "duplicate timestamps", "(--duplicates is a training flag: the bundle reads files as "
+                       "it was trained to, so change the file to match, or retrain with it.)")

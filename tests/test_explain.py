@@ -134,3 +134,34 @@ def test_explain_says_when_the_forecast_does_not_read_the_network(tmp_path):
     result = runner.invoke(app, ["explain", str(out)])
     assert result.exit_code == 0, result.output
     assert "the bundle's forecast is auto_ets, which does not read it" in " ".join(result.output.split())
+
+
+def test_explain_measures_importance_on_more_than_one_window(tmp_path):
+    """A test part of one window (here one horizon of 24 steps, as short monthly series have) gave
+    every input +0, shuffling one window with itself, and wrote that into the bundle. The last
+    windows are taken instead; a --data file with under two is refused, and nothing is written."""
+    import json
+
+    import pandas as pd
+    from conftest import sine_frame
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner, data, out = CliRunner(), tmp_path / "sine.csv", tmp_path / "b"
+    sine_frame(rows=240).to_csv(data, index=False)
+    trained = runner.invoke(app, ["train", str(data), "--target", "y", "--model", "lstm", "--no-report", "--epochs",
+                                  "1", "--units", "4", "--lookback", "12", "--horizon", "24", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["explain", str(out)])
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "the test part holds 1 window: importance is measured on the last 4 windows" in said, said
+    importance = json.loads((out / "explain.json").read_text())["importance"]
+    assert any(abs(v) > 0 for v in importance["features"].values()), importance
+    before = (out / "explain.json").read_bytes()
+    pd.read_csv(data).tail(12 + 24 + 5).to_csv(tmp_path / "short.csv", index=False)
+    refused = runner.invoke(app, ["explain", str(out), "--data", str(tmp_path / "short.csv")])
+    assert refused.exit_code == 1 and "short.csv holds 1 window of 24 steps after the 12-row lookback" in \
+        " ".join(refused.output.split()), refused.output
+    assert (out / "explain.json").read_bytes() == before  # nothing written

@@ -200,6 +200,21 @@ def test_holidays_of_yearly_and_quarterly_steps_are_the_share_of_their_days(freq
     assert share.shape == (40,) and np.all((share > 0) & (share < 0.1))  # about ten days a year
 
 
+@pytest.mark.parametrize(("ends", "starts"), [("ME", "MS"), ("QE", "QS"), ("YE", "YS")])
+def test_a_row_dated_on_its_periods_last_day_gets_the_holidays_of_that_period(ends, starts):
+    """October 31 (ME) got November's share, December 31 January's: the days after the row were
+    counted. A row ending its period counts the days up to it, as the period's first day counts
+    the days from it; a bundle without "ending" (written before) reads as it did."""
+    last = pd.date_range("2019-01-01", periods=16, freq=ends)
+    first = pd.date_range("2019-01-01", periods=16, freq=starts)
+    region = holiday.spec("US", ends)
+    assert region["ending"] is True and "ending" not in holiday.spec("US", starts)
+    np.testing.assert_allclose(holiday.encode(last, region, ends), holiday.encode(first, holiday.spec("US", starts),
+                                                                                  starts), rtol=0, atol=1e-6)
+    older = {k: v for k, v in region.items() if k != "ending"}
+    assert not np.allclose(holiday.encode(last, older, ends), holiday.encode(last, region, ends))
+
+
 def test_future_data_without_the_id_column_of_a_panel_is_one_error(tmp_path):
     from forecast.future import frames_by_series
 

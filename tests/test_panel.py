@@ -187,6 +187,10 @@ def test_a_constant_series_in_a_panel_trains_though_a_member_cannot_fit_it(tmp_p
         np.mean([per_series[s]["auto_ces"]["mase"] for s in ("s0", "s2")]))
     assert "auto_ces (2 of 3 series)" in result.output  # the row's mean is over two series, and says so
     assert runner.invoke(app, ["predict", str(out)]).exit_code == 0
+    found = runner.invoke(app, ["detect", str(out), "--out", str(tmp_path / "a.csv")])
+    assert found.exit_code == 0, found.output
+    scored = pd.read_csv(tmp_path / "a.csv")  # s1 was 7.0 from its first row: not a stuck sensor
+    assert "stuck" not in set(scored.loc[scored["site"] == "s1", "reason"].fillna("")), scored.head()
 
 
 def test_backtest_names_the_series_it_leaves_out(tmp_path):

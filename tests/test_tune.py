@@ -31,6 +31,16 @@ def _series(path, **settings):
     return load_series(path, config.columns, options=config.data_options()), config
 
 
+def test_the_least_budget_the_message_asks_for_runs_a_trial(tmp_path):
+    """--time-budget 10, the least check_search takes, was gone before the first trial could start
+    (it asked for 10 s still left): "No trial completed". The first trial of a run always starts."""
+    out = tmp_path / "least"
+    result = runner.invoke(app, ["tune", str(_csv(tmp_path)), "--target", "y", "--horizon", "4", "--epochs", "1",
+                                 "--no-report", "--time-budget", "10", "--trials", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads((out / "bundle.json").read_text())["tuning"]["trials"]) >= 1
+
+
 def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path):
     data, out = str(_csv(tmp_path)), tmp_path / "tuned"
     first = runner.invoke(app, ["tune", data, "--target", "y", *TINY, "--trials", "1", "--out", str(out)])
