@@ -84,8 +84,9 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
                 f"Unix time in {'seconds' if unit == 's' else 'milliseconds'}? Add --time {col} --time-format "
                 f"{'epoch' if unit == 's' else 'epoch_ms'}."
             )
-    for col in df.columns:  # named like a time and unreadable: why (dates past 2261, FY2020), not "none found"
-        if _TIME_NAMES.match(col) and not pd.api.types.is_numeric_dtype(df[col]) and df[col].notna().any():
+    for col in df.columns:  # named like a time, or written as ISO dates, and unreadable: why (dates past 2261,
+        if (not pd.api.types.is_numeric_dtype(df[col]) and df[col].notna().any()  # FY2020), not "none found"
+                and (_TIME_NAMES.match(col) or _iso_dates(df[col]))):
             parse_times(df[col], None, col)  # raises naming the value and the row
     raise DataError(
         f"No time column found in {source} (columns: {listed(list(df.columns), 20)}). "
@@ -146,6 +147,13 @@ def _with_clock(df: pd.DataFrame, date: str) -> list[str]:
         if hours or _clock(df[col]):
             return [date, col]
     return [date]
+
+
+def _iso_dates(col: pd.Series) -> bool:
+    """Text written as ISO dates (1500-01-01, 2300-06-01 12:00) in nine rows of ten, whether or not
+    pandas can hold them."""
+    sample = col.dropna().astype(str).head(200).str.strip()
+    return bool(len(sample)) and sample.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}([ T][\d:.]+)?").mean() > 0.9
 
 
 def _parse_rate(col: pd.Series) -> float:

@@ -520,3 +520,16 @@ def test_loading_notes_and_errors_name_times_as_the_file_wrote_them(tmp_path):
         path, index=False)
     notes = " | ".join(load_series(path, ["y"]).notes)
     assert "1 gap, the largest 1 step from 2002 Q3; first: 2002 Q3 (1)" in notes, notes
+
+
+@pytest.mark.parametrize("first", [1500, 2200])
+def test_iso_dates_pandas_cannot_hold_are_named_in_a_column_not_named_like_time(first):
+    """A 'ts' column of ISO dates before 1678 or past 2261 said "No time column found ... add a column
+    of dates"; the range was named only once --time was given."""
+    from forecast.timeparse import find_time_column
+
+    df = pd.DataFrame({"ts": [f"{first + i}-06-01" for i in range(100)], "y": np.arange(100.0)})
+    with pytest.raises(DataError, match="Column 'ts' has dates outside the years 1678-2261"):
+        find_time_column(df, None, "f.csv")
+    with pytest.raises(DataError, match="No time column found"):  # numbers that are not dates: as before
+        find_time_column(pd.DataFrame({"code": [f"{i:04d}-1" for i in range(100)], "y": np.arange(100.0)}), None, "f")
