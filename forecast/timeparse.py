@@ -315,6 +315,23 @@ def _as_clock(col: pd.Series) -> pd.Series:
     return col.astype(str)
 
 
+def _impossible_row(frame: pd.DataFrame, names: list[str], df: pd.DataFrame) -> None:
+    """Refuse, naming the row, parts that are each numbers but together no date (2023-02-30): pandas
+    said "at position 59", its own count, and the fix was to reorder columns already in order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            made = pd.to_datetime(frame, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            return  # not one row: the caller's message
+    bad = np.flatnonzero(made.isna().to_numpy() & frame.notna().all(axis=1).to_numpy())
+    if len(bad) and len(bad) < len(frame):
+        row = frame.iloc[bad[0]]
+        said = ", ".join(f"{unit} {row[unit]:g}" for unit in frame.columns if unit in _UNITS)
+        raise DataError(f"Columns {', '.join(names)} give no date on row {row_number(df, int(bad[0]))} ({said}). "
+                        "Fix or remove that row.")
+
+
 def _whole_hours(col: pd.Series) -> bool:
     values = col.dropna().to_numpy(dtype="float64")
     return bool(len(values) and ((values == np.round(values)) & (values >= 0) & (values <= 24)).all())
@@ -334,6 +351,7 @@ def _from_parts(df: pd.DataFrame, names: list[str]) -> pd.DatetimeIndex:
                 frame = frame.assign(day=1)
             if "month" not in frame:
                 frame = frame.assign(month=1)
+            _impossible_row(frame, names, df)
             index = pd.DatetimeIndex(pd.to_datetime(frame))
         else:  # a date and a time of day; whole hours (0-24, hour-ending 1-24) written as clocks
             text = pd.DataFrame({n: _as_clock(parts[n]) for n in names}).agg(" ".join, axis=1)

@@ -533,3 +533,16 @@ def test_iso_dates_pandas_cannot_hold_are_named_in_a_column_not_named_like_time(
         find_time_column(df, None, "f.csv")
     with pytest.raises(DataError, match="No time column found"):  # numbers that are not dates: as before
         find_time_column(pd.DataFrame({"code": [f"{i:04d}-1" for i in range(100)], "y": np.arange(100.0)}), None, "f")
+
+
+def test_one_impossible_date_in_joined_columns_names_its_row(tmp_path):
+    """2023-02-30 in year, month, day columns said "at position 59" (pandas' count) and asked to give
+    the columns in an order they already had."""
+    days = pd.date_range("2023-01-01", periods=100, freq="D")
+    frame = pd.DataFrame({"year": days.year, "month": days.month, "day": days.day, "y": np.arange(100.0)})
+    frame.loc[59, ["month", "day"]] = [2, 30]
+    path = tmp_path / "ymd.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"Columns year, month, day give no date on row 61 \(year 2023, month 2, "
+                                        r"day 30\)\. Fix or remove that row\."):
+        load_series(path, ["y"], time="year,month,day")
