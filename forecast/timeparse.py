@@ -318,6 +318,9 @@ def _as_clock(col: pd.Series) -> pd.Series:
 def _impossible_row(frame: pd.DataFrame, names: list[str], df: pd.DataFrame) -> None:
     """Refuse, naming the row, parts that are each numbers but together no date (2023-02-30): pandas
     said "at position 59", its own count, and the fix was to reorder columns already in order."""
+    bounds = {"year": (1678, 2261), "month": (1, 12), "day": (1, 31)}
+    if not all(frame[unit].between(*bounds[unit]).all() for unit in bounds if unit in frame):
+        return  # parts out of their ranges (columns in another order): the caller's message
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
