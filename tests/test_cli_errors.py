@@ -153,8 +153,8 @@ def test_train_existing_out_without_force(tmp_path, sine_csv):
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     result = runner.invoke(app, ["train", str(sine_csv), "--target", "load", "--out", str(out)])
-    _assert_user_error(result, str(out), "already exists", "--force")
-    assert _siblings(out) == ["keep.txt"]
+    _assert_user_error(result, str(out), "exists and is not a forecast bundle")  # no --force offered:
+    assert _siblings(out) == ["keep.txt"]  # it would not replace a folder of the user's files either
     assert (out / "keep.txt").read_text() == "mine"
     assert _siblings(tmp_path) == ["bundle"]
 
