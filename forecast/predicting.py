@@ -60,13 +60,10 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
         from .future import split_trailing
 
         raw, trailing = split_trailing(raw, config.targets, config.id)
-    try:
-        series = build_series(
-            raw, config.columns, options, n_targets=len(config.targets),
-            missing_hint="The model was trained on these columns; give a CSV that has them.",
-        )
-    except DataError as exc:  # the fixes name training flags: said as the bundle reads (load_histories)
-        raise DataError(as_read_by_bundle(str(exc), options)) from None
+    series = build_series(  # its errors' fixes are said as the bundle reads (load_histories)
+        raw, config.columns, options, n_targets=len(config.targets),
+        missing_hint="The model was trained on these columns; give a CSV that has them.",
+    )
     if series.freq != d["freq"]:
         raise DataError(
             f"{path.name} has frequency {series.freq}, but the model was trained on "
