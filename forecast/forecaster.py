@@ -75,7 +75,7 @@ class Forecaster(Forecasting, Persisted):
         if cfg.holidays:
             from .holiday import spec
 
-            holidays = spec(cfg.holidays, series.freq)
+            holidays = spec(cfg.holidays, series.freq, resampled=cfg.resample is not None)
         season = cfg.season or season_length(series.freq)
         resume = None
         self.notes_: list[str] = layout.skipped + layout.notes  # decisions made while fitting, for the user

@@ -57,22 +57,27 @@ def parse_region(code: str) -> tuple[str, str | None]:
     return country, subdiv or None
 
 
-def spec(code: str, freq: str) -> dict[str, Any]:
-    """The holiday inputs for a region and frequency, as recorded in bundle.json."""
+def spec(code: str, freq: str, resampled: bool = False) -> dict[str, Any]:
+    """The holiday inputs for a region and frequency, as recorded in bundle.json.
+
+    ``resampled``: the rows are periods ``--resample`` made, labelled as pandas labels them.
+    """
     country, subdiv = parse_region(code)
     features = [FLAG, DAYS_TO, DAYS_FROM] if _step(freq) <= pd.Timedelta(days=1) else [FLAG]
     region = {"country": country, "subdiv": subdiv, "features": features, "max_days": MAX_DAYS}
-    return {**region, "ending": True} if _ends_periods(freq) else region
+    return {**region, "ending": True} if _ends_periods(freq, resampled) else region
 
 
-def _ends_periods(freq: str) -> bool:
+def _ends_periods(freq: str, resampled: bool = False) -> bool:
     """Whether a row of ``freq`` is dated on the last day of the period it holds: month, quarter and
     year ends (ME, QE, YE, their business forms), whose holiday share is of the days up to the row.
-    Other steps' rows start their period (MS, QS, W-*: a week is read from its row on)."""
+    Other steps' rows start their period (MS, QS; a week in a file is read from its row on), except
+    weeks ``--resample`` made: pandas labels ``W-SUN`` on the Sunday that ends the week it sums."""
     offset = pd.tseries.frequencies.to_offset(freq)
     ends = (pd.offsets.MonthEnd, pd.offsets.QuarterEnd, pd.offsets.YearEnd, pd.offsets.BusinessMonthEnd,
             pd.offsets.BQuarterEnd, pd.offsets.BYearEnd, pd.offsets.SemiMonthEnd)
-    return isinstance(offset, ends)
+    weeks = resampled and isinstance(offset, pd.offsets.Week) and offset.weekday is not None
+    return isinstance(offset, ends) or weeks
 
 
 def _step(freq: str) -> pd.Timedelta:

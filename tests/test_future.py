@@ -215,6 +215,36 @@ def test_a_row_dated_on_its_periods_last_day_gets_the_holidays_of_that_period(en
     assert not np.allclose(holiday.encode(last, older, ends), holiday.encode(last, region, ends))
 
 
+def test_weeks_resample_made_count_the_holidays_of_the_week_that_ends_at_their_row():
+    """pandas labels a --resample W week on the Sunday that ends it: the week of Thanksgiving
+    (Mon 25 - Sun 1 Dec 2019) is the row 2019-12-01. Read from the row on, as a week in a file is,
+    that row got the next week's share (none) and the week before it none either."""
+    sundays = pd.date_range("2019-11-03", periods=8, freq="W-SUN")
+    made = holiday.spec("US", "W-SUN", resampled=True)
+    assert made["ending"] is True and "ending" not in holiday.spec("US", "W-SUN")
+    share = pd.Series(holiday.encode(sundays, made, "W-SUN")[:, 0], index=sundays)
+    assert share[pd.Timestamp("2019-12-01")] == pytest.approx(1 / 7)  # Thanksgiving, Thu 28 Nov
+    assert share[pd.Timestamp("2019-11-17")] == pytest.approx(1 / 7)  # Veterans Day, Mon 11 Nov
+    assert share[pd.Timestamp("2019-11-24")] == 0 and share[pd.Timestamp("2019-12-08")] == 0
+    mondays = sundays - pd.Timedelta(days=6)  # the same weeks, dated on their first day
+    np.testing.assert_allclose(share, holiday.encode(mondays, holiday.spec("US", "W-MON"), "W-MON")[:, 0])
+
+
+def test_a_resampled_weekly_bundle_records_that_its_rows_end_their_week(tmp_path):
+    days = pd.date_range("2018-01-01", periods=7 * 120, freq="D")
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"date": days.strftime("%Y-%m-%d"), "y": 5 + rng.random(len(days))})
+    frame.to_csv(tmp_path / "daily.csv", index=False)
+    opts = DataOptions(resample="W")
+    series = load_series(tmp_path / "daily.csv", ["y"], options=opts)
+    config = TrainConfig(target="y", holidays="US", resample="W", epochs=1, units=4, lookback=8, horizon=2,
+                         seed=0, ensemble=1, calendar=False)
+    fitted = Forecaster(config).fit(series)
+    assert fitted.preprocessor_.holidays["ending"] is True
+    meta = json.loads((fitted.save(tmp_path / "b") / "bundle.json").read_text())
+    assert meta["preprocessor"]["holidays"]["ending"] is True
+
+
 def test_future_data_without_the_id_column_of_a_panel_is_one_error(tmp_path):
     from forecast.future import frames_by_series
 
