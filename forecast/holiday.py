@@ -95,7 +95,7 @@ def dates(region: dict[str, Any], first: pd.Timestamp, last: pd.Timestamp) -> pd
 
     years = range(first.year, last.year + 1)
     found = holidays.country_holidays(region["country"], subdiv=region["subdiv"], years=years)
-    days = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in found))
+    days = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in found)).as_unit("s")
     return days[(days >= first.normalize()) & (days <= last.normalize())]
 
 
@@ -107,14 +107,15 @@ def encode(index: pd.DatetimeIndex, region: dict[str, Any], freq: str) -> np.nda
     cap = int(region.get("max_days", MAX_DAYS))
     step = _step(freq)
     index = pd.DatetimeIndex(index)
-    index = index.tz_localize(None) if index.tz is not None else index
-    day = pd.Timedelta(days=1)
-    pad = pd.Timedelta(days=cap + 1)
+    index = (index.tz_localize(None) if index.tz is not None else index).as_unit("s")  # seconds: the
+    # padding past a forecast step near 2262-04-11 (the last nanosecond date) must not overflow
+    day = pd.Timedelta(days=1).as_unit("s")
+    pad = pd.Timedelta(days=cap + 1).as_unit("s")
     after = index + pd.tseries.frequencies.to_offset(freq)  # (rows,) the next step: a quarter or a
     before = index - pd.tseries.frequencies.to_offset(freq)  # year reaches 92 or 366 days past its row
     first = min(index.min(), before.min()).normalize() - pad  # (or before it), not 28
     last = max(after.max().normalize(), index.max().normalize() + day) + pad
-    days = pd.date_range(first, last, freq="D")  # every date the features can look at
+    days = pd.date_range(first, last, freq="D", unit="s")  # every date the features can look at
     flag = days.isin(dates(region, first, last)).astype("float64")  # (days,)
     position = ((index.normalize() - first) // day).to_numpy()  # (rows,) the date of each row
     out = []

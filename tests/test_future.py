@@ -245,6 +245,17 @@ def test_a_resampled_weekly_bundle_records_that_its_rows_end_their_week(tmp_path
     assert meta["preprocessor"]["holidays"]["ending"] is True
 
 
+@pytest.mark.parametrize(("freq", "start", "rows"), [("YS", "2219-01-01", 40), ("ME", "2258-01-31", 50),
+                                                    ("D", "2262-01-01", 100), ("h", "2262-04-01", 240),
+                                                    ("h", "1677-09-22", 48)])
+def test_holiday_features_of_steps_near_the_last_date_pandas_holds(freq, start, rows):
+    """A forecast step near 2262-04-11 (or a first row near 1677-09-21): the padded calendar
+    around it overflowed nanoseconds, and train --holidays ended in a traceback."""
+    index = pd.date_range(start, periods=rows, freq=freq)
+    features = holiday.encode(index, holiday.spec("US", freq), freq)
+    assert features.shape[0] == rows and np.isfinite(features).all()
+
+
 def test_future_data_without_the_id_column_of_a_panel_is_one_error(tmp_path):
     from forecast.future import frames_by_series
 
