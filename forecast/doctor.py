@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .anchor import check_anchor, season_note
-from .data import DataOptions, RawTable, Series, build_series, read_raw, written
+from .data import WIDE_TARGET, DataOptions, RawTable, Series, build_series, read_raw, written
 from .errors import ConfigError, DataError
 from .frequency import default_horizon, is_trading_days, season_length
 from .numbers import read_numbers
@@ -300,10 +300,10 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
         (too_faint, "vary too little to scale (a spread under about 2e-15, which standard scaling reads as "
          "constant)", "multiply them in the file (smaller units)"),
     )
-    for frame, part in zip(layout.frames, layout.splits):
+    for name, frame, part in zip(layout.names, layout.frames, layout.splits):
         for find, what, fix in unscaled:
-            bad = find(frame, part.train_end)
-            if bad:
+            bad = [name if column == WIDE_TARGET else column for column in find(frame, part.train_end)]
+            if bad:  # a wide file's series hold their target as WIDE_TARGET: named by their own column
                 diag.add("problem", f"column(s) {listed(bad)} {what}", f"{fix}, or another --target/--features")
                 return
 

@@ -158,6 +158,14 @@ class Preprocessor:
         mean, scale = self._stats(series)
         n = len(self.columns)
         values = frame[self.columns].to_numpy(dtype="float64")
+        blank = np.isnan(values).any(axis=0)
+        if blank.any():  # the CLI fills gaps when it reads a file; a frame handed to the library may not be
+            rows = np.isnan(values).any(axis=1)
+            raise DataError(
+                f"Column(s) {', '.join(c for c, b in zip(self.columns, blank) if b)} hold {int(rows.sum())} blank "
+                f"value(s) (the last at {frame.index[rows][-1]}). Fill them first (forecast.data.load_series "
+                "reads a file filled, as the CLI does)."
+            )
         with np.errstate(all="ignore"):
             scaled = ((values - mean[:n]) / scale[:n]).astype("float32")
         if not np.isfinite(scaled).all():

@@ -324,3 +324,24 @@ def test_doctor_refuses_several_targets_with_id_in_trains_words(tmp_path):
     said = "Error: Give one --target with --id; several targets are for wide files."
     assert doctor.exit_code == train.exit_code == 1
     assert said in doctor.output and said in train.output and not (tmp_path / "m").exists()
+
+
+def test_a_repeated_target_is_every_column_given_as_train_reads_it(tmp_path):
+    """doctor kept only the last --target: x (values near 1e300) was never checked, and doctor said
+    ready where train refused."""
+    hours = _hours()
+    path = tmp_path / "two.csv"
+    path.write_text("time,x,y\n" + "".join(f"{t},{(1 + i % 5) * 3e307:.17g},{i % 24}\n" for i, t in enumerate(hours)))
+    repeated = _doctor(path, "--target", "x", "--target", "y")
+    assert repeated.exit_code == 1 and "too extreme to scale" in repeated.output, repeated.output
+    assert _doctor(path, "--target", "x,y").output == repeated.output
+    assert _doctor(path, "--target", "y").exit_code == 0
+
+
+def test_a_wide_files_column_is_named_as_the_file_names_it(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("time,y,z\n" + "".join(f"{t},{i % 24},{(1 + i % 5) * 1e-300:.17g}\n"
+                                           for i, t in enumerate(_hours())))
+    result = _doctor(path, "--target", "y,z")
+    assert result.exit_code == 1 and "column(s) z vary too little to scale" in result.output, result.output
+    assert "value" not in result.output.split("vary too little")[0].splitlines()[-1]

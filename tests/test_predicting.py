@@ -117,3 +117,20 @@ def test_each_value_keeps_its_own_digits_and_each_series_its_own_decimals():
     assert out["forecast"].tolist() == [4956891.0, 0.045903] and out["lower"].tolist() == [4942150.0, 0.044417]
     row = round_forecast(pd.DataFrame({"actual": [1e6 + 0.123], "expected": [100.2345]}), 2)
     assert row.to_dict("list") == {"actual": [1000000.0], "expected": [100.2345]}  # 7 digits each
+
+
+def test_a_library_frame_with_blank_values_is_named_as_blank_not_as_extreme(tmp_path):
+    from forecast.config import TrainConfig
+    from forecast.data import load_series
+    from forecast.errors import DataError
+    from forecast.forecaster import Forecaster
+
+    path = tmp_path / "sine.csv"
+    sine_frame(rows=200).to_csv(path, index=False)
+    series = load_series(path, ["y"])
+    fitted = Forecaster(TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4, seed=0, ensemble=1,
+                                    quantiles=None)).fit(series)
+    frame = series.frame.copy()
+    frame.iloc[-6, 0] = float("nan")
+    with pytest.raises(DataError, match=r"^Column\(s\) y hold 1 blank value\(s\) \(the last at 2024-01-09 02:00"):
+        fitted.predict(frame)

@@ -10,10 +10,11 @@ import typer
 
 from ..config import TrainConfig
 from ..data_flags import DataOptions
-from . import split_list, user_errors
+from . import join_list, split_list, user_errors
 from .options import FLAGS, DataArg, Param, Settings, command
 
-Target = Annotated[str | None, typer.Option(rich_help_panel="Data", help="Column(s) to forecast (optional here).")]
+Target = Annotated[list[str] | None, typer.Option(rich_help_panel="Data", help="Column(s) to forecast (optional "
+                                                  "here); comma-separated or repeated, as for train.")]
 _MARK = {"info": "[dim]·[/]", "note": "[cyan]~[/]", "problem": "[red bold]![/]"}
 
 
@@ -21,7 +22,7 @@ _MARK = {"info": "[dim]·[/]", "note": "[cyan]~[/]", "problem": "[red bold]![/]"
 @command(data=Param(DataArg), target=Param(Target, None), options=Settings(DataOptions),
          shape=Settings(TrainConfig, only=("features", "future", "lookback", "horizon", "season", "anchor"),
                         built=False))
-def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str, Any]) -> None:
+def doctor(data: Path, target: list[str] | None, options: DataOptions, shape: dict[str, Any]) -> None:
     """Check DATA without training: time column, frequency, gaps, duplicates, sentinels, fit.
 
     Takes `forecast train`'s data flags (--target optional). Each finding names the
@@ -35,6 +36,7 @@ def doctor(data: Path, target: str | None, options: DataOptions, shape: dict[str
     from ..doctor import diagnose
 
     console = Console(highlight=False, soft_wrap=True)
+    target = join_list(target)  # --target a --target b is --target a,b, as train reads it
     targets = split_list(target)
     features = shape.get("features", [])
     config = TrainConfig(target=target, data=options, **shape) if targets else None  # as `forecast train`
