@@ -75,7 +75,8 @@ def regularise_all(
     filled: dict[str, int] = {}
     filled_at: dict[str, pd.DatetimeIndex] = {}
     sparse = [n for n, f in prepared.items() if several and not is_trading_days(step)
-              and _mostly_missing(len(f), len(pd.date_range(f.index[0], f.index[-1], freq=step)), opts)]
+              and _mostly_missing(int(f[target].notna().sum()), len(pd.date_range(f.index[0], f.index[-1], freq=step)),
+                                  opts)]
     if sparse and len(sparse) < len(prepared):  # several series: the ones filling would make up are left out
         for name in sparse:
             trims[name].append("left out: more of its steps are missing than present, so most of it would be "
@@ -84,7 +85,8 @@ def regularise_all(
             del prepared[name]
     for name, frame in prepared.items():
         label = f"series '{name}'" if several else source
-        frames[name], counts, filled_at[name] = _reindex_and_fill(frame, step, opts, per_series[name], label)
+        frames[name], counts, filled_at[name] = _reindex_and_fill(frame, step, opts, per_series[name], label,
+                                                                  target)
         per_series[name] += _dst_note(raw[name].index, frames[name].index, step)
         for col, n in counts.items():
             filled[col] = filled.get(col, 0) + n
@@ -99,6 +101,23 @@ def _mostly_missing(present: int, steps: int, opts: DataOptions) -> bool:
     steps: more missing than present (``--fill zero`` and ``ffill`` say what a missing step
     means, so they keep it)."""
     return opts.fill == "interpolate" and steps - present > present
+
+
+def _mostly_made_up(label: str, frame: pd.DataFrame, step: str, steps: int, missing: int, blank: int,
+                    target: str) -> str:
+    """The refusal of a series whose target interpolation would mostly invent: steps absent from
+    the file, target values blank in it, or both (the same values either way get the same verdict)."""
+    fill = "so most of the series would be interpolated"
+    if not blank:
+        apart = pd.Series(frame.index).diff().median()
+        return (f"{label}: {missing} of the {steps} steps of {step} from its first time to its last are not in the "
+                f"file (most rows are {span(apart)} apart), {fill}. Check how the dates were read (--dayfirst), "
+                "give the file's own --freq or --resample to a coarser step, or --fill zero where a missing step "
+                "means none.")
+    absent = f"{missing} not in the file and {blank} blank" if missing else f"{blank} blank"
+    return (f"{label}: {missing + blank} of the {steps} steps of {step} from its first time to its last have no "
+            f"{target} value ({absent}), {fill}. Give a fuller {target} column, --resample to a coarser step, or "
+            "--fill zero where a blank means none.")
 
 
 def _trim_blank_target(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
@@ -314,24 +333,19 @@ def _off_grid(label: str, step: str, index: pd.DatetimeIndex, off: pd.DatetimeIn
 
 
 def _reindex_and_fill(
-    frame: pd.DataFrame, step: str, opts: DataOptions, notes: list[str], label: str
+    frame: pd.DataFrame, step: str, opts: DataOptions, notes: list[str], label: str, target: str
 ) -> tuple[pd.DataFrame, dict[str, int], pd.DatetimeIndex]:
     """Insert the missing steps of ``step`` (never for trading days) and fill them; also
     returns the timestamps of the rows filled."""
+    blank = int(frame[target].isna().sum())  # rows of the file whose target is blank
     if not is_trading_days(step):
         full = pd.date_range(frame.index[0], frame.index[-1], freq=step)
         off = frame.index.difference(full)
         if len(off):
             raise DataError(_off_grid(label, step, frame.index, off))
         missing = len(full) - len(frame)
-        if _mostly_missing(len(frame), len(full), opts):  # most of the series would be made up
-            apart = pd.Series(frame.index).diff().median()
-            raise DataError(
-                f"{label}: {missing} of the {len(full)} steps of {step} from its first time to its last are not "
-                f"in the file (most rows are {span(apart)} apart), so most of the series would be interpolated. "
-                f"Check how the dates were read (--dayfirst), give the file's own --freq or --resample to a "
-                "coarser step, or --fill zero where a missing step means none."
-            )
+        if _mostly_missing(len(frame) - blank, len(full), opts):  # most of the series would be made up
+            raise DataError(_mostly_made_up(label, frame, step, len(full), missing, blank, target))
         if missing:
             inserted = full.difference(frame.index)
             frame = frame.reindex(full)
@@ -348,6 +362,8 @@ def _reindex_and_fill(
                 f"{label}: {len(off)} timestamps are not business days of --freq {step} (e.g. {when(off[0])}, "
                 f"a {off[0].day_name()}). Give --freq D, or leave those rows out."
             )
+        if _mostly_missing(len(frame) - blank, len(frame), opts):  # no step is inserted: only blanks count
+            raise DataError(_mostly_made_up(label, frame, step, len(frame), 0, blank, target))
     counts = {c: int(frame[c].isna().sum()) for c in frame.columns}
     holes = pd.DatetimeIndex(frame.index[frame.isna().any(axis=1).to_numpy()])
     if not any(counts.values()):

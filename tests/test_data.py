@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from forecast import frequency
-from forecast.data import load_series
+from forecast.data import DataOptions, load_series
 from forecast.errors import DataError
 
 pytestmark = [
@@ -319,3 +319,21 @@ def test_a_thousand_columns_are_listed_short(tmp_path):
     with pytest.raises(DataError, match=r"Columns: date, c0, .*, c18 and 981 more\. Use --target") as info:
         load_series(tmp_path / "wide.csv", ["zz"])
     assert len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("written", ["blank", "absent", "both"])
+def test_a_target_mostly_blank_is_refused_as_one_mostly_absent_is(tmp_path, written):
+    """y on 3 of 200 daily rows was 'Ready to train': the blanks were interpolated into a line, and
+    the test part scored MASE 0 on it. The same values with the blank rows deleted were refused."""
+    days = pd.date_range("2020-01-01", periods=200, freq="D")
+    y = np.where(np.arange(200) % 10 < 3, np.arange(200) % 7 + 1.0, np.nan)  # 60 of 200 values, a day apart
+    frame = pd.DataFrame({"time": days.strftime("%Y-%m-%d"), "y": y})
+    if written == "absent":
+        frame = frame.dropna()
+    elif written == "both":
+        frame = frame[(np.arange(200) < 100) | frame["y"].notna().to_numpy()]  # blanks, then absent rows
+    frame.to_csv(tmp_path / "y.csv", index=False)
+    with pytest.raises(DataError, match="so most of the series would be interpolated"):
+        load_series(tmp_path / "y.csv", ["y"])
+    zero = load_series(tmp_path / "y.csv", ["y"], options=DataOptions(fill="zero")).frame  # a blank means none
+    assert len(zero) == 193 and (zero["y"] == 0).sum() == 133
