@@ -377,6 +377,7 @@ def _reindex_and_fill(
             f"leaves them, but the model needs every value. {FILL_FIX}"
         )
     if opts.fill == "interpolate":
+        _note_blank_ends(frame, notes)
         frame = frame.interpolate(method="linear", limit_direction="both")
         how = "linear interpolation"
     elif opts.fill == "ffill":
@@ -388,6 +389,19 @@ def _reindex_and_fill(
     listed = ", ".join(f"{c}: {n}" for c, n in counts.items() if n)
     notes.append(f"values filled by {how} ({listed})")
     return frame, counts, holes
+
+
+def _note_blank_ends(frame: pd.DataFrame, notes: list[str]) -> None:
+    """Say which columns end in blanks: interpolation has no value after them, so they are copies
+    of the last one, and predict refuses a history whose last rows were filled (the target's own
+    blank ends were left out before this)."""
+    for column in frame.columns:
+        blank = frame[column].isna().to_numpy()
+        run = len(blank) if blank.all() else int(np.argmin(blank[::-1]))  # blanks after the last value
+        if 0 < run < len(blank):
+            notes.append(f"{column}'s last {count(run, 'value')} are blank: they are copies of its value at "
+                         f"{when(frame.index[-run - 1])}, not interpolated, and predict refuses a history ending so "
+                         "(fill them in the file, or predict --allow-filled)")
 
 
 def gap_runs(missing: np.ndarray) -> list[tuple[int, int]]:

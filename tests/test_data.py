@@ -337,3 +337,19 @@ def test_a_target_mostly_blank_is_refused_as_one_mostly_absent_is(tmp_path, writ
         load_series(tmp_path / "y.csv", ["y"])
     zero = load_series(tmp_path / "y.csv", ["y"], options=DataOptions(fill="zero")).frame  # a blank means none
     assert len(zero) == 193 and (zero["y"] == 0).sum() == 133
+
+
+def test_a_feature_ending_in_blanks_is_said_to_be_copied_not_interpolated(tmp_path):
+    """The note said "linear interpolation (x: 20)", yet the last 20 values of x were copies of the
+    last one, and predict then refused the bundle's own training file."""
+    days = pd.date_range("2020-01-01", periods=120, freq="D")
+    x = np.arange(120, dtype=float)
+    x[-20:] = np.nan
+    x[50] = np.nan  # one inside: interpolated, and not named
+    pd.DataFrame({"time": days.strftime("%Y-%m-%d"), "y": np.sin(np.arange(120)), "x": x}).to_csv(
+        tmp_path / "f.csv", index=False)
+    series = load_series(tmp_path / "f.csv", ["y", "x"])
+    said = [n for n in series.notes if "blank" in n]
+    assert said == ["x's last 20 values are blank: they are copies of its value at 2020-04-09, not interpolated, and "
+                    "predict refuses a history ending so (fill them in the file, or predict --allow-filled)"]
+    assert (series.frame["x"].iloc[-20:] == 99).all() and series.frame["x"].iloc[50] == 50
