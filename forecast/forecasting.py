@@ -7,7 +7,7 @@ import pandas as pd
 
 from .data import Series
 from .errors import ConfigError, DataError
-from .frequency import future_index
+from .frequency import future_index, is_trading_days
 from .members import MAX_FIT_ROWS, STATISTICAL
 
 MEMBER_SEASONS = 3  # seasons of history a statistical member reads at least (ETS's seasonal states)
@@ -41,6 +41,10 @@ class Forecasting:
         """
         self._check()
         pre = self.preprocessor_
+        self._check_history(frame, series)
+        if horizon is not None and (isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer))
+                                    or horizon < 1):
+            raise ConfigError(f"horizon must be a whole number of steps, at least 1; got {horizon!r}.")
         horizon = horizon or pre.horizon
         if horizon > pre.horizon and recursive:
             return self._rollout(frame, horizon, series)
@@ -69,6 +73,33 @@ class Forecasting:
         if self.quantiles:
             columns.update(lower=out[:, 0], upper=out[:, -1])
         return pd.DataFrame(columns, index=index)
+
+    def _check_history(self, frame: pd.DataFrame, series: str | None) -> None:
+        """Refuse a history the forecast would misread: the CLI reads files into regular frames
+        (:func:`forecast.data.load_series`), a library caller may hand anything (a frame straight
+        from ``pd.read_csv`` was forecast from 1970-01-02; rows in reverse, from the first row)."""
+        pre = self.preprocessor_
+        fix = "Read it with forecast.data.load_series(path, columns).frame, as the CLI does."
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(f"The history must be a DataFrame on a time index, not {type(frame).__name__}. {fix}")
+        index = frame.index
+        if not isinstance(index, pd.DatetimeIndex):
+            raise DataError(f"The history's index holds {index.dtype} values, not times. {fix}")
+        missing = [c for c in pre.columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"The history has no column(s) {', '.join(map(str, missing))}, which the model reads "
+                            f"(it has {', '.join(map(str, frame.columns))}).")
+        if not index.is_monotonic_increasing or not index.is_unique:
+            raise DataError(f"The history's times are {'repeated' if index.is_monotonic_increasing else 'not in order'}: "
+                            f"the model reads its rows as consecutive steps. {fix}")
+        freq = self.data_["freq"]
+        if len(index) > 1 and not is_trading_days(freq):  # trading days skip holidays: no fixed grid
+            grid = pd.date_range(index[0], periods=len(index), freq=freq)
+            if not grid.equals(index):
+                raise DataError(f"The history is not a row every {freq} step with none missing, as the model was "
+                                f"trained on. {fix}")
+        if series is not None and not pre.series_:
+            raise ConfigError(f"series={series!r}, but this model was trained on one series: leave series out.")
 
     def _chosen_members(self, series: str | None) -> list[str]:
         """The members the chosen forecast of ``series`` weighs that the bundle holds for it."""

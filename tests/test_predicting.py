@@ -119,18 +119,59 @@ def test_each_value_keeps_its_own_digits_and_each_series_its_own_decimals():
     assert row.to_dict("list") == {"actual": [1000000.0], "expected": [100.2345]}  # 7 digits each
 
 
-def test_a_library_frame_with_blank_values_is_named_as_blank_not_as_extreme(tmp_path):
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A one-epoch single-series model on a 200-row hourly sine, and the series it was fitted on."""
     from forecast.config import TrainConfig
     from forecast.data import load_series
-    from forecast.errors import DataError
     from forecast.forecaster import Forecaster
 
-    path = tmp_path / "sine.csv"
+    path = tmp_path_factory.mktemp("tiny") / "sine.csv"
     sine_frame(rows=200).to_csv(path, index=False)
     series = load_series(path, ["y"])
-    fitted = Forecaster(TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4, seed=0, ensemble=1,
-                                    quantiles=None)).fit(series)
+    config = TrainConfig(target="y", epochs=1, units=4, lookback=12, horizon=4, seed=0, ensemble=1, quantiles=None)
+    return Forecaster(config).fit(series), series
+
+
+def test_a_library_frame_with_blank_values_is_named_as_blank_not_as_extreme(tiny):
+    from forecast.errors import DataError
+
+    fitted, series = tiny
     frame = series.frame.copy()
     frame.iloc[-6, 0] = float("nan")
     with pytest.raises(DataError, match=r"^Column\(s\) y hold 1 blank value\(s\) \(the last at 2024-01-09 02:00"):
         fitted.predict(frame)
+
+
+def _histories(frame: pd.DataFrame) -> dict:
+    return {
+        "index holds int64 values, not times": frame.reset_index(),  # pd.read_csv's frame: from 1970-01-02
+        "times are not in order": frame.iloc[::-1],  # forecast from the first row
+        "times are repeated": pd.concat([frame.iloc[:-1], frame.iloc[-2:]]).sort_index(),
+        "not a row every h step with none missing": frame.drop(frame.index[-20:-10]),
+        "must be a DataFrame on a time index, not ndarray": frame.to_numpy(),
+        "has no column\\(s\\) y, which the model reads \\(it has q\\)": frame.rename(columns={"y": "q"}),
+    }
+
+
+@pytest.mark.parametrize("problem", list(_histories(pd.DataFrame({"y": [1.0]}, index=pd.DatetimeIndex(["2024-01-01"])))))
+def test_the_library_refuses_a_history_it_would_misread(tiny, problem):
+    """Forecaster.predict took any frame: a raw pd.read_csv frame was forecast from 1970-01-02, rows
+    in reverse from the day after the first, ten missing hours read as consecutive."""
+    from forecast.errors import DataError
+
+    fitted, series = tiny
+    with pytest.raises(DataError, match=problem):
+        fitted.predict(_histories(series.frame)[problem])
+
+
+@pytest.mark.parametrize(("args", "problem"), [({"horizon": -1}, "at least 1; got -1"),
+                                               ({"horizon": 2.5}, "whole number of steps"),
+                                               ({"series": "zz"}, "trained on one series")])
+def test_the_library_refuses_arguments_it_would_ignore_or_misread(tiny, args, problem):
+    from forecast.errors import ConfigError
+
+    fitted, series = tiny
+    with pytest.raises(ConfigError, match=problem):
+        fitted.predict(series.frame, **args)
+    assert len(fitted.predict(series.frame, horizon=2)) == 2
