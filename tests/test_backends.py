@@ -85,9 +85,26 @@ def _train(backend: str, tmp_path: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """``trained(backend)``: the folder holding sine.csv and the bundle _train wrote on that backend,
+    trained once for the module; the tests read it (predict, backtest, load) and never write into it."""
+    folders: dict[str, Path] = {}
+
+    def get(backend: str) -> Path:
+        if backend not in folders:
+            folder = tmp_path_factory.mktemp(f"on_{backend}")
+            _train(backend, folder)
+            folders[backend] = folder
+        return folders[backend]
+
+    return get
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_train_predict_backtest_on_the_backend(backend, tmp_path):
-    out = _train(backend, tmp_path)
+def test_train_predict_backtest_on_the_backend(backend, trained):
+    tmp_path = trained(backend)
+    out = tmp_path / f"model_{backend}"
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["training"]["backend"] == backend
     done = _cli(["predict", str(out), "--horizon", "6"], backend)
@@ -112,12 +129,12 @@ def test_train_predict_backtest_on_the_backend(backend, tmp_path):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_bundle_forecasts_alike_in_numpy_and_in_keras_on_tensorflow(backend, tmp_path):
+def test_a_bundle_forecasts_alike_in_numpy_and_in_keras_on_tensorflow(backend, trained):
     from forecast.devices import import_tensorflow
     from forecast.forecaster import Forecaster
 
     import_tensorflow()  # this process: the TensorFlow backend
-    out = _train(backend, tmp_path)
+    out = trained(backend) / f"model_{backend}"
     in_numpy = Forecaster.load(out, engine="numpy")
     in_keras = Forecaster.load(out, engine="keras")
     pre = in_numpy.preprocessor_

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
+import pytest
 from conftest import sine_frame
 from typer.testing import CliRunner
 
@@ -18,6 +20,34 @@ def _csv(tmp_path, rows=200):
     path = tmp_path / "sine.csv"
     sine_frame(rows=rows).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """The tiny model trained once on the 200-row sine with no other flag: (data, bundle, train's output)."""
+    folder = tmp_path_factory.mktemp("plain")
+    data = _csv(folder, rows=200)
+    trained = runner.invoke(app, ["train", str(data), "--target", "y", *TINY, "--no-report",
+                                  "--out", str(folder / "m")])
+    assert trained.exit_code == 0, trained.output
+    return data, folder / "m", trained.output
+
+
+@pytest.fixture(scope="module")
+def ets_beside_networks(tmp_path_factory):
+    """--model auto_ets with --ensemble 2 and a --season longer than the history, trained once with its
+    report: (bundle, train's output)."""
+    folder = tmp_path_factory.mktemp("ets")
+    trained = runner.invoke(app, ["train", str(_csv(folder, rows=200)), "--target", "y", *TINY,
+                                  "--model", "auto_ets", "--ensemble", "2", "--season", "500",
+                                  "--out", str(folder / "m")])
+    assert trained.exit_code == 0, trained.output
+    return folder / "m", trained.output
+
+
+def _copy(bundle, tmp_path):
+    """A copy of a module's bundle that this test's commands may write beside or into."""
+    return shutil.copytree(bundle, tmp_path / "b")
 
 
 def test_quantiles_none_gives_a_point_forecast(tmp_path):
@@ -86,10 +116,8 @@ def test_compare_keeps_the_best_bundle_by_default(tmp_path):
     assert json.loads((out / "bundle.json").read_text())["config"]["arch"] == first[0]
 
 
-def test_predict_recursive_past_the_trained_horizon(tmp_path):
-    out = tmp_path / "b"
-    assert runner.invoke(app, ["train", str(_csv(tmp_path)), "--target", "y", *TINY,
-                               "--out", str(out)]).exit_code == 0
+def test_predict_recursive_past_the_trained_horizon(tmp_path, plain):
+    out = _copy(plain[1], tmp_path)
     refused = runner.invoke(app, ["predict", str(out), "--horizon", "10"])
     assert refused.exit_code == 1 and "--recursive" in refused.output
     result = runner.invoke(app, ["predict", str(out), "--horizon", "10", "--recursive",
@@ -166,31 +194,22 @@ def test_predict_from_recent_rows_asks_for_the_seasons_a_statistical_forecast_re
     assert values.max() - values.min() > 2  # the day's swing (6), not a flat line
 
 
-def test_ensemble_beside_a_forced_statistical_model_is_named_and_long_season_labelled(tmp_path):
+def test_ensemble_beside_a_forced_statistical_model_is_named_and_long_season_labelled(ets_beside_networks, plain):
     """--ensemble with --model auto_ets trains networks the forecast never reads: train says so.
     A --season longer than the history makes seasonal naive the last value, and its row says so."""
-    out = tmp_path / "m"
-    result = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
-                                 "--model", "auto_ets", "--ensemble", "2", "--season", "500",
-                                 "--no-report", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    text = " ".join(result.output.split())
+    out, output = ets_beside_networks
+    text = " ".join(output.split())
     assert "--ensemble 2 trains the networks of the lstm row; the forecast is auto_ets alone" in text
     assert "seasonal naive (= naive)" in text
     meta = json.loads((out / "bundle.json").read_text())
     assert any("--ensemble 2" in n for n in meta["data"]["fit_notes"])
     assert not any("--ensemble" in n for n in meta["data"]["notes"])  # a fit note, not a loading one
-    plain = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
-                                "--no-report", "--out", str(tmp_path / "p")])
-    assert plain.exit_code == 0, plain.output
-    assert "(M=24)" in plain.output and "= naive" not in plain.output and "--ensemble" not in plain.output
+    plain_output = plain[2]  # the same file and flags without --model, --ensemble or --season
+    assert "(M=24)" in plain_output and "= naive" not in plain_output and "--ensemble" not in plain_output
 
 
-def test_report_puts_fit_notes_under_training_not_loading(tmp_path):
-    out = tmp_path / "m"
-    trained = runner.invoke(app, ["train", str(_csv(tmp_path, rows=200)), "--target", "y", *TINY,
-                                  "--model", "auto_ets", "--ensemble", "2", "--out", str(out)])
-    assert trained.exit_code == 0, trained.output
+def test_report_puts_fit_notes_under_training_not_loading(ets_beside_networks):
+    out = ets_beside_networks[0]
     html = (out / "report.html").read_text()
     loading = html.split("Loading: ", 1)[1].split("</p>", 1)[0]
     fitting = html.split("Fitting: ", 1)[1].split("</p>", 1)[0]
@@ -198,11 +217,9 @@ def test_report_puts_fit_notes_under_training_not_loading(tmp_path):
     assert html.index("<h2>Training</h2>") < html.index("Fitting: ")
 
 
-def test_predict_and_detect_refuse_to_write_over_the_data_they_read(tmp_path):
-    data = _csv(tmp_path, rows=200)
-    out = tmp_path / "m"
-    assert runner.invoke(app, ["train", str(data), "--target", "y", *TINY, "--no-report",
-                               "--out", str(out)]).exit_code == 0
+def test_predict_and_detect_refuse_to_write_over_the_data_they_read(tmp_path, plain):
+    data = plain[0]  # the bundle's training file
+    out = _copy(plain[1], tmp_path)
     before = data.read_bytes()
     copy = tmp_path / "copy.csv"
     copy.write_bytes(before)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,8 +79,20 @@ def _sine_bundle(tmp_path, rows: int) -> tuple[CliRunner, pd.DataFrame, object]:
     return runner, frame, out
 
 
-def test_detect_command_writes_anomalies_and_plot(tmp_path):
-    runner, frame, out = _sine_bundle(tmp_path, 300)
+@pytest.fixture(scope="module")
+def sine300(tmp_path_factory) -> tuple[CliRunner, pd.DataFrame, object]:
+    """_sine_bundle of 300 rows, trained once for the module; tests copy the frame and the bundle."""
+    return _sine_bundle(tmp_path_factory.mktemp("sine300"), 300)
+
+
+def _own(sine300, tmp_path) -> tuple[CliRunner, pd.DataFrame, object]:
+    """The module's 300-row bundle as this test's own: a copy of the frame, and of the bundle."""
+    runner, frame, out = sine300
+    return runner, frame.copy(), shutil.copytree(out, tmp_path / "b")
+
+
+def test_detect_command_writes_anomalies_and_plot(tmp_path, sine300):
+    runner, frame, out = _own(sine300, tmp_path)
     frame.loc[250, "y"] += 30  # an obvious spike
     spiked = tmp_path / "spiked.csv"
     frame.to_csv(spiked, index=False)
@@ -210,9 +224,9 @@ def test_a_spike_is_cleaned_from_the_history_though_its_echo_runs_long():
 
 
 @pytest.mark.parametrize("levels", ["0.5,0.9", "0.1,0.5", "0.1,0.2,0.9"])
-def test_detect_interval_levels_straddle_the_median(tmp_path, levels):
+def test_detect_interval_levels_straddle_the_median(tmp_path, sine300, levels):
     """0.5,0.9 took the median as the lower bound: 66% of values flagged."""
-    runner, _, out = _sine_bundle(tmp_path, 300)
+    runner, _, out = _own(sine300, tmp_path)
     result = runner.invoke(app, ["detect", str(out), "--interval", "--quantiles", levels,
                                  "--out", str(tmp_path / "a.csv")])
     assert result.exit_code == 1 and "Traceback" not in result.output

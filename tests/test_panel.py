@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,23 @@ def _long_csv(tmp_path, rows=(300, 240, 200)):
     return path
 
 
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    """The default three-series long file and the tiny model trained on it once for the module:
+    (data, bundle, train's output). Tests read it; one that may write into the bundle copies it."""
+    folder = tmp_path_factory.mktemp("panel")
+    data = _long_csv(folder)
+    trained = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY,
+                                  "--out", str(folder / "m")])
+    assert trained.exit_code == 0, trained.output
+    return data, folder / "m", trained.output
+
+
+def _copy(bundle, tmp_path, name="m"):
+    """A copy of the module's bundle that this test may write into (explain.json, edits)."""
+    return shutil.copytree(bundle, tmp_path / name)
+
+
 def test_global_model_scales_each_series_on_its_own_training_part(tmp_path):
     series = load_series(_long_csv(tmp_path), ["load"], options=DataOptions(id="site"))
     config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4)
@@ -62,12 +80,10 @@ def test_global_model_scales_each_series_on_its_own_training_part(tmp_path):
         assert abs(out.loc[out["site"] == name, "forecast"].mean() - level) < 0.5 * level
 
 
-def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path):
-    data, out = _long_csv(tmp_path), tmp_path / "m"
-    result = runner.invoke(app, ["train", str(data), "--target", "load", "--id", "site", *TINY,
-                                 "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert "3 series (site)" in result.output
+def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path, panel):
+    data, shared, output = panel
+    assert "3 series (site)" in output
+    out = _copy(shared, tmp_path)  # explain writes explain.json into the bundle
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["data"]["series"] == ["s0", "s1", "s2"] and meta["data"]["id"] == "site"
     page = " ".join((out / "report.html").read_text().split())  # the data of all three, not of s0 alone
@@ -249,30 +265,42 @@ def test_short_series_in_a_panel_do_not_cut_every_series_window(tmp_path):
     assert json.loads((tmp_path / "b.json").read_text())["protocol"]["left_out"] == []
 
 
-def test_a_panel_shares_its_validation_origins_between_its_series(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def share_of_rows(tmp_path_factory):
+    """The default long file fitted once with val_fraction 0.2 and PANEL_FIT_ROWS lowered to 300 (100 a
+    series): (series, config, fitted). PANEL_WINDOWS, what the validation origins are shared from, is
+    left at its own value, so the fit also serves as the unshared-origins baseline."""
+    from forecast import members
+
+    series = load_series(_long_csv(tmp_path_factory.mktemp("share")), ["load"], options=DataOptions(id="site"))
+    config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4, val_fraction=0.2)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(members, "PANEL_FIT_ROWS", 300)  # 100 a series; the floor is 5 days of hours
+        fitted = Forecaster(config).fit(series)
+    return series, config, fitted
+
+
+def test_a_panel_shares_its_validation_origins_between_its_series(share_of_rows, monkeypatch):
     """Members cost series x origins: a panel scores them on an even share of a total."""
     from forecast import members
 
-    series = load_series(_long_csv(tmp_path), ["load"], options=DataOptions(id="site"))
-    config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4, val_fraction=0.2)
-    full = Forecaster(config).fit(series).choice_["windows"]  # 60-ish validation rows: 44-57 origins each
+    series, config, fitted = share_of_rows
+    assert members.PANEL_WINDOWS == members.VALIDATION_WINDOWS * members.MAX_STAT_SERIES  # not patched
+    full = fitted.choice_["windows"]  # 60-ish validation rows: 44-57 origins each
     monkeypatch.setattr(members, "PANEL_WINDOWS", 36)
     assert members.validation_windows(3) == 12 and members.validation_windows(1000) == members.MIN_SERIES_WINDOWS
     shared = Forecaster(config).fit(series).choice_["windows"]
     assert full > 120 and shared == 36  # 12 evenly spread origins of each of the 3 series
 
 
-def test_a_panel_fits_its_members_on_a_share_of_recent_rows(tmp_path, monkeypatch):
+def test_a_panel_fits_its_members_on_a_share_of_recent_rows(share_of_rows):
     """AutoTheta's fit grows faster than its rows: a panel fits each series on a share of a total."""
     from forecast import members
 
     assert members.fit_rows(50, 52) == members.MAX_FIT_ROWS
     assert members.fit_rows(359, 52) == members.PANEL_FIT_ROWS // 359  # m4 weekly: 278 rows
     assert members.fit_rows(100_000, 52) == 5 * 52 and members.fit_rows(100_000, 4) == 100  # the floors
-    series = load_series(_long_csv(tmp_path), ["load"], options=DataOptions(id="site"))
-    config = TrainConfig(target="load", id="site", epochs=1, units=4, lookback=12, horizon=4, val_fraction=0.2)
-    monkeypatch.setattr(members, "PANEL_FIT_ROWS", 300)  # 100 a series; the floor is 5 days of hours
-    fitted = Forecaster(config).fit(series).members_
+    fitted = share_of_rows[2].members_  # fitted with PANEL_FIT_ROWS 300
     theta = [group["auto_theta"] for group in fitted.values()]
     assert len(theta) == 3 and all(m.rows == 120 for m in theta)
     assert sorted(m.start for m in theta)[-1] > 0  # the longest series' first rows are left out
@@ -452,9 +480,9 @@ def test_predict_notes_a_series_that_ended_long_before_the_others(tmp_path):
             "its own end: A (2020-04-29, 731 steps before)") in " ".join(predicted.stderr.split())
 
 
-def test_series_is_one_name_and_only_for_a_several_series_bundle(tmp_path):
+def test_series_is_one_name_and_only_for_a_several_series_bundle(tmp_path, panel):
     """--series A --series B forecast B alone, without a word; on a one-series bundle, 'not in the file'."""
-    out = _train_panel(_long_csv(tmp_path), tmp_path / "m")
+    out = _copy(panel[1], tmp_path)
     for command in ("predict", "detect", "explain"):
         twice = runner.invoke(app, [command, str(out), "--series", "s0", "--series", "s1"])
         assert twice.exit_code == 2 and "takes one series; got s0, s1" in " ".join(twice.output.split())
@@ -478,11 +506,9 @@ def test_absent_series_option_reads_as_an_empty_list():
     assert _one_series(["a", "a"]) == ["a", "a"] and one_series(["a"]) == "a"
 
 
-def test_a_several_series_bundle_json_without_its_id_or_with_a_name_twice_is_refused(tmp_path):
+def test_a_several_series_bundle_json_without_its_id_or_with_a_name_twice_is_refused(tmp_path, panel):
     """data.id null wrote forecasts under an empty column name; a series named twice was read as is."""
-    import shutil
-
-    out = _train_panel(_long_csv(tmp_path), tmp_path / "m")
+    out = panel[1]  # copied below before each edit
     for field, value, said in (("id", None, "data.id must be the column naming the series"),
                                ("series", ["s0", "s0", "s1"], "data.series must be names each given once")):
         copy = tmp_path / f"copy_{field}"
