@@ -48,13 +48,15 @@ def versions() -> dict[str, str]:
     return out
 
 
-def check_target(out: Path, force: bool, create_parent: bool = False, data: Path | None = None) -> None:
+def check_target(out: Path, force: bool, create_parent: bool = False, data: Path | None = None,
+                 folder: bool = False) -> None:
     """Refuse before any work when ``out`` holds something that must not be overwritten,
     or cannot be written.
 
     Args:
         create_parent: a missing parent folder will be created (the default ``models/``).
         data: the file the command reads, which must not lie in the folder it replaces.
+        folder: ``out`` gets a folder of bundles (``compare --keep all``), not one bundle.
     """
     out = Path(out)
     if data is not None and out.resolve() in Path(data).resolve().parents:
@@ -70,6 +72,9 @@ def check_target(out: Path, force: bool, create_parent: bool = False, data: Path
         raise BundleError(
             f"{out} exists and is not a forecast bundle; refusing to replace it. Choose another --out."
         )
+    if folder and (out / META_FILE).exists():  # its bundles would be written inside the one there
+        raise BundleError(f"{out} is one bundle, and --keep all writes a folder of bundles, one per architecture: "
+                          "--force would not replace it. Choose another --out.")
     if out.exists() and not force:
         raise BundleError(f"{out} already exists. Use --force to replace it, or choose another --out.")
     if inside and not (out / META_FILE).exists():

@@ -105,6 +105,18 @@ def test_compare_ranks_architectures_and_keeps_every_bundle(tmp_path):
     assert f"note: {out} also holds gru from an earlier compare, not this one's" in " ".join(one.stderr.split())
 
 
+def test_compare_keep_all_refuses_a_single_bundle_before_training(tmp_path, plain):
+    """--keep all --force onto a train bundle wrote lstm/ and gru/ inside it and left the old bundle
+    in place: predict still read it, and train --force then refused the folder."""
+    out = _copy(plain[1], tmp_path)
+    before = sorted(p.name for p in out.iterdir())
+    result = runner.invoke(app, ["compare", str(plain[0]), "--target", "y", *TINY, "--arch", "lstm,gru",
+                                 "--keep", "all", "--out", str(out), "--force"])
+    assert result.exit_code == 1 and "is one bundle, and --keep all writes a folder of bundles" in \
+        " ".join(result.output.split()), result.output
+    assert "Training" not in result.output and sorted(p.name for p in out.iterdir()) == before
+
+
 def test_compare_keeps_the_best_bundle_by_default(tmp_path):
     out = tmp_path / "best"
     result = runner.invoke(app, ["compare", str(_csv(tmp_path)), "--target", "y", *TINY,

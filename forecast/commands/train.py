@@ -258,7 +258,7 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     config = replace(config, arch=archs[0])
     default = default_out(data, config.target)
     given, out = out, out or default.with_name(default.name + "_compare")
-    check_target(out, force, create_parent=given is None, data=data)
+    check_target(out, force, create_parent=given is None, data=data, folder=keep_all)
     series = prepare_series(console, data, config)
     quiet_keras(config.backend, config.device)
 
