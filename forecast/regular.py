@@ -328,6 +328,11 @@ def _off_grid(label: str, step: str, index: pd.DatetimeIndex, off: pd.DatetimeIn
             other = next((t for t in index if t.day != index[0].day or t.time() != index[0].time()), off[0])
             return (f"{label}: one row a {name}, but not on one day of the {name} (e.g. {when(index[0])} and "
                     f"{when(other)}). Use --resample {rule} to read each {name} as its one row, dated on its first day.")
+    for rule, days_of in (("SMS", "the 1st and 15th"), ("SME", "the 15th and last day")):  # twice a month
+        grid = pd.date_range(index[0].normalize(), index[-1], freq=rule)
+        if len(index) > 2 and (index == index.normalize()).all() and index.isin(grid).all():
+            return (f"{label}: rows on {days_of} of each month (e.g. {when(index[0])} and {when(index[1])}), "
+                    f"not every {step}. Give --freq {rule} to read them as they are.")
     return (f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {when(off[0])}). "
             f"Use --resample {resample_rule(step, index)} to aggregate them, or another --freq.")
 

@@ -511,6 +511,19 @@ def test_one_row_a_period_on_moving_days_is_named_and_resample_reads_it(tmp_path
     assert len(series.frame) == len(stamps) and series.frame["y"].tolist() == [i % 9 for i in range(len(stamps))]
 
 
+@pytest.mark.parametrize(("rule", "days"), [("SMS", "the 1st and 15th"), ("SME", "the 15th and last day")])
+def test_rows_twice_a_month_are_named_and_the_freq_that_reads_them_given(tmp_path, rule, days):
+    """Rows on the 1st and 15th got "off the 14D grid, use --resample 14D", which invented 8 values;
+    --freq SMS reads them as they are."""
+    stamps = pd.date_range("2015-01-01", periods=100, freq=rule)
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d},{i % 9}\n" for i, t in enumerate(stamps)))
+    with pytest.raises(DataError, match=rf"rows on {days} of each month \(e.g. {stamps[0]:%Y-%m-%d} and "
+                                        rf"{stamps[1]:%Y-%m-%d}\), not every .*Give --freq {rule} to read them"):
+        load_series(path, ["y"])
+    series = load_series(path, ["y"], options=DataOptions(freq=rule))
+    assert len(series.frame) == 100 and series.frame["y"].tolist() == [i % 9 for i in range(100)]
+
+
 def test_a_series_of_one_row_beside_longer_ones_is_left_out_with_a_note(tmp_path):
     """A store open one day refused the whole file ("has only 1 distinct timestamps"); too-short series are
     left out with a note. Alone, or when every series is that short, it is still refused."""
