@@ -23,7 +23,7 @@ from .data import WIDE_TARGET, DataOptions, RawTable, Series, build_series, read
 from .errors import ConfigError, DataError
 from .frequency import default_horizon, is_trading_days, season_length
 from .numbers import read_numbers
-from .timefmt import listed
+from .timefmt import listed, when
 
 if TYPE_CHECKING:
     from .config import TrainConfig
@@ -294,6 +294,10 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
     if not series.is_panel and np.ptp(target.to_numpy()) == 0:
         diag.add("problem", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}): nothing to "
                  "forecast", "another --target")
+    elif not series.is_panel and np.ptp(target.to_numpy()[: split.train_end]) == 0:
+        diag.add("note", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}) through the training part "
+                 f"(until {when(target.index[split.train_end - 1])}): the network learns no change, and MASE, with no "
+                 "change to scale by, is the MAE", "more history, or a later start")
     unscaled = (  # columns standard scaling cannot take: what they hold, and the fix
         (unscalable, "hold values too extreme to scale (beyond about 1e38, or spread wider than float64 allows)",
          "rescale them in the file"),

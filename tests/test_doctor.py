@@ -345,3 +345,12 @@ def test_a_wide_files_column_is_named_as_the_file_names_it(tmp_path):
     result = _doctor(path, "--target", "y,z")
     assert result.exit_code == 1 and "column(s) z vary too little to scale" in result.output, result.output
     assert "value" not in result.output.split("vary too little")[0].splitlines()[-1]
+
+
+def test_a_target_constant_through_training_is_said_to_make_mase_the_mae(tmp_path):
+    values = [5.0] * 250 + [float(i % 7) for i in range(50)]  # steps only in the test part
+    result = _doctor(_hourly_csv(tmp_path, n=300, values=values), "--target", "y")
+    assert result.exit_code == 0, result.output
+    assert "target 'y' is constant (5) through the training part (until 2024-01-" in result.output
+    assert "MASE, with no change to scale by, is the MAE" in " ".join(result.output.split())
+    assert "through the training part" not in _doctor(_hourly_csv(tmp_path, name="ok.csv"), "--target", "y").output
