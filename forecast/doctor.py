@@ -27,6 +27,7 @@ from .timefmt import listed, when
 
 if TYPE_CHECKING:
     from .config import TrainConfig
+    from .layout import Layout
 
 _SENTINEL = re.compile(r"^-?9{2,}(\.0+)?$|^-?9{2,}\.9+$")
 
@@ -298,6 +299,13 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
         diag.add("note", f"target '{config.targets[0]}' is constant ({target.iloc[0]:g}) through the training part "
                  f"(until {when(target.index[split.train_end - 1])}): the network learns no change, and MASE, with no "
                  "change to scale by, is the MAE", "more history, or a later start")
+    problem = unscaled_problem(layout)
+    if problem:
+        diag.add("problem", *problem)
+
+
+def unscaled_problem(layout: Layout) -> tuple[str, str] | None:
+    """The first columns standard scaling cannot take, as ``(what, fix)``, or None."""
     unscaled = (  # columns standard scaling cannot take: what they hold, and the fix
         (unscalable, "hold values too extreme to scale (beyond about 1e38, or spread wider than float64 allows)",
          "rescale them in the file"),
@@ -308,8 +316,8 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
         for find, what, fix in unscaled:
             bad = [name if column == WIDE_TARGET else column for column in find(frame, part.train_end)]
             if bad:  # a wide file's series hold their target as WIDE_TARGET: named by their own column
-                diag.add("problem", f"column(s) {listed(bad)} {what}", f"{fix}, or another --target/--features")
-                return
+                return f"column(s) {listed(bad)} {what}", f"{fix}, or another --target/--features"
+    return None
 
 
 FAINT = 10 * np.finfo("float64").eps  # scikit-learn's StandardScaler takes a spread under this as 0 (scale 1)

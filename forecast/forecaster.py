@@ -13,7 +13,7 @@ import numpy as np
 from .anchor import choose_anchor, season_note
 from .config import TrainConfig
 from .data import Series
-from .errors import BundleError, ConfigError
+from .errors import BundleError, ConfigError, DataError
 from .forecaster_io import Persisted, data_record
 from .forecasting import Forecasting
 from .frequency import season_length
@@ -67,7 +67,13 @@ class Forecaster(Forecasting, Persisted):
         from .training import Resume, fit_model
 
         cfg = self.config
+        _check_series(series, cfg)
         layout = Layout.plan(series, cfg)
+        from .doctor import unscaled_problem
+
+        problem = unscaled_problem(layout)  # `forecast train` said so first (doctor's checks); the library did not
+        if problem:
+            raise DataError(f"{problem[0][0].upper()}{problem[0][1:]}: {problem[1]}.")
         horizon, lookback = layout.horizon, layout.lookback
         target = series.target or cfg.target
         calendar = cycles_for(series.freq) if cfg.calendar else []
@@ -295,6 +301,27 @@ def floor_for(setting: str, histories: list[np.ndarray]) -> tuple[float | None, 
     if np.mean(values == 0) >= ZERO_SHARE:
         return 0.0, f"the history is never negative and {np.mean(values == 0):.0%} zeros"
     return None, ""
+
+
+def _check_series(series: Any, cfg: TrainConfig) -> None:
+    """Refuse what the library would fit and then misread: not a loaded series, or one loaded with
+    other columns than the config names (a bundle fitted on 'y' as target 'x' was refused at load as
+    damaged)."""
+    from .data import WIDE_TARGET
+
+    if not isinstance(series, Series):
+        raise DataError(f"fit needs a Series, not {type(series).__name__}: read the file with "
+                        "forecast.data.load_series(path, columns), as the CLI does.")
+    wide = len(cfg.targets) > 1
+    if series.target and not wide and series.target != cfg.target or wide and series.target != WIDE_TARGET:
+        raise ConfigError(f"The series was loaded with target {series.target!r}, but the config's target is "
+                          f"{cfg.target!r}. Load it with {cfg.target!r} first (load_series(path, [target, "
+                          "*features])), or set the config's target to the one loaded.")
+    have = set(next(iter(series.frames.values())).columns)
+    missing = [c for c in [*cfg.features, *cfg.future] if c not in have]
+    if missing:
+        raise DataError(f"The series has no column(s) {', '.join(missing)}, which the config reads (--features, "
+                        "--future). Load them with it: load_series(path, [target, *features, *future]).")
 
 
 def _check_resume_data(pre: Preprocessor, layout: Any, source: str) -> None:
