@@ -194,3 +194,28 @@ def test_window_scale_is_recorded_and_a_saved_bundle_predicts_the_same(tmp_path)
     assert again.preprocessor_.window_scale
     pd.testing.assert_frame_equal(forecaster.predict(series.frame), again.predict(series.frame),
                                   check_exact=False, rtol=0, atol=1e-4)
+
+
+def _faint_csv(tmp_path):
+    idx = pd.date_range("2024-01-01", periods=300, freq="h")
+    path = tmp_path / "faint.csv"
+    pd.DataFrame({"time": idx.strftime("%Y-%m-%d %H:%M"), "y": (1 + np.arange(300) % 5) * 1e-300,
+                  "z": np.sin(np.arange(300))}).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(("config", "columns", "error", "problem"), [
+    # values near 1e-300: train refused them, the library fitted them with intervals 1e296 times too wide
+    (dict(target="y"), ["y"], "DataError", r"^Column\(s\) y vary too little to scale"),
+    # fitted as 'x' on a series loaded as 'z': the bundle saved was then refused at load as damaged
+    (dict(target="x"), ["z"], "ConfigError", "loaded with target 'z', but the config's target is 'x'"),
+    (dict(target="z", features=["q"]), ["z"], "DataError", r"no column\(s\) q, which the config reads"),
+    (dict(target="z"), None, "DataError", "fit needs a Series, not DataFrame"),
+])
+def test_library_fit_refuses_what_it_would_misfit(tmp_path, config, columns, error, problem):
+    import forecast.errors
+
+    path = _faint_csv(tmp_path)
+    given = load_series(path, columns) if columns else pd.read_csv(path)
+    with pytest.raises(getattr(forecast.errors, error), match=problem):
+        Forecaster(TrainConfig(**config, epochs=1, units=4, lookback=12, horizon=4, ensemble=1)).fit(given)
