@@ -214,6 +214,12 @@ class TrainConfig:
 
     def _check_columns(self) -> None:
         """Refuse target and feature lists no file could satisfy."""
+        if not isinstance(self.target, str):  # the library: TrainConfig(target=5) said "no setting 'targets'"
+            raise ConfigError(f"target must be a column name (text), not {self.target!r}.")
+        for name in ("features", "future"):  # a name alone, as the CLI takes it: "temp" was read as t, e, m, p
+            value = vars(self)[name]
+            if isinstance(value, str):
+                object.__setattr__(self, name, [v.strip() for v in value.split(",") if v.strip()])
         targets = self.targets
         if not targets:
             raise ConfigError("Give --target, the column to forecast.")

@@ -112,6 +112,10 @@ def load_series(
     Raises:
         DataError: with a one-line explanation of what is wrong and how to fix it.
     """
+    if isinstance(columns, str):  # one name, or a comma list, as the CLI takes it ("yx" loaded y and x)
+        columns = [c.strip() for c in columns.split(",") if c.strip()]
+    if not columns:
+        raise ConfigError("Give the columns to read, the target first: load_series(path, ['demand']).")
     opts = options or DataOptions(time=time, dayfirst=dayfirst, freq=freq)
     return build_series(read_raw(path, opts), columns, opts, n_targets, missing_hint)
 

@@ -42,6 +42,9 @@ class DataOptions:
     def __post_init__(self) -> None:
         from pandas.tseries.frequencies import to_offset  # pandas only once a file is read
 
+        if isinstance(self.na_values, str):  # the library: "-9999" was read as -, 9, 9, 9, 9 (every 9 missing)
+            self.na_values = [v.strip() for v in self.na_values.split(",") if v.strip()]
+
         for name, value, allowed in (
             ("--duplicates", self.duplicates, DUPLICATES),
             ("--fill", self.fill, FILLS),

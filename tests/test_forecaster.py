@@ -219,3 +219,20 @@ def test_library_fit_refuses_what_it_would_misfit(tmp_path, config, columns, err
     given = load_series(path, columns) if columns else pd.read_csv(path)
     with pytest.raises(getattr(forecast.errors, error), match=problem):
         Forecaster(TrainConfig(**config, epochs=1, units=4, lookback=12, horizon=4, ensemble=1)).fit(given)
+
+
+def test_library_arguments_a_python_user_writes_as_text_are_read_as_the_cli_reads_them(tmp_path):
+    """features="temp" was read as t, e, m, p; na_values="-9999" made every 9 missing; load_series(path,
+    "yz") loaded y and z; target=5 said "TrainConfig has no setting 'targets'"."""
+    from forecast.data import DataOptions
+    from forecast.errors import ConfigError
+
+    assert TrainConfig(target="y", features="temp, x", future="event").features == ["temp", "x"]
+    assert TrainConfig(target="y", future="event").future == ["event"]
+    assert DataOptions(na_values="-9999").na_values == ["-9999"]
+    path = _faint_csv(tmp_path)
+    assert load_series(path, "z").frame.columns.tolist() == ["z"]
+    with pytest.raises(ConfigError, match="target must be a column name"):
+        TrainConfig(target=5)
+    with pytest.raises(ConfigError, match="Give the columns to read"):
+        load_series(path, [])
