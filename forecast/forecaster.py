@@ -62,6 +62,7 @@ class Forecaster(Forecasting, Persisted):
                 (its weights, optimizer state and fitted preprocessor).
         """
         from .calendar import cycles_for
+        from .doctor import unscaled_problem
         from .evaluation import combine_holdouts, evaluate_holdout
         from .layout import Layout
         from .training import Resume, fit_model
@@ -69,8 +70,6 @@ class Forecaster(Forecasting, Persisted):
         cfg = self.config
         _check_series(series, cfg)
         layout = Layout.plan(series, cfg)
-        from .doctor import unscaled_problem
-
         problem = unscaled_problem(layout)  # `forecast train` said so first (doctor's checks); the library did not
         if problem:
             raise DataError(f"{problem[0][0].upper()}{problem[0][1:]}: {problem[1]}.")
@@ -313,7 +312,7 @@ def _check_series(series: Any, cfg: TrainConfig) -> None:
         raise DataError(f"fit needs a Series, not {type(series).__name__}: read the file with "
                         "forecast.data.load_series(path, columns), as the CLI does.")
     wide = len(cfg.targets) > 1
-    if series.target and not wide and series.target != cfg.target or wide and series.target != WIDE_TARGET:
+    if (series.target != WIDE_TARGET) if wide else (series.target and series.target != cfg.target):
         raise ConfigError(f"The series was loaded with target {series.target!r}, but the config's target is "
                           f"{cfg.target!r}. Load it with {cfg.target!r} first (load_series(path, [target, "
                           "*features])), or set the config's target to the one loaded.")
