@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .config import TrainConfig
-from .errors import BundleError
+from .errors import BundleError, ConfigError
 from .members import Member
 from .numpy_net import export_weights, read_weights
 from .preprocessing import Preprocessor
@@ -88,6 +88,8 @@ class Persisted:
         from . import bundle
         from .numpy_net import WEIGHTS_FILE, NumpyNet
 
+        if engine not in ("auto", "numpy", "keras"):  # anything else loaded as "keras", without a word
+            raise ConfigError(f"engine must be 'auto', 'numpy' or 'keras'; got {engine!r}.")
         meta = bundle.read_meta(Path(path))
         try:
             forecaster = cls(TrainConfig(**{**meta["config"], "quantiles": meta["quantiles"]}))

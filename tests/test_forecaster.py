@@ -236,3 +236,11 @@ def test_library_arguments_a_python_user_writes_as_text_are_read_as_the_cli_read
         TrainConfig(target=5)
     with pytest.raises(ConfigError, match="Give the columns to read"):
         load_series(path, [])
+
+
+def test_load_refuses_an_engine_it_does_not_have(fitted, tmp_path):
+    forecaster, _ = fitted
+    out = forecaster.save(tmp_path / "b")
+    with pytest.raises(ConfigError, match="engine must be 'auto', 'numpy' or 'keras'; got 'bogus'"):
+        Forecaster.load(out, engine="bogus")
+    assert Forecaster.load(out, engine="numpy").quantiles == forecaster.quantiles
