@@ -74,9 +74,10 @@ def regularise_all(
     frames: dict[str, pd.DataFrame] = {}
     filled: dict[str, int] = {}
     filled_at: dict[str, pd.DatetimeIndex] = {}
-    sparse = [n for n, f in prepared.items() if several and not is_trading_days(step)
-              and _mostly_missing(int(f[target].notna().sum()), len(pd.date_range(f.index[0], f.index[-1], freq=step)),
-                                  opts)]
+    trading = is_trading_days(step)  # no step is inserted between trading days: only blank values count
+    sparse = [n for n, f in prepared.items() if several and _mostly_missing(
+        int(f[target].notna().sum()), len(f) if trading else len(pd.date_range(f.index[0], f.index[-1], freq=step)),
+        opts)]
     if sparse and len(sparse) < len(prepared):  # several series: the ones filling would make up are left out
         for name in sparse:
             trims[name].append("left out: more of its steps are missing than present, so most of it would be "

@@ -353,3 +353,19 @@ def test_a_feature_ending_in_blanks_is_said_to_be_copied_not_interpolated(tmp_pa
     assert said == ["x's last 20 values are blank: they are copies of its value at 2020-04-09, not interpolated, and "
                     "predict refuses a history ending so (fill them in the file, or predict --allow-filled)"]
     assert (series.frame["x"].iloc[-20:] == 99).all() and series.frame["x"].iloc[50] == 50
+
+
+@pytest.mark.parametrize("freq", ["D", "B"])
+def test_a_panels_series_mostly_blank_is_left_out_beside_the_others(tmp_path, freq):
+    """Beside other series it is left out with a note, on calendar and on trading days alike."""
+    days = pd.date_range("2020-01-06", periods=120, freq=freq)
+    rows = []
+    for name in ("a", "b", "c"):
+        for i, d in enumerate(days):
+            value = "" if name == "c" and i % 4 else f"{10 + i % 7}"  # c: one value in four
+            rows.append(f"{d:%Y-%m-%d},{name},{value}")
+    path = tmp_path / "panel.csv"
+    path.write_text("date,store,sales\n" + "\n".join(rows) + "\n")
+    series = load_series(path, ["sales"], options=DataOptions(id="store"))
+    assert sorted(series.frames) == ["a", "b"]
+    assert any("left out: more of its steps are missing than present" in n for n in series.notes), series.notes
