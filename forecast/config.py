@@ -61,7 +61,9 @@ class NetworkOptions:
     def __post_init__(self) -> None:
         for name, most in (("units", MAX_UNITS), ("layers", MAX_LAYERS)):
             value = getattr(self, name)
-            if not isinstance(value, int) or not 1 <= value <= most:
+            if not _is_int(value):
+                raise ConfigError(f"--{name} must be a whole number; got {value!r}.")
+            if not 1 <= value <= most:
                 raise ConfigError(f"--{name} must be between 1 and {most}; got {value}.")
         _whole(self, ("lookback", "horizon"))
         for flag, value, allowed in (("model", self.model, MODELS), ("anchor", self.anchor, ANCHORS),
@@ -72,11 +74,11 @@ class NetworkOptions:
             raise ConfigError(f"--season must be between 1 and 10000 steps; got {self.season}.")
         if not (math.isfinite(self.dropout) and 0.0 <= self.dropout < 1.0):
             raise ConfigError(f"--dropout must be at least 0 and below 1; got {self.dropout}.")
-        if self.ensemble is not None and (not isinstance(self.ensemble, int)
-                                          or not 1 <= self.ensemble <= MAX_ENSEMBLE):
+        _whole(self, ("ensemble",))
+        if self.ensemble is not None and self.ensemble > MAX_ENSEMBLE:
             raise ConfigError(f"--ensemble must be between 1 and {MAX_ENSEMBLE}; got {self.ensemble}.")
         if self.quantiles:
-            levels = sorted(set(float(q) for q in self.quantiles) | {0.5})
+            levels = sorted(set(_numbers("--quantiles", self.quantiles)) | {0.5})
             if not all(0.0 < q < 1.0 for q in levels):
                 raise ConfigError(f"Quantiles must lie strictly between 0 and 1; got {self.quantiles}.")
             if not all(0.001 <= q <= 0.999 for q in levels):  # an interval of 100.0% is no interval
@@ -113,7 +115,7 @@ class FitOptions:
 
     def __post_init__(self) -> None:
         _whole(self, ("epochs", "batch_size", "patience"))
-        if not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+        if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED}; got {self.seed}.")
         if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= MAX_LEARNING_RATE):
             raise ConfigError(
@@ -192,7 +194,7 @@ class TrainConfig:
                 part = settings.pop(f.name, None)
                 mine = {k: settings.pop(k) for k in [n.name for n in fields(PARTS[f.name])]
                         if k in settings}
-                value = replace(part, **mine) if part is not None else PARTS[f.name](**mine)
+                value = _part(f.name, part, mine)
             elif f.name in settings:
                 value = settings.pop(f.name)
             else:
@@ -294,10 +296,47 @@ class TrainConfig:
 _OWNER = {f.name: name for name, cls in PARTS.items() for f in fields(cls)}  # setting -> its part
 
 
+def _part(name: str, part: Any, settings: dict[str, Any]) -> Any:
+    """One of TrainConfig's parts: the one given (an instance, or a dict of its settings, as
+    JSON holds them) with the flat settings applied; the default where none is given."""
+    cls = PARTS[name]
+    if part is None or isinstance(part, dict):
+        given = {**(part or {}), **settings}
+        unknown = sorted(set(given) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ConfigError(f"{name} has no setting {', '.join(map(repr, unknown))}; "
+                              f"its settings are {', '.join(f.name for f in fields(cls))}.")
+        return cls(**given)
+    if not isinstance(part, cls):
+        raise ConfigError(f"{name} must be a {cls.__name__} (or a dict of its settings), "
+                          f"not {type(part).__name__}.")
+    return replace(part, **settings)
+
+
+def _is_int(value: Any) -> bool:
+    """A whole number, and not True/False (bool is an int to Python: horizon=True read as 1)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _numbers(flag: str, values: Any) -> list[float]:
+    """Numbers given as a list, one number, or text ("0.1,0.9", as the CLI takes them)."""
+    if isinstance(values, str):
+        values = [v for v in values.split(",") if v.strip()]
+    elif not isinstance(values, (list, tuple)):
+        values = [values]
+    try:
+        if any(isinstance(v, bool) for v in values):
+            raise TypeError("True/False is not a level")
+        return [float(v) for v in values]
+    except (TypeError, ValueError):
+        raise ConfigError(f"{flag} must be numbers between 0 and 1, e.g. 0.1,0.5,0.9; "
+                          f"got {values!r}.") from None
+
+
 def _whole(options: Any, names: tuple[str, ...]) -> None:
     """Refuse a count that is not a whole number of at least 1 (None: chosen from the data)."""
     for name in names:
         value = getattr(options, name)
-        if value is not None and (not isinstance(value, int) or value < 1):
+        if value is not None and (not _is_int(value) or value < 1):
             flag = name.replace("_", "-")
             raise ConfigError(f"--{flag} must be a whole number of at least 1; got {value}.")

@@ -56,6 +56,32 @@ def test_each_part_checks_its_own_settings(settings, match):
         TrainConfig(target="y", **settings)
 
 
+@pytest.mark.parametrize(("settings", "match"), [
+    ({"units": "32"}, "--units must be a whole number; got '32'"),  # said "between 1 and 4096; got 32"
+    ({"horizon": True}, "--horizon must be a whole number"),  # bool is an int to Python: read as 1
+    ({"ensemble": False}, "--ensemble must be a whole number"),
+    ({"seed": True}, "--seed must be between"),
+    ({"quantiles": [0.1, True]}, "--quantiles must be numbers"),
+    ({"quantiles": ["low"]}, "--quantiles must be numbers"),
+    ({"data": {"fil": "zero"}}, "data has no setting 'fil'"),
+    ({"network": 8}, "network must be a NetworkOptions"),
+])
+def test_the_library_refuses_settings_of_the_wrong_kind_in_our_words(settings, match):
+    """TrainConfig used from Python: a value of the wrong type gets a ConfigError naming it (it
+    was read as another value, or raised Python's own TypeError)."""
+    with pytest.raises(ConfigError, match=match):
+        TrainConfig(target="y", **settings)
+
+
+def test_the_library_reads_parts_as_dicts_and_quantiles_as_one_number_or_text():
+    """A part as a dict (as JSON holds it), and quantiles as one level or as the CLI's text,
+    are read as the CLI would read them (each raised TypeError)."""
+    config = TrainConfig("y", data={"fill": "zero"}, network={"units": 8}, horizon=3)
+    assert config.fill == "zero" and config.units == 8 and config.horizon == 3
+    assert TrainConfig("y", quantiles=0.9).quantiles == [0.5, 0.9]
+    assert TrainConfig("y", quantiles="0.1,0.5,0.9").quantiles == [0.1, 0.5, 0.9]
+
+
 def test_a_command_taking_some_settings_gets_only_those_flags():
     only = Settings(TrainConfig, only=("lookback", "horizon"), built=False)
     assert [p.name for p in only.parameters()] == ["lookback", "horizon"]
