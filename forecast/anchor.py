@@ -22,13 +22,19 @@ if TYPE_CHECKING:
 MAX_ORIGINS = 2000  # per series: enough to rank two bases
 
 
-def check_anchor(anchor: str, lookback: int, season: int) -> None:
+def check_anchor(anchor: str, layout: Layout, season: int) -> None:
     """``--anchor season`` reads last season's value from the window: refused when the window is
-    shorter than a season (`forecast doctor` runs the same check)."""
-    if anchor == "season" and season > 1 and lookback < season:
-        raise ConfigError(f"--anchor season needs a lookback of at least the season ({season}); the "
-                          f"lookback is {lookback}. Give --lookback {season} with enough rows, or a "
-                          "shorter --season, or --anchor auto.")
+    shorter than a season (`forecast doctor` runs the same check). The advice says whether the
+    data holds a lookback of a season at this horizon (one training window before validation)."""
+    lookback, horizon = layout.lookback, layout.horizon
+    if anchor != "season" or season <= 1 or lookback >= season:
+        return
+    room = max(split.train_end for split in layout.splits) - horizon  # the longest lookback the data holds
+    fix = (f"Give --lookback {season}" if room >= season else
+           f"The longest series holds a lookback of at most {max(room, 0)} at --horizon {horizon}: give a "
+           "shorter --horizon or a longer series")
+    raise ConfigError(f"--anchor season needs a lookback of at least the season ({season}); the "
+                      f"lookback is {lookback}. {fix}, or a shorter --season, or --anchor auto.")
 
 
 def season_note(anchor: str, train_rows: int, lookback: int, season: int) -> str | None:
@@ -53,7 +59,7 @@ def season_note(anchor: str, train_rows: int, lookback: int, season: int) -> str
 def choose_anchor(anchor: str, layout: Layout, target: str, season: int) -> tuple[str, str | None]:
     """Resolve ``auto`` to ``last`` or ``season``; returns the anchor and a note (or None)."""
     lookback, horizon = layout.lookback, layout.horizon
-    check_anchor(anchor, lookback, season)
+    check_anchor(anchor, layout, season)
     if anchor == "auto" and season > 1 and lookback < season:
         return "last", season_note(anchor, layout.splits[0].train_end, lookback, season)
     if anchor != "auto":

@@ -285,7 +285,7 @@ def _check_fit(diag: Diagnosis, series: Series, config: TrainConfig) -> None:
         diag.add("note", note, "--lookback / --horizon")
     season = config.season or season_length(series.freq)
     try:  # as training decides its base (forecast.anchor.choose_anchor)
-        check_anchor(config.anchor, layout.lookback, season)
+        check_anchor(config.anchor, layout, season)
     except ConfigError as exc:
         diag.add("problem", str(exc))
     note = season_note(config.anchor, split.train_end, layout.lookback, season)  # as training says it

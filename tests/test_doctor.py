@@ -260,8 +260,14 @@ def test_doctor_takes_the_anchor_and_season_and_agrees_with_train(tmp_path):
     doctor = runner.invoke(app, ["doctor", *args])
     train = runner.invoke(app, ["train", *args, "--out", str(tmp_path / "b")])
     assert doctor.exit_code == 1 and train.exit_code == 1
-    message = "--anchor season needs a lookback of at least the season (12); the lookback is 5."
+    message = ("--anchor season needs a lookback of at least the season (12); the lookback is 5. The longest "
+               "series holds a lookback of at most 11 at --horizon 3: give a shorter --horizon")  # not "--lookback 12"
     assert message in " ".join(doctor.output.split()) and message in " ".join(train.output.split())
+    longer = tmp_path / "m60.csv"
+    pd.DataFrame({"month": pd.date_range("2020-01-01", periods=60, freq="MS"), "y": np.arange(60.0) % 12}).to_csv(
+        longer, index=False)
+    doctor = runner.invoke(app, ["doctor", str(longer), *args[1:], "--lookback", "5"])
+    assert doctor.exit_code == 1 and "lookback is 5. Give --lookback 12, or" in " ".join(doctor.output.split())
     assert runner.invoke(app, ["doctor", *args, "--season", "4"]).exit_code == 0  # a season the window holds
     assert not (tmp_path / "b").exists()
 
