@@ -14,6 +14,8 @@ from .regular import as_read_by_bundle
 from .timefmt import listed
 
 if TYPE_CHECKING:
+    from .data import RawTable
+    from .data_flags import DataOptions
     from .forecaster import Forecaster
 
 
@@ -55,15 +57,19 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
     if config.id and config.id not in raw.df.columns:  # not "use --id": predict has no such flag
         raise DataError(f"{path.name} has no '{config.id}' column (columns: {listed(list(raw.df.columns), 20)}); the model "
                         f"forecasts the series it names. Give a file with a '{config.id}' column.")
-    trailing = None
-    if config.future:
-        from .future import split_trailing
-
-        raw, trailing = split_trailing(raw, config.targets, config.id)
-    series = build_series(  # its errors' fixes are said as the bundle reads (load_histories)
-        raw, config.columns, options, n_targets=len(config.targets),
-        missing_hint="The model was trained on these columns; give a CSV that has them.",
-    )
+    raw, trailing, series = _read_history(forecaster, raw, options)
+    if series.freq != d["freq"] and d["dayfirst"] is None and raw.dayfirst is not None:
+        # dates that fit both orders (01/02 .. 12/02) were read month first on a tie: the training file
+        # had no order to keep, so the order that gives the model's frequency is the file's
+        try:
+            options.dayfirst = not raw.dayfirst
+            other = _read_history(forecaster, read_raw(path, options, int(d.get("day") or 1)), options)
+        except DataError:
+            other = None
+        if other is not None and other[2].freq == d["freq"]:
+            raw, trailing, series = other
+        else:
+            options.dayfirst = d["dayfirst"]
     if series.freq != d["freq"]:
         raise DataError(
             f"{path.name} has frequency {series.freq}, but the model was trained on "
@@ -109,6 +115,21 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
             label = f"Series '{name}' in {path.name}" if known else path.name
             raise DataError(f"{label} has {len(frame)} rows; {forecaster.history_need(key)}. Give more history.")
     return series
+
+
+def _read_history(forecaster: Forecaster, raw: RawTable, options: DataOptions) -> tuple[RawTable, object, Series]:
+    """The read file, its rows after the last target value (``--future`` models), and its series."""
+    config = forecaster.config
+    trailing = None
+    if config.future:
+        from .future import split_trailing
+
+        raw, trailing = split_trailing(raw, config.targets, config.id)
+    series = build_series(  # its errors' fixes are said as the bundle reads (load_histories)
+        raw, config.columns, options, n_targets=len(config.targets),
+        missing_hint="The model was trained on these columns; give a CSV that has them.",
+    )
+    return raw, trailing, series
 
 
 def _future_values(
