@@ -132,6 +132,42 @@ def _read_history(forecaster: Forecaster, raw: RawTable, options: DataOptions) -
     return raw, trailing, series
 
 
+def _future_file(path: Path, forecaster: Forecaster, series: Series, options: DataOptions) -> dict[str, pd.DataFrame]:
+    """The known-future values of ``--future-data`` per series. Dates that fit both orders, read
+    month first on a tie (11/01/2024 00:00 .. 03:00, the same hours of 1 November), are read day first
+    where the training file fixed no order and only that order holds a first forecast step."""
+    from .future import frames_by_series
+
+    config, freq, day = forecaster.config, forecaster.data_["freq"], int(forecaster.data_.get("day") or 1)
+    first = {name if config.id else "": frame.index[-1] + pd.tseries.frequencies.to_offset(freq)
+             for name, frame in series.frames.items()}
+
+    def read() -> dict[str, pd.DataFrame]:
+        return frames_by_series(read_raw(path, options, day), config.future, freq, config.id)
+
+    def holds(frames: dict[str, pd.DataFrame]) -> bool:
+        return any(step in frames[name].index for name, step in first.items() if name in frames)
+
+    given = read_raw(path, options, day)
+    try:
+        frames, error = frames_by_series(given, config.future, freq, config.id), None
+    except DataError as exc:
+        frames, error = None, exc
+    if options.dayfirst is None and given.dayfirst is not None and (frames is None or not holds(frames)):
+        options.dayfirst = not given.dayfirst
+        try:
+            other = read()
+        except DataError:
+            other = None
+        finally:
+            options.dayfirst = None
+        if other is not None and holds(other):
+            return other
+    if frames is None:
+        raise error  # type: ignore[misc]
+    return frames
+
+
 def _future_values(
     forecaster: Forecaster,
     series: Series,
@@ -146,8 +182,7 @@ def _future_values(
     config, freq = forecaster.config, forecaster.data_["freq"]
     sources = []
     if future_data is not None:
-        given = read_raw(Path(future_data), options, int(forecaster.data_.get("day") or 1))  # type: ignore[arg-type]
-        sources.append(frames_by_series(given, config.future, freq, config.id))
+        sources.append(_future_file(Path(future_data), forecaster, series, options))  # type: ignore[arg-type]
     if trailing is not None:
         sources.append(frames_by_series(trailing, config.future, freq, config.id))  # type: ignore[arg-type]
     out = {}
