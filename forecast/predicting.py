@@ -58,18 +58,8 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
         raise DataError(f"{path.name} has no '{config.id}' column (columns: {listed(list(raw.df.columns), 20)}); the model "
                         f"forecasts the series it names. Give a file with a '{config.id}' column.")
     raw, trailing, series = _read_history(forecaster, raw, options)
-    if series.freq != d["freq"] and d["dayfirst"] is None and raw.dayfirst is not None:
-        # dates that fit both orders (01/02 .. 12/02) were read month first on a tie: the training file
-        # had no order to keep, so the order that gives the model's frequency is the file's
-        try:
-            options.dayfirst = not raw.dayfirst
-            other = _read_history(forecaster, read_raw(path, options, int(d.get("day") or 1)), options)
-        except DataError:
-            other = None
-        if other is not None and other[2].freq == d["freq"]:
-            raw, trailing, series = other
-        else:
-            options.dayfirst = d["dayfirst"]
+    if d["dayfirst"] is None and raw.dayfirst is not None:  # an order this file chose and training did not fix
+        raw, trailing, series = _either_order(forecaster, path, options, (raw, trailing, series))
     if series.freq != d["freq"]:
         raise DataError(
             f"{path.name} has frequency {series.freq}, but the model was trained on "
@@ -115,6 +105,40 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
             label = f"Series '{name}' in {path.name}" if known else path.name
             raise DataError(f"{label} has {len(frame)} rows; {forecaster.history_need(key)}. Give more history.")
     return series
+
+
+def _either_order(
+    forecaster: Forecaster, path: Path, options: DataOptions, read: tuple[RawTable, object, Series]
+) -> tuple[RawTable, object, Series]:
+    """``read``, or the file read in the other date order where only that one gives the model's frequency:
+    the training file's dates fixed no order (ISO), and dates that fit both orders are read month first
+    on a tie (01/02 .. 12/02/2023: twelve months, not twelve days).
+
+    Raises:
+        DataError: both orders give the model's frequency at other times (11/01/2024 00:00 .. 19:00:
+            11 January or 1 November), which no rule can tell apart.
+    """
+    d = forecaster.data_
+    options.dayfirst = not read[0].dayfirst
+    try:
+        other = _read_history(forecaster, read_raw(path, options, int(d.get("day") or 1)), options)
+    except DataError:
+        other = None
+    options.dayfirst = None
+    fits = [r for r in (read, other) if r is not None and r[2].freq == d["freq"]]
+    if len(fits) < 2:
+        if fits and fits[0] is other:
+            options.dayfirst = not read[0].dayfirst  # and so the --future-data file
+        return fits[0] if fits else read
+    starts = [min(f.index[0] for f in r[2].frames.values()) for r in fits]
+    if starts[0] == starts[1]:
+        return read
+    text = str(read[0].df[read[0].time_columns[0]].iloc[0]).strip()
+    raise DataError(
+        f"{path.name} has dates that read day first as well as month first ('{text}': "
+        f"{starts[0].day} {starts[0]:%B %Y} or {starts[1].day} {starts[1]:%B %Y}), and the training file's dates fixed no order. "
+        f"Write them as ISO dates ({starts[0]:%Y-%m-%d} or {starts[1]:%Y-%m-%d}), or give rows with a day over 12."
+    )
 
 
 def _read_history(forecaster: Forecaster, raw: RawTable, options: DataOptions) -> tuple[RawTable, object, Series]:

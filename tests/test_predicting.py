@@ -82,10 +82,12 @@ def test_iso_training_dates_fix_no_order_for_a_new_file(tmp_path):
 def test_a_day_first_file_whose_dates_fit_both_orders_is_read_at_the_bundles_frequency(tmp_path):
     """Trained on ISO days, predict --data written 01/02/2023 .. 12/02/2023: both orders read regular
     (twelve days, or twelve months), and month first won the tie, refused as 'frequency MS' with
-    --resample for advice. The order that gives the model's frequency is the file's."""
+    --resample for advice. The order that gives the model's frequency is the file's; where both give
+    it (hours of one day), the file is refused, not forecast from 1 November."""
     from types import SimpleNamespace
 
     from forecast.config import TrainConfig
+    from forecast.errors import DataError
     from forecast.predicting import load_histories
 
     days = pd.date_range("2023-02-01", periods=12)
@@ -98,6 +100,11 @@ def test_a_day_first_file_whose_dates_fit_both_orders_is_read_at_the_bundles_fre
     assert load_histories(bundle, uk).frame.index.equals(pd.DatetimeIndex(days, name="date"))
     bundle.data_["freq"] = "MS"  # a monthly model reads the same file month first, as before
     assert load_histories(bundle, uk).frame.index[1] == pd.Timestamp("2023-02-01")
+    hours = pd.date_range("2024-01-11", periods=20, freq="h")  # read either way, hourly: 1 November was taken
+    pd.DataFrame({"date": hours.strftime("%d/%m/%Y %H:%M"), "y": np.arange(20.0)}).to_csv(uk, index=False)
+    bundle.data_["freq"] = "h"
+    with pytest.raises(DataError, match=r"'11/01/2024 00:00': 1 November 2024 or 11 January 2024\), and the training"):
+        load_histories(bundle, uk)
 
 
 def test_tiny_values_keep_seven_significant_digits():
