@@ -21,7 +21,15 @@ import pandas as pd
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
 from .dateformats import month_day
 from .errors import ConfigError, DataError, row_number
-from .numbers import bulk, dotted_thousands, far_values, number_hint, read_numbers, thousandfold
+from .numbers import (
+    STYLES,
+    bulk,
+    dotted_thousands,
+    far_values,
+    number_hint,
+    read_numbers,
+    thousandfold,
+)
 from .reading import SEPARATOR, read_table, sentinel_mask
 from .regular import regularise_all
 from .timefmt import listed, when
@@ -335,10 +343,13 @@ def to_numeric(
             if notes is not None:
                 notes.append(f"numbers in '{col}' written with a {style.label} (e.g. "
                              f"'{style.example(df[col])}'): read as such ({style.flags} says so)")
-        elif len(bad):
-            example = str(bad.iloc[0])
+        elif len(bad):  # name a value no style reads ('-' among 98,673 and 108,122), not a number beside it
+            text = bad.astype(str).str.strip()
+            unread = ~np.logical_or.reduce([text.str.match(style.pattern).to_numpy() for style in STYLES])
+            at = bad.index[int(np.argmax(unread))] if unread.any() else bad.index[0]
+            example = str(bad[at])
             raise DataError(
-                f"Column '{col}' is not numeric (e.g. '{example}' on row {row_number(df, bad.index[0])}). "
+                f"Column '{col}' is not numeric (e.g. '{example}' on row {row_number(df, at)}). "
                 f"{number_hint(example)}"
             )
         values = values.astype("float64")

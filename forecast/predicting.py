@@ -14,6 +14,8 @@ from .regular import as_read_by_bundle
 from .timefmt import listed
 
 if TYPE_CHECKING:
+    from .data import RawTable
+    from .data_flags import DataOptions
     from .forecaster import Forecaster
 
 
@@ -55,15 +57,9 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
     if config.id and config.id not in raw.df.columns:  # not "use --id": predict has no such flag
         raise DataError(f"{path.name} has no '{config.id}' column (columns: {listed(list(raw.df.columns), 20)}); the model "
                         f"forecasts the series it names. Give a file with a '{config.id}' column.")
-    trailing = None
-    if config.future:
-        from .future import split_trailing
-
-        raw, trailing = split_trailing(raw, config.targets, config.id)
-    series = build_series(  # its errors' fixes are said as the bundle reads (load_histories)
-        raw, config.columns, options, n_targets=len(config.targets),
-        missing_hint="The model was trained on these columns; give a CSV that has them.",
-    )
+    raw, trailing, series = _read_history(forecaster, raw, options)
+    if d["dayfirst"] is None and raw.dayfirst is not None:  # an order this file chose and training did not fix
+        raw, trailing, series = _either_order(forecaster, path, options, (raw, trailing, series))
     if series.freq != d["freq"]:
         raise DataError(
             f"{path.name} has frequency {series.freq}, but the model was trained on "
@@ -111,6 +107,91 @@ def _load_histories(forecaster: Forecaster, data: Path | None, only: str | None,
     return series
 
 
+def _either_order(
+    forecaster: Forecaster, path: Path, options: DataOptions, read: tuple[RawTable, object, Series]
+) -> tuple[RawTable, object, Series]:
+    """``read``, or the file read in the other date order where only that one gives the model's frequency:
+    the training file's dates fixed no order (ISO), and dates that fit both orders are read month first
+    on a tie (01/02 .. 12/02/2023: twelve months, not twelve days).
+
+    Raises:
+        DataError: both orders give the model's frequency at other times (11/01/2024 00:00 .. 19:00:
+            11 January or 1 November), which no rule can tell apart.
+    """
+    d = forecaster.data_
+    options.dayfirst = not read[0].dayfirst
+    try:
+        other = _read_history(forecaster, read_raw(path, options, int(d.get("day") or 1)), options)
+    except DataError:
+        other = None
+    options.dayfirst = None
+    fits = [r for r in (read, other) if r is not None and r[2].freq == d["freq"]]
+    if len(fits) < 2:
+        if fits and fits[0] is other:
+            options.dayfirst = not read[0].dayfirst  # and so the --future-data file
+        return fits[0] if fits else read
+    starts = [min(f.index[0] for f in r[2].frames.values()) for r in fits]
+    if starts[0] == starts[1]:
+        return read
+    text = str(read[0].df[read[0].time_columns[0]].iloc[0]).strip()
+    raise DataError(
+        f"{path.name} has dates that read day first as well as month first ('{text}': "
+        f"{starts[0].day} {starts[0]:%B %Y} or {starts[1].day} {starts[1]:%B %Y}), and the training file's dates fixed no order. "
+        f"Write them as ISO dates ({starts[0]:%Y-%m-%d} or {starts[1]:%Y-%m-%d}), or give rows with a day over 12."
+    )
+
+
+def _read_history(forecaster: Forecaster, raw: RawTable, options: DataOptions) -> tuple[RawTable, object, Series]:
+    """The read file, its rows after the last target value (``--future`` models), and its series."""
+    config = forecaster.config
+    trailing = None
+    if config.future:
+        from .future import split_trailing
+
+        raw, trailing = split_trailing(raw, config.targets, config.id)
+    series = build_series(  # its errors' fixes are said as the bundle reads (load_histories)
+        raw, config.columns, options, n_targets=len(config.targets),
+        missing_hint="The model was trained on these columns; give a CSV that has them.",
+    )
+    return raw, trailing, series
+
+
+def _future_file(path: Path, forecaster: Forecaster, series: Series, options: DataOptions) -> dict[str, pd.DataFrame]:
+    """The known-future values of ``--future-data`` per series. Dates that fit both orders, read
+    month first on a tie (11/01/2024 00:00 .. 03:00, the same hours of 1 November), are read day first
+    where the training file fixed no order and only that order holds a first forecast step."""
+    from .future import frames_by_series
+
+    config, freq, day = forecaster.config, forecaster.data_["freq"], int(forecaster.data_.get("day") or 1)
+    first = {name if config.id else "": frame.index[-1] + pd.tseries.frequencies.to_offset(freq)
+             for name, frame in series.frames.items()}
+
+    def read() -> dict[str, pd.DataFrame]:
+        return frames_by_series(read_raw(path, options, day), config.future, freq, config.id)
+
+    def holds(frames: dict[str, pd.DataFrame]) -> bool:
+        return any(step in frames[name].index for name, step in first.items() if name in frames)
+
+    given = read_raw(path, options, day)
+    try:
+        frames, error = frames_by_series(given, config.future, freq, config.id), None
+    except DataError as exc:
+        frames, error = None, exc
+    if options.dayfirst is None and given.dayfirst is not None and (frames is None or not holds(frames)):
+        options.dayfirst = not given.dayfirst
+        try:
+            other = read()
+        except DataError:
+            other = None
+        finally:
+            options.dayfirst = None
+        if other is not None and holds(other):
+            return other
+    if frames is None:
+        raise error  # type: ignore[misc]
+    return frames
+
+
 def _future_values(
     forecaster: Forecaster,
     series: Series,
@@ -125,8 +206,7 @@ def _future_values(
     config, freq = forecaster.config, forecaster.data_["freq"]
     sources = []
     if future_data is not None:
-        given = read_raw(Path(future_data), options, int(forecaster.data_.get("day") or 1))  # type: ignore[arg-type]
-        sources.append(frames_by_series(given, config.future, freq, config.id))
+        sources.append(_future_file(Path(future_data), forecaster, series, options))  # type: ignore[arg-type]
     if trailing is not None:
         sources.append(frames_by_series(trailing, config.future, freq, config.id))  # type: ignore[arg-type]
     out = {}

@@ -286,6 +286,10 @@ def sniff_delimiter(text: str, exclude: str = "") -> str:
                 best = (fields, -rank, delimiter)
     if best is not None:
         return best[2]
+    for delimiter in exclude if lines else "":  # the decimal mark, quoted in a comma file ("98,67"): no other splits
+        counts = {len(row) for row in csv.reader(lines, delimiter=delimiter)} if delimiter in "\t;|," else set()
+        if len(counts) == 1 and counts.pop() > 1:
+            return delimiter
     delimiters = "".join(d for d in ",;\t|" if d not in exclude)
     try:
         return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=delimiters).delimiter

@@ -4,7 +4,7 @@ Dates are ISO (never read day first), day first or month first (decided by the v
 a first field above 12 proves day first; else the order giving a regular series, month
 first on a tie; the decision is noted once), or follow ``--time-format``. A column mixing
 formats is read format by format. Epoch seconds/milliseconds, years and ``%Y%m%d``
-numbers are recognised in numeric time columns; times with UTC offsets, even offsets
+(``%Y%m``, ``%Y%m%d%H``...) numbers are recognised in numeric time columns; times with UTC offsets, even offsets
 changing at daylight saving, are converted to UTC (and the note says so). Naive local
 times stay naive: their daylight-saving repeats and skips are handled as duplicates and gaps.
 """
@@ -53,7 +53,7 @@ def find_time_column(df: pd.DataFrame, time: str | None, source: str) -> list[st
         if _clock(df[col]):
             continue  # times of day alone (17:24:00) are not dates: they join a date column below
         if _TIME_NAMES.match(col) and (_parse_rate(df[col]) > 0.5 or _epoch_unit(df[col])
-                                       or _years(df[col]) or _compact_dates(df[col])):
+                                       or _years(df[col]) or _compact_format(df[col])):
             if len(df) > 2 and df[col].nunique() == 1:
                 constant.append(col)
                 continue
@@ -178,15 +178,24 @@ def _years(col: pd.Series) -> bool:
                 and len(np.unique(values)) > 1)
 
 
-def _compact_dates(col: pd.Series) -> bool:
-    """Whole numbers such as 20240131: dates written ``%Y%m%d`` that pandas read as numbers."""
+_COMPACT = {6: "%Y%m", 8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}  # by digits
+
+
+def _compact_format(col: pd.Series) -> str | None:
+    """The format of whole numbers such as 20240131 or 2024013123 (hours, as weather files write
+    them): dates written ``%Y%m%d`` (``%Y%m``, or with the hour, minute, second) that pandas read as
+    numbers, every one of the same length and a valid date. Ten and twelve digits are also Unix
+    seconds and milliseconds, but a series of those almost never reads as dates throughout."""
     if not pd.api.types.is_numeric_dtype(col) or col.isna().any() or len(col) < 2:
-        return False
+        return None
     values = col.to_numpy(dtype="float64")
-    if not ((values == np.round(values)).all() and (values >= 10000101).all() and (values <= 29991231).all()):
-        return False
+    if not ((values == np.round(values)).all() and (values >= 100001).all() and (values < 3e13).all()):
+        return None
     text = col.astype("int64").astype(str)
-    return bool(pd.to_datetime(text, format="%Y%m%d", errors="coerce").notna().all())
+    fmt = _COMPACT.get(int(text.str.len().max())) if text.str.len().nunique() == 1 else None
+    if fmt is None or not text.str[0].isin(["1", "2"]).all():
+        return None
+    return fmt if bool(pd.to_datetime(text, format=fmt, errors="coerce").notna().all()) else None
 
 
 def _epoch_unit(col: pd.Series) -> str | None:
@@ -255,9 +264,10 @@ def _time_index(
     unit = EPOCH_FORMATS.get((time_format or "").lower()) or (
         _epoch_unit(col) if time_format is None else None
     )
-    if time_format is None and _compact_dates(col):
-        index = pd.DatetimeIndex(pd.to_datetime(col.astype("int64").astype(str), format="%Y%m%d"))
-        return index.as_unit("ns"), False, [f"column '{label}' read as dates written %Y%m%d"]
+    compact = _compact_format(col) if time_format is None else None
+    if compact:
+        index = pd.DatetimeIndex(pd.to_datetime(col.astype("int64").astype(str), format=compact))
+        return index.as_unit("ns"), False, [f"column '{label}' read as dates written {compact}"]
     if time_format is None and _years(col):
         index = pd.DatetimeIndex(pd.to_datetime(col.astype("int64").astype(str), format="%Y"))
         return index.as_unit("ns"), False, [f"column '{label}' read as years"]

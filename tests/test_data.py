@@ -104,6 +104,13 @@ BAD_INPUTS = [
         r"Column 'y' is not numeric \(e\.g\. 'abc' on row 3\)",
         id="target-non-numeric",
     ),
+    pytest.param(  # not '98,673' on row 2 with "add --decimal ,", a thousandfold misreading
+        _csv([f"{T[0]},\"98,673\"", f"{T[1]},\"108,122\"", f"{T[2]},-"]),
+        ["y"],
+        None,
+        r"Column 'y' is not numeric \(e\.g\. '-' on row 4\)\. Choose a numeric column, or mark such values missing",
+        id="non-numeric-beside-thousands",
+    ),
     pytest.param(
         _csv([f"{t}," for t in T]),
         ["y"],

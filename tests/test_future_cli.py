@@ -103,6 +103,20 @@ def test_predict_refuses_a_future_file_on_another_frequency(trained, tmp_path):
                        "Give the future values at h steps")
 
 
+def test_a_future_file_whose_dates_fit_both_orders_is_read_in_the_order_of_the_forecast_steps(trained, tmp_path):
+    """History to 2024-01-10 23:00 (ISO), planned values written 11/01/2024 00:00 .. 03:00: month first
+    (1 November, as hourly) won the tie, and every step was refused as missing."""
+    _, out = trained
+    history = tmp_path / "recent.csv"
+    _frame(240).to_csv(history, index=False)
+    steps = pd.date_range("2024-01-11", periods=HORIZON, freq="h")
+    planned = tmp_path / "planned.csv"
+    pd.DataFrame({"time": steps.strftime("%d/%m/%Y %H:%M"), "event": [1.0, 0, 0, 1]}).to_csv(planned, index=False)
+    result = runner.invoke(app, ["predict", str(out), "--data", str(history), "--future-data", str(planned)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[1].startswith("2024-01-11 00:00")
+
+
 def test_train_refuses_an_unknown_country_before_reading(tmp_path):
     out = tmp_path / "bundle"
     result = runner.invoke(app, ["train", str(tmp_path / "absent.csv"), "--target", "y",

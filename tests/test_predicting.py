@@ -79,6 +79,34 @@ def test_iso_training_dates_fix_no_order_for_a_new_file(tmp_path):
     assert load_histories(bundle, uk).frame.index.equals(pd.DatetimeIndex(days, name="date"))
 
 
+def test_a_day_first_file_whose_dates_fit_both_orders_is_read_at_the_bundles_frequency(tmp_path):
+    """Trained on ISO days, predict --data written 01/02/2023 .. 12/02/2023: both orders read regular
+    (twelve days, or twelve months), and month first won the tie, refused as 'frequency MS' with
+    --resample for advice. The order that gives the model's frequency is the file's; where both give
+    it (hours of one day), the file is refused, not forecast from 1 November."""
+    from types import SimpleNamespace
+
+    from forecast.config import TrainConfig
+    from forecast.errors import DataError
+    from forecast.predicting import load_histories
+
+    days = pd.date_range("2023-02-01", periods=12)
+    uk = tmp_path / "uk.csv"
+    pd.DataFrame({"date": days.strftime("%d/%m/%Y"), "y": np.arange(12.0)}).to_csv(uk, index=False)
+    bundle = SimpleNamespace(
+        data_={"dayfirst": None, "freq": "D", "source": str(uk), "series": []},
+        preprocessor_=SimpleNamespace(lookback=5), config=TrainConfig(target="y"), min_history=lambda series=None: 5,
+    )
+    assert load_histories(bundle, uk).frame.index.equals(pd.DatetimeIndex(days, name="date"))
+    bundle.data_["freq"] = "MS"  # a monthly model reads the same file month first, as before
+    assert load_histories(bundle, uk).frame.index[1] == pd.Timestamp("2023-02-01")
+    hours = pd.date_range("2024-01-11", periods=20, freq="h")  # read either way, hourly: 1 November was taken
+    pd.DataFrame({"date": hours.strftime("%d/%m/%Y %H:%M"), "y": np.arange(20.0)}).to_csv(uk, index=False)
+    bundle.data_["freq"] = "h"
+    with pytest.raises(DataError, match=r"'11/01/2024 00:00': 1 November 2024 or 11 January 2024\), and the training"):
+        load_histories(bundle, uk)
+
+
 def test_tiny_values_keep_seven_significant_digits():
     y = 1e-11 * (100 + np.sin(np.arange(50)))  # written with full float precision
     assert decimals_of(y) >= 15

@@ -63,6 +63,16 @@ def test_semicolon_beats_decimal_commas():
     assert sniff_delimiter('time,y\n2024-01-01,"1,5"\n2024-01-02,"2,5"\n') == ","
 
 
+def test_decimal_comma_flag_reads_a_comma_file_of_quoted_numbers(tmp_path):
+    """"98,67" quoted in a comma file: read without flags, but --decimal , (which the note names) took the comma
+    out of the delimiters and read one column 'date,y': 'No time column found'."""
+    path = tmp_path / "s.csv"
+    path.write_text(_text(",", [f'"{i},5"' for i in range(30)]))
+    series = load_series(path, ["y"], options=DataOptions(decimal=","))
+    assert series.frame["y"].iloc[3] == 3.5 and series.freq == "D"
+    assert sniff_delimiter("time;y\n2024-01-01;1,5\n2024-01-02;2,5\n", exclude=",") == ";"
+
+
 @pytest.mark.parametrize(
     ("values", "first", "flags"),
     [

@@ -546,3 +546,12 @@ def test_one_impossible_date_in_joined_columns_names_its_row(tmp_path):
     with pytest.raises(DataError, match=r"Columns year, month, day give no date on row 61 \(year 2023, month 2, "
                                         r"day 30\)\. Fix or remove that row\."):
         load_series(path, ["y"], time="year,month,day")
+
+
+@pytest.mark.parametrize("fmt, freq", [("%Y%m", "MS"), ("%Y%m%d%H", "h"), ("%Y%m%d%H%M", "30min"),
+                                       ("%Y%m%d%H%M%S", "10min")])
+def test_compact_numeric_times_are_read_as_dates_not_epoch(tmp_path, fmt, freq):
+    stamps = pd.date_range("2024-01-01", periods=60, freq=freq)  # 2024010100 was read as Unix seconds (2034)
+    series = _series(tmp_path, stamps.strftime(fmt).tolist())
+    assert series.freq == freq and series.frame.index[0] == stamps[0] and series.frame.index[-1] == stamps[-1]
+    assert f"read as dates written {fmt}" in " ".join(series.notes)
