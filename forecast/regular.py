@@ -47,8 +47,9 @@ def regularise_all(
     """Regularise every series on one shared frequency; notes name the series they concern.
 
     Args:
-        dropped: gets the notes on rows left out (blank targets at a series' ends) or merged
-            (repeated timestamps: in predict's --data, several series under one id) as well.
+        dropped: gets the notes on rows left out (blank targets at a series' ends, periods at the ends
+            the rows do not fill) or merged (repeated timestamps: in predict's --data, several series
+            under one id) as well.
     """
     several = len(raw) > 1
     per_series: dict[str, list[str]] = {}
@@ -212,7 +213,7 @@ def _sort_and_merge(
                          "(temperatures, prices), --agg mean keeps their units")
         if partial and len(frame) > 2 + len(partial):
             frame = frame.drop(index=[t for t in partial if t in frame.index])
-            notes.append(f"{len(partial)} incomplete {opts.resample} period(s) at the ends left out "
+            merged.append(f"{len(partial)} incomplete {opts.resample} period(s) at the ends left out "
                          f"({', '.join(when(t) for t in partial)}): their rows do not fill them")
     return frame
 

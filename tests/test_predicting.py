@@ -203,3 +203,26 @@ def test_the_library_refuses_arguments_it_would_ignore_or_misread(tiny, args, pr
     with pytest.raises(ConfigError, match=problem):
         fitted.predict(series.frame, **args)
     assert len(fitted.predict(series.frame, horizon=2)) == 2
+
+
+def test_predict_says_the_incomplete_last_period_it_leaves_out(tmp_path):
+    """A --resample bundle: the last day holds 10 of its 24 hours, left out as train leaves it out. Train
+    said so; predict said nothing, and its forecast started on a day the file has hours of."""
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner = CliRunner()
+    rows = 24 * 60 + 10
+    hours = pd.date_range("2024-01-01", periods=rows, freq="h")
+    path = tmp_path / "h.csv"
+    pd.DataFrame({"time": hours, "y": 10 + np.sin(np.arange(rows) * 2 * np.pi / 24 / 7)}).to_csv(path, index=False)
+    out = tmp_path / "m"
+    trained = runner.invoke(app, ["train", str(path), "--target", "y", "--resample", "D", "--epochs", "1",
+                                  "--units", "4", "--lookback", "7", "--horizon", "3", "--ensemble", "1",
+                                  "--no-report", "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["predict", str(out), "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 0, result.output
+    assert "note: 1 incomplete D period(s) at the ends left out (2024-03-01)" in result.stderr
+    assert pd.read_csv(tmp_path / "f.csv")["time"].iloc[0].startswith("2024-03-01")
