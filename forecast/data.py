@@ -21,6 +21,7 @@ import pandas as pd
 from .data_flags import DataOptions  # noqa: F401 - declared with its choices, where --help reads them
 from .dateformats import month_day
 from .errors import ConfigError, DataError, row_number
+from .frequency import nominal_step
 from .numbers import (
     STYLES,
     bulk,
@@ -210,6 +211,10 @@ def build_series(
     if len(split) > 1:
         split = _drop_empty(split, [target, *features], dropped, empty)
         notes.extend(dropped)
+    if raw.utc and opts.resample and nominal_step(opts.resample) >= pd.Timedelta(days=1):
+        notes.append(f"--resample {opts.resample} aggregates days in UTC, where the times' offsets (or Unix time) "
+                     "put them, not local days (which start hours off); for local days, write local times "
+                     "without offsets")
     said = len(notes)
     try:
         frames, step, filled, filled_at = regularise_all(split, opts, notes, source, target, dropped)

@@ -83,6 +83,18 @@ def test_utc_offsets_are_converted_and_stated(tmp_path):
     assert not load_series(_write(tmp_path, "time,y\n" + rows.replace("+02:00", ""), "naive.csv"), ["y"]).utc
 
 
+def test_days_summed_from_times_with_offsets_are_said_to_be_utc_days(tmp_path):
+    """Berlin's hours with +02:00, summed by day: each day ran 02:00-02:00 local, and nothing said so."""
+    rows = "".join(f"{t:%Y-%m-%dT%H:%M}+02:00,{i}\n" for i, t in enumerate(pd.date_range("2024-06-01", periods=24 * 9,
+                                                                                       freq="h")))
+    path = _write(tmp_path, "time,y\n" + rows)
+    daily = load_series(path, ["y"], options=DataOptions(resample="D", agg="sum"))
+    assert any("--resample D aggregates days in UTC" in n for n in daily.notes), daily.notes
+    assert not any("days in UTC" in n for n in load_series(path, ["y"], options=DataOptions(resample="6h")).notes)
+    naive = _write(tmp_path, "time,y\n" + rows.replace("+02:00", ""), "naive.csv")
+    assert not any("days in UTC" in n for n in load_series(naive, ["y"], options=DataOptions(resample="D")).notes)
+
+
 def test_forecasts_of_a_file_with_utc_offsets_are_marked_utc(tmp_path):
     """The file said +01:00/+02:00, its times were converted to UTC: a forecast written without a
     zone would read as local time, an hour or two off."""
