@@ -4,8 +4,11 @@ why; `TrainConfig` holds them. One vocabulary: the CLI flags map 1:1 onto the fi
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any, ClassVar
+
+import numpy as np
 
 from .data_flags import DataOptions
 from .errors import ConfigError
@@ -63,6 +66,8 @@ class NetworkOptions:
             value = getattr(self, name)
             if not _is_int(value):
                 raise ConfigError(f"--{name} must be a whole number; got {value!r}.")
+            value = int(value)
+            setattr(self, name, value)
             if not 1 <= value <= most:
                 raise ConfigError(f"--{name} must be between 1 and {most}; got {value}.")
         _whole(self, ("lookback", "horizon"))
@@ -117,6 +122,7 @@ class FitOptions:
         _whole(self, ("epochs", "batch_size", "patience"))
         if not _is_int(self.seed) or not 0 <= self.seed <= MAX_SEED:
             raise ConfigError(f"--seed must be between 0 and {MAX_SEED}; got {self.seed}.")
+        self.seed = int(self.seed)
         if not (math.isfinite(self.learning_rate) and 0 < self.learning_rate <= MAX_LEARNING_RATE):
             raise ConfigError(
                 f"--learning-rate must be above 0 and at most {MAX_LEARNING_RATE:g} (0 trains nothing); "
@@ -314,8 +320,9 @@ def _part(name: str, part: Any, settings: dict[str, Any]) -> Any:
 
 
 def _is_int(value: Any) -> bool:
-    """A whole number, and not True/False (bool is an int to Python: horizon=True read as 1)."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A whole number (NumPy's too: a count computed with pandas), not True/False (bool is an int
+    to Python: horizon=True was read as 1)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
 def _numbers(flag: str, values: Any) -> list[float]:
@@ -340,3 +347,5 @@ def _whole(options: Any, names: tuple[str, ...]) -> None:
         if value is not None and (not _is_int(value) or value < 1):
             flag = name.replace("_", "-")
             raise ConfigError(f"--{flag} must be a whole number of at least 1; got {value}.")
+        if value is not None:
+            setattr(options, name, int(value))  # np.int64 as a Python int: bundle.json writes it

@@ -82,6 +82,18 @@ def test_the_library_reads_parts_as_dicts_and_quantiles_as_one_number_or_text():
     assert TrainConfig("y", quantiles="0.1,0.5,0.9").quantiles == [0.1, 0.5, 0.9]
 
 
+def test_numpy_counts_are_read_as_the_numbers_they_are():
+    """A count computed with pandas is np.int64: horizon=np.int64(12) was refused as 'must be a whole
+    number of at least 1; got 12'."""
+    import json
+
+    import numpy as np
+
+    config = TrainConfig("y", horizon=np.int64(12), units=np.int32(8), seed=np.uint32(3), epochs=np.int64(2))
+    assert (config.horizon, config.units, config.seed, config.epochs) == (12, 8, 3, 2)
+    assert type(config.horizon) is int and json.loads(json.dumps(config.to_dict()))["units"] == 8
+
+
 def test_a_command_taking_some_settings_gets_only_those_flags():
     only = Settings(TrainConfig, only=("lookback", "horizon"), built=False)
     assert [p.name for p in only.parameters()] == ["lookback", "horizon"]
