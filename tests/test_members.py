@@ -301,7 +301,7 @@ def test_a_member_that_cannot_be_fitted_is_named_in_a_note(tmp_path, monkeypatch
     result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
                                       "--units", "4", "--ensemble", "1", "--no-report", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    note = ("auto_ces left out: not fitted on the training rows (too few rows, or statsforecast finds no "
+    note = ("auto_ces left out of the choice: not fitted on the training rows (too few rows, or statsforecast finds no "
             "stable model there)")
     assert note in " ".join(result.output.split())
     assert note in json.loads((out / "bundle.json").read_text())["data"]["fit_notes"]
