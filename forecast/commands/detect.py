@@ -114,8 +114,9 @@ def detect(
     if plot is not None:
         from ..plots import anomaly_plot
 
-        first = next(iter(results.values()))
-        write_atomic(plot, lambda p: anomaly_plot(first, target, p))
+        name, first = next(iter(results.items()))  # a panel's first series: named, its counts its own
+        shown = (f"'{name}'" + (f" (the first of {len(results)} series)" if len(results) > 1 else "")) if panel else None
+        write_atomic(plot, lambda p: anomaly_plot(first, target, p, shown))
     scored = sum(len(r) for r in results.values())
     share = len(flagged) / max(scored, 1)
     where = f" in {len(results)} series" if panel else ""
