@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import mae
+from .metrics import EXACT_MASE, mae
 from .timefmt import count
 
 MAX_COMBINED = 3  # mean of the best two and best three members are candidates
@@ -124,7 +124,7 @@ def verdict(metrics: dict[str, dict[str, float]], label: str, forced: bool = Fal
         return "simple", (f"The forecast is {label.replace('_', ' ')} itself: {why} (test MASE {model:.3f}).")
     if model < best:
         return "good", f"The model beats both baselines: MASE {model:.3f} vs {best:.3f}."
-    if model < 5e-4:  # a baseline exact on a noise-free series, the model within rounding of it: no loss to warn of
+    if model < EXACT_MASE:  # a baseline exact on a noise-free series, the model within rounding of it: no loss to warn of
         return "good", f"The model is as exact as the best baseline: MASE {model:.3f} vs {best:.3f}."
     return "bad", (f"The model does not beat the best baseline on the test part: MASE {model:.3f} vs "
                    f"{best:.3f}; a simple forecast serves better here.")

@@ -58,12 +58,13 @@ def detect(
     """
     pre = forecaster.preprocessor_
     bounds = _bounds(forecaster, levels, use_interval)
-    first = history_before(forecaster, series)
-    if len(frame) <= first:
-        raise DataError(f"The data has {len(frame)} rows; detection needs more than {first}, the history "
-                        "a forecast reads.")
+    first, after = history_before(forecaster, series), rows_after(forecaster)
+    if len(frame) <= first + after:
+        raise DataError(f"The data has {len(frame)} rows; detection needs more than {first + after}, the history "
+                        "a forecast reads" + (f" and the {after} after it whose known-future values it reads."
+                                               if after else "."))
     actual = frame[pre.target].to_numpy(dtype="float64")
-    origins = np.arange(first, len(frame))  # every row with a full history before it
+    origins = np.arange(first, len(frame) - after)  # every row with a full history before it
     longest = forecaster.data_.get("longest_run")  # recorded at training, from the training part
     if longest is None:  # bundles from before it was recorded
         longest = longest_run(actual[: forecaster.data_["split"]["train_rows"]])
@@ -119,7 +120,7 @@ def detect_each(
     short: dict[str, int] = {}
     for name, frame in history.frames.items():
         key = name if panel else None
-        before = history_before(forecaster, key)
+        before = history_before(forecaster, key) + rows_after(forecaster)
         if len(frame) <= before:
             short[name] = before
             continue
@@ -142,6 +143,14 @@ def history_before(forecaster: Forecaster, series: str | None = None) -> int:
     reads (:meth:`forecast.forecaster.Forecaster.min_history`). With fewer, the second row of a
     43-row series was "expected" at the first one's value, and flagged 29 deviations out."""
     return max(forecaster.preprocessor_.lookback, forecaster.min_history(series))
+
+
+def rows_after(forecaster: Forecaster) -> int:
+    """Rows at the end left unscored: a model with ``--future`` columns reads them ``horizon`` steps
+    ahead, so the forecast of each of the last ``horizon - 1`` rows reads values past the data (they
+    were "expected" as NaN, counted as scored and never flagged)."""
+    pre = forecaster.preprocessor_
+    return pre.horizon - 1 if pre.future else 0
 
 
 def _spike_onsets(mask: np.ndarray, score: np.ndarray) -> np.ndarray:

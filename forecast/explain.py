@@ -146,18 +146,24 @@ def explain_bundle(
     import pandas as pd
 
     from . import bundle as bundles
+    from .dateformats import periods_as_dates
     from .errors import DataError
     from .explain_plots import attention_plot, cell_edges, gates_plot, importance_plot
     from .forecaster import Forecaster
     from .nets import patch_of
-    from .predicting import load_histories
+    from .predicting import as_written, load_histories
     from .report import render
     from .windows import gather, origins
 
     forecaster = Forecaster.load(bundle, engine="keras")  # the gates read the Keras layers
     pre = forecaster.preprocessor_
-    name, frame = _series_to_explain(forecaster, load_histories(forecaster, data, series), series)
+    histories = load_histories(forecaster, data, series)
+    name, frame = _series_to_explain(forecaster, histories, series)
     notes: list[str] = []
+
+    def said(row: int) -> str:  # a row's time as the history file wrote it (2019 Q4, not 2019-10-01)
+        return timefmt.when(as_written(frame.iloc[row : row + 1], histories).index[0])
+
     if name is not None:
         notes.append(f"series '{name}' explained (--series picks another)")
     if not forecaster.reads_network(name):
@@ -166,7 +172,7 @@ def explain_bundle(
     end = len(frame) - 1
     if at is not None:
         try:
-            when = pd.Timestamp(at)
+            when = pd.Timestamp(periods_as_dates(pd.Series([str(at)])).iloc[0])  # 2019 Q3, 2015-W02 as written
             end = int(frame.index.searchsorted(when, side="right")) - 1
         except (pd.errors.OutOfBoundsDatetime, OverflowError):
             raise DataError(
@@ -177,7 +183,7 @@ def explain_bundle(
             raise DataError(f"--at '{at}' is not a time. Give one like 2018-06-01 12:00.") from None
         if when > frame.index[-1]:
             raise DataError(
-                f"--at {at} is after the last row of the data ({timefmt.when(frame.index[-1])}); nothing ends "
+                f"--at {at} is after the last row of the data ({said(len(frame) - 1)}); nothing ends "
                 "there to explain. Give a time up to the last row, or leave --at out."
             )
     last_known = len(frame) - 1 - (pre.horizon if pre.future else 0)  # the --future values end there
@@ -186,7 +192,7 @@ def explain_bundle(
             raise DataError(
                 f"--at {at}: the window would read the known-future column(s) {', '.join(pre.future)} "
                 f"after the last row of the data. Give a time at least {pre.horizon} steps before the end "
-                f"(up to {frame.index[last_known]})."
+                f"(up to {said(last_known)})."
             )
         end = last_known
     if end + 1 < pre.lookback:
@@ -242,7 +248,8 @@ def explain_bundle(
     meta = bundles.read_meta(bundle)
     writers["report.html"] = lambda p: p.write_text(render(p.parent, meta), encoding="utf-8")
     bundles.update(bundle, writers)
-    return {**summary, "files": [n for n in writers if n != "report.html"]}
+    return {**summary, "files": [n for n in writers if n != "report.html"],
+            "window_end_written": said(end)}
 
 
 def _series_to_explain(forecaster: Any, history: Any, series: str | None) -> tuple[str | None, Any]:

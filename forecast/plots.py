@@ -194,8 +194,9 @@ def residual_plot(residuals: np.ndarray, season: int, path: Path) -> None:
     save_figure(fig, path)
 
 
-def anomaly_plot(result: pd.DataFrame, name: str, path: Path) -> None:
-    """Actual values with the expected interval, flagged values marked."""
+def anomaly_plot(result: pd.DataFrame, name: str, path: Path, series: str | None = None) -> None:
+    """Actual values with the expected interval, flagged values marked; ``series`` names which
+    series of a several-series bundle it shows (its counts are that series' alone)."""
     fig, ax = new_figure(10, 4)
     ax.fill_between(result.index, result["lower"], result["upper"], color=COLOURS["interval"],
                     alpha=0.2, lw=0, label="expected interval")
@@ -208,7 +209,8 @@ def anomaly_plot(result: pd.DataFrame, name: str, path: Path) -> None:
                        label=f"anomaly ({'outside the expected range' if reason == 'outside' else 'stuck value'})")
     ax.set_xlabel(result.index.name or "time")
     ax.set_ylabel(name)
-    ax.set_title(f"Anomalies: {int(result['anomaly'].sum())} of {len(result)} values flagged")
+    ax.set_title(f"Anomalies{f' of {series}' if series else ''}: {int(result['anomaly'].sum())} of {len(result)} "
+                 "values flagged")
     ax.legend(loc="upper left")
     date_ticks(ax)
     save_figure(fig, path)

@@ -324,6 +324,12 @@ def _shared_freq(frames: dict[str, pd.DataFrame]) -> str:
 def _off_grid(label: str, step: str, index: pd.DatetimeIndex, off: pd.DatetimeIndex) -> str:
     """Why rows are off the grid of ``step``, and the fix. Rows one a month (a quarter) whose day moved
     (the 15th, later the 1st) were named "off the ME grid" with advice to aggregate by month ends."""
+    own = infer_freq(index) if len(index) > 2 else step
+    if own != step and index.isin(pd.date_range(index[0], index[-1], freq=own)).all():  # --freq ME of rows
+        # on month starts was "not on one day of the month", --freq QS of them "rows on the 1st and 15th"
+        aggregate = f", or --resample {step} to aggregate them" if nominal_step(step) > nominal_step(own) else ""
+        return (f"{label}: {len(off)} timestamps are off the {step} grid (e.g. {when(off[0])}): the rows are every "
+                f"{own} ({when(index[0])}, {when(index[1])}...). Give --freq {own}, or leave --freq out{aggregate}.")
     days = nominal_step(step) / pd.Timedelta(days=1)
     for name, period, rule, (low, high) in (("month", "M", "MS", (27, 32)), ("quarter", "Q", "QS", (88, 93))):
         if low <= days <= high and index.to_period(period).is_unique:

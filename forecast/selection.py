@@ -83,6 +83,12 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
         for name, f in forecaster._member_windows(values, o, layout.key(i)).items():
             forecasts.setdefault(name, []).append(f / scale)
     _check_forced(cfg.model if cfg.model != "auto" else "lstm", forecaster.members_)
+    unfitted = [n for n in names if any(n not in group for group in forecaster.members_.values())]
+    if unfitted:  # AutoCES refused as unstable had left its row and its score out without a word
+        missing = sum(any(n not in g for n in unfitted) for g in forecaster.members_.values())
+        where = f" of {missing} of {len(forecaster.members_)} series" if len(forecaster.members_) > 1 else ""
+        forecaster.notes_.append(f"{', '.join(unfitted)} left out of the choice: not fitted on the training rows"
+                                 f"{where} (too few rows, or statsforecast finds no stable model there)")
     forecasts = {n: np.concatenate(f) for n, f in forecasts.items() if len(f) == len(actual)}
     if actual:
         actual_ = np.concatenate(actual)

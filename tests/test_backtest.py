@@ -106,5 +106,14 @@ def test_skill_where_the_best_baseline_is_exact():
     from forecast.metrics import skill, skill_text
 
     assert skill(0.5, 1.0) == 0.5 and skill_text(skill(0.5, 1.0)) == "+50.0%"
-    assert skill(0.0, 0.0) == 0.0 and skill(1e-9, 0.0) is None
+    assert skill(0.0, 0.0) == 0.0 and skill(0.01, 0.0) is None
     assert skill_text(None) == "none (that baseline is exact there)"
+
+
+def test_skill_where_both_are_exact_within_rounding():
+    """Seasonal naive of a noise-free sine erred by 4e-15 (MASE 1.3e-14), the float32 forecast by 3e-8:
+    backtest printed a skill of -185291353.0%."""
+    from forecast.metrics import skill
+
+    assert skill(3.9e-8, 1.3e-14) == 0.0
+    assert skill(0.01, 1.3e-14) is None

@@ -165,3 +165,26 @@ def test_explain_measures_importance_on_more_than_one_window(tmp_path):
     assert refused.exit_code == 1 and "short.csv holds 1 window of 24 steps after the 12-row lookback" in \
         " ".join(refused.output.split()), refused.output
     assert (out / "explain.json").read_bytes() == before  # nothing written
+
+
+def test_explain_reads_and_writes_times_as_the_file_wrote_them(tmp_path):
+    """A quarterly file written '2010 Q1': --at '2018 Q4' (as train prints its times) was 'not a time',
+    and the window's end was printed as 2018-10-01."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from forecast.cli import app
+
+    runner, data, out = CliRunner(), tmp_path / "q.csv", tmp_path / "b"
+    quarters = pd.period_range("2010Q1", periods=40, freq="Q")
+    pd.DataFrame({"time": [f"{q.year} Q{q.quarter}" for q in quarters],
+                  "y": 50 + 5 * np.sin(np.arange(40) * np.pi / 2) + np.arange(40) * 0.1}).to_csv(data, index=False)
+    trained = runner.invoke(app, ["train", str(data), "--target", "y", "--model", "lstm", "--no-report", "--epochs",
+                                  "1", "--units", "4", "--ensemble", "1", "--lookback", "8", "--horizon", "4",
+                                  "--out", str(out)])
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(app, ["explain", str(out), "--at", "2018 Q4"])
+    assert result.exit_code == 0, result.output
+    assert "Window ending 2018 Q4;" in result.output
+    late = runner.invoke(app, ["explain", str(out), "--at", "2025 Q1"])
+    assert late.exit_code == 1 and "after the last row of the data (2019 Q4)" in " ".join(late.output.split())

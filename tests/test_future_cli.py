@@ -147,3 +147,22 @@ def test_a_statistical_forecast_needs_no_future_values(tmp_path):
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 1 + HORIZON
     assert "the --future column(s) event are not used" in " ".join(result.stderr.split())  # and at predict
+
+
+def test_detect_leaves_out_the_last_rows_whose_future_values_it_lacks(trained):
+    """Each of the last horizon - 1 rows is forecast from a window that reads the --future column past the
+    data: its expected value was NaN, counted as scored and never flagged (a spike there went unseen)."""
+    from forecast.data import load_series
+    from forecast.detect import detect
+    from forecast.forecaster import Forecaster
+
+    data, out = trained
+    frame = load_series(data, ["y", "event"]).frame
+    result = detect(Forecaster.load(out), frame)
+    assert result["expected"].notna().all() and result.index[-1] == frame.index[-HORIZON]
+    cli = runner.invoke(app, ["detect", str(out), "--out", "a.csv"])
+    assert cli.exit_code == 0, cli.output
+    assert (f"note: the last {HORIZON - 1} rows are not scored: the model reads the known-future column(s) event "
+            f"{HORIZON} steps ahead, past the end of the data (scoring ends at {frame.index[-HORIZON]:%Y-%m-%d %H:%M})"
+            ) in cli.stderr
+    assert f"of {len(result)} values flagged" in cli.stdout

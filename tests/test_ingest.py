@@ -536,6 +536,18 @@ def test_rows_twice_a_month_are_named_and_the_freq_that_reads_them_given(tmp_pat
     assert len(series.frame) == 100 and series.frame["y"].tolist() == [i % 9 for i in range(100)]
 
 
+@pytest.mark.parametrize(("freq", "resample"), [("ME", False), ("QS", True), ("W", False)])
+def test_a_freq_other_than_the_rows_own_names_their_own(tmp_path, freq, resample):
+    """Monthly rows on the 1st read at --freq ME were "not on one day of the month (e.g. 2015-01-01 and
+    2015-01-01)", at --freq QS "rows on the 1st and 15th ... Give --freq SMS": both untrue."""
+    stamps = pd.date_range("2015-01-01", periods=40, freq="MS")
+    path = _write(tmp_path, "time,y\n" + "".join(f"{t:%Y-%m-%d},{i % 9}\n" for i, t in enumerate(stamps)))
+    with pytest.raises(DataError, match=rf"off the {freq} grid .*the rows are every MS \(2015-01-01, 2015-02-01"
+                                        rf"\.\.\.\)\. Give --freq MS, or leave --freq out"
+                                        + (rf", or --resample {freq} to aggregate them\.$" if resample else r"\.$")):
+        load_series(path, ["y"], options=DataOptions(freq=freq))
+
+
 def test_a_series_of_one_row_beside_longer_ones_is_left_out_with_a_note(tmp_path):
     """A store open one day refused the whole file ("has only 1 distinct timestamps"); too-short series are
     left out with a note. Alone, or when every series is that short, it is still refused."""

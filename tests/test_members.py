@@ -282,6 +282,31 @@ def test_a_chosen_autoces_that_fails_its_refit_keeps_its_training_fit_and_the_bu
     assert len(pd.read_csv(tmp_path / "f.csv")) == json.loads((out / "bundle.json").read_text())["preprocessor"]["horizon"]
 
 
+def test_a_member_that_cannot_be_fitted_is_named_in_a_note(tmp_path, monkeypatch):
+    """AutoCES refused as unstable on the training rows left its row and its score out of train's
+    output without a word (backtest named it, train did not)."""
+    from typer.testing import CliRunner
+
+    from forecast import members
+    from forecast.cli import app
+
+    def unstable(y, season):
+        raise ValueError("no stable model")
+
+    monkeypatch.setattr(members, "_fit_ces", unstable)
+    path = tmp_path / "m.csv"
+    pd.DataFrame({"month": pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m"),
+                  "y": seasonal(rows=60)}).to_csv(path, index=False)
+    out = tmp_path / "b"
+    result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
+                                      "--units", "4", "--ensemble", "1", "--no-report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    note = ("auto_ces left out of the choice: not fitted on the training rows (too few rows, or statsforecast finds no "
+            "stable model there)")
+    assert note in " ".join(result.output.split())
+    assert note in json.loads((out / "bundle.json").read_text())["data"]["fit_notes"]
+
+
 def test_a_forced_member_missing_on_a_series_is_refused_by_name():
     """--model auto_ces where a series has no AutoCES fit: one Error line at train, never a
     bundle naming a member it does not hold."""

@@ -396,6 +396,24 @@ def test_detect_scores_every_series_of_a_panel_and_names_each_flag(tmp_path):
     assert set(pd.read_csv(tmp_path / "b.csv")["site"]) <= {"s0"}
 
 
+def test_detect_plot_names_the_series_it_shows(panel, tmp_path, monkeypatch):
+    """The plot of a panel shows its first series, titled "Anomalies: 0 of 179 values flagged" beside the
+    printed "0 of 218 values flagged in 2 series", without saying which series it was."""
+    from forecast import plots
+
+    titles = []
+    saved = plots.save_figure
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: (titles.append(fig.axes[0].get_title()),
+                                                                 saved(fig, path)))
+    _, out, _ = panel
+    for flags in ([], ["--series", "s1"]):
+        result = runner.invoke(app, ["detect", str(out), *flags, "--out", str(tmp_path / "a.csv"),
+                                     "--plot", str(tmp_path / "a.png")])
+        assert result.exit_code == 0, result.output
+    assert titles[0].startswith("Anomalies of 's0' (the first of 3 series): ")
+    assert titles[1].startswith("Anomalies of 's1': ")
+
+
 def test_ids_that_differ_only_by_spaces_are_refused_not_merged(tmp_path):
     """'A', 'A ' and ' A' (levels 100, 1000, 5000) were one series forecast at their mean."""
     days = pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d")

@@ -76,6 +76,21 @@ def test_report_command_adds_the_backtest(bundle_and_backtest, tmp_path):
     assert re.search(r"batch \d+, learning rate", html)  # the batch trained with, not the auto setting
 
 
+def test_a_backtest_of_other_settings_is_noted(bundle_and_backtest, tmp_path):
+    """A backtest of --horizon 6 --model lstm went into the report of an auto, horizon-4 bundle without a
+    word: its 'model' row read as the bundle's chosen forecast."""
+    out, bt = bundle_and_backtest
+    other = json.loads(bt.read_text())
+    other["protocol"]["horizon"] = 6
+    other["training"]["config"]["model"] = "lstm"
+    (tmp_path / "other.json").write_text(json.dumps(other))
+    result = runner.invoke(app, ["report", str(out), "--backtest", str(tmp_path / "other.json"),
+                                 "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 0, result.output
+    assert ("note: the backtest was run with --horizon 6 (this bundle: 4), --model lstm (this bundle: auto): "
+            "its rows are not this bundle's forecasts") in " ".join(result.stderr.split())
+
+
 def test_report_of_dot_from_inside_the_bundle_is_written_beside_it(bundle_and_backtest, tmp_path, monkeypatch):
     """`report .` wrote '-report.html' into the bundle (the name of Path('.') is empty)."""
     import shutil

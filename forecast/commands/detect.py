@@ -58,7 +58,7 @@ def detect(
     check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)
     import pandas as pd
 
-    from ..detect import detect_each
+    from ..detect import detect_each, rows_after
     from ..forecaster import Forecaster
     from ..predicting import (
         absent_series,
@@ -91,10 +91,17 @@ def detect(
         typer.echo(f"note: {len(short)} series skipped, no longer than the history a forecast reads "
                    f"({', '.join(f'{n} ({len(history.frames[n])} rows)' for n in list(short)[:5])})", err=True)
     name, first = next(iter(results.items()))  # the rows a forecast reads first are not scored: say so
-    rows = f"the first {len(history.frames[name]) - len(first)} rows" + (f" of '{name}'" if panel else "")
+    after = rows_after(forecaster)  # a --future model's last rows: their forecasts read values past the data
+    rows = f"the first {len(history.frames[name]) - len(first) - after} rows" + (f" of '{name}'" if panel else "")
     hint = "; put older rows before the new ones to score them all" if data is not None else ""
     typer.echo(f"note: {rows} are the history a forecast reads, not scored (scoring starts at "
                f"{when(as_written(first.iloc[:1], history).index[0])}){hint}", err=True)
+    if after:
+        last = "row" if after == 1 else f"{after} rows"
+        typer.echo(f"note: the last {last}{' of each series' if panel else ''} {'is' if after == 1 else 'are'} not "
+                   f"scored: the model reads the known-future column(s) {', '.join(forecaster.preprocessor_.future)} "
+                   f"{forecaster.preprocessor_.horizon} steps ahead, past the end of the data (scoring ends at "
+                   f"{when(as_written(first.iloc[-1:], history).index[0])})", err=True)
     parts = []
     for name, result in results.items():
         flagged = result[result["anomaly"]].drop(columns="anomaly")
@@ -107,8 +114,9 @@ def detect(
     if plot is not None:
         from ..plots import anomaly_plot
 
-        first = next(iter(results.values()))
-        write_atomic(plot, lambda p: anomaly_plot(first, target, p))
+        name, first = next(iter(results.items()))  # a panel's first series: named, its counts its own
+        shown = (f"'{name}'" + (f" (the first of {len(results)} series)" if len(results) > 1 else "")) if panel else None
+        write_atomic(plot, lambda p: anomaly_plot(first, target, p, shown))
     scored = sum(len(r) for r in results.values())
     share = len(flagged) / max(scored, 1)
     where = f" in {len(results)} series" if panel else ""

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from . import BundleArg, HistoryOpt, one_series, quiet_keras, series_option, user_errors, when
+from . import BundleArg, HistoryOpt, one_series, quiet_keras, series_option, user_errors
 
 
 @user_errors
@@ -39,7 +39,7 @@ def explain(
 
     console = Console()
     result = explain_bundle(bundle, data, at, series)
-    console.print(f"Window ending {when(result['window_end'])}; wrote {', '.join(result['files'])} "
+    console.print(f"Window ending {result['window_end_written']}; wrote {', '.join(result['files'])} "
                   f"into {bundle} (report.html updated)", highlight=False)
     table = Table(title=f"Permutation importance on the test part (base MAE {result['importance']['base_mae']:.4g})")
     table.add_column("input")

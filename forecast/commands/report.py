@@ -59,6 +59,13 @@ def report(
             several = lambda c: f"several series by '{c['id']}'" if c.get("id") else "one series"  # noqa: E731
             raise ConfigError(f"--backtest {backtest.name} backtests {several(tested_config)}, but this bundle "
                               f"forecasts {several(meta['config'])}. Give the backtest of the same data.")
+        other = [f"{flag} {theirs} (this bundle: {ours})" for flag, theirs, ours in (
+            ("--horizon", result["protocol"].get("horizon"), meta["preprocessor"]["horizon"]),
+            ("--model", tested_config.get("model", meta["config"].get("model", "auto")), meta["config"].get("model", "auto")))
+            if theirs != ours]  # a backtest of --model lstm read as the bundle's chosen forecast, without a word
+        if other:
+            typer.echo(f"note: the backtest was run with {', '.join(other)}: its rows are not this bundle's "
+                       "forecasts", err=True)
         ended, trained = str(result["protocol"].get("test_end")), meta["data"].get("end")
         as_written = written(trained, meta["data"])  # backtests write times as the file did (older ones did not)
         if ended not in (as_written, str(trained)):  # same target name, another file (or another version of it)
