@@ -165,7 +165,7 @@ def explain_bundle(
         return timefmt.when(as_written(frame.iloc[row : row + 1], histories).index[0])
 
     if name is not None:
-        notes.append(f"series '{name}' explained (--series picks another)")
+        notes.append(f"series '{name}' explained" + (" (--series picks another)" if series is None else ""))
     if not forecaster.reads_network(name):
         notes.append(f"this explains the {forecaster.config.arch} network; the bundle's forecast is "
                      f"{forecaster.choice_['label']}, which does not read it")
@@ -246,10 +246,11 @@ def explain_bundle(
     }
     writers["explain.json"] = lambda p: p.write_text(json.dumps(plain_json(summary), indent=2, allow_nan=False))
     meta = bundles.read_meta(bundle)
+    report = "report.html updated" if (bundle / "report.html").exists() else "report.html written"  # --no-report: new
     writers["report.html"] = lambda p: p.write_text(render(p.parent, meta), encoding="utf-8")
     bundles.update(bundle, writers)
     return {**summary, "files": [n for n in writers if n != "report.html"],
-            "window_end_written": said(end)}
+            "window_end_written": said(end), "report": report}
 
 
 def _series_to_explain(forecaster: Any, history: Any, series: str | None) -> tuple[str | None, Any]:

@@ -232,3 +232,12 @@ def test_detect_interval_levels_straddle_the_median(tmp_path, sine300, levels):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "one below 0.5 and one above, like 0.1,0.9" in " ".join(result.output.split())
     assert not (tmp_path / "a.csv").exists()
+
+
+def test_a_threshold_beside_interval_is_refused_not_ignored(tmp_path, sine300):
+    """--interval flags by the interval alone: --threshold 1 beside it went unread without a word."""
+    runner, _, out = _own(sine300, tmp_path)
+    result = runner.invoke(app, ["detect", str(out), "--interval", "--threshold", "1", "--out", str(tmp_path / "a.csv")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "Error: --threshold and --interval are two ways to flag a value: give one" in " ".join(result.output.split())
+    assert not (tmp_path / "a.csv").exists()

@@ -157,6 +157,7 @@ def test_explain_measures_importance_on_more_than_one_window(tmp_path):
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "the test part holds 1 window: importance is measured on the last 4 windows" in said, said
+    assert "(report.html written)" in said  # trained with --no-report: it said "updated"
     importance = json.loads((out / "explain.json").read_text())["importance"]
     assert any(abs(v) > 0 for v in importance["features"].values()), importance
     before = (out / "explain.json").read_bytes()

@@ -107,6 +107,8 @@ def test_cli_long_file_trains_once_and_predicts_every_series(tmp_path, panel):
     assert explained.exit_code == 0, explained.output
     assert json.loads((out / "explain.json").read_text())["series"] == "s1"
     assert "series 's1' explained" in " ".join(explained.output.split())
+    assert "picks another" not in explained.output  # the user picked it
+    assert "(report.html updated)" in " ".join(explained.output.split())
     first = runner.invoke(app, ["explain", str(out)])
     assert first.exit_code == 0 and json.loads((out / "explain.json").read_text())["series"] == "s0"
     # backtest scores every series and averages their own MASE

@@ -26,8 +26,9 @@ def detect(
     bundle: BundleArg,
     data: HistoryOpt = None,
     threshold: Annotated[
-        float, typer.Option(min=0.5, help="Flag |actual - expected| beyond this many standard deviations.")
-    ] = 3.5,
+        float | None, typer.Option(min=0.5, show_default="3.5",
+                                   help="Flag |actual - expected| beyond this many standard deviations.")
+    ] = None,
     interval: Annotated[
         bool, typer.Option(help="Flag values outside the model's interval instead of the threshold.")
     ] = False,
@@ -53,6 +54,10 @@ def detect(
     Example: forecast detect models/energy_demand_demand --data new.csv --plot anomalies.png
     """
     series = one_series(series_given)
+    if interval and threshold is not None:  # --interval flags by the interval alone: the threshold went unread
+        raise ConfigError("--threshold and --interval are two ways to flag a value: give one (--interval flags "
+                          "values outside the model's interval, --threshold those beyond that many deviations).")
+    threshold = 3.5 if threshold is None else threshold
     out = out or Path("anomalies.csv")
     check_output(out, (".csv",), "--out", bundle, reads=(data,))
     check_output(plot, (".png", ".svg", ".pdf"), "--plot", bundle)

@@ -40,7 +40,7 @@ def explain(
     console = Console()
     result = explain_bundle(bundle, data, at, series)
     console.print(f"Window ending {result['window_end_written']}; wrote {', '.join(result['files'])} "
-                  f"into {bundle} (report.html updated)", highlight=False)
+                  f"into {bundle} ({result['report']})", highlight=False)
     table = Table(title=f"Permutation importance on the test part (base MAE {result['importance']['base_mae']:.4g})")
     table.add_column("input")
     table.add_column("MAE increase when shuffled", justify="right")
