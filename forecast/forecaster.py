@@ -21,7 +21,7 @@ from .members import member_windows
 from .nets import ensemble_for
 from .numpy_net import ensemble_median
 from .preprocessing import Preprocessor, scales_windows
-from .selection import select, shrink_correction
+from .selection import fit_forced, select, shrink_correction
 from .timefmt import count
 from .windows import Windows, gather
 
@@ -120,6 +120,7 @@ class Forecaster(Forecasting, Persisted):
         if cfg.ensemble is not None and cfg.ensemble > 1 and cfg.model not in ("auto", "lstm"):
             self.notes_.append(f"--ensemble {cfg.ensemble} trains the networks of the {cfg.arch} row; the "
                                f"forecast is {cfg.model} alone (--model), which does not read them.")
+        forced = fit_forced(cfg.model, layout, target, season)  # --model auto_ces it cannot fit: refused before training
         if cfg.ensemble is None:  # resolved once, stored in the bundle's settings
             members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train), lookback)
             self.config = cfg = replace(cfg, ensemble=members or 1)
@@ -132,7 +133,7 @@ class Forecaster(Forecasting, Persisted):
                                                  zip(layout.frames, layout.splits)])
         if self.floor_ is not None and cfg.floor == "auto":
             self.notes_.append(f"Forecasts stop at 0: {why} (--floor none lets them go below).")
-        select(self, layout, parts)  # statistical members, the validation choice, the intervals
+        select(self, layout, parts, forced)  # statistical members, the validation choice, the intervals
         unused = self.unused_future_note([layout.key(i) for i in range(len(layout.frames))])
         if unused:
             self.notes_.append(unused)

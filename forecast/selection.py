@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .choice import SHORT_HORIZONS, choose
+from .config import STATISTICAL
 from .errors import ConfigError
 from .intervals import fit_interval_scale
 from .members import MAX_STAT_SERIES, fit_members, fit_rows, member_names, validation_windows
@@ -58,7 +59,22 @@ def shrink_correction(correction: np.ndarray, share: float, median: int | None) 
     return correction - (1.0 - share) * correction[..., median : median + 1]
 
 
-def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
+def fit_forced(model: str, layout: Layout, target: str, season: int) -> dict[str, dict[str, Any]] | None:
+    """With ``--model`` a statistical member: every series' members fitted on its training part before the
+    network trains (``select`` then uses them), so one the member cannot be fitted on is refused in
+    seconds, not after the whole training. None for ``auto`` and ``lstm``, whose members ``select`` fits."""
+    if model not in STATISTICAL:
+        return None
+    names, rows = member_names(model, len(layout.names)), fit_rows(len(layout.names), season)
+    fitted = {layout.key(i) or "": fit_members(frame[target].to_numpy(dtype="float64")[: split.train_end],
+                                               season, names, rows)
+              for i, (frame, split) in enumerate(zip(layout.frames, layout.splits))}
+    _check_forced(model, fitted)
+    return fitted
+
+
+def select(forecaster: Any, layout: Layout, parts: list[np.ndarray],
+           fitted: dict[str, dict[str, Any]] | None = None) -> None:
     """Given a :class:`forecast.forecaster.Forecaster` whose network is trained: fit the statistical members on each series' training part, choose the forecast on
     the validation windows (see :mod:`forecast.choice`), calibrate its intervals there,
     then refit the members on training + validation rows for the final forecaster."""
@@ -72,7 +88,8 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray]) -> None:
     for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
-        forecaster.members_[key] = fit_members(y[: split.train_end], forecaster.season_, names, rows)
+        forecaster.members_[key] = (fitted[key] if fitted is not None
+                                    else fit_members(y[: split.train_end], forecaster.season_, names, rows))
         o = origins(split.train_end, split.val_end, 0, pre.horizon)  # a panel's short series: padded
         o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), per_series)).astype(int))] if len(o) else o
         if not len(o):

@@ -321,6 +321,31 @@ def test_a_forced_member_missing_on_a_series_is_refused_by_name():
         _check_forced("auto_ces", fitted)
 
 
+def test_a_forced_member_that_cannot_be_fitted_is_refused_before_the_network_trains(tmp_path, monkeypatch):
+    """--model auto_ces on rows AutoCES cannot fit was refused only after the whole training."""
+    from typer.testing import CliRunner
+
+    from forecast import members, training
+    from forecast.cli import app
+
+    def unstable(y, season):
+        raise ValueError("no stable model")
+
+    def trains(*args, **kwargs):
+        raise AssertionError("the network trained before the refusal")
+
+    monkeypatch.setattr(members, "_fit_ces", unstable)
+    monkeypatch.setattr(training, "fit_model", trains)
+    path = tmp_path / "m.csv"
+    pd.DataFrame({"month": pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m"),
+                  "y": seasonal(rows=60)}).to_csv(path, index=False)
+    out = tmp_path / "b"
+    result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--model", "auto_ces",
+                                      "--epochs", "1", "--units", "4", "--out", str(out)])
+    assert result.exit_code == 1 and "Error: --model auto_ces cannot be fitted" in " ".join(result.output.split())
+    assert "Traceback" not in result.output and not out.exists()
+
+
 @pytest.mark.parametrize("name", ["auto_ets", "auto_theta"])
 def test_a_history_starting_after_the_fit_forecasts_as_the_full_one(name):
     """predict --data with recent rows only: the fitted states belong to the fit's first row, and
