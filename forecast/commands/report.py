@@ -59,9 +59,10 @@ def report(
             several = lambda c: f"several series by '{c['id']}'" if c.get("id") else "one series"  # noqa: E731
             raise ConfigError(f"--backtest {backtest.name} backtests {several(tested_config)}, but this bundle "
                               f"forecasts {several(meta['config'])}. Give the backtest of the same data.")
+        model = meta["config"].get("model", "auto")
         other = [f"{flag} {theirs} (this bundle: {ours})" for flag, theirs, ours in (
             ("--horizon", result["protocol"].get("horizon"), meta["preprocessor"]["horizon"]),
-            ("--model", tested_config.get("model", meta["config"].get("model", "auto")), meta["config"].get("model", "auto")))
+            ("--model", tested_config.get("model", model), model))
             if theirs != ours]  # a backtest of --model lstm read as the bundle's chosen forecast, without a word
         if other:
             typer.echo(f"note: the backtest was run with {', '.join(other)}: its rows are not this bundle's "
