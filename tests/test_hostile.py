@@ -720,6 +720,8 @@ def test_resume_refuses_other_data_and_spent_epochs_and_keeps_the_best_epoch(bun
     losses = training["history"]["val_loss"]
     assert training["training"]["epochs"] == len(losses) >= 2
     assert training["training"]["best_epoch"] == int(np.argmin(losses)) + 1  # the best over both runs
+    # the first run's note on its base (season 24 beside lookback 8) was lost from the resumed bundle
+    assert training["data"]["fit_notes"] == json.loads(before)["data"]["fit_notes"] != []
 
 
 def test_force_through_a_symlinked_out_replaces_its_target_and_keeps_the_link(tmp_path, bundle, csv):
