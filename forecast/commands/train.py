@@ -22,6 +22,9 @@ Resume = Annotated[bool, typer.Option(rich_help_panel="Training",
 SaveOnInterrupt = Annotated[bool, typer.Option(rich_help_panel="Training",
                                                help="On Ctrl-C/SIGTERM, save the best model so far (exit 130).")]
 Keep = Annotated[KeepChoice, typer.Option(rich_help_panel="Output", help="best: keep the best bundle; all: every one.")]
+CompareOut = Annotated[Path | None, typer.Option(
+    rich_help_panel="Output", help="Bundle directory of the best (default: models/<file>_<target>_compare); "
+                                   "with --keep all, the folder of <arch> bundles.")]
 
 
 @user_errors
@@ -226,7 +229,7 @@ def snaive_label(season: int, last_origin: int) -> str:
 
 @user_errors
 @command(data=Param(DataArg), config=train_settings(drop=("arch", "distribute")),
-         arch=Param(Archs, [",".join(ARCHS)]), keep=Param(Keep, "best"), out=Param(Out, None),
+         arch=Param(Archs, [",".join(ARCHS)]), keep=Param(Keep, "best"), out=Param(CompareOut, None),
          force=Param(Force, False), report=Param(Report, True))
 def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Path | None, force: bool,
             report: bool) -> None:
