@@ -250,7 +250,10 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     from ..errors import ConfigError
 
     console = Console()
-    archs = split_list(arch) or list(ARCHS_ALL)
+    archs = split_list(arch)
+    if not archs:  # an empty shell variable: all four were never asked for (they are the default)
+        raise ConfigError(f"--arch is empty: give architectures among {', '.join(ARCHS_ALL)}, comma-separated, "
+                          "or leave --arch out to compare all of them.")
     unknown = [a for a in archs if a not in ARCHS_ALL]
     if unknown:
         raise ConfigError(f"Unknown --arch {', '.join(unknown)}. Choose from {', '.join(ARCHS_ALL)}.")
