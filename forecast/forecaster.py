@@ -84,6 +84,8 @@ class Forecaster(Forecasting, Persisted):
         season = cfg.season or season_length(series.freq)
         resume = None
         self.notes_: list[str] = layout.skipped + layout.notes  # decisions made while fitting, for the user
+        note = season_note(cfg.anchor, layout.splits[0].train_end, lookback, season)  # as doctor says it
+        self.notes_ += [note] if note else []  # a resumed run's too: its bundle keeps the first run's notes
         if resume_from is not None:
             pre = resume_from.preprocessor_
             window_scale = scales_windows(cfg.window_scale, cfg.relative, pre.anchor)
@@ -107,8 +109,6 @@ class Forecaster(Forecasting, Persisted):
                             resume_from.history_, resume_from.training_["epochs"])
         else:
             anchor, _ = choose_anchor(cfg.anchor, layout, target, season)
-            note = season_note(cfg.anchor, layout.splits[0].train_end, lookback, season)  # as doctor says it
-            self.notes_ += [note] if note else []
             pre = Preprocessor(target, cfg.features, lookback, horizon, anchor, calendar, series.freq,
                                cfg.relative, season if anchor == "season" else 1, cfg.future, holidays,
                                cfg.window_scale)

@@ -33,13 +33,19 @@ class Persisted:
         self._check()
         return bundle.save(Path(out), self.model_, self.info(), self.files(), force=force)
 
+    def history_frame(self) -> pd.DataFrame:
+        """history.csv: one row an epoch, counted from 1 as train prints them and best_epoch is
+        (counted from 0, the row of best epoch 4 read 3)."""
+        rows = len(next(iter(self.history_.values()), []))
+        return pd.DataFrame(self.history_, index=pd.RangeIndex(1, rows + 1, name="epoch"))
+
     def files(self) -> dict[str, Callable[[Path], None]]:
         """The bundle's files besides the model and bundle.json: ``{name: writer of that path}``."""
         from .evaluation import holdout_frame
 
         self._check()
         writers: dict[str, Callable[[Path], None]] = {
-            "history.csv": lambda p: pd.DataFrame(self.history_).rename_axis("epoch").to_csv(p),
+            "history.csv": lambda p: self.history_frame().to_csv(p),
             # the checkpoint for --resume: the optimizer's state as plain arrays (no pickle)
             "optimizer.npz": lambda p: np.savez(p, *self.optimizer_state()),
             # every layer's weights as plain arrays: forecasts without importing TensorFlow

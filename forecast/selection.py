@@ -120,7 +120,8 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray],
                                         short=span < SHORT_HORIZONS * pre.horizon)
         else:
             forecaster.choice_ = {"weights": {cfg.model: 1.0}, "label": cfg.model, "windows": len(actual_),
-                            "scores": choose(actual_, forecasts, levels.index(0.5), 1.0)["scores"]}
+                            "scores": choose(actual_, forecasts, levels.index(0.5), 1.0)["scores"],
+                            "why": "as --model asks, not chosen"}  # else it read as the pick of lower scores
         if forecaster.quantiles:
             combined = forecaster._combine(forecasts)
             forecaster.interval_scale_ = fit_interval_scale(actual_, combined, forecaster.quantiles)

@@ -132,6 +132,9 @@ def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> N
             was, now = before.get("settings") or {}, json.loads(json.dumps(signature["settings"], default=str))
             changed.remove("settings")
             changed += [f"--{k.replace('_', '-')}" for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
+        derived = [k for k in ("unit", "seasons") if k in changed]  # the lookback's range, from the data and flags
+        changed = [{"source": "file"}.get(k, k) for k in changed if k not in derived]
+        changed = changed or (["the lookback's range"] if derived else [])
         if changed:
             raise ConfigError(
                 f"The search in {project} was started with other data or settings ({', '.join(changed)} "

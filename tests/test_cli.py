@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -213,6 +215,9 @@ def test_ensemble_beside_a_forced_statistical_model_is_named_and_long_season_lab
     text = " ".join(output.split())
     assert "--ensemble 2 trains the networks of the lstm row; the forecast is auto_ets alone" in text
     assert "seasonal naive (= naive)" in text
+    # the forced member's line read as a pick on validation, beside members that scored lower
+    assert re.search(r"forecast = auto_ets, validation MASE [0-9.]+ vs .*; as --model asks, not chosen\)", text)
+    assert "as --model asks, not chosen" in html.unescape((out / "report.html").read_text())
     meta = json.loads((out / "bundle.json").read_text())
     assert any("--ensemble 2" in n for n in meta["data"]["fit_notes"])
     assert not any("--ensemble" in n for n in meta["data"]["notes"])  # a fit note, not a loading one

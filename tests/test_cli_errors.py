@@ -306,7 +306,9 @@ def test_help_lists_the_allowed_values_of_every_choice(command):
 
 @pytest.mark.parametrize(
     ("command", "default"),
-    [("train", "(default: models/<file>_<target>)"), ("predict", "(default: the training CSV)")],
+    [("train", "(default: models/<file>_<target>)"), ("predict", "(default: the training CSV)"),
+     # compare and tune said train's default, not the folders they write
+     ("compare", "(default: models/<file>_<target>_compare)"), ("tune", "(default: models/<file>_<target>_tuned)")],
 )
 def test_help_shows_defaults_written_in_parentheses(command, default):
     result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200"})

@@ -53,6 +53,8 @@ def test_save_load_predict_gives_identical_numbers(fitted, tmp_path):
     assert {"model.keras", "bundle.json", "history.csv", "loss.png", "holdout.png", "report.html"} <= names
     bare = forecaster.save(tmp_path / "bare")  # the fitted state alone: no pictures
     assert not {p.name for p in bare.iterdir()} & {"loss.png", "holdout.png", "report.html"}
+    history = pd.read_csv(out / "history.csv")  # epochs counted from 1, as train prints them and best_epoch
+    assert history["epoch"].tolist() == list(range(1, forecaster.training_["epochs"] + 1))
     def refuse(constant: str) -> None:
         raise AssertionError(f"bundle.json holds {constant}, which is not standard JSON")
 

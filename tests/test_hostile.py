@@ -158,6 +158,15 @@ def test_compare_keep_bogus_is_refused_before_training(tmp_path, csv):
     assert _listing(tmp_path) == []
 
 
+@pytest.mark.parametrize("archs", ["", ", "])
+def test_compare_with_an_empty_arch_is_refused_before_training(tmp_path, csv, archs):
+    """An empty --arch (an unset shell variable) trained all four architectures without a word."""
+    result = runner.invoke(app, ["compare", str(csv), "--target", "load", "--arch", archs, *TINY,
+                                 "--out", str(tmp_path / "c")])
+    refused(result, 1, "--arch is empty", "leave --arch out to compare all of them")
+    assert "Training" not in result.output and _listing(tmp_path) == []
+
+
 def test_doctor_with_a_huge_horizon_answers_at_once(csv):
     result = runner.invoke(app, ["doctor", str(csv), "--target", "load", "--horizon", "1000000000"])
     assert "Traceback" not in result.output
@@ -720,6 +729,8 @@ def test_resume_refuses_other_data_and_spent_epochs_and_keeps_the_best_epoch(bun
     losses = training["history"]["val_loss"]
     assert training["training"]["epochs"] == len(losses) >= 2
     assert training["training"]["best_epoch"] == int(np.argmin(losses)) + 1  # the best over both runs
+    # the first run's note on its base (season 24 beside lookback 8) was lost from the resumed bundle
+    assert training["data"]["fit_notes"] == json.loads(before)["data"]["fit_notes"] != []
 
 
 def test_force_through_a_symlinked_out_replaces_its_target_and_keeps_the_link(tmp_path, bundle, csv):

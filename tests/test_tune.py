@@ -136,3 +136,18 @@ def test_trial_values_become_train_settings_and_the_plot_is_written(tmp_path):
     path = tmp_path / "tuning.png"
     tuning_plot([{"score": 0.9}, {"score": None}, {"score": 0.7}], path)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_search_continued_with_other_flags_or_file_names_them_in_the_users_words(tmp_path):
+    """'(seasons, unit, --season differ)' and '(source differ)': the signature's own keys were named."""
+    from forecast.tune import _check_project
+
+    project = tmp_path / "m.tuner"
+    signature = {"settings": {"season": None}, "rows": {"": 200}, "source": "a.csv", "data": "x", "unit": 24,
+                 "seasons": 3}
+    _check_project(project, signature, restart=False)
+    for change, said in (({"settings": {"season": 12}, "unit": 12, "seasons": 6}, "(--season differ)"),
+                         ({"source": "b.csv"}, "(file differ)"), ({"seasons": 2}, "(the lookback's range differ)")):
+        with pytest.raises(ConfigError) as refused:
+            _check_project(project, {**signature, **change}, restart=False)
+        assert said in str(refused.value)

@@ -22,6 +22,9 @@ Resume = Annotated[bool, typer.Option(rich_help_panel="Training",
 SaveOnInterrupt = Annotated[bool, typer.Option(rich_help_panel="Training",
                                                help="On Ctrl-C/SIGTERM, save the best model so far (exit 130).")]
 Keep = Annotated[KeepChoice, typer.Option(rich_help_panel="Output", help="best: keep the best bundle; all: every one.")]
+CompareOut = Annotated[Path | None, typer.Option(
+    rich_help_panel="Output", help="Bundle directory of the best (default: models/<file>_<target>_compare); "
+                                   "with --keep all, the folder of <arch> bundles.")]
 
 
 @user_errors
@@ -226,7 +229,7 @@ def snaive_label(season: int, last_origin: int) -> str:
 
 @user_errors
 @command(data=Param(DataArg), config=train_settings(drop=("arch", "distribute")),
-         arch=Param(Archs, [",".join(ARCHS)]), keep=Param(Keep, "best"), out=Param(Out, None),
+         arch=Param(Archs, [",".join(ARCHS)]), keep=Param(Keep, "best"), out=Param(CompareOut, None),
          force=Param(Force, False), report=Param(Report, True))
 def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Path | None, force: bool,
             report: bool) -> None:
@@ -247,7 +250,10 @@ def compare(data: Path, config: TrainConfig, arch: list[str], keep: str, out: Pa
     from ..errors import ConfigError
 
     console = Console()
-    archs = split_list(arch) or list(ARCHS_ALL)
+    archs = split_list(arch)
+    if not archs:  # an empty shell variable: all four were never asked for (they are the default)
+        raise ConfigError(f"--arch is empty: give architectures among {', '.join(ARCHS_ALL)}, comma-separated, "
+                          "or leave --arch out to compare all of them.")
     unknown = [a for a in archs if a not in ARCHS_ALL]
     if unknown:
         raise ConfigError(f"Unknown --arch {', '.join(unknown)}. Choose from {', '.join(ARCHS_ALL)}.")

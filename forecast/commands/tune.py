@@ -9,7 +9,7 @@ import typer
 
 from ..config import TrainConfig
 from . import quiet_keras, user_errors
-from .options import DataArg, Out, Param, Report, command, train_settings
+from .options import DataArg, Param, Report, command, train_settings
 from .train import default_out, prepare_series, print_fit
 
 SearchBudget = Annotated[float, typer.Option(
@@ -17,6 +17,9 @@ SearchBudget = Annotated[float, typer.Option(
                                      "for a share of what is left.")]
 Trials = Annotated[int, typer.Option(
     min=1, rich_help_panel="Training", help="Trials in the whole search (earlier runs' count; raise it to continue).")]
+TunedOut = Annotated[Path | None, typer.Option(
+    rich_help_panel="Output", help="Bundle directory of the best configuration (default: "
+                                   "models/<file>_<target>_tuned); the search is kept beside it in <out>.tuner.")]
 Restart = Annotated[bool, typer.Option(
     rich_help_panel="Output", help="Start the search over and replace an existing bundle at --out.")]
 SEARCHED = ("lookback", "arch", "layers", "units", "dropout", "batch_size", "learning_rate")  # tune.py's space
@@ -24,7 +27,7 @@ SEARCHED = ("lookback", "arch", "layers", "units", "dropout", "batch_size", "lea
 
 @user_errors
 @command(data=Param(DataArg), config=train_settings(drop=(*SEARCHED, "distribute", "time_budget")),
-         time_budget=Param(SearchBudget, 300.0), trials=Param(Trials, 10), out=Param(Out, None),
+         time_budget=Param(SearchBudget, 300.0), trials=Param(Trials, 10), out=Param(TunedOut, None),
          force=Param(Restart, False), report=Param(Report, True))
 def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: Path | None, force: bool,
          report: bool) -> None:
