@@ -26,8 +26,9 @@ def detect(
     bundle: BundleArg,
     data: HistoryOpt = None,
     threshold: Annotated[
-        float | None, typer.Option(min=0.5, show_default="3.5",
-                                   help="Flag |actual - expected| beyond this many standard deviations.")
+        float | None, typer.Option(min=0.5, show_default=False,
+                                   help="Flag |actual - expected| beyond this many standard deviations "
+                                        "(default 3.5).")
     ] = None,
     interval: Annotated[
         bool, typer.Option(help="Flag values outside the model's interval instead of the threshold.")
