@@ -117,9 +117,16 @@ def _damaged(project: Path, file: Path | None, why: Any) -> str:
 
 def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> None:
     """Start over (``restart``), start fresh, or check that the search to continue is this one."""
-    stamp = project / "search.json"
     if restart and project.exists():
         shutil.rmtree(project)
+    _check_stamp(project, signature)
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "search.json").write_text(json.dumps(signature, indent=2, default=str))
+
+
+def _check_stamp(project: Path, signature: dict[str, Any]) -> None:
+    """Refuse a search folder of another search (data or settings), or one no search wrote; writes nothing."""
+    stamp = project / "search.json"
     if stamp.exists():
         try:
             before = json.loads(stamp.read_text(encoding="utf-8"))
@@ -142,8 +149,26 @@ def _check_project(project: Path, signature: dict[str, Any], restart: bool) -> N
             )
     elif project.exists() and any(project.iterdir()):
         raise ConfigError(f"{project} exists and is not a forecast search. Remove it or choose another --out.")
-    project.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(signature, indent=2, default=str))
+
+
+def check_tuning(
+    series: Series, config: TrainConfig, budget: float, trials: int, project: Path, restart: bool = False
+) -> tuple[int, int]:
+    """:func:`check_search`, and (unless ``restart``) a search kept in ``project`` continued only with
+    its data and settings; writes nothing (`forecast tune` runs it before its live table: a refusal came
+    after "Searching for ..." and an empty table). Returns the lookback's unit and seasons."""
+    unit, seasons = check_search(series, config, budget, trials)
+    if not restart:
+        _check_stamp(Path(project), _signature(series, config, unit, seasons))
+    return unit, seasons
+
+
+def _signature(series: Series, config: TrainConfig, unit: int, seasons: int) -> dict[str, Any]:
+    """What a search is continued only with: its settings, the data, the lookback's range."""
+    fixed = {k: v for k, v in config.to_dict().items() if k not in (*SEARCHED, "time_budget")}
+    rows = {str(k): len(f) for k, f in series.frames.items()}
+    return {"settings": fixed, "rows": rows, "source": series.source, "data": _digest(series),
+            "unit": unit, "seasons": seasons}
 
 
 def tune(
@@ -183,12 +208,9 @@ def tune(
     import keras_tuner as kt
     from sklearn.exceptions import ConvergenceWarning
 
-    unit, seasons = check_search(series, config, budget, trials)
     project = Path(project)
-    fixed = {k: v for k, v in config.to_dict().items() if k not in (*SEARCHED, "time_budget")}
-    rows = {str(k): len(f) for k, f in series.frames.items()}
-    _check_project(project, {"settings": fixed, "rows": rows, "source": series.source, "data": _digest(series),
-                             "unit": unit, "seasons": seasons}, restart)
+    unit, seasons = check_search(series, config, budget, trials)
+    _check_project(project, _signature(series, config, unit, seasons), restart)
     began = time.monotonic()
     oracle = oracle_class()(
         objective=kt.Objective(OBJECTIVE, "min"),

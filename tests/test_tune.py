@@ -82,6 +82,7 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
                                 "--out", str(out)])
     assert other.exit_code == 1 and "Error: The search in" in other.output and "--force" in other.output
     assert "(--horizon differ)" in " ".join(other.output.split())  # which setting, not "settings"
+    assert "Searching for" not in other.output and "Trials:" not in other.output  # refused before the live table
     frame = sine_frame(rows=200)
     frame["y"] *= 3  # the same file, rows and settings, other values: the old scores are not its
     frame.to_csv(data, index=False)

@@ -53,7 +53,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
     from ..plots import tuning_plot
     from ..run import save
     from ..training import interruptible
-    from ..tune import check_search, project_dir
+    from ..tune import check_tuning, project_dir
     from ..tune import tune as search
 
     console = Console()
@@ -63,7 +63,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
         out = default_out(data, config.target)
         out = out.with_name(out.name + "_tuned")
     project = project_dir(out)
-    check_search(series, config, budget, trials)
+    check_tuning(series, config, budget, trials, project, restart=force)  # before the live table
     with writing_lock(out):
         if force or not project.exists():  # a bundle not written by this search needs --force
             check_target(out, force, data=data)
