@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,7 @@ def test_ctrl_c_saves_best_so_far_then_resume_continues(tmp_path):
     stdout, stderr = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, stderr
     assert f"Resuming after epoch {done}" in stdout
+    assert re.search(rf"after {done + 2} epochs \(\d+s for the 2 of this run\)", stdout), stdout  # the seconds are this run's
     meta = json.loads((out / "bundle.json").read_text())
     assert meta["interrupted"] is False and meta["training"]["resumed_from_epoch"] == done
     assert meta["training"]["epochs"] == done + 2 and len(meta["history"]["loss"]) == done + 2

@@ -192,7 +192,9 @@ def print_fit(console: Any, forecaster: Any) -> None:
     )
     console.print(
         f"lookback {pre.lookback}, horizon {pre.horizon}; stopped by {t['stopped_by']} after "
-        f"{count(t['epochs'], 'epoch')} ({t['seconds']:.0f}s), best epoch {t['best_epoch']}",
+        f"{count(t['epochs'], 'epoch')} ({t['seconds']:.0f}s"
+        + (f" for the {t['epochs'] - t['resumed_from_epoch']} of this run" if t.get("resumed_from_epoch") else "")
+        + f"), best epoch {t['best_epoch']}",
         highlight=False,
     )
     for note in getattr(forecaster, "notes_", []):
