@@ -235,6 +235,9 @@ def render(folder: Path, meta: dict[str, Any], backtest: dict[str, Any] | None =
         *([f"<p>Fitting: {_e(_loading(d['fit_notes']))}.</p>"] if d.get("fit_notes") else []),
         _file_img(folder, "loss.png", "training curves"),
     ]
+    if meta.get("tuning"):  # forecast tune's bundle: the search that chose its settings
+        parts += ["<h2>Search</h2>", f"<p>{_e(_tuning_sentence(meta['tuning']))}</p>",
+                  _file_img(folder, "tuning.png", "validation MASE by trial")]
     metrics = meta.get("metrics") or {}
     if metrics:
         kind, sentence = verdict(metrics, (meta.get("choice") or {}).get("label", "lstm"),
@@ -297,9 +300,22 @@ def drawings(info: dict[str, Any], holdout: dict[str, Any], report: bool = True)
             "holdout.png": lambda p: plots.holdout_plot(series, holdout, p),
             "overview.png": lambda p: plots.overview_plot(series, info["data"]["split"], p),
         })
+    if info.get("tuning"):  # forecast tune's trials, drawn before the report that shows them
+        writers["tuning.png"] = lambda p: plots.tuning_plot(info["tuning"]["trials"], p)
     if report:
         writers["report.html"] = lambda p: p.write_text(render(p.parent, info), encoding="utf-8")
     return writers
+
+
+def _tuning_sentence(tuning: dict[str, Any]) -> str:
+    """The search in words: trials, time, why it stopped, the trial the bundle is."""
+    trials = tuning.get("trials") or []
+    scored = sum(1 for t in trials if t.get("score") is not None)
+    best = tuning.get("best") or {}
+    chosen = (f"; this bundle is trial {int(best['trial']) + 1}'s settings, validation MASE {best['score']:.3f}"
+              if best.get("score") is not None else "")
+    return (f"{len(trials)} trials ({scored} scored) in {float(tuning.get('seconds') or 0):.0f} s, stopped by "
+            f"{tuning.get('stopped_by')}; each scored by the {tuning.get('objective')}{chosen}.")
 
 
 def _data_sentence(d: dict[str, Any]) -> str:

@@ -65,6 +65,12 @@ def test_two_trials_give_a_bundle_that_predicts_and_the_search_resumes(tmp_path)
     assert {k: meta["config"][k] for k in best["params"]} == best["params"]  # the bundle is the best
     assert meta["choice"]["scores"]["lstm"] == pytest.approx(best["score"], abs=1e-6)
     assert "tuning.png" in meta["files"] and (project_dir(out) / "oracle.json").exists()
+    page = tmp_path / "tuned.html"  # the report shows the search (it said nothing of it)
+    assert runner.invoke(app, ["report", str(out), "--out", str(page)]).exit_code == 0
+    html = " ".join(page.read_text().split())
+    assert "<h2>Search</h2>" in html and "2 trials (2 scored)" in html
+    assert f"this bundle is trial {int(best['trial']) + 1}&#x27;s settings, validation MASE {best['score']:.3f}" in html
+    assert 'alt="validation MASE by trial"' in html
 
     predicted = runner.invoke(app, ["predict", str(out)])
     assert predicted.exit_code == 0, predicted.output

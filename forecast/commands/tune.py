@@ -48,9 +48,8 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
     from rich.console import Console
     from rich.live import Live
 
-    from ..bundle import check_target, update, writing_lock
+    from ..bundle import check_target, writing_lock
     from ..errors import TrainingError
-    from ..plots import tuning_plot
     from ..run import save
     from ..training import interruptible
     from ..tune import check_tuning, project_dir
@@ -101,8 +100,7 @@ def tune(data: Path, config: TrainConfig, time_budget: float, trials: int, out: 
         forecaster = result.forecaster
         forecaster.tuning_ = result.info()
         print_fit(console, forecaster)
-        save(forecaster, out, force=True, report=report)
-        update(out, {"tuning.png": lambda p: tuning_plot(result.trials, p)})
+        save(forecaster, out, force=True, report=report)  # tuning.png with it: the report shows the search
         console.print(f"Best configuration written to [bold]{out}[/] (trials in bundle.json, tuning.png)")
         if interrupted:
             console.print("Interrupted: the bundle holds the best so far; run the same command to continue.")
