@@ -282,9 +282,8 @@ def test_a_chosen_autoces_that_fails_its_refit_keeps_its_training_fit_and_the_bu
     assert len(pd.read_csv(tmp_path / "f.csv")) == json.loads((out / "bundle.json").read_text())["preprocessor"]["horizon"]
 
 
-def test_a_member_that_cannot_be_fitted_is_named_in_a_note(tmp_path, monkeypatch):
-    """AutoCES refused as unstable on the training rows left its row and its score out of train's
-    output without a word (backtest named it, train did not)."""
+def _unfittable_ces(tmp_path, monkeypatch, *flags: str):
+    """`forecast train` of 60 seasonal months where AutoCES is refused as unstable: (result, bundle path)."""
     from typer.testing import CliRunner
 
     from forecast import members
@@ -298,8 +297,14 @@ def test_a_member_that_cannot_be_fitted_is_named_in_a_note(tmp_path, monkeypatch
     pd.DataFrame({"month": pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m"),
                   "y": seasonal(rows=60)}).to_csv(path, index=False)
     out = tmp_path / "b"
-    result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
-                                      "--units", "4", "--ensemble", "1", "--no-report", "--out", str(out)])
+    return CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--epochs", "1",
+                                    "--units", "4", "--ensemble", "1", "--no-report", *flags, "--out", str(out)]), out
+
+
+def test_a_member_that_cannot_be_fitted_is_named_in_a_note(tmp_path, monkeypatch):
+    """AutoCES refused as unstable on the training rows left its row and its score out of train's
+    output without a word (backtest named it, train did not)."""
+    result, out = _unfittable_ces(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     note = ("auto_ces left out of the choice: not fitted on the training rows (too few rows, or statsforecast finds no "
             "stable model there)")
@@ -323,25 +328,13 @@ def test_a_forced_member_missing_on_a_series_is_refused_by_name():
 
 def test_a_forced_member_that_cannot_be_fitted_is_refused_before_the_network_trains(tmp_path, monkeypatch):
     """--model auto_ces on rows AutoCES cannot fit was refused only after the whole training."""
-    from typer.testing import CliRunner
-
-    from forecast import members, training
-    from forecast.cli import app
-
-    def unstable(y, season):
-        raise ValueError("no stable model")
+    from forecast import training
 
     def trains(*args, **kwargs):
         raise AssertionError("the network trained before the refusal")
 
-    monkeypatch.setattr(members, "_fit_ces", unstable)
     monkeypatch.setattr(training, "fit_model", trains)
-    path = tmp_path / "m.csv"
-    pd.DataFrame({"month": pd.date_range("2015-01-01", periods=60, freq="MS").strftime("%Y-%m"),
-                  "y": seasonal(rows=60)}).to_csv(path, index=False)
-    out = tmp_path / "b"
-    result = CliRunner().invoke(app, ["train", str(path), "--target", "y", "--horizon", "6", "--model", "auto_ces",
-                                      "--epochs", "1", "--units", "4", "--out", str(out)])
+    result, out = _unfittable_ces(tmp_path, monkeypatch, "--model", "auto_ces")
     assert result.exit_code == 1 and "Error: --model auto_ces cannot be fitted" in " ".join(result.output.split())
     assert "Traceback" not in result.output and not out.exists()
 
