@@ -120,7 +120,7 @@ class Forecaster(Forecasting, Persisted):
         if cfg.ensemble is not None and cfg.ensemble > 1 and cfg.model not in ("auto", "lstm"):
             self.notes_.append(f"--ensemble {cfg.ensemble} trains the networks of the {cfg.arch} row; the "
                                f"forecast is {cfg.model} alone (--model), which does not read them.")
-        forced = fit_forced(cfg.model, layout, target, season)  # --model auto_ces it cannot fit: refused before training
+        forced = fit_forced(cfg.model, layout, target, season)  # an unfittable --model: refused before training
         if cfg.ensemble is None:  # resolved once, stored in the bundle's settings
             members = resume_from.config.ensemble if resume_from else ensemble_for(len(windows.train), lookback)
             self.config = cfg = replace(cfg, ensemble=members or 1)

@@ -77,7 +77,8 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray],
            fitted: dict[str, dict[str, Any]] | None = None) -> None:
     """Given a :class:`forecast.forecaster.Forecaster` whose network is trained: fit the statistical members on each series' training part, choose the forecast on
     the validation windows (see :mod:`forecast.choice`), calibrate its intervals there,
-    then refit the members on training + validation rows for the final forecaster."""
+    then refit the members on training + validation rows for the final forecaster. ``fitted``: the
+    members :func:`fit_forced` fitted already (a forced ``--model``), used as they are."""
     pre, cfg = forecaster.preprocessor_, forecaster.config
     names = member_names(cfg.model, len(layout.names))
     forecaster.members_ = {}
