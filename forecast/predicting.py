@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -119,12 +120,8 @@ def _either_order(
             11 January or 1 November), which no rule can tell apart.
     """
     d = forecaster.data_
-    options.dayfirst = not read[0].dayfirst
-    try:
-        other = _read_history(forecaster, read_raw(path, options, int(d.get("day") or 1)), options)
-    except DataError:
-        other = None
-    options.dayfirst = None
+    other = _in_other_order(options, read[0].dayfirst, lambda: _read_history(
+        forecaster, read_raw(path, options, int(d.get("day") or 1)), options))
     fits = [r for r in (read, other) if r is not None and r[2].freq == d["freq"]]
     if len(fits) < 2:
         if fits and fits[0] is other:
@@ -139,6 +136,18 @@ def _either_order(
         f"{starts[0].day} {starts[0]:%B %Y} or {starts[1].day} {starts[1]:%B %Y}), and the training file's dates fixed no order. "
         f"Write them as ISO dates ({starts[0]:%Y-%m-%d} or {starts[1]:%Y-%m-%d}), or give rows with a day over 12."
     )
+
+
+def _in_other_order(options: DataOptions, dayfirst: bool, read: Callable[[], Any]) -> Any:
+    """``read()`` with the date order other than ``dayfirst``; None where the file does not read so.
+    ``options`` is left with no order (the caller sets one it keeps)."""
+    options.dayfirst = not dayfirst
+    try:
+        return read()
+    except DataError:
+        return None
+    finally:
+        options.dayfirst = None
 
 
 def _read_history(forecaster: Forecaster, raw: RawTable, options: DataOptions) -> tuple[RawTable, object, Series]:
@@ -178,13 +187,7 @@ def _future_file(path: Path, forecaster: Forecaster, series: Series, options: Da
     except DataError as exc:
         frames, error = None, exc
     if options.dayfirst is None and given.dayfirst is not None and (frames is None or not holds(frames)):
-        options.dayfirst = not given.dayfirst
-        try:
-            other = read()
-        except DataError:
-            other = None
-        finally:
-            options.dayfirst = None
+        other = _in_other_order(options, given.dayfirst, read)
         if other is not None and holds(other):
             return other
     if frames is None:

@@ -65,12 +65,17 @@ def fit_forced(model: str, layout: Layout, target: str, season: int) -> dict[str
     seconds, not after the whole training. None for ``auto`` and ``lstm``, whose members ``select`` fits."""
     if model not in STATISTICAL:
         return None
-    names, rows = member_names(model, len(layout.names)), fit_rows(len(layout.names), season)
-    fitted = {layout.key(i) or "": fit_members(frame[target].to_numpy(dtype="float64")[: split.train_end],
-                                               season, names, rows)
-              for i, (frame, split) in enumerate(zip(layout.frames, layout.splits))}
+    fitted = _fit_all(model, layout, target, season)
     _check_forced(model, fitted)
     return fitted
+
+
+def _fit_all(model: str, layout: Layout, target: str, season: int) -> dict[str, dict[str, Any]]:
+    """Each series' members (:func:`member_names`), fitted on its training part."""
+    names, rows = member_names(model, len(layout.names)), fit_rows(len(layout.names), season)
+    return {layout.key(i) or "": fit_members(frame[target].to_numpy(dtype="float64")[: split.train_end],
+                                             season, names, rows)
+            for i, (frame, split) in enumerate(zip(layout.frames, layout.splits))}
 
 
 def select(forecaster: Any, layout: Layout, parts: list[np.ndarray],
@@ -81,7 +86,8 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray],
     members :func:`fit_forced` fitted already (a forced ``--model``), used as they are."""
     pre, cfg = forecaster.preprocessor_, forecaster.config
     names = member_names(cfg.model, len(layout.names))
-    forecaster.members_ = {}
+    forecaster.members_ = (fitted if fitted is not None  # each series' members on its training part
+                           else _fit_all(cfg.model, layout, pre.target, forecaster.season_))
     forecaster.choice_ = {"weights": {"lstm": 1.0}, "label": "lstm", "scores": {}, "windows": 0}
     actual, forecasts, span = [], {}, 0
     per_series = validation_windows(len(layout.names))
@@ -89,8 +95,6 @@ def select(forecaster: Any, layout: Layout, parts: list[np.ndarray],
     for i, (frame, values, split) in enumerate(zip(layout.frames, parts, layout.splits)):
         key = layout.key(i) or ""
         y = frame[pre.target].to_numpy(dtype="float64")
-        forecaster.members_[key] = (fitted[key] if fitted is not None
-                                    else fit_members(y[: split.train_end], forecaster.season_, names, rows))
         o = origins(split.train_end, split.val_end, 0, pre.horizon)  # a panel's short series: padded
         o = o[np.unique(np.linspace(0, len(o) - 1, min(len(o), per_series)).astype(int))] if len(o) else o
         if not len(o):
